@@ -1,0 +1,299 @@
+//! Choosing a tool's category: weighted signals, then a few rules that read
+//! signals together.
+//!
+//! Weights: the first verb of the name 6, later name verbs 2, telling nouns
+//! in the name 2–3, the description's leading verb 3 (coordinated verbs 2),
+//! description phrases 2–3, argument names 2–4, annotations 1–3. The highest
+//! total wins; ties go to the more dangerous category.
+
+use mcpgate_policy::Category;
+
+use crate::evidence::{Evidence, EvidenceKind};
+use crate::lexicon::{verb_category, EXECUTE_NOUNS, NETWORK_NOUNS, READ_NOUNS, RETRIEVAL_VERBS};
+use crate::signals::{Role, Signals};
+
+/// Ties go to the first of these: the cautious reading.
+const PRECEDENCE: [Category; 6] = [
+    Category::Execute,
+    Category::Credential,
+    Category::Destructive,
+    Category::Network,
+    Category::Write,
+    Category::Read,
+];
+
+const EXECUTE_PHRASES: &[&str] = &[
+    "execute a command",
+    "execute commands",
+    "execute command",
+    "executes a command",
+    "run a command",
+    "runs a command",
+    "shell command",
+    "shell commands",
+    "arbitrary command",
+    "arbitrary commands",
+    "arbitrary code",
+    "execute code",
+    "execute javascript",
+    "execute python",
+    "run code",
+    "run a script",
+    "execute a script",
+    "execute sql",
+    "sql query",
+    "sql statement",
+    "execute arbitrary",
+];
+const NETWORK_PHRASES: &[&str] = &[
+    "from the internet",
+    "fetch a url",
+    "fetches a url",
+    "http request",
+    "send an email",
+    "sends an email",
+    "send a message",
+    "post a message",
+    "remote registry",
+    "webhook",
+];
+const READ_PHRASES: &[&str] = &["read only", "does not modify", "without modifying"];
+
+/// A weighted vote for a category.
+#[derive(Debug)]
+struct Vote {
+    category: Category,
+    weight: u32,
+    evidence: Evidence,
+}
+
+/// Scores every signal and returns the winning category with the votes for it,
+/// strongest first.
+pub(crate) fn score(signals: &Signals) -> (Category, Vec<Evidence>) {
+    let mut votes = Vec::new();
+    name_votes(signals, &mut votes);
+    description_votes(signals, &mut votes);
+    argument_votes(signals, &mut votes);
+    annotation_votes(signals, &mut votes);
+
+    let total = |category: Category| -> u32 {
+        votes
+            .iter()
+            .filter(|v| v.category == category)
+            .map(|v| v.weight)
+            .sum()
+    };
+    let best = PRECEDENCE.into_iter().map(total).max().unwrap_or(0);
+    if best == 0 {
+        let default = Evidence::category(
+            EvidenceKind::Default,
+            "",
+            Category::Write,
+            "no recognised verb, phrase, argument or hint: assumed to change state",
+        );
+        return (Category::Write, vec![default]);
+    }
+    let winner = PRECEDENCE
+        .into_iter()
+        .find(|c| total(*c) == best)
+        .unwrap_or(Category::Write);
+    let mut chosen: Vec<Vote> = votes.into_iter().filter(|v| v.category == winner).collect();
+    chosen.sort_by(|a, b| b.weight.cmp(&a.weight));
+    (winner, chosen.into_iter().map(|v| v.evidence).collect())
+}
+
+/// A verb's category, turning retrieval into a network call when an argument is a URL.
+fn verb_sense(signals: &Signals, verb: &str) -> Option<Category> {
+    let category = verb_category(verb)?;
+    let retrieves = RETRIEVAL_VERBS.iter().any(|r| {
+        verb == *r || verb.strip_suffix("es") == Some(r) || verb.strip_suffix('s') == Some(r)
+    });
+    if category == Category::Read && retrieves && signals.argument(Role::Url).is_some() {
+        return Some(Category::Network);
+    }
+    Some(category)
+}
+
+fn vote(
+    votes: &mut Vec<Vote>,
+    category: Category,
+    weight: u32,
+    kind: EvidenceKind,
+    matched: &str,
+    message: String,
+) {
+    votes.push(Vote {
+        category,
+        weight,
+        evidence: Evidence::category(kind, matched, category, message),
+    });
+}
+
+fn name_votes(signals: &Signals, votes: &mut Vec<Vote>) {
+    let mut first = true;
+    for token in &signals.name_tokens {
+        if let Some(category) = verb_sense(signals, token) {
+            let weight = if first { 6 } else { 2 };
+            let message = format!("name verb `{token}` → {category}");
+            vote(
+                votes,
+                category,
+                weight,
+                EvidenceKind::NameVerb,
+                token,
+                message,
+            );
+            first = false;
+        }
+    }
+    let has_verb = !first;
+    for token in &signals.name_tokens {
+        let noun = |list: &[&str]| list.contains(&token.as_str());
+        let found = if noun(READ_NOUNS) && !has_verb {
+            Some((Category::Read, 3))
+        } else if noun(EXECUTE_NOUNS) {
+            Some((Category::Execute, 3))
+        } else if noun(NETWORK_NOUNS) {
+            Some((Category::Network, 2))
+        } else {
+            None
+        };
+        if let Some((category, weight)) = found {
+            let message = format!("name noun `{token}` → {category}");
+            vote(
+                votes,
+                category,
+                weight,
+                EvidenceKind::NameNoun,
+                token,
+                message,
+            );
+        }
+    }
+}
+
+fn description_votes(signals: &Signals, votes: &mut Vec<Vote>) {
+    let lead = signals.lead.as_slice();
+    if let Some(first) = lead.first() {
+        if let Some(category) = verb_sense(signals, first) {
+            let message = format!("description starts with `{first}` → {category}");
+            vote(
+                votes,
+                category,
+                3,
+                EvidenceKind::DescriptionVerb,
+                first,
+                message,
+            );
+        }
+    }
+    // "Create and run a pod", "Stop and remove a container, then run a new one".
+    for pair in lead.windows(2) {
+        if ["and", "or", "then"].contains(&pair[0].as_str()) {
+            if let Some(category) = verb_sense(signals, &pair[1]) {
+                let message = format!("description verb `{}` → {category}", pair[1]);
+                vote(
+                    votes,
+                    category,
+                    2,
+                    EvidenceKind::DescriptionVerb,
+                    &pair[1],
+                    message,
+                );
+            }
+        }
+    }
+    let phrase_lists: [(&[&str], Category, u32); 3] = [
+        (EXECUTE_PHRASES, Category::Execute, 3),
+        (NETWORK_PHRASES, Category::Network, 2),
+        (READ_PHRASES, Category::Read, 2),
+    ];
+    for (phrases, category, weight) in phrase_lists {
+        if let Some(phrase) = signals.description.first_phrase(phrases) {
+            let message = format!("description says \"{phrase}\" → {category}");
+            vote(
+                votes,
+                category,
+                weight,
+                EvidenceKind::DescriptionPhrase,
+                phrase,
+                message,
+            );
+        }
+    }
+}
+
+fn argument_votes(signals: &Signals, votes: &mut Vec<Vote>) {
+    let roles: [(Role, Category, u32, &str); 5] = [
+        (
+            Role::Code,
+            Category::Execute,
+            4,
+            "caller-chosen code or command",
+        ),
+        (Role::Image, Category::Execute, 2, "container image to run"),
+        (Role::Url, Category::Network, 3, "URL to reach"),
+        (Role::Destination, Category::Network, 3, "outside recipient"),
+        (
+            Role::Credential,
+            Category::Credential,
+            2,
+            "secret passed in",
+        ),
+    ];
+    let mut voted: Vec<Category> = Vec::new();
+    for (role, category, weight, meaning) in roles {
+        // One argument vote per category: `command` and `entrypoint` are one signal.
+        if voted.contains(&category) {
+            continue;
+        }
+        if let Some(argument) = signals.argument(role) {
+            let message = format!("argument `{}`: {meaning} → {category}", argument.name);
+            vote(
+                votes,
+                category,
+                weight,
+                EvidenceKind::Argument,
+                &argument.name,
+                message,
+            );
+            voted.push(category);
+        }
+    }
+}
+
+fn annotation_votes(signals: &Signals, votes: &mut Vec<Vote>) {
+    let hints = signals.annotations;
+    if hints.read_only == Some(true) {
+        let message = "annotation readOnlyHint=true → read".to_owned();
+        vote(
+            votes,
+            Category::Read,
+            3,
+            EvidenceKind::Annotation,
+            "readOnlyHint=true",
+            message,
+        );
+    } else if hints.destructive == Some(true) {
+        let message = "annotation destructiveHint=true → destructive".to_owned();
+        vote(
+            votes,
+            Category::Destructive,
+            2,
+            EvidenceKind::Annotation,
+            "destructiveHint=true",
+            message,
+        );
+    }
+    if hints.open_world == Some(true) {
+        let message = "annotation openWorldHint=true → network".to_owned();
+        vote(
+            votes,
+            Category::Network,
+            1,
+            EvidenceKind::Annotation,
+            "openWorldHint=true",
+            message,
+        );
+    }
+}

@@ -1,0 +1,31 @@
+//! The classifier's entry point.
+
+use mcpgate_policy::Classification;
+
+use crate::category;
+use crate::evidence::Assessment;
+use crate::exposure;
+use crate::risk;
+use crate::signals::Signals;
+use crate::tool::ToolDefinition;
+
+/// Classifies one tool: its category, its risk and the signals that decided them.
+///
+/// Deterministic: the same definition always gives the same assessment, with
+/// the same evidence in the same order.
+pub fn classify(tool: &ToolDefinition) -> Assessment {
+    let signals = Signals::gather(tool);
+    let (scored, mut evidence) = category::score(&signals);
+    let (category, exposure) = exposure::refine(&signals, scored, &mut evidence);
+    let risk = risk::derive(&signals, category, exposure, &mut evidence);
+    Assessment {
+        name: tool.name().to_owned(),
+        classification: Classification { category, risk },
+        evidence,
+    }
+}
+
+/// Classifies every tool of a catalogue, in order.
+pub fn classify_all(tools: &[ToolDefinition]) -> Vec<Assessment> {
+    tools.iter().map(classify).collect()
+}

@@ -1,0 +1,96 @@
+//! What the classifier concluded and why.
+
+use mcpgate_policy::{Category, Classification, Risk};
+use serde::{Deserialize, Serialize};
+
+/// The classification of one tool, with the signals that decided it.
+///
+/// Serialises as `{"name", "category", "risk", "evidence": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The tool's name.
+    pub name: String,
+    /// Category and risk, in the policy engine's vocabulary.
+    #[serde(flatten)]
+    pub classification: Classification,
+    /// The deciding signals: first those that chose the category, strongest
+    /// first, then each step of the risk derivation, in order.
+    pub evidence: Vec<Evidence>,
+}
+
+/// One signal that contributed to an assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Where the signal was found.
+    pub kind: EvidenceKind,
+    /// The word, phrase, argument or hint that matched, e.g. `"delete"`.
+    pub matched: String,
+    /// What it decided.
+    pub effect: Effect,
+    /// A short human-readable explanation, e.g. ``"name verb `delete`"``.
+    pub message: String,
+}
+
+/// Where a signal was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// A verb among the tokens of the tool's name (`k8s_delete_ns` → `delete`).
+    NameVerb,
+    /// A telling noun in the tool's name (`get_secret` → `secret`).
+    NameNoun,
+    /// The leading verb of the description (`"List all pods"` → `list`).
+    DescriptionVerb,
+    /// A phrase anywhere in the description (`"and all resources"`).
+    DescriptionPhrase,
+    /// An argument name in the input schema (`command`, `image`, `url`).
+    Argument,
+    /// An MCP annotation (`readOnlyHint`, `destructiveHint`, ...).
+    Annotation,
+    /// A combination of signals that a rule interprets together.
+    Rule,
+    /// Nothing recognised: the conservative default applied.
+    Default,
+}
+
+/// What a signal decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// It pointed to this category.
+    Category(Category),
+    /// It set the risk to this level.
+    Risk(Risk),
+}
+
+impl Evidence {
+    /// Evidence that points to a category.
+    pub(crate) fn category(
+        kind: EvidenceKind,
+        matched: impl Into<String>,
+        category: Category,
+        message: impl Into<String>,
+    ) -> Self {
+        Evidence {
+            kind,
+            matched: matched.into(),
+            effect: Effect::Category(category),
+            message: message.into(),
+        }
+    }
+
+    /// Evidence that sets the risk level.
+    pub(crate) fn risk(
+        kind: EvidenceKind,
+        matched: impl Into<String>,
+        risk: Risk,
+        message: impl Into<String>,
+    ) -> Self {
+        Evidence {
+            kind,
+            matched: matched.into(),
+            effect: Effect::Risk(risk),
+            message: message.into(),
+        }
+    }
+}

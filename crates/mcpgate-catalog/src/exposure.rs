@@ -1,0 +1,152 @@
+//! Rules that read several signals together to decide whether a tool exposes
+//! secrets. Annotations do not protect here: a secret-scanning tool may be
+//! marked read-only and still return the secrets it found.
+
+use mcpgate_policy::Category;
+
+use crate::evidence::{Evidence, EvidenceKind};
+use crate::signals::{Role, Signals};
+
+/// Phrases saying the secret values are kept out of the result.
+const HIDDEN_PHRASES: &[&str] = &[
+    "values hidden",
+    "values are hidden",
+    "values are not",
+    "without values",
+    "names only",
+    "keys only",
+    "only key names",
+    "only the names",
+    "only names",
+    "metadata only",
+    "only metadata",
+    "redacted",
+    "masked",
+    "not the values",
+    "no values",
+];
+
+/// Phrases saying secret values are in the result.
+const REVEAL_PHRASES: &[&str] = &[
+    "decoded values",
+    "decoded value",
+    "decoded secret",
+    "decoded secrets",
+    "actual values",
+    "secret value",
+    "secret values",
+    "plaintext",
+    "plain text",
+    "clear text",
+    "decrypted value",
+    "decrypted values",
+    "returns credentials",
+    "sensitive credentials",
+];
+
+/// Nouns for stored secret objects: writing one stores data, it does not mint a credential.
+const STORED_SECRET_NOUNS: &[&str] = &["secret", "secrets", "vault"];
+
+/// What a read tool may expose short of secret values; raises its risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exposure {
+    /// Nothing sensitive.
+    Nothing,
+    /// Names or metadata of secrets, values hidden.
+    SecretMetadata,
+    /// Objects of a caller-chosen kind, which can include secrets.
+    AnyKindListing,
+}
+
+/// Applies the credential rules to the scored category. When a rule decides,
+/// its evidence replaces the votes, which no longer explain the result.
+pub(crate) fn refine(
+    signals: &Signals,
+    category: Category,
+    evidence: &mut Vec<Evidence>,
+) -> (Category, Exposure) {
+    let reveal = reveal_evidence(signals);
+    if let Some(noun) = signals.credential_noun() {
+        let noun_evidence = |message: String| {
+            Evidence::category(EvidenceKind::NameNoun, &noun, Category::Credential, message)
+        };
+        match category {
+            Category::Read => {
+                let hidden = signals.description.first_phrase(HIDDEN_PHRASES);
+                if let (Some(phrase), None) = (hidden, &reveal) {
+                    let message = format!("reads `{noun}` but the description says \"{phrase}\"");
+                    evidence.insert(
+                        0,
+                        Evidence::category(
+                            EvidenceKind::DescriptionPhrase,
+                            phrase,
+                            Category::Read,
+                            message,
+                        ),
+                    );
+                    return (Category::Read, Exposure::SecretMetadata);
+                }
+                let mut decided = vec![noun_evidence(format!(
+                    "reads `{noun}` and does not say the values are hidden → credential"
+                ))];
+                decided.extend(reveal);
+                *evidence = decided;
+                return (Category::Credential, Exposure::Nothing);
+            }
+            Category::Write if !STORED_SECRET_NOUNS.contains(&noun.as_str()) => {
+                *evidence = vec![noun_evidence(format!(
+                    "creates or changes a `{noun}`: the caller handles a credential → credential"
+                ))];
+                return (Category::Credential, Exposure::Nothing);
+            }
+            _ => {}
+        }
+    }
+    if category != Category::Read {
+        return (category, Exposure::Nothing);
+    }
+    if let Some(reveal) = reveal.filter(|e| e.kind == EvidenceKind::DescriptionPhrase) {
+        *evidence = vec![reveal];
+        return (Category::Credential, Exposure::Nothing);
+    }
+    if let Some(kind) = signals.argument(Role::Kind) {
+        if signals.arguments.iter().any(|a| a.name == "name") {
+            let message = format!(
+                "arguments `{}` and `name`: returns one object of any kind in full, Secrets included → credential",
+                kind.name
+            );
+            *evidence = vec![Evidence::category(
+                EvidenceKind::Rule,
+                &kind.name,
+                Category::Credential,
+                message,
+            )];
+            return (Category::Credential, Exposure::Nothing);
+        }
+        return (Category::Read, Exposure::AnyKindListing);
+    }
+    (Category::Read, Exposure::Nothing)
+}
+
+fn reveal_evidence(signals: &Signals) -> Option<Evidence> {
+    if let Some(argument) = signals.argument(Role::Reveal) {
+        let message = format!(
+            "argument `{}` reveals secret values → credential",
+            argument.name
+        );
+        return Some(Evidence::category(
+            EvidenceKind::Argument,
+            &argument.name,
+            Category::Credential,
+            message,
+        ));
+    }
+    let phrase = signals.description.first_phrase(REVEAL_PHRASES)?;
+    let message = format!("description says \"{phrase}\" → credential");
+    Some(Evidence::category(
+        EvidenceKind::DescriptionPhrase,
+        phrase,
+        Category::Credential,
+        message,
+    ))
+}

@@ -1,0 +1,25 @@
+//! The MCP tool catalogue: classify tools by risk, fingerprint their definitions
+//! and recommend a starting policy. Pure: no I/O.
+//!
+//! See `docs/classification.md` for the signals, the rules and how well they
+//! agree with hand labels.
+
+mod agreement;
+mod catalogue;
+mod category;
+mod classify;
+mod error;
+mod evidence;
+mod exposure;
+mod lexicon;
+mod risk;
+mod signals;
+mod text;
+mod tool;
+
+pub use agreement::{Agreement, Disagreement};
+pub use catalogue::{Catalogue, CatalogueEntry, Label};
+pub use classify::{classify, classify_all};
+pub use error::CatalogError;
+pub use evidence::{Assessment, Effect, Evidence, EvidenceKind};
+pub use tool::{ToolAnnotations, ToolDefinition};

@@ -1,0 +1,402 @@
+//! Deriving the risk level: a base per category, moved by what the tool acts
+//! on, how far its effect reaches and how much the caller controls.
+
+use mcpgate_policy::{Category, Risk};
+
+use crate::evidence::{Evidence, EvidenceKind};
+use crate::exposure::Exposure;
+use crate::signals::{Role, Signals};
+
+/// Destruction that reaches past the named object.
+const CASCADE_PHRASES: &[&str] = &[
+    "and all",
+    "all resources",
+    "all of its",
+    "all its",
+    "everything",
+    "entire",
+    "all data",
+    "recursively delete",
+    "cascade",
+    "cascading",
+];
+/// Objects whose loss takes a whole system with it.
+const CRITICAL_TARGETS: &[&str] = &[
+    "namespace",
+    "namespaces",
+    "ns",
+    "cluster",
+    "clusters",
+    "database",
+    "databases",
+    "db",
+    "project",
+    "projects",
+    "account",
+    "accounts",
+    "organization",
+    "org",
+    "tenant",
+    "repository",
+    "repo",
+];
+/// Objects that are cheap to recreate (an image is pulled again, a network re-made).
+const RECREATABLE_TARGETS: &[&str] = &[
+    "image",
+    "images",
+    "network",
+    "networks",
+    "tag",
+    "tags",
+    "label",
+    "labels",
+    "cache",
+    "alias",
+    "comment",
+    "comments",
+    "reaction",
+    "reactions",
+    "draft",
+    "session",
+    "bookmark",
+];
+/// Empty containers: creating one adds nothing anyone depends on yet.
+const ADDITIVE_TARGETS: &[&str] = &[
+    "directory",
+    "directories",
+    "folder",
+    "folders",
+    "dir",
+    "volume",
+    "volumes",
+    "network",
+    "networks",
+    "branch",
+    "bookmark",
+    "label",
+];
+/// Permissions and money: changes here are hard to take back.
+const PRIVILEGE_OR_MONEY: &[&str] = &[
+    "role",
+    "roles",
+    "rolebinding",
+    "clusterrole",
+    "clusterrolebinding",
+    "permission",
+    "permissions",
+    "policy",
+    "policies",
+    "iam",
+    "acl",
+    "collaborator",
+    "collaborators",
+    "member",
+    "members",
+    "admin",
+    "grant",
+    "grants",
+    "access",
+    "payment",
+    "payments",
+    "refund",
+    "refunds",
+    "payout",
+    "payouts",
+    "transfer",
+    "transfers",
+    "charge",
+    "charges",
+];
+/// Verbs that run whatever the caller passes, inside something already running.
+const EXEC_TOKENS: &[&str] = &[
+    "exec",
+    "execute",
+    "eval",
+    "evaluate",
+    "shell",
+    "bash",
+    "sh",
+    "terminal",
+    "cmd",
+    "command",
+    "script",
+    "repl",
+    "python",
+    "javascript",
+];
+const EXEC_PHRASES: &[&str] = &[
+    "execute a command",
+    "executes a command",
+    "execute commands",
+    "shell command",
+    "arbitrary command",
+    "arbitrary commands",
+    "arbitrary code",
+    "execute code",
+    "execute javascript",
+    "execute arbitrary",
+];
+/// Verbs that send data out rather than bring it in.
+const OUTBOUND_VERBS: &[&str] = &[
+    "push",
+    "upload",
+    "send",
+    "post",
+    "publish",
+    "email",
+    "mail",
+    "sms",
+    "notify",
+    "share",
+    "forward",
+    "broadcast",
+    "tweet",
+    "reply",
+    "dm",
+    "message",
+    "webhook",
+];
+
+/// The risk of a tool of `category`; appends one evidence entry per step.
+pub(crate) fn derive(
+    signals: &Signals,
+    category: Category,
+    exposure: Exposure,
+    evidence: &mut Vec<Evidence>,
+) -> Risk {
+    let (risk, matched, message) = match category {
+        Category::Read => read(exposure),
+        Category::Write => write(signals),
+        Category::Destructive => destructive(signals),
+        Category::Execute => execute(signals),
+        Category::Credential => (
+            Risk::High,
+            String::new(),
+            "credential tools start at high".to_owned(),
+        ),
+        Category::Network => network(signals),
+    };
+    let kind = if matched.is_empty() {
+        EvidenceKind::Default
+    } else {
+        EvidenceKind::Rule
+    };
+    evidence.push(Evidence::risk(kind, matched, risk, message));
+    risk
+}
+
+type Step = (Risk, String, String);
+
+fn step(risk: Risk, matched: &str, message: String) -> Step {
+    (risk, matched.to_owned(), message)
+}
+
+fn in_objects<'s>(signals: &'s Signals, list: &[&str]) -> Option<&'s str> {
+    signals
+        .name_objects()
+        .iter()
+        .map(String::as_str)
+        .find(|t| list.contains(t))
+}
+
+fn read(exposure: Exposure) -> Step {
+    match exposure {
+        Exposure::SecretMetadata => step(
+            Risk::Medium,
+            "secret metadata",
+            "lists secret names or keys: sensitive metadata → medium".to_owned(),
+        ),
+        Exposure::AnyKindListing => step(
+            Risk::Medium,
+            "kind",
+            "lists objects of a caller-chosen kind, Secrets included → medium".to_owned(),
+        ),
+        Exposure::Nothing => step(Risk::Low, "", "reads start at low".to_owned()),
+    }
+}
+
+fn write(signals: &Signals) -> Step {
+    for role in [Role::Spec, Role::Code, Role::Image] {
+        if let Some(argument) = signals.argument(role) {
+            return step(
+                Risk::High,
+                &argument.name,
+                format!(
+                    "argument `{}`: the caller supplies what runs or what the resource is → high",
+                    argument.name
+                ),
+            );
+        }
+    }
+    let words = &signals.description;
+    let overwrites = words.first_phrase(&["overwrite", "overwrites", "overwriting", "overwritten"]);
+    if let (Some(phrase), None) = (
+        overwrites,
+        words.first_phrase(&["will fail", "fails if", "fail if"]),
+    ) {
+        return step(
+            Risk::High,
+            phrase,
+            format!("description says \"{phrase}\": existing content is lost → high"),
+        );
+    }
+    if let Some(phrase) = words.first_phrase(&["evict", "evicts", "evicting", "eviction"]) {
+        return step(
+            Risk::High,
+            phrase,
+            format!("description says \"{phrase}\": running workloads are disrupted → high"),
+        );
+    }
+    if let Some(noun) = in_objects(signals, PRIVILEGE_OR_MONEY).or_else(|| {
+        signals
+            .name_verb()
+            .map(|(_, v)| v)
+            .filter(|v| ["refund", "charge", "pay", "transfer"].contains(v))
+    }) {
+        return step(
+            Risk::High,
+            noun,
+            format!("acts on `{noun}`: permissions or money → high"),
+        );
+    }
+    if signals.annotations.open_world == Some(true) {
+        return step(
+            Risk::Medium,
+            "openWorldHint=true",
+            "annotation openWorldHint=true: reaches outside the system → medium".to_owned(),
+        );
+    }
+    let creates = signals
+        .name_verb()
+        .is_some_and(|(_, verb)| ["create", "add", "make", "mkdir", "new"].contains(&verb));
+    if let Some(target) = in_objects(signals, ADDITIVE_TARGETS).filter(|_| creates) {
+        return step(
+            Risk::Low,
+            target,
+            format!("creates an empty `{target}`: additive → low"),
+        );
+    }
+    if signals.annotations.destructive == Some(false) {
+        return step(
+            Risk::Low,
+            "destructiveHint=false",
+            "annotation destructiveHint=false: additive only → low".to_owned(),
+        );
+    }
+    step(Risk::Medium, "", "writes start at medium".to_owned())
+}
+
+fn destructive(signals: &Signals) -> Step {
+    if let Some(phrase) = signals.description.first_phrase(CASCADE_PHRASES) {
+        return step(
+            Risk::Critical,
+            phrase,
+            format!("description says \"{phrase}\": deletion cascades → critical"),
+        );
+    }
+    if let Some(argument) = signals.argument(Role::GenericTarget) {
+        return step(
+            Risk::Critical,
+            &argument.name,
+            format!(
+                "argument `{}`: can delete any kind of resource → critical",
+                argument.name
+            ),
+        );
+    }
+    if let Some(target) = in_objects(signals, CRITICAL_TARGETS) {
+        return step(
+            Risk::Critical,
+            target,
+            format!("deletes a `{target}`: takes everything in it → critical"),
+        );
+    }
+    if let Some(target) = in_objects(signals, RECREATABLE_TARGETS) {
+        return step(
+            Risk::Medium,
+            target,
+            format!("deletes a `{target}`: cheap to recreate → medium"),
+        );
+    }
+    step(Risk::High, "", "destructive tools start at high".to_owned())
+}
+
+fn execute(signals: &Signals) -> Step {
+    if let Some(argument) = signals.argument(Role::Sql) {
+        let read_only = signals.annotations.read_only == Some(true)
+            || signals.description.has_phrase("read only");
+        if read_only {
+            return step(
+                Risk::Medium,
+                &argument.name,
+                format!(
+                    "argument `{}`: caller-chosen SQL, read-only → medium",
+                    argument.name
+                ),
+            );
+        }
+        return step(
+            Risk::High,
+            &argument.name,
+            format!("argument `{}`: caller-chosen SQL → high", argument.name),
+        );
+    }
+    if let Some(argument) = signals.argument(Role::Code) {
+        let exec_token = signals
+            .name_tokens
+            .iter()
+            .map(String::as_str)
+            .find(|t| EXEC_TOKENS.contains(t));
+        if let Some(signal) = exec_token.or_else(|| signals.description.first_phrase(EXEC_PHRASES))
+        {
+            return step(Risk::Critical, signal, format!("`{signal}` with argument `{}`: arbitrary commands in a running environment → critical", argument.name));
+        }
+    }
+    for role in [Role::Code, Role::Image, Role::Spec] {
+        if let Some(argument) = signals.argument(role) {
+            return step(
+                Risk::High,
+                &argument.name,
+                format!(
+                    "argument `{}`: the caller chooses what runs → high",
+                    argument.name
+                ),
+            );
+        }
+    }
+    step(
+        Risk::Medium,
+        "",
+        "runs only what is already defined → medium".to_owned(),
+    )
+}
+
+fn network(signals: &Signals) -> Step {
+    let outbound_verb = signals
+        .name_verb()
+        .map(|(_, v)| v)
+        .filter(|v| OUTBOUND_VERBS.contains(v));
+    let destination = signals.argument(Role::Destination).map(|a| a.name.as_str());
+    match (outbound_verb, destination) {
+        (_, Some(argument)) => step(
+            Risk::High,
+            argument,
+            format!("argument `{argument}`: sends to an outside recipient → high"),
+        ),
+        (Some(verb), None) if signals.argument(Role::Channel).is_some() => step(
+            Risk::Medium,
+            verb,
+            format!("`{verb}` into a workspace conversation → medium"),
+        ),
+        (Some(verb), None) => step(
+            Risk::High,
+            verb,
+            format!("`{verb}` sends data out: publication or exfiltration → high"),
+        ),
+        (None, None) => step(
+            Risk::Medium,
+            "",
+            "brings data in from other hosts → medium".to_owned(),
+        ),
+    }
+}

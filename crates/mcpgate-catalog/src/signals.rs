@@ -1,0 +1,232 @@
+//! The raw observations the rules work from, gathered once per tool.
+
+use crate::lexicon::{verb_category, CREDENTIAL_NOUNS, KEY_QUALIFIERS};
+use crate::text::{first_sentence, identifier_tokens, Words};
+use crate::tool::{ToolAnnotations, ToolDefinition};
+
+/// What an argument name suggests about the tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Code or a command chosen by the caller (`command`, `script`, `sql`).
+    Code,
+    /// A SQL statement (`sql`, or `query` when the tool speaks of SQL).
+    Sql,
+    /// A container image to run.
+    Image,
+    /// A whole resource specification (`yaml_content`, `manifest`, `patch`).
+    Spec,
+    /// A URL to reach.
+    Url,
+    /// A recipient outside the system (`to`, `recipient`, `email`).
+    Destination,
+    /// A conversation inside a workspace (`channel_id`, `thread_ts`).
+    Channel,
+    /// A secret passed in (`password`, `token`, `api_key`).
+    Credential,
+    /// A switch that reveals secret values (`decode`, `with_decryption`).
+    Reveal,
+    /// A caller-chosen object kind (`kind`): the tool works on any type.
+    Kind,
+    /// A caller-chosen resource type (`kind`, `resource_type`).
+    GenericTarget,
+}
+
+/// One top-level argument of the input schema.
+#[derive(Debug, Clone)]
+pub(crate) struct Argument {
+    /// The name as the schema spells it.
+    pub(crate) name: String,
+    /// What the name suggests.
+    pub(crate) roles: Vec<Role>,
+}
+
+/// Everything the rules look at, in matchable form.
+#[derive(Debug, Clone)]
+pub(crate) struct Signals {
+    pub(crate) name_tokens: Vec<String>,
+    /// The description's words.
+    pub(crate) description: Words,
+    /// The words of the description's first sentence.
+    pub(crate) lead: Words,
+    pub(crate) arguments: Vec<Argument>,
+    pub(crate) annotations: ToolAnnotations,
+}
+
+impl Signals {
+    pub(crate) fn gather(tool: &ToolDefinition) -> Self {
+        let description = Words::new(tool.description());
+        let sql_context = description.has_phrase("sql")
+            || identifier_tokens(tool.name()).iter().any(|t| t == "sql");
+        let arguments = tool
+            .arguments()
+            .into_iter()
+            .map(|(name, _)| Argument {
+                name: name.to_owned(),
+                roles: roles(name, sql_context),
+            })
+            .collect();
+        Signals {
+            name_tokens: identifier_tokens(tool.name()),
+            lead: Words::new(first_sentence(tool.description())),
+            description,
+            arguments,
+            annotations: tool.annotations(),
+        }
+    }
+
+    /// The first argument with this role.
+    pub(crate) fn argument(&self, role: Role) -> Option<&Argument> {
+        self.arguments.iter().find(|a| a.roles.contains(&role))
+    }
+
+    /// The first name token that is a known verb, with its position.
+    pub(crate) fn name_verb(&self) -> Option<(usize, &str)> {
+        self.name_tokens
+            .iter()
+            .enumerate()
+            .find(|(_, token)| verb_category(token).is_some())
+            .map(|(index, token)| (index, token.as_str()))
+    }
+
+    /// The name tokens after the verb (or all of them): what the tool acts on.
+    pub(crate) fn name_objects(&self) -> &[String] {
+        match self.name_verb() {
+            Some((index, _)) => &self.name_tokens[index + 1..],
+            None => &self.name_tokens,
+        }
+    }
+
+    /// A credential noun in the name (`secret`, `token`, `api key`), if any.
+    pub(crate) fn credential_noun(&self) -> Option<String> {
+        let tokens = &self.name_tokens;
+        tokens.iter().enumerate().find_map(|(index, token)| {
+            if CREDENTIAL_NOUNS.contains(&token.as_str()) {
+                return Some(token.clone());
+            }
+            let qualified = index > 0 && KEY_QUALIFIERS.contains(&tokens[index - 1].as_str());
+            (qualified && (token == "key" || token == "keys"))
+                .then(|| format!("{} {token}", tokens[index - 1]))
+        })
+    }
+}
+
+fn roles(name: &str, sql_context: bool) -> Vec<Role> {
+    let tokens = identifier_tokens(name);
+    let joined = tokens.join("_");
+    let is = |names: &[&str]| names.contains(&joined.as_str());
+    let last = tokens.last().map(String::as_str).unwrap_or("");
+    let mut roles = Vec::new();
+    let sql = tokens.iter().any(|t| t == "sql") || (sql_context && is(&["query", "statement"]));
+    if sql {
+        roles.extend([Role::Sql, Role::Code]);
+    } else if is(&[
+        "command",
+        "cmd",
+        "commands",
+        "script",
+        "code",
+        "source_code",
+        "js_code",
+        "javascript",
+        "js",
+        "python",
+        "shell",
+        "entrypoint",
+        "dockerfile",
+        "expression",
+    ]) || ["command", "commands", "script", "cmd"].contains(&last)
+    {
+        roles.push(Role::Code);
+    }
+    if is(&["image", "image_ref", "container_image"]) {
+        roles.push(Role::Image);
+    }
+    if tokens
+        .iter()
+        .any(|t| ["yaml", "manifest", "dockerfile"].contains(&t.as_str()))
+        || is(&["patch", "spec", "template", "manifest"])
+    {
+        roles.push(Role::Spec);
+    }
+    if ["url", "uri", "urls", "uris", "href", "endpoint", "webhook"].contains(&last) {
+        roles.push(Role::Url);
+    }
+    if is(&[
+        "to",
+        "recipient",
+        "recipients",
+        "cc",
+        "bcc",
+        "email",
+        "emails",
+        "email_address",
+        "to_email",
+        "to_address",
+        "phone",
+        "phone_number",
+    ]) {
+        roles.push(Role::Destination);
+    }
+    if is(&[
+        "channel",
+        "channel_id",
+        "channel_name",
+        "thread_ts",
+        "thread_id",
+        "conversation_id",
+        "chat_id",
+        "room",
+        "room_id",
+    ]) {
+        roles.push(Role::Channel);
+    }
+    if is(&[
+        "password",
+        "passwd",
+        "passphrase",
+        "token",
+        "access_token",
+        "auth_token",
+        "api_token",
+        "bearer_token",
+        "refresh_token",
+        "session_token",
+        "api_key",
+        "apikey",
+        "secret",
+        "client_secret",
+        "secret_key",
+        "private_key",
+        "access_key",
+        "secret_access_key",
+        "credentials",
+        "credential",
+    ]) {
+        roles.push(Role::Credential);
+    }
+    if is(&[
+        "decode",
+        "reveal",
+        "show_values",
+        "include_values",
+        "show_value",
+        "include_value",
+        "decrypt",
+        "with_decryption",
+        "plaintext",
+        "show_secret",
+        "show_secrets",
+        "unmask",
+        "include_secret",
+        "include_secrets",
+    ]) {
+        roles.push(Role::Reveal);
+    }
+    if is(&["kind"]) {
+        roles.push(Role::Kind);
+    }
+    if is(&["kind", "resource_type", "resource_kind"]) {
+        roles.push(Role::GenericTarget);
+    }
+    roles
+}

@@ -1,0 +1,142 @@
+//! Splitting names and descriptions into lowercase words.
+//!
+//! Tool names come in every convention (`k8s_get_pods`, `getPods`,
+//! `get-pods`, `HTTPRequest`); descriptions are prose. Both become lowercase
+//! words so that the lexicons match whole words only (`noexecute` is not
+//! `execute`, `country_code` is not `code`).
+
+/// Splits an identifier into lowercase tokens at `_`, `-`, `.`, `/`, spaces
+/// and camelCase boundaries. Digits stay with their letters (`k8s`).
+pub(crate) fn identifier_tokens(identifier: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for part in identifier.split(|c: char| !c.is_alphanumeric()) {
+        let chars: Vec<char> = part.chars().collect();
+        let mut current = String::new();
+        for (index, &c) in chars.iter().enumerate() {
+            let previous = index.checked_sub(1).map(|i| chars[i]);
+            let next = chars.get(index + 1);
+            let lower_to_upper = previous.is_some_and(|p| p.is_lowercase()) && c.is_uppercase();
+            // The `R` of `HTTPRequest` starts a word: upper, upper, lower.
+            let acronym_end = previous.is_some_and(char::is_uppercase)
+                && c.is_uppercase()
+                && next.is_some_and(|n| n.is_lowercase());
+            if (lower_to_upper || acronym_end) && !current.is_empty() {
+                tokens.push(std::mem::take(&mut current));
+            }
+            current.extend(c.to_lowercase());
+        }
+        if !current.is_empty() {
+            tokens.push(current);
+        }
+    }
+    merge_compounds(tokens)
+}
+
+/// Joins two-word nouns whose first word would read as a verb: the `pull`
+/// of `pull_request` pulls nothing from the network.
+fn merge_compounds(tokens: Vec<String>) -> Vec<String> {
+    const COMPOUNDS: [(&str, &str); 4] = [
+        ("pull", "request"),
+        ("pull", "requests"),
+        ("merge", "request"),
+        ("merge", "requests"),
+    ];
+    let mut merged: Vec<String> = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        if let Some(last) = merged.last_mut() {
+            if COMPOUNDS.contains(&(last.as_str(), token.as_str())) {
+                last.push_str(&token);
+                continue;
+            }
+        }
+        merged.push(token);
+    }
+    merged
+}
+
+/// Prose as lowercase words, for whole-word and phrase matching.
+#[derive(Debug, Clone)]
+pub(crate) struct Words {
+    words: Vec<String>,
+    /// The words joined by single spaces, with a space at either end.
+    padded: String,
+}
+
+impl Words {
+    /// Splits prose into lowercase words at anything that is not a letter,
+    /// a digit or an apostrophe-free hyphen (`read-only` → `read only`).
+    pub(crate) fn new(text: &str) -> Self {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let padded = format!(" {} ", words.join(" "));
+        Words { words, padded }
+    }
+
+    /// The words in order.
+    pub(crate) fn as_slice(&self) -> &[String] {
+        &self.words
+    }
+
+    /// Whether the whole-word phrase (lowercase, single spaces) occurs.
+    pub(crate) fn has_phrase(&self, phrase: &str) -> bool {
+        self.padded.contains(&format!(" {phrase} "))
+    }
+
+    /// The first of `phrases` that occurs, in the order given.
+    pub(crate) fn first_phrase<'p>(&self, phrases: &[&'p str]) -> Option<&'p str> {
+        phrases
+            .iter()
+            .copied()
+            .find(|phrase| self.has_phrase(phrase))
+    }
+}
+
+/// The first sentence of a description: up to the first line break or
+/// full stop followed by a space.
+pub(crate) fn first_sentence(description: &str) -> &str {
+    let line = description.trim_start().split('\n').next().unwrap_or("");
+    match line.find(". ") {
+        Some(end) => &line[..end],
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{first_sentence, identifier_tokens, Words};
+
+    #[test]
+    fn names_split_in_every_convention() {
+        assert_eq!(
+            identifier_tokens("k8s_get_pod_logs"),
+            ["k8s", "get", "pod", "logs"]
+        );
+        assert_eq!(identifier_tokens("getPodLogs"), ["get", "pod", "logs"]);
+        assert_eq!(identifier_tokens("get-pod.logs"), ["get", "pod", "logs"]);
+        assert_eq!(
+            identifier_tokens("sendHTTPRequest"),
+            ["send", "http", "request"]
+        );
+        assert_eq!(
+            identifier_tokens("pull_request_read"),
+            ["pullrequest", "read"]
+        );
+    }
+
+    #[test]
+    fn phrases_match_whole_words_only() {
+        let words = Words::new("Effects: NoExecute (evict existing pods). Read-only.");
+        assert!(words.has_phrase("evict existing"));
+        assert!(words.has_phrase("read only"));
+        assert!(!words.has_phrase("execute"));
+    }
+
+    #[test]
+    fn the_first_sentence_ends_at_a_stop_or_a_line_break() {
+        assert_eq!(first_sentence("List pods. Then more."), "List pods");
+        assert_eq!(first_sentence("Get logs\nfrom a pod"), "Get logs");
+    }
+}
