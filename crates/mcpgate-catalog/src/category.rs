@@ -22,42 +22,23 @@ const PRECEDENCE: [Category; 6] = [
     Category::Read,
 ];
 
+#[rustfmt::skip]
 const EXECUTE_PHRASES: &[&str] = &[
-    "execute a command",
-    "execute commands",
-    "execute command",
-    "executes a command",
-    "run a command",
-    "runs a command",
-    "shell command",
-    "shell commands",
-    "arbitrary command",
-    "arbitrary commands",
-    "arbitrary code",
-    "execute code",
-    "execute javascript",
-    "execute python",
-    "run code",
-    "run a script",
-    "execute a script",
-    "execute sql",
-    "sql query",
-    "sql statement",
+    "execute a command", "execute commands", "execute command", "executes a command",
+    "run a command", "runs a command", "shell command", "shell commands", "arbitrary command",
+    "arbitrary commands", "arbitrary code", "execute code", "execute javascript", "execute python",
+    "run code", "run a script", "execute a script", "execute sql", "sql query", "sql statement",
     "execute arbitrary",
 ];
+#[rustfmt::skip]
 const NETWORK_PHRASES: &[&str] = &[
-    "from the internet",
-    "fetch a url",
-    "fetches a url",
-    "http request",
-    "send an email",
-    "sends an email",
-    "send a message",
-    "post a message",
-    "remote registry",
-    "webhook",
+    "from the internet", "fetch a url", "fetches a url", "http request", "send an email",
+    "sends an email", "send a message", "post a message", "remote registry", "webhook",
 ];
-const READ_PHRASES: &[&str] = &["read only", "does not modify", "without modifying"];
+#[rustfmt::skip]
+const READ_PHRASES: &[&str] = &[
+    "read only", "does not modify", "without modifying",
+];
 
 /// A weighted vote for a category.
 #[derive(Debug)]

@@ -8,44 +8,26 @@ use crate::evidence::{Evidence, EvidenceKind};
 use crate::signals::{Role, Signals};
 
 /// Phrases saying the secret values are kept out of the result.
+#[rustfmt::skip]
 const HIDDEN_PHRASES: &[&str] = &[
-    "values hidden",
-    "values are hidden",
-    "values are not",
-    "without values",
-    "names only",
-    "keys only",
-    "only key names",
-    "only the names",
-    "only names",
-    "metadata only",
-    "only metadata",
-    "redacted",
-    "masked",
-    "not the values",
-    "no values",
+    "values hidden", "values are hidden", "values are not", "without values", "names only",
+    "keys only", "only key names", "only the names", "only names", "metadata only", "only metadata",
+    "redacted", "masked", "not the values", "no values",
 ];
 
 /// Phrases saying secret values are in the result.
+#[rustfmt::skip]
 const REVEAL_PHRASES: &[&str] = &[
-    "decoded values",
-    "decoded value",
-    "decoded secret",
-    "decoded secrets",
-    "actual values",
-    "secret value",
-    "secret values",
-    "plaintext",
-    "plain text",
-    "clear text",
-    "decrypted value",
-    "decrypted values",
-    "returns credentials",
-    "sensitive credentials",
+    "decoded values", "decoded value", "decoded secret", "decoded secrets", "actual values",
+    "secret value", "secret values", "plaintext", "plain text", "clear text", "decrypted value",
+    "decrypted values", "returns credentials", "sensitive credentials",
 ];
 
 /// Nouns for stored secret objects: writing one stores data, it does not mint a credential.
-const STORED_SECRET_NOUNS: &[&str] = &["secret", "secrets", "vault"];
+#[rustfmt::skip]
+const STORED_SECRET_NOUNS: &[&str] = &[
+    "secret", "secrets", "vault",
+];
 
 /// What a read tool may expose short of secret values; raises its risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

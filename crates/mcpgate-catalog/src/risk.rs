@@ -5,156 +5,59 @@ use mcpgate_policy::{Category, Risk};
 
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::exposure::Exposure;
+use crate::lexicon::verb_category;
 use crate::signals::{Role, Signals};
 
 /// Destruction that reaches past the named object.
+#[rustfmt::skip]
 const CASCADE_PHRASES: &[&str] = &[
-    "and all",
-    "all resources",
-    "all of its",
-    "all its",
-    "everything",
-    "entire",
-    "all data",
-    "recursively delete",
-    "cascade",
-    "cascading",
+    "and all", "all resources", "all of its", "all its", "everything", "entire", "all data",
+    "recursively delete", "cascade", "cascading",
 ];
 /// Objects whose loss takes a whole system with it.
+#[rustfmt::skip]
 const CRITICAL_TARGETS: &[&str] = &[
-    "namespace",
-    "namespaces",
-    "ns",
-    "cluster",
-    "clusters",
-    "database",
-    "databases",
-    "db",
-    "project",
-    "projects",
-    "account",
-    "accounts",
-    "organization",
-    "org",
-    "tenant",
-    "repository",
+    "namespace", "namespaces", "ns", "cluster", "clusters", "database", "databases", "db",
+    "project", "projects", "account", "accounts", "organization", "org", "tenant", "repository",
     "repo",
 ];
 /// Objects that are cheap to recreate (an image is pulled again, a network re-made).
+#[rustfmt::skip]
 const RECREATABLE_TARGETS: &[&str] = &[
-    "image",
-    "images",
-    "network",
-    "networks",
-    "tag",
-    "tags",
-    "label",
-    "labels",
-    "cache",
-    "alias",
-    "comment",
-    "comments",
-    "reaction",
-    "reactions",
-    "draft",
-    "session",
-    "bookmark",
+    "image", "images", "network", "networks", "tag", "tags", "label", "labels", "cache", "alias",
+    "comment", "comments", "reaction", "reactions", "draft", "session", "bookmark",
 ];
 /// Empty containers: creating one adds nothing anyone depends on yet.
+#[rustfmt::skip]
 const ADDITIVE_TARGETS: &[&str] = &[
-    "directory",
-    "directories",
-    "folder",
-    "folders",
-    "dir",
-    "volume",
-    "volumes",
-    "network",
-    "networks",
-    "branch",
-    "bookmark",
-    "label",
+    "directory", "directories", "folder", "folders", "dir", "volume", "volumes", "network",
+    "networks", "branch", "bookmark", "label", "reaction", "reactions", "emoji", "star", "favorite",
 ];
 /// Permissions and money: changes here are hard to take back.
+#[rustfmt::skip]
 const PRIVILEGE_OR_MONEY: &[&str] = &[
-    "role",
-    "roles",
-    "rolebinding",
-    "clusterrole",
-    "clusterrolebinding",
-    "permission",
-    "permissions",
-    "policy",
-    "policies",
-    "iam",
-    "acl",
-    "collaborator",
-    "collaborators",
-    "member",
-    "members",
-    "admin",
-    "grant",
-    "grants",
-    "access",
-    "payment",
-    "payments",
-    "refund",
-    "refunds",
-    "payout",
-    "payouts",
-    "transfer",
-    "transfers",
-    "charge",
-    "charges",
+    "role", "roles", "rolebinding", "clusterrole", "clusterrolebinding", "permission",
+    "permissions", "policy", "policies", "iam", "acl", "collaborator", "collaborators", "member",
+    "members", "admin", "grant", "grants", "access", "refund", "refunds", "payout", "payouts",
+    "transfer", "transfers", "charge", "charges",
 ];
 /// Verbs that run whatever the caller passes, inside something already running.
+#[rustfmt::skip]
 const EXEC_TOKENS: &[&str] = &[
-    "exec",
-    "execute",
-    "eval",
-    "evaluate",
-    "shell",
-    "bash",
-    "sh",
-    "terminal",
-    "cmd",
-    "command",
-    "script",
-    "repl",
-    "python",
-    "javascript",
+    "exec", "execute", "eval", "evaluate", "shell", "bash", "sh", "terminal", "cmd", "command",
+    "script", "repl", "python", "javascript",
 ];
+#[rustfmt::skip]
 const EXEC_PHRASES: &[&str] = &[
-    "execute a command",
-    "executes a command",
-    "execute commands",
-    "shell command",
-    "arbitrary command",
-    "arbitrary commands",
-    "arbitrary code",
-    "execute code",
-    "execute javascript",
-    "execute arbitrary",
+    "execute a command", "executes a command", "execute commands", "shell command",
+    "arbitrary command", "arbitrary commands", "arbitrary code", "execute code",
+    "execute javascript", "execute arbitrary",
 ];
 /// Verbs that send data out rather than bring it in.
+#[rustfmt::skip]
 const OUTBOUND_VERBS: &[&str] = &[
-    "push",
-    "upload",
-    "send",
-    "post",
-    "publish",
-    "email",
-    "mail",
-    "sms",
-    "notify",
-    "share",
-    "forward",
-    "broadcast",
-    "tweet",
-    "reply",
-    "dm",
-    "message",
-    "webhook",
+    "push", "upload", "send", "post", "publish", "email", "mail", "sms", "notify", "share",
+    "forward", "broadcast", "tweet", "reply", "dm", "message", "webhook",
 ];
 
 /// The risk of a tool of `category`; appends one evidence entry per step.
@@ -169,11 +72,7 @@ pub(crate) fn derive(
         Category::Write => write(signals),
         Category::Destructive => destructive(signals),
         Category::Execute => execute(signals),
-        Category::Credential => (
-            Risk::High,
-            String::new(),
-            "credential tools start at high".to_owned(),
-        ),
+        Category::Credential => credential(signals),
         Category::Network => network(signals),
     };
     let kind = if matched.is_empty() {
@@ -342,11 +241,13 @@ fn execute(signals: &Signals) -> Step {
         );
     }
     if let Some(argument) = signals.argument(Role::Code) {
+        let lead_verb = signals.lead.as_slice().first().map(String::as_str);
         let exec_token = signals
             .name_tokens
             .iter()
             .map(String::as_str)
-            .find(|t| EXEC_TOKENS.contains(t));
+            .chain(lead_verb.filter(|v| ["execute", "executes", "exec"].contains(v)))
+            .find(|t| EXEC_TOKENS.contains(t) || t.starts_with("execute"));
         if let Some(signal) = exec_token.or_else(|| signals.description.first_phrase(EXEC_PHRASES))
         {
             return step(Risk::Critical, signal, format!("`{signal}` with argument `{}`: arbitrary commands in a running environment → critical", argument.name));
@@ -369,6 +270,20 @@ fn execute(signals: &Signals) -> Step {
         "",
         "runs only what is already defined → medium".to_owned(),
     )
+}
+
+fn credential(signals: &Signals) -> Step {
+    let mints = signals.name_verb().is_some_and(|(_, verb)| {
+        verb_category(verb) == Some(Category::Write) || ["rotate", "mint"].contains(&verb)
+    });
+    match signals.credential_noun().filter(|_| mints) {
+        Some(noun) => step(
+            Risk::Critical,
+            &noun,
+            format!("creates or changes a `{noun}`: a new way into the system → critical"),
+        ),
+        None => step(Risk::High, "", "credential tools start at high".to_owned()),
+    }
 }
 
 fn network(signals: &Signals) -> Step {

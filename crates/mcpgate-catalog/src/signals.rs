@@ -55,8 +55,11 @@ pub(crate) struct Signals {
 impl Signals {
     pub(crate) fn gather(tool: &ToolDefinition) -> Self {
         let description = Words::new(tool.description());
-        let sql_context = description.has_phrase("sql")
-            || identifier_tokens(tool.name()).iter().any(|t| t == "sql");
+        // SQLite, MySQL and PostgreSQL count: their `query` argument is SQL too.
+        let sql_context = description.as_slice().iter().any(|w| w.contains("sql"))
+            || identifier_tokens(tool.name())
+                .iter()
+                .any(|t| t.contains("sql"));
         let arguments = tool
             .arguments()
             .into_iter()
