@@ -108,6 +108,11 @@ impl ToolDefinition {
         self.raw.description.as_deref().unwrap_or("")
     }
 
+    /// Whether the server sent a description (possibly empty).
+    pub fn has_description(&self) -> bool {
+        self.raw.description.is_some()
+    }
+
     /// The JSON Schema of the arguments, verbatim.
     pub fn input_schema(&self) -> Option<&Value> {
         self.raw.input_schema.as_ref()
