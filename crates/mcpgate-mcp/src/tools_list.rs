@@ -1,0 +1,194 @@
+//! Filtering a `tools/list` response without re-serialising the tools kept.
+//!
+//! Tools carry JSON Schemas (`$schema`, `$defs`, `additionalProperties`, ...) that
+//! must reach the client exactly as the upstream wrote them, so the response is
+//! rebuilt by splicing the original bytes: only the `tools` array is rewritten, and
+//! each kept entry is copied verbatim.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::sse::{SseEvent, SseEventBuilder};
+
+/// Why a `tools/list` response could not be filtered. The proxy should not relay it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// The body is not UTF-8.
+    #[error("the tools/list response is not valid UTF-8")]
+    InvalidUtf8,
+    /// The body is not a JSON-RPC response whose `result.tools` is an array.
+    #[error("malformed tools/list response: {0}")]
+    Malformed(String),
+    /// The SSE event has no `data`.
+    #[error("the SSE event carries no data")]
+    NoData,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ListResult<'a> {
+    #[serde(borrow)]
+    tools: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct Tool<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+}
+
+/// Returns `response_body` with `result.tools` keeping only the tools whose `name`
+/// passes `keep`. Kept tools and every other byte outside the `tools` array are
+/// unchanged (`nextCursor`, `_meta`, key order, whitespace). A tool without a string
+/// `name` cannot be called by name, so it is dropped.
+///
+/// A JSON-RPC error response (no `result`) comes back unchanged.
+pub fn filter_tools_list(
+    response_body: &[u8],
+    mut keep: impl FnMut(&str) -> bool,
+) -> Result<Vec<u8>, FilterError> {
+    let text = std::str::from_utf8(response_body).map_err(|_| FilterError::InvalidUtf8)?;
+    let malformed = |e: serde_json::Error| FilterError::Malformed(e.to_string());
+    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(malformed)?;
+    let Some(result) = envelope.result else {
+        return Ok(response_body.to_vec());
+    };
+    let list: ListResult<'_> = serde_json::from_str(result.get()).map_err(malformed)?;
+    let tools: Vec<&RawValue> = serde_json::from_str(list.tools.get()).map_err(malformed)?;
+
+    let mut kept = Vec::with_capacity(tools.len());
+    for tool in &tools {
+        let parsed: Tool<'_> = serde_json::from_str(tool.get()).map_err(malformed)?;
+        if parsed.name.is_some_and(|name| keep(&name)) {
+            kept.push(*tool);
+        }
+    }
+    if kept.len() == tools.len() {
+        return Ok(response_body.to_vec());
+    }
+
+    // Every RawValue borrows from `text`, so its offset locates it in the original body.
+    let array = offset_in(text, list.tools.get());
+    let mut out = Vec::with_capacity(response_body.len());
+    out.extend_from_slice(&response_body[..array.start]);
+    out.push(b'[');
+    for (index, tool) in kept.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(tool.get().as_bytes());
+    }
+    out.push(b']');
+    out.extend_from_slice(&response_body[array.end..]);
+    Ok(out)
+}
+
+/// [`filter_tools_list`] on the `data` of an SSE event; returns the event re-encoded
+/// with its `event:`, `id:` and `retry:` fields kept. An event whose data is not a
+/// `tools/list` response must not be given here.
+pub fn filter_tools_list_event(
+    event: &SseEvent,
+    keep: impl FnMut(&str) -> bool,
+) -> Result<Vec<u8>, FilterError> {
+    let data = event.data().ok_or(FilterError::NoData)?;
+    let filtered = filter_tools_list(data.as_bytes(), keep)?;
+    if filtered == data.as_bytes() {
+        return Ok(event.raw().to_vec());
+    }
+    // `filtered` is `data` with a sub-slice replaced by ASCII and verbatim UTF-8 slices.
+    let filtered = String::from_utf8(filtered).map_err(|_| FilterError::InvalidUtf8)?;
+    let mut builder = SseEventBuilder::new();
+    if let Some(name) = event.event_type() {
+        builder = builder.event(name);
+    }
+    if let Some(id) = event.id() {
+        builder = builder.id(id);
+    }
+    if let Some(retry) = event.retry() {
+        builder = builder.retry(retry);
+    }
+    Ok(builder.data(&filtered).encode().to_vec())
+}
+
+fn offset_in(outer: &str, inner: &str) -> std::ops::Range<usize> {
+    let start = inner.as_ptr() as usize - outer.as_ptr() as usize;
+    debug_assert!(start + inner.len() <= outer.len());
+    start..start + inner.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = r#"{"jsonrpc":"2.0","id":0,"result":{ "tools": [
+        {"name":"read","inputSchema":{"type":"object","$schema":"https://json-schema.org/draft/2020-12/schema","additionalProperties":false}},
+        {"name":"delete","description":"d\u00e9truire","inputSchema":{"$defs":{"x":{}},"type":"object"}},
+        {"inputSchema":{}},
+        {"name":"write","annotations":{"destructiveHint":true},"inputSchema":{"type":"object"}}
+    ], "nextCursor":"abc", "_meta":{"k":1}}}"#;
+
+    #[test]
+    fn keeps_only_allowed_tools_verbatim_and_every_other_field() {
+        let out = filter_tools_list(LIST.as_bytes(), |name| name != "delete").unwrap();
+        let text = std::str::from_utf8(&out).unwrap();
+        assert_eq!(
+            text,
+            r#"{"jsonrpc":"2.0","id":0,"result":{ "tools": [{"name":"read","inputSchema":{"type":"object","$schema":"https://json-schema.org/draft/2020-12/schema","additionalProperties":false}},{"name":"write","annotations":{"destructiveHint":true},"inputSchema":{"type":"object"}}], "nextCursor":"abc", "_meta":{"k":1}}}"#
+        );
+    }
+
+    #[test]
+    fn keep_all_returns_the_body_unchanged() {
+        let body = LIST.replace("{\"inputSchema\":{}},", "");
+        let out = filter_tools_list(body.as_bytes(), |_| true).unwrap();
+        assert_eq!(out, body.as_bytes());
+    }
+
+    #[test]
+    fn keep_none_leaves_an_empty_array() {
+        let out = filter_tools_list(LIST.as_bytes(), |_| false).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(value["result"]["tools"], serde_json::json!([]));
+        assert_eq!(value["result"]["nextCursor"], "abc");
+    }
+
+    #[test]
+    fn error_responses_pass_through_and_garbage_is_refused() {
+        let error = br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}}"#;
+        assert_eq!(filter_tools_list(error, |_| false).unwrap(), error);
+        assert!(filter_tools_list(b"<html>", |_| true).is_err());
+        assert!(
+            filter_tools_list(br#"{"jsonrpc":"2.0","id":1,"result":{"tools":{}}}"#, |_| {
+                true
+            })
+            .is_err()
+        );
+        assert!(filter_tools_list(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#, |_| true).is_err());
+    }
+
+    #[test]
+    fn filters_an_sse_event_keeping_its_id() {
+        let mut parser = crate::sse::SseParser::new();
+        let body = format!(
+            "event: message\nid: 42\ndata: {}\n\n",
+            LIST.replace('\n', " ")
+        );
+        parser.push(body.as_bytes()).unwrap();
+        let event = parser.next_event().unwrap();
+        let out = filter_tools_list_event(&event, |name| name == "read").unwrap();
+        let mut parser = crate::sse::SseParser::new();
+        parser.push(&out).unwrap();
+        let event = parser.next_event().unwrap();
+        assert_eq!(event.id(), Some("42"));
+        assert_eq!(event.event_type(), Some("message"));
+        let value: serde_json::Value = serde_json::from_str(event.data().unwrap()).unwrap();
+        assert_eq!(value["result"]["tools"].as_array().unwrap().len(), 1);
+    }
+}
