@@ -5,6 +5,7 @@ use mcpgate_policy::Classification;
 use crate::category;
 use crate::evidence::Assessment;
 use crate::exposure;
+use crate::fingerprint::{fingerprint, Fingerprint};
 use crate::risk;
 use crate::signals::Signals;
 use crate::tool::ToolDefinition;
@@ -25,7 +26,29 @@ pub fn classify(tool: &ToolDefinition) -> Assessment {
     }
 }
 
-/// Classifies every tool of a catalogue, in order.
-pub fn classify_all(tools: &[ToolDefinition]) -> Vec<Assessment> {
-    tools.iter().map(classify).collect()
+/// A tool with its assessment and fingerprint: one row of a classified catalogue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassifiedTool {
+    /// The definition as the upstream listed it.
+    pub tool: ToolDefinition,
+    /// Its category, risk and evidence.
+    pub assessment: Assessment,
+    /// Its fingerprint at classification time.
+    pub fingerprint: Fingerprint,
+}
+
+impl ClassifiedTool {
+    /// Classifies and fingerprints a tool.
+    pub fn new(tool: ToolDefinition) -> Self {
+        ClassifiedTool {
+            assessment: classify(&tool),
+            fingerprint: fingerprint(&tool),
+            tool,
+        }
+    }
+}
+
+/// Classifies and fingerprints every tool of a catalogue, in order.
+pub fn classify_all(tools: impl IntoIterator<Item = ToolDefinition>) -> Vec<ClassifiedTool> {
+    tools.into_iter().map(ClassifiedTool::new).collect()
 }

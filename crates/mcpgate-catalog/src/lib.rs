@@ -13,6 +13,7 @@ mod evidence;
 mod exposure;
 mod fingerprint;
 mod lexicon;
+mod recommend;
 mod risk;
 mod signals;
 mod text;
@@ -20,8 +21,9 @@ mod tool;
 
 pub use agreement::{Agreement, Disagreement};
 pub use catalogue::{Catalogue, CatalogueEntry, Label};
-pub use classify::{classify, classify_all};
+pub use classify::{classify, classify_all, ClassifiedTool};
 pub use error::CatalogError;
 pub use evidence::{Assessment, Effect, Evidence, EvidenceKind};
 pub use fingerprint::{canonical_json, fingerprint, Fingerprint};
+pub use recommend::recommended_policy;
 pub use tool::{ToolAnnotations, ToolDefinition};

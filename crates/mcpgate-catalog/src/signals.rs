@@ -38,6 +38,14 @@ pub(crate) struct Argument {
     pub(crate) name: String,
     /// What the name suggests.
     pub(crate) roles: Vec<Role>,
+    schema: serde_json::Value,
+}
+
+impl Argument {
+    /// The argument's JSON Schema.
+    pub(crate) fn schema(&self) -> &serde_json::Value {
+        &self.schema
+    }
 }
 
 /// Everything the rules look at, in matchable form.
@@ -63,9 +71,10 @@ impl Signals {
         let arguments = tool
             .arguments()
             .into_iter()
-            .map(|(name, _)| Argument {
+            .map(|(name, schema)| Argument {
                 name: name.to_owned(),
                 roles: roles(name, sql_context),
+                schema: schema.clone(),
             })
             .collect();
         Signals {

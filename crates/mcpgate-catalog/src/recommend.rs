@@ -1,0 +1,121 @@
+//! A starting policy a careful operator would accept, derived from a
+//! classified catalogue and written in the mcpgate policy language.
+//!
+//! Per tool: reads are allowed; writes and network calls are rate-limited per
+//! grant; execute tools are limited to 10 calls a minute per grant and get a
+//! generic argument check where one exists; destructive, credential and
+//! critical-risk tools require approval. Tools not listed are denied.
+
+use mcpgate_policy::{Category, Risk};
+use serde_json::{json, Map, Value};
+
+use crate::classify::ClassifiedTool;
+use crate::evidence::{Effect, Evidence};
+use crate::signals::{Role, Signals};
+
+/// Longest command or script a recommended policy lets through unapproved.
+const MAX_COMMAND_LENGTH: u64 = 1024;
+
+/// SQL that changes schema or permissions; a read-mostly starting policy denies it.
+const SQL_DDL_PATTERN: &str = r"(?i)\b(drop|truncate|alter|grant|revoke|create)\b";
+
+/// Builds `{"version": "1", "default": "deny", "tools": {...}}` with one entry per tool.
+pub fn recommended_policy(tools: &[ClassifiedTool]) -> Value {
+    let entries: Map<String, Value> = tools
+        .iter()
+        .map(|classified| (classified.tool.name().to_owned(), entry(classified)))
+        .collect();
+    json!({"version": "1", "default": "deny", "tools": entries})
+}
+
+fn entry(classified: &ClassifiedTool) -> Value {
+    let assessment = &classified.assessment;
+    let category = assessment.classification.category;
+    let risk = assessment.classification.risk;
+    let reason = reason(category, risk, &assessment.evidence);
+    let name = assessment.name.as_str();
+    if risk == Risk::Critical
+        || matches!(category, Category::Destructive | Category::Credential)
+    {
+        return json!({"action": "require_approval", "reason": reason});
+    }
+    let signals = Signals::gather(&classified.tool);
+    match category {
+        Category::Read if risk == Risk::Low => json!({}),
+        Category::Read => json!({"reason": reason}),
+        Category::Write | Category::Network => {
+            let max = if risk >= Risk::High { 10 } else { 30 };
+            let mut entry = json!({"reason": reason, "limits": [rate_limit(name, max)]});
+            if category == Category::Network {
+                if let Some(url) = signals.argument(Role::Url).filter(|a| is_string(a.schema())) {
+                    let check = condition(&url.name, "prefix", json!("https://"));
+                    entry["require"] = json!([check]);
+                }
+            }
+            entry
+        }
+        Category::Execute => execute_entry(name, &signals, reason),
+        Category::Destructive | Category::Credential => {
+            json!({"action": "require_approval", "reason": reason})
+        }
+    }
+}
+
+fn execute_entry(name: &str, signals: &Signals, reason: String) -> Value {
+    let mut entry = json!({"reason": reason, "limits": [rate_limit(name, 10)]});
+    let mut require = Vec::new();
+    let mut deny_if = Vec::new();
+    for argument in &signals.arguments {
+        if !is_string(argument.schema()) {
+            continue;
+        }
+        if argument.roles.contains(&Role::Sql) {
+            deny_if.push(condition(&argument.name, "regex", json!(SQL_DDL_PATTERN)));
+        }
+        if argument.roles.contains(&Role::Code) {
+            require.push(condition(&argument.name, "max_length", json!(MAX_COMMAND_LENGTH)));
+        }
+    }
+    if !require.is_empty() {
+        entry["require"] = Value::Array(require);
+    }
+    if !deny_if.is_empty() {
+        entry["deny_if"] = Value::Array(deny_if);
+    }
+    entry
+}
+
+fn rate_limit(tool: &str, max: u32) -> Value {
+    json!({"counter": format!("{tool}_rate"), "window": "minute", "max": max, "scope": "grant"})
+}
+
+fn condition(argument: &str, op: &str, value: Value) -> Value {
+    json!({"path": format!("args.{argument}"), "op": op, "value": value})
+}
+
+/// Whether a JSON Schema admits only strings (or null), directly or via `anyOf`.
+fn is_string(schema: &Value) -> bool {
+    match schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
+        Some(options) => {
+            let types: Vec<Option<&str>> = options.iter().map(single).collect();
+            types.contains(&Some("string"))
+                && types.iter().all(|t| matches!(t, Some("string") | Some("null")))
+        }
+        None => single(schema) == Some("string"),
+    }
+}
+
+fn single(schema: &Value) -> Option<&str> {
+    schema.get("type").and_then(Value::as_str)
+}
+
+/// "execute, high: <why the risk is what it is>".
+fn reason(category: Category, risk: Risk, evidence: &[Evidence]) -> String {
+    let why = evidence
+        .iter()
+        .rev()
+        .find(|e| matches!(e.effect, Effect::Risk(_)))
+        .map(|e| e.message.as_str())
+        .unwrap_or("");
+    format!("{category}, {risk}: {why}")
+}
