@@ -1,0 +1,12 @@
+//! What every mcpgate HTTP service shares: telemetry, request ids and request
+//! spans, health and readiness routes, and the shutdown signal.
+
+mod health;
+mod layers;
+mod shutdown;
+mod telemetry;
+
+pub use health::{health_router, Readiness};
+pub use layers::{with_common_layers, REQUEST_ID_HEADER};
+pub use shutdown::shutdown_signal;
+pub use telemetry::{init_telemetry, LogFormat};

@@ -1,0 +1,14 @@
+//! Test helpers: a fresh Postgres database per test, a private Redis per test,
+//! and the real API and proxy on port 0 in the test's own process.
+//!
+//! The Postgres server is shared: `scripts/test.sh` starts one and exports
+//! `MCPGATE_TEST_DATABASE_URL` (a URL to its `postgres` database); each test
+//! creates its own database there, so tests run in parallel without touching
+//! each other. Redis servers are cheap, so every test gets its own, which it may
+//! kill to see what happens.
+
+mod app;
+mod db;
+
+pub use app::{spawn_app, TestApp};
+pub use db::{fresh_database, fresh_redis, TestDb, TestRedis};

@@ -1,0 +1,87 @@
+//! `mcpgate api`, `mcpgate proxy` and `mcpgate migrate`: the services as they run
+//! in production, against a database and Redis run by someone else.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context;
+use mcpgate_store::{PgPool, PostgresSettings, Redis};
+
+use crate::config::Config;
+
+/// How long services keep retrying their first connection to Postgres or Redis.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
+
+pub async fn api(config: Config) -> anyhow::Result<()> {
+    let (db, redis) = connect(&config, "api").await?;
+    mcpgate_store::migrate(&db)
+        .await
+        .context("applying migrations")?;
+    serve_api(&config, db, redis, mcpgate_service::shutdown_signal()).await
+}
+
+pub async fn proxy(config: Config) -> anyhow::Result<()> {
+    let (db, redis) = connect(&config, "proxy").await?;
+    serve_proxy(&config, db, redis, mcpgate_service::shutdown_signal()).await
+}
+
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let url = config.require_database_url("migrate")?;
+    let db = connect_db(url).await?;
+    mcpgate_store::migrate(&db)
+        .await
+        .context("applying migrations")?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+/// Builds and serves the API until `shutdown` resolves.
+pub async fn serve_api(
+    config: &Config,
+    db: PgPool,
+    redis: Redis,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let settings = mcpgate_api::ApiSettings {
+        listen: config.api_listen,
+        public_proxy_url: config.public_proxy_url.clone(),
+    };
+    let app = mcpgate_api::Application::build(settings, mcpgate_api::ApiDeps { db, redis })
+        .await
+        .with_context(|| format!("binding the API to {}", config.api_listen))?;
+    app.run(shutdown).await.context("serving the API")
+}
+
+/// Builds and serves the proxy until `shutdown` resolves.
+pub async fn serve_proxy(
+    config: &Config,
+    db: PgPool,
+    redis: Redis,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let settings = mcpgate_proxy::ProxySettings {
+        listen: config.proxy_listen,
+    };
+    let app = mcpgate_proxy::Application::build(settings, mcpgate_proxy::ProxyDeps { db, redis })
+        .await
+        .with_context(|| format!("binding the proxy to {}", config.proxy_listen))?;
+    app.run(shutdown).await.context("serving the proxy")
+}
+
+async fn connect(config: &Config, command: &'static str) -> anyhow::Result<(PgPool, Redis)> {
+    let db = connect_db(config.require_database_url(command)?).await?;
+    let redis = mcpgate_store::connect_redis(config.require_redis_url(command)?, CONNECT_PATIENCE)
+        .await
+        .context("connecting to Redis")?;
+    Ok((db, redis))
+}
+
+pub async fn connect_db(url: &str) -> anyhow::Result<PgPool> {
+    mcpgate_store::connect_postgres(&PostgresSettings {
+        url: url.to_owned(),
+        max_connections: 20,
+        connect_timeout: CONNECT_PATIENCE,
+    })
+    .await
+    .context("connecting to PostgreSQL")
+}

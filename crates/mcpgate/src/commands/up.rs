@@ -1,0 +1,186 @@
+//! `mcpgate up`: the whole product on one machine. A private PostgreSQL and Redis
+//! on free loopback ports, data kept in `--data-dir`, then the API, dashboard and
+//! proxy in this process. Ctrl-C (or SIGTERM) stops the services, then Redis and
+//! PostgreSQL, leaving nothing running.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use mcpgate_local::{LocalPostgres, LocalRedis, PostgresOptions, RedisOptions};
+use tokio_util::sync::CancellationToken;
+
+use crate::commands::serve;
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Where PostgreSQL, Redis and generated keys keep their data; it persists
+    /// across restarts.
+    #[arg(long, default_value = ".mcpgate", value_name = "DIR")]
+    data_dir: PathBuf,
+
+    /// Start only PostgreSQL and Redis, and print their URLs (for the test suite,
+    /// or to run `mcpgate api` and `mcpgate proxy` yourself).
+    #[arg(long)]
+    deps_only: bool,
+
+    /// Also write the URLs as `MCPGATE_DATABASE_URL=...` lines to this file once
+    /// everything answers (for scripts).
+    #[arg(long, value_name = "FILE")]
+    env_file: Option<PathBuf>,
+}
+
+/// The private database, named the same in every data folder.
+const DATABASE: &str = "mcpgate";
+
+pub async fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating the data folder {}", args.data_dir.display()))?;
+    let data_dir = std::path::absolute(&args.data_dir).context("resolving the data folder")?;
+
+    let postgres = LocalPostgres::start(PostgresOptions {
+        data_dir: data_dir.join("postgres"),
+        port: mcpgate_local::free_port()?,
+        startup_timeout: Duration::from_secs(60),
+    })
+    .await
+    .context("starting the private PostgreSQL")?;
+    let redis = match LocalRedis::start(RedisOptions {
+        port: mcpgate_local::free_port()?,
+        data_dir: Some(data_dir.join("redis")),
+        startup_timeout: Duration::from_secs(20),
+    })
+    .await
+    {
+        Ok(redis) => redis,
+        Err(error) => {
+            postgres.stop().await;
+            return Err(error).context("starting the private Redis");
+        }
+    };
+
+    let outcome = serve_with(&mut config, &args, &data_dir, &postgres, &redis).await;
+
+    redis.stop().await;
+    postgres.stop().await;
+    println!("mcpgate stopped; data kept in {}", data_dir.display());
+    outcome
+}
+
+async fn serve_with(
+    config: &mut Config,
+    args: &UpArgs,
+    data_dir: &Path,
+    postgres: &LocalPostgres,
+    redis: &LocalRedis,
+) -> anyhow::Result<()> {
+    let database_url = postgres.url(DATABASE);
+    mcpgate_store::ensure_database(&database_url)
+        .await
+        .context("creating the mcpgate database")?;
+    config.database_url = Some(database_url.clone());
+    config.redis_url = Some(redis.url());
+    // Local development: the upstreams people try first run on this machine.
+    config.allow_private_upstreams = true;
+
+    let env = format!(
+        "MCPGATE_DATABASE_URL={}\nMCPGATE_REDIS_URL={}\n",
+        database_url,
+        redis.url()
+    );
+
+    if args.deps_only {
+        write_env_file(args.env_file.as_deref(), &env)?;
+        println!(
+            "PostgreSQL and Redis are running (data in {}):\n{env}Ctrl-C stops them.",
+            data_dir.display()
+        );
+        mcpgate_service::shutdown_signal().await;
+        return Ok(());
+    }
+
+    let db = serve::connect_db(&database_url).await?;
+    mcpgate_store::migrate(&db)
+        .await
+        .context("applying migrations")?;
+    let redis_conn = mcpgate_store::connect_redis(&redis.url(), Duration::from_secs(10))
+        .await
+        .context("connecting to the private Redis")?;
+
+    let stop = CancellationToken::new();
+    let api = tokio::spawn({
+        let (config, db, redis_conn, stop) =
+            (config.clone(), db.clone(), redis_conn.clone(), stop.clone());
+        async move { serve::serve_api(&config, db, redis_conn, stop.cancelled_owned()).await }
+    });
+    let proxy = tokio::spawn({
+        let (config, stop) = (config.clone(), stop.clone());
+        async move { serve::serve_proxy(&config, db, redis_conn, stop.cancelled_owned()).await }
+    });
+
+    let ready = tokio::select! {
+        ready = wait_until_ready(config) => ready,
+        () = mcpgate_service::shutdown_signal() => Err(anyhow::anyhow!("interrupted while starting")),
+    };
+    if ready.is_ok() {
+        write_env_file(args.env_file.as_deref(), &env)?;
+        println!(
+            "\nmcpgate is up.\n  Dashboard: http://{api}/\n  API:       http://{api}/api/v1\n  Proxy:     {proxy}/mcp/<server-id>/\n  Data:      {data}\nCtrl-C stops everything.\n",
+            api = config.api_listen,
+            proxy = config.public_proxy_url,
+            data = data_dir.display(),
+        );
+        tokio::select! {
+            () = mcpgate_service::shutdown_signal() => {}
+            () = stop.cancelled() => {}
+        }
+    }
+    stop.cancel();
+    let (api, proxy) = tokio::join!(api, proxy);
+    ready?;
+    api.context("the API task panicked")??;
+    proxy.context("the proxy task panicked")??;
+    Ok(())
+}
+
+/// Polls both services' `/readyz` until they answer 200 (or a service fails).
+async fn wait_until_ready(config: &Config) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
+    let urls = [
+        format!("http://{}/readyz", config.api_listen),
+        format!("http://{}/readyz", config.proxy_listen),
+    ];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    for url in &urls {
+        loop {
+            let ok = client
+                .get(url)
+                .send()
+                .await
+                .map(|r| r.status().is_success())
+                .unwrap_or(false);
+            if ok {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                anyhow::bail!("{url} did not become ready within a minute");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
+
+fn write_env_file(path: Option<&Path>, env: &str) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        // Write then rename, so a script polling for the file never reads half of it.
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, env).with_context(|| format!("writing {}", partial.display()))?;
+        std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Configuration: command-line flags, then `MCPGATE_*` environment variables,
+//! then the optional TOML file (`--config`), then defaults. If it loads, it is
+//! valid; a bad value names its variable.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use mcpgate_service::LogFormat;
+use serde::Deserialize;
+
+/// Settings shared by every subcommand. Each can be given as a flag, as the
+/// environment variable shown, or as the same name in snake_case in the TOML file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsArgs {
+    /// TOML file with any of the settings below (snake_case keys, e.g. `database_url`).
+    #[arg(long, env = "MCPGATE_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Postgres URL of the control plane's database (api, proxy, migrate). `up` starts its own.
+    #[arg(long, env = "MCPGATE_DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Redis URL for rate-limit counters and change notifications. `up` starts its own.
+    #[arg(long, env = "MCPGATE_REDIS_URL", global = true, value_name = "URL")]
+    pub redis_url: Option<String>,
+
+    /// Listen address of the API and dashboard [default: 127.0.0.1:8080].
+    #[arg(long, env = "MCPGATE_API_LISTEN", global = true, value_name = "ADDR")]
+    pub api_listen: Option<String>,
+
+    /// Listen address of the proxy [default: 127.0.0.1:8090].
+    #[arg(long, env = "MCPGATE_PROXY_LISTEN", global = true, value_name = "ADDR")]
+    pub proxy_listen: Option<String>,
+
+    /// Public base URL of the proxy, shown to users in proxy URLs and client
+    /// snippets [default: http://<proxy listen address>].
+    #[arg(
+        long,
+        env = "MCPGATE_PUBLIC_PROXY_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub public_proxy_url: Option<String>,
+
+    /// Public base URL of the API and dashboard; an https URL makes session
+    /// cookies `Secure` [default: http://<api listen address>].
+    #[arg(
+        long,
+        env = "MCPGATE_PUBLIC_API_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub public_api_url: Option<String>,
+
+    /// Ed25519 private key that signs grant tokens (API): base64 of a PKCS#8 document.
+    /// `up` generates one into its data folder.
+    #[arg(
+        long,
+        env = "MCPGATE_GRANT_SIGNING_KEY",
+        global = true,
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    pub grant_signing_key: Option<String>,
+
+    /// Ed25519 public key that verifies grant tokens (proxy): base64 of the 32 raw
+    /// bytes [default: derived from the signing key when that is set].
+    #[arg(
+        long,
+        env = "MCPGATE_GRANT_VERIFY_KEY",
+        global = true,
+        value_name = "BASE64"
+    )]
+    pub grant_verify_key: Option<String>,
+
+    /// 32-byte key (base64) that encrypts secrets at rest, such as upstream
+    /// credentials; API and proxy need the same one. `up` generates one.
+    #[arg(
+        long,
+        env = "MCPGATE_SECRET_KEY",
+        global = true,
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// Allow upstream MCP servers on loopback and private addresses (local
+    /// development; `up` turns it on) [default: false].
+    #[arg(
+        long,
+        env = "MCPGATE_ALLOW_PRIVATE_UPSTREAMS",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub allow_private_upstreams: Option<bool>,
+
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+
+    /// Log filter in RUST_LOG syntax [default: info].
+    #[arg(long, env = "MCPGATE_LOG", global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// The TOML file's shape: the same settings, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    api_listen: Option<String>,
+    proxy_listen: Option<String>,
+    public_proxy_url: Option<String>,
+    public_api_url: Option<String>,
+    grant_signing_key: Option<String>,
+    grant_verify_key: Option<String>,
+    secret_key: Option<String>,
+    allow_private_upstreams: Option<bool>,
+    log_format: Option<String>,
+    log: Option<String>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Option<String>,
+    pub redis_url: Option<String>,
+    pub api_listen: SocketAddr,
+    pub proxy_listen: SocketAddr,
+    pub public_proxy_url: String,
+    pub public_api_url: String,
+    pub grant_signing_key: Option<String>,
+    pub grant_verify_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub allow_private_upstreams: bool,
+    pub log_format: LogFormat,
+    pub log: String,
+}
+
+/// A setting that failed to load, named as the user wrote it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {source}")]
+    ParseFile {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{variable} (or --{flag}) is invalid: {reason}")]
+    Invalid {
+        variable: &'static str,
+        flag: &'static str,
+        reason: String,
+    },
+    #[error("{variable} (or --{flag}) is required for `mcpgate {command}`")]
+    Missing {
+        variable: &'static str,
+        flag: &'static str,
+        command: &'static str,
+    },
+}
+
+impl SettingsArgs {
+    /// Merges flags/environment over the file over defaults, and validates.
+    pub fn load(&self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let api_listen = parse_addr(
+            self.api_listen.clone().or(file.api_listen),
+            "127.0.0.1:8080",
+            "MCPGATE_API_LISTEN",
+            "api-listen",
+        )?;
+        let proxy_listen = parse_addr(
+            self.proxy_listen.clone().or(file.proxy_listen),
+            "127.0.0.1:8090",
+            "MCPGATE_PROXY_LISTEN",
+            "proxy-listen",
+        )?;
+        let public_proxy_url = parse_url(
+            self.public_proxy_url.clone().or(file.public_proxy_url),
+            proxy_listen,
+            "MCPGATE_PUBLIC_PROXY_URL",
+            "public-proxy-url",
+        )?;
+        let public_api_url = parse_url(
+            self.public_api_url.clone().or(file.public_api_url),
+            api_listen,
+            "MCPGATE_PUBLIC_API_URL",
+            "public-api-url",
+        )?;
+        let log_format = self
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .map(|f| f.parse::<LogFormat>())
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                variable: "MCPGATE_LOG_FORMAT",
+                flag: "log-format",
+                reason,
+            })?
+            .unwrap_or_default();
+        Ok(Config {
+            database_url: self.database_url.clone().or(file.database_url),
+            redis_url: self.redis_url.clone().or(file.redis_url),
+            api_listen,
+            proxy_listen,
+            public_proxy_url,
+            public_api_url,
+            grant_signing_key: self.grant_signing_key.clone().or(file.grant_signing_key),
+            grant_verify_key: self.grant_verify_key.clone().or(file.grant_verify_key),
+            secret_key: self.secret_key.clone().or(file.secret_key),
+            allow_private_upstreams: self
+                .allow_private_upstreams
+                .or(file.allow_private_upstreams)
+                .unwrap_or(false),
+            log_format,
+            log: self
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+impl Config {
+    /// The database URL, or an error naming the variable to set.
+    pub fn require_database_url(&self, command: &'static str) -> Result<&str, ConfigError> {
+        self.database_url.as_deref().ok_or(ConfigError::Missing {
+            variable: "MCPGATE_DATABASE_URL",
+            flag: "database-url",
+            command,
+        })
+    }
+
+    /// The Redis URL, or an error naming the variable to set.
+    pub fn require_redis_url(&self, command: &'static str) -> Result<&str, ConfigError> {
+        self.redis_url.as_deref().ok_or(ConfigError::Missing {
+            variable: "MCPGATE_REDIS_URL",
+            flag: "redis-url",
+            command,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::ParseFile {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })
+}
+
+fn parse_addr(
+    value: Option<String>,
+    default: &str,
+    variable: &'static str,
+    flag: &'static str,
+) -> Result<SocketAddr, ConfigError> {
+    let text = value.unwrap_or_else(|| default.to_owned());
+    text.parse().map_err(|_| ConfigError::Invalid {
+        variable,
+        flag,
+        reason: format!("`{text}` is not an address like 127.0.0.1:8080"),
+    })
+}
+
+fn parse_url(
+    value: Option<String>,
+    listen: SocketAddr,
+    variable: &'static str,
+    flag: &'static str,
+) -> Result<String, ConfigError> {
+    let Some(text) = value else {
+        return Ok(format!("http://{listen}"));
+    };
+    let trimmed = text.trim_end_matches('/');
+    let valid = reqwest::Url::parse(trimmed)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());
+    match valid {
+        Some(_) => Ok(trimmed.to_owned()),
+        None => Err(ConfigError::Invalid {
+            variable,
+            flag,
+            reason: format!("`{text}` is not an http(s) URL"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_loopback_ports_8080_and_8090() {
+        let config = SettingsArgs::default().load().unwrap();
+        assert_eq!(config.api_listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.proxy_listen.to_string(), "127.0.0.1:8090");
+        assert_eq!(config.public_proxy_url, "http://127.0.0.1:8090");
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(!config.allow_private_upstreams);
+    }
+
+    #[test]
+    fn a_bad_listen_address_names_its_variable() {
+        let args = SettingsArgs {
+            proxy_listen: Some("localhost".into()),
+            ..Default::default()
+        };
+        let error = args.load().unwrap_err().to_string();
+        assert!(error.contains("MCPGATE_PROXY_LISTEN"), "{error}");
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = std::env::temp_dir().join(format!("mcpgate-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mcpgate.toml");
+        std::fs::write(
+            &path,
+            "api_listen = \"127.0.0.1:9000\"\nproxy_listen = \"127.0.0.1:9001\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let args = SettingsArgs {
+            config: Some(path),
+            api_listen: Some("127.0.0.1:7000".into()),
+            ..Default::default()
+        };
+        let config = args.load().unwrap();
+        assert_eq!(config.api_listen.to_string(), "127.0.0.1:7000");
+        assert_eq!(config.proxy_listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let dir =
+            std::env::temp_dir().join(format!("mcpgate-config-unknown-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mcpgate.toml");
+        std::fs::write(&path, "databse_url = \"postgres://x\"\n").unwrap();
+        let args = SettingsArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let error = args.load().unwrap_err().to_string();
+        assert!(error.contains("databse_url"), "{error}");
+    }
+}

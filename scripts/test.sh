@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The README's second command: install and start what the tests need, then run
+# the format check, clippy and the whole test suite. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/prereqs.sh
+
+ensure_rust
+ensure_servers
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+log "Building the test suite"
+cargo build --locked -p mcpgate
+cargo test --locked --workspace --no-run
+
+# One private PostgreSQL (and Redis) for the whole run, started by mcpgate itself;
+# each test creates its own database there.
+deps_dir=$(mktemp -d /tmp/mcpgate-test-deps.XXXXXX)
+chmod 755 "$deps_dir"
+target/debug/mcpgate up --deps-only --data-dir "$deps_dir" --env-file "$deps_dir/env" \
+  --log warn >"$deps_dir/deps.log" 2>&1 &
+deps_pid=$!
+cleanup() {
+  kill -INT "$deps_pid" 2>/dev/null || true
+  wait "$deps_pid" 2>/dev/null || true
+  rm -rf "$deps_dir"
+}
+trap cleanup EXIT
+for _ in $(seq 1 600); do
+  [ -f "$deps_dir/env" ] && break
+  if ! kill -0 "$deps_pid" 2>/dev/null; then
+    cat "$deps_dir/deps.log" >&2
+    echo "the private PostgreSQL/Redis did not start" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+[ -f "$deps_dir/env" ] || { cat "$deps_dir/deps.log" >&2; echo "timed out starting PostgreSQL/Redis" >&2; exit 1; }
+database_url=$(grep '^MCPGATE_DATABASE_URL=' "$deps_dir/env" | cut -d= -f2-)
+export MCPGATE_TEST_DATABASE_URL="${database_url%/*}/postgres"
+
+log "cargo test"
+cargo test --locked --workspace "$@"
