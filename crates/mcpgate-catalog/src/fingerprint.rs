@@ -50,7 +50,10 @@ pub fn fingerprint(tool: &ToolDefinition) -> Fingerprint {
 pub fn canonical_json(tool: &ToolDefinition) -> String {
     let fields: [(&str, Option<Value>); 6] = [
         ("annotations", tool.raw_annotations().cloned()),
-        ("description", tool.has_description().then(|| tool.description().into())),
+        (
+            "description",
+            tool.has_description().then(|| tool.description().into()),
+        ),
         ("inputSchema", tool.input_schema().cloned()),
         ("name", Some(tool.name().into())),
         ("outputSchema", tool.output_schema().cloned()),

@@ -14,6 +14,7 @@ mod exposure;
 mod fingerprint;
 mod lexicon;
 mod recommend;
+pub mod report;
 mod risk;
 mod signals;
 mod text;

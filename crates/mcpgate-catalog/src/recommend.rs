@@ -34,9 +34,7 @@ fn entry(classified: &ClassifiedTool) -> Value {
     let risk = assessment.classification.risk;
     let reason = reason(category, risk, &assessment.evidence);
     let name = assessment.name.as_str();
-    if risk == Risk::Critical
-        || matches!(category, Category::Destructive | Category::Credential)
-    {
+    if risk == Risk::Critical || matches!(category, Category::Destructive | Category::Credential) {
         return json!({"action": "require_approval", "reason": reason});
     }
     let signals = Signals::gather(&classified.tool);
@@ -47,7 +45,10 @@ fn entry(classified: &ClassifiedTool) -> Value {
             let max = if risk >= Risk::High { 10 } else { 30 };
             let mut entry = json!({"reason": reason, "limits": [rate_limit(name, max)]});
             if category == Category::Network {
-                if let Some(url) = signals.argument(Role::Url).filter(|a| is_string(a.schema())) {
+                if let Some(url) = signals
+                    .argument(Role::Url)
+                    .filter(|a| is_string(a.schema()))
+                {
                     let check = condition(&url.name, "prefix", json!("https://"));
                     entry["require"] = json!([check]);
                 }
@@ -73,7 +74,11 @@ fn execute_entry(name: &str, signals: &Signals, reason: String) -> Value {
             deny_if.push(condition(&argument.name, "regex", json!(SQL_DDL_PATTERN)));
         }
         if argument.roles.contains(&Role::Code) {
-            require.push(condition(&argument.name, "max_length", json!(MAX_COMMAND_LENGTH)));
+            require.push(condition(
+                &argument.name,
+                "max_length",
+                json!(MAX_COMMAND_LENGTH),
+            ));
         }
     }
     if !require.is_empty() {
@@ -95,11 +100,17 @@ fn condition(argument: &str, op: &str, value: Value) -> Value {
 
 /// Whether a JSON Schema admits only strings (or null), directly or via `anyOf`.
 fn is_string(schema: &Value) -> bool {
-    match schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
+    match schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))
+        .and_then(Value::as_array)
+    {
         Some(options) => {
             let types: Vec<Option<&str>> = options.iter().map(single).collect();
             types.contains(&Some("string"))
-                && types.iter().all(|t| matches!(t, Some("string") | Some("null")))
+                && types
+                    .iter()
+                    .all(|t| matches!(t, Some("string") | Some("null")))
         }
         None => single(schema) == Some("string"),
     }
