@@ -79,7 +79,7 @@ pub(crate) fn score(signals: &Signals) -> (Category, Vec<Evidence>) {
         .find(|c| total(*c) == best)
         .unwrap_or(Category::Write);
     let mut chosen: Vec<Vote> = votes.into_iter().filter(|v| v.category == winner).collect();
-    chosen.sort_by(|a, b| b.weight.cmp(&a.weight));
+    chosen.sort_by_key(|vote| std::cmp::Reverse(vote.weight));
     (winner, chosen.into_iter().map(|v| v.evidence).collect())
 }
 

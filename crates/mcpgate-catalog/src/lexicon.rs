@@ -1,5 +1,6 @@
 //! The word lists the classifier matches against. All lowercase, whole words.
 //!
+//! Category words first, then the words the risk derivation looks for.
 //! Kept as data so the rules read as prose and the documentation can quote
 //! them; `docs/classification.md` explains how each list is used.
 
@@ -127,4 +128,56 @@ pub(crate) const CREDENTIAL_NOUNS: &[&str] = &[
 pub(crate) const KEY_QUALIFIERS: &[&str] = &[
     "api", "access", "ssh", "private", "secret", "signing", "encryption", "deploy", "gpg", "pgp",
     "kms",
+];
+
+/// Destruction that reaches past the named object.
+#[rustfmt::skip]
+pub(crate) const CASCADE_PHRASES: &[&str] = &[
+    "and all", "all resources", "all of its", "all its", "everything", "entire", "all data",
+    "recursively delete", "cascade", "cascading",
+];
+/// Objects whose loss takes a whole system with it.
+#[rustfmt::skip]
+pub(crate) const CRITICAL_TARGETS: &[&str] = &[
+    "namespace", "namespaces", "ns", "cluster", "clusters", "database", "databases", "db",
+    "project", "projects", "account", "accounts", "organization", "org", "tenant", "repository",
+    "repo",
+];
+/// Objects that are cheap to recreate (an image is pulled again, a network re-made).
+#[rustfmt::skip]
+pub(crate) const RECREATABLE_TARGETS: &[&str] = &[
+    "image", "images", "network", "networks", "tag", "tags", "label", "labels", "cache", "alias",
+    "comment", "comments", "reaction", "reactions", "draft", "session", "bookmark",
+];
+/// Empty containers: creating one adds nothing anyone depends on yet.
+#[rustfmt::skip]
+pub(crate) const ADDITIVE_TARGETS: &[&str] = &[
+    "directory", "directories", "folder", "folders", "dir", "volume", "volumes", "network",
+    "networks", "branch", "bookmark", "label", "reaction", "reactions", "emoji", "star", "favorite",
+];
+/// Permissions and money: changes here are hard to take back.
+#[rustfmt::skip]
+pub(crate) const PRIVILEGE_OR_MONEY: &[&str] = &[
+    "role", "roles", "rolebinding", "clusterrole", "clusterrolebinding", "permission",
+    "permissions", "policy", "policies", "iam", "acl", "collaborator", "collaborators", "member",
+    "members", "admin", "grant", "grants", "access", "refund", "refunds", "payout", "payouts",
+    "transfer", "transfers", "charge", "charges",
+];
+/// Verbs that run whatever the caller passes, inside something already running.
+#[rustfmt::skip]
+pub(crate) const EXEC_TOKENS: &[&str] = &[
+    "exec", "execute", "eval", "evaluate", "shell", "bash", "sh", "terminal", "cmd", "command",
+    "script", "repl", "python", "javascript",
+];
+#[rustfmt::skip]
+pub(crate) const EXEC_PHRASES: &[&str] = &[
+    "execute a command", "executes a command", "execute commands", "shell command",
+    "arbitrary command", "arbitrary commands", "arbitrary code", "execute code",
+    "execute javascript", "execute arbitrary",
+];
+/// Verbs that send data out rather than bring it in.
+#[rustfmt::skip]
+pub(crate) const OUTBOUND_VERBS: &[&str] = &[
+    "push", "upload", "send", "post", "publish", "email", "mail", "sms", "notify", "share",
+    "forward", "broadcast", "tweet", "reply", "dm", "message", "webhook",
 ];

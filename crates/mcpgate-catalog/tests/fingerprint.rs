@@ -20,7 +20,10 @@ const ORIGINAL: &str = r#"{"name":"k8s_run_pod","description":"Create and run a 
 fn fingerprint_is_64_lowercase_hex_digits() {
     let print = print_of(ORIGINAL);
     assert_eq!(print.as_str().len(), 64);
-    assert!(print.as_str().chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
+    assert!(print
+        .as_str()
+        .chars()
+        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
 }
 
 #[test]

@@ -5,7 +5,18 @@ use serde_json::{json, Value};
 
 const TOOL_KEYS: [&str; 5] = ["action", "reason", "require", "deny_if", "limits"];
 const OPS: [&str; 13] = [
-    "eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "regex", "contains", "exists", "prefix",
+    "eq",
+    "neq",
+    "in",
+    "not_in",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "regex",
+    "contains",
+    "exists",
+    "prefix",
     "max_length",
 ];
 
@@ -48,22 +59,42 @@ fn policy_uses_only_the_policy_language() {
         for (name, entry) in tools {
             let entry = entry.as_object().expect("entry object");
             for key in entry.keys() {
-                assert!(TOOL_KEYS.contains(&key.as_str()), "{name}: unknown key {key}");
+                assert!(
+                    TOOL_KEYS.contains(&key.as_str()),
+                    "{name}: unknown key {key}"
+                );
             }
             if let Some(action) = entry.get("action") {
                 assert!(["allow", "deny", "require_approval"].contains(&action.as_str().unwrap()));
             }
             for key in ["require", "deny_if"] {
-                for condition in entry.get(key).and_then(Value::as_array).into_iter().flatten() {
+                for condition in entry
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let path = condition["path"].as_str().expect("path");
                     assert!(path.starts_with("args."), "{name}: {path}");
-                    assert!(OPS.contains(&condition["op"].as_str().expect("op")), "{name}");
-                    assert!(condition.get("value").is_some(), "{name}: condition needs a value");
+                    assert!(
+                        OPS.contains(&condition["op"].as_str().expect("op")),
+                        "{name}"
+                    );
+                    assert!(
+                        condition.get("value").is_some(),
+                        "{name}: condition needs a value"
+                    );
                 }
             }
-            for limit in entry.get("limits").and_then(Value::as_array).into_iter().flatten() {
+            for limit in entry
+                .get("limits")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 assert_eq!(limit["counter"], format!("{name}_rate"));
-                assert!(["second", "minute", "hour", "day"].contains(&limit["window"].as_str().unwrap()));
+                assert!(["second", "minute", "hour", "day"]
+                    .contains(&limit["window"].as_str().unwrap()));
                 assert!(["grant", "server", "tenant"].contains(&limit["scope"].as_str().unwrap()));
                 assert!(limit["max"].as_u64().is_some_and(|max| max > 0));
             }
@@ -103,7 +134,10 @@ fn execute_tools_get_a_generic_argument_check_where_one_exists() {
     let catalogue = Catalogue::from_value(&tools).expect("catalogue");
     let policy = recommended_policy(&classify_all(catalogue.tools()));
     let script = &policy["tools"]["run_job"];
-    assert_eq!(script["require"], json!([{"path": "args.command", "op": "max_length", "value": 1024}]));
+    assert_eq!(
+        script["require"],
+        json!([{"path": "args.command", "op": "max_length", "value": 1024}])
+    );
     assert_eq!(script["limits"][0]["max"], 10);
     let query = &policy["tools"]["query"];
     assert_eq!(query["deny_if"][0]["path"], "args.sql");
