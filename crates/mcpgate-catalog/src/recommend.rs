@@ -91,7 +91,24 @@ fn execute_entry(name: &str, signals: &Signals, reason: String) -> Value {
 }
 
 fn rate_limit(tool: &str, max: u32) -> Value {
-    json!({"counter": format!("{tool}_rate"), "window": "minute", "max": max, "scope": "grant"})
+    json!({"counter": counter_name(tool), "window": "minute", "max": max, "scope": "grant"})
+}
+
+/// `<tool>_rate`, fitted to the policy language's counter names
+/// (`[A-Za-z0-9_.-]{1,64}`): other characters become `_`, long names are cut.
+fn counter_name(tool: &str) -> String {
+    let safe: String = tool
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64 - "_rate".len())
+        .collect();
+    format!("{safe}_rate")
 }
 
 fn condition(argument: &str, op: &str, value: Value) -> Value {

@@ -93,6 +93,7 @@ fn policy_uses_only_the_policy_language() {
                 .flatten()
             {
                 assert_eq!(limit["counter"], format!("{name}_rate"));
+                assert!(limit["counter"].as_str().unwrap().len() <= 64);
                 assert!(["second", "minute", "hour", "day"]
                     .contains(&limit["window"].as_str().unwrap()));
                 assert!(["grant", "server", "tenant"].contains(&limit["scope"].as_str().unwrap()));
@@ -142,4 +143,24 @@ fn execute_tools_get_a_generic_argument_check_where_one_exists() {
     let query = &policy["tools"]["query"];
     assert_eq!(query["deny_if"][0]["path"], "args.sql");
     assert_eq!(query["deny_if"][0]["op"], "regex");
+}
+
+#[test]
+fn counter_names_fit_the_policy_language() {
+    let long = format!("{}:create/thing", "x".repeat(80));
+    let tools = json!({"tools": [{"name": long, "description": "Create a thing"}]});
+    let catalogue = Catalogue::from_value(&tools).expect("catalogue");
+    let policy = recommended_policy(&classify_all(catalogue.tools()));
+    let counter = policy["tools"][&long]["limits"][0]["counter"]
+        .as_str()
+        .expect("counter")
+        .to_owned();
+    assert_eq!(counter.len(), 64);
+    assert!(counter.ends_with("_rate"));
+    assert!(
+        counter
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)),
+        "{counter}"
+    );
 }
