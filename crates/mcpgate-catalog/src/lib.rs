@@ -4,6 +4,8 @@
 //! See `docs/classification.md` for the signals, the rules and how well they
 //! agree with hand labels.
 
+#![warn(missing_docs)]
+
 mod agreement;
 mod catalogue;
 mod category;
