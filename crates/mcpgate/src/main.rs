@@ -4,6 +4,8 @@
 mod commands;
 mod config;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 use crate::config::SettingsArgs;
@@ -34,16 +36,34 @@ enum Command {
     Proxy,
     /// Apply the database migrations and exit (needs MCPGATE_DATABASE_URL).
     Migrate,
+    /// Classify the tools of a catalogue file (an object with a `tools` array, or a
+    /// `tools/list` result) and print the table, with the agreement with its
+    /// labels when the file carries them.
+    Classify {
+        /// The catalogue file (JSON).
+        file: std::path::PathBuf,
+        /// One JSON object per line per tool: {"name", "category", "risk", "evidence"}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match cli.settings.load() {
         Ok(config) => config,
         Err(error) => {
             eprintln!("mcpgate: {error}");
-            return std::process::ExitCode::from(2);
+            return ExitCode::from(2);
         }
+    };
+    let service = match cli.command {
+        // Offline commands: no runtime, no logs on stdout.
+        Command::Classify { file, json } => return commands::classify::run(&file, json),
+        Command::Up(args) => Service::Up(args),
+        Command::Api => Service::Api,
+        Command::Proxy => Service::Proxy,
+        Command::Migrate => Service::Migrate,
     };
     mcpgate_service::init_telemetry(config.log_format, &config.log);
 
@@ -51,22 +71,30 @@ fn main() -> std::process::ExitCode {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("mcpgate: cannot start the async runtime: {error}");
-            return std::process::ExitCode::FAILURE;
+            return ExitCode::FAILURE;
         }
     };
     let result = runtime.block_on(async move {
-        match cli.command {
-            Command::Up(args) => commands::up::run(config, args).await,
-            Command::Api => commands::serve::api(config).await,
-            Command::Proxy => commands::serve::proxy(config).await,
-            Command::Migrate => commands::serve::migrate(config).await,
+        match service {
+            Service::Up(args) => commands::up::run(config, args).await,
+            Service::Api => commands::serve::api(config).await,
+            Service::Proxy => commands::serve::proxy(config).await,
+            Service::Migrate => commands::serve::migrate(config).await,
         }
     });
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("mcpgate: {error:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
+}
+
+/// The commands that run on the async runtime.
+enum Service {
+    Up(commands::up::UpArgs),
+    Api,
+    Proxy,
+    Migrate,
 }

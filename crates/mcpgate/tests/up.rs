@@ -70,7 +70,10 @@ fn stop(mut up: Up) {
             assert!(status.success(), "mcpgate up exited with {status}");
             break;
         }
-        assert!(Instant::now() < deadline, "mcpgate up did not stop after Ctrl-C");
+        assert!(
+            Instant::now() < deadline,
+            "mcpgate up did not stop after Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
