@@ -21,6 +21,8 @@
 //! assert_eq!(decision.charges[0].key, "rl:{t1}:grant:g1:k8s_run_pod_rate");
 //! ```
 
+#![warn(missing_docs)]
+
 mod classification;
 mod compile;
 mod condition;

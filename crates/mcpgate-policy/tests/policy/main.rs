@@ -2,6 +2,7 @@
 
 mod decisions;
 mod language;
+mod limits;
 mod properties;
 mod schema;
 mod simulation;
