@@ -1,11 +1,24 @@
-//! mcpgate's storage: the Postgres pool and migrations, the Redis connection, and
-//! (in later modules) the tenant-scoped queries of the control plane.
+//! mcpgate's storage: the Postgres pool and migrations, the Redis connection,
+//! the change channel, and the tenant-scoped queries of the control plane.
+//!
+//! Every function that reads or writes a tenant's rows takes the `TenantId`
+//! first and filters by it, so a caller holding another tenant's id finds
+//! nothing (`StoreError::NotFound`), never someone else's row.
 
+pub mod accounts;
+pub mod approvals;
+pub mod audit;
+pub mod changes;
 mod error;
+pub mod grants;
+mod ids;
+pub mod policies;
 mod postgres;
 mod redis_conn;
+pub mod servers;
 
 pub use error::StoreError;
+pub use ids::{ApiKeyId, ApprovalId, AuditEventId, GrantId, ServerId, TenantId, UserId};
 pub use postgres::{
     connect_postgres, ensure_database, migrate, ping_postgres, PgPool, PostgresSettings,
 };
