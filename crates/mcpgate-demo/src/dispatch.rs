@@ -1,0 +1,181 @@
+//! What the demo server answers to each JSON-RPC message, independent of transport.
+
+use std::time::Duration;
+
+use mcpgate_mcp::{Kind, Message, INVALID_PARAMS, METHOD_NOT_FOUND};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::server::AppState;
+
+/// Protocol versions of Streamable HTTP, oldest first.
+const STREAMABLE_VERSIONS: &[&str] = &["2025-03-26", "2025-06-18", "2025-11-25"];
+const LATEST: &str = "2025-11-25";
+/// The only version the HTTP+SSE transport was specified for.
+const LEGACY_VERSION: &str = "2024-11-05";
+
+/// The answer to one message.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// A notification or client response: nothing to send (202).
+    Accepted,
+    /// A JSON-RPC response.
+    Message(String),
+    /// Progress notifications, `interval` apart, then the response.
+    Progress {
+        notifications: Vec<String>,
+        interval: Duration,
+        response: String,
+    },
+    /// Injected failure: HTTP 500.
+    Fail(String),
+    /// Injected failure: never answered.
+    Hang,
+}
+
+/// The version to answer `initialize` with: the client's if supported, else the latest.
+pub(crate) fn negotiate(message: &Message<'_>, legacy: bool) -> &'static str {
+    #[derive(Deserialize)]
+    struct Params {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: Option<String>,
+    }
+    let requested = message
+        .params()
+        .and_then(|p| serde_json::from_str::<Params>(p.get()).ok())
+        .and_then(|p| p.protocol_version);
+    let supported = STREAMABLE_VERSIONS
+        .iter()
+        .chain(legacy.then_some(&LEGACY_VERSION))
+        .find(|v| requested.as_deref() == Some(**v));
+    supported.copied().unwrap_or(LATEST)
+}
+
+pub(crate) async fn dispatch(state: &AppState, message: &Message<'_>, legacy: bool) -> Reply {
+    let (Kind::Request, Some(id)) = (message.kind(), message.id()) else {
+        return Reply::Accepted;
+    };
+    match message.method().unwrap_or_default() {
+        "initialize" => Reply::Message(result(id, &initialize(state, negotiate(message, legacy)))),
+        "ping" => Reply::Message(result(id, "{}")),
+        "tools/list" => Reply::Message(list(state, id, message.params())),
+        "tools/call" => call(state, id, message).await,
+        other => Reply::Message(error(
+            id,
+            METHOD_NOT_FOUND,
+            &format!("method not found: {other}"),
+        )),
+    }
+}
+
+fn initialize(state: &AppState, version: &str) -> String {
+    let settings = &state.settings;
+    let mut result = serde_json::json!({
+        "protocolVersion": version,
+        "capabilities": { "tools": { "listChanged": false } },
+        "serverInfo": { "name": settings.server_name, "version": settings.server_version },
+    });
+    if let Some(instructions) = &settings.instructions {
+        result["instructions"] = instructions.as_str().into();
+    }
+    result.to_string()
+}
+
+fn list(state: &AppState, id: &RawValue, params: Option<&RawValue>) -> String {
+    #[derive(Deserialize, Default)]
+    struct Params {
+        cursor: Option<String>,
+    }
+    let params: Params = params
+        .and_then(|p| serde_json::from_str(p.get()).ok())
+        .unwrap_or_default();
+    let tools = state.settings.catalog.tools();
+    let start = match params.cursor.as_deref().map(str::parse::<usize>) {
+        None => 0,
+        Some(Ok(offset)) if offset <= tools.len() => offset,
+        Some(_) => return error(id, INVALID_PARAMS, "invalid cursor"),
+    };
+    let end = state
+        .settings
+        .page_size
+        .map_or(tools.len(), |size| (start + size.max(1)).min(tools.len()));
+    let entries: Vec<&str> = tools[start..end].iter().map(|t| t.json.as_str()).collect();
+    let mut body = format!("{{\"tools\":[{}]", entries.join(","));
+    if end < tools.len() {
+        body.push_str(&format!(",\"nextCursor\":\"{end}\""));
+    }
+    body.push('}');
+    result(id, &body)
+}
+
+async fn call(state: &AppState, id: &RawValue, message: &Message<'_>) -> Reply {
+    let call = match message.tool_call() {
+        Ok(Some(call)) => call,
+        Ok(None) => unreachable!("dispatch only sends tools/call here"),
+        Err(e) => return Reply::Message(error(id, e.code(), &e.to_string())),
+    };
+    let settings = &state.settings;
+    if !settings.latency.is_zero() {
+        tokio::time::sleep(settings.latency).await;
+    }
+    let name = call.name.as_ref();
+    if settings.fail_tools.iter().any(|t| t == name) {
+        return Reply::Fail(format!("injected failure for {name}"));
+    }
+    if settings.hang_tools.iter().any(|t| t == name) {
+        return Reply::Hang;
+    }
+    let (text, is_error) = if settings.catalog.contains(name) {
+        (format!("{name} ok: {}", call.arguments), false)
+    } else {
+        (format!("unknown tool: {name}"), true)
+    };
+    let content = serde_json::json!({
+        "content": [{ "type": "text", "text": text }],
+        "isError": is_error,
+    });
+    let response = result(id, &content.to_string());
+    match progress_token(message) {
+        Some(token) if settings.progress_steps > 0 => {
+            let total = settings.progress_steps;
+            let notifications = (1..=total)
+                .map(|step| {
+                    format!(
+                        r#"{{"jsonrpc":"2.0","method":"notifications/progress","params":{{"progressToken":{},"progress":{step},"total":{total},"message":"step {step} of {total}"}}}}"#,
+                        token.get()
+                    )
+                })
+                .collect();
+            Reply::Progress {
+                notifications,
+                interval: settings.progress_interval,
+                response,
+            }
+        }
+        _ => Reply::Message(response),
+    }
+}
+
+fn progress_token<'a>(message: &Message<'a>) -> Option<&'a RawValue> {
+    #[derive(Deserialize)]
+    struct Params<'a> {
+        #[serde(borrow, rename = "_meta")]
+        meta: Option<Meta<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct Meta<'a> {
+        #[serde(borrow, rename = "progressToken")]
+        progress_token: Option<&'a RawValue>,
+    }
+    let params: Params<'a> = serde_json::from_str(message.params()?.get()).ok()?;
+    params.meta?.progress_token
+}
+
+fn result(id: &RawValue, result: &str) -> String {
+    format!(r#"{{"jsonrpc":"2.0","id":{},"result":{result}}}"#, id.get())
+}
+
+fn error(id: &RawValue, code: i64, message: &str) -> String {
+    String::from_utf8(mcpgate_mcp::error_response(Some(id), code, message, None))
+        .expect("JSON is UTF-8")
+}
