@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Action, AllTools, DefaultAction, Hide, Mode, Scope};
+use super::{Action, AllTools, DefaultAction, Hide, Mode, Policy, Scope};
 
 impl DefaultAction {
     pub(crate) fn is_allow(&self) -> bool {
@@ -90,5 +90,15 @@ impl JsonSchema for Hide {
                 {"type": "array", "items": {"type": "string", "minLength": 1}}
             ]
         })
+    }
+}
+
+/// Deserialises through [`crate::parse_value`], so a `Policy` read by serde (from a
+/// `jsonb` column, say) is as fully validated as one read by `parse`; the error
+/// message lists every problem.
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::parse::parse_value(&value).map_err(serde::de::Error::custom)
     }
 }

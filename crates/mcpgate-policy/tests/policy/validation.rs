@@ -200,3 +200,11 @@ fn errors_serialise_as_a_422_body() {
         .contains("enforce, shadow"));
     assert!(errors.to_string().contains("/mode"));
 }
+
+#[test]
+fn serde_deserialisation_validates_like_parse() {
+    let ok: Result<mcpgate_policy::Policy, _> = serde_json::from_str(super::SEED);
+    assert!(ok.is_ok());
+    let bad = serde_json::from_str::<mcpgate_policy::Policy>(r#"{"version": "1", "tols": {}}"#);
+    assert!(bad.unwrap_err().to_string().contains("/tols"));
+}
