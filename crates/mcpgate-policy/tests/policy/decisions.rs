@@ -112,3 +112,10 @@ fn tools_list_hides_hidden_and_outright_denied_tools_only() {
     assert!(visible(&policy, "cat", read));
     assert!(!visible(&policy, "cat", None));
 }
+
+#[test]
+fn a_compiled_policy_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<mcpgate_policy::CompiledPolicy>();
+    shareable::<std::sync::Arc<mcpgate_policy::CompiledPolicy>>();
+}
