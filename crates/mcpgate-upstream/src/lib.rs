@@ -1,0 +1,157 @@
+//! Talking to a tenant's upstream MCP server: discovery of its tools, behind an
+//! SSRF guard.
+//!
+//! Every destination is checked against an [`AddressPolicy`] before the request and
+//! again at connect time (a resolver inside the HTTP client), so neither a private
+//! address nor a name that re-resolves to one (DNS rebinding) is reached. Redirects
+//! and environment proxies are off: both would bypass the check.
+
+mod address;
+mod discover;
+mod error;
+mod legacy;
+mod resolve;
+mod rpc;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use address::{classify, AddressPolicy, BlockReason};
+pub use discover::{DiscoveredTool, Discovery, Transport};
+pub use error::DiscoveryError;
+pub use resolve::RefusedAddress;
+
+use resolve::{GuardedResolver, Lookup};
+
+/// Limits for [`discover`].
+#[derive(Debug, Clone, Copy)]
+pub struct DiscoveryOptions {
+    /// Which destinations may be reached.
+    pub address_policy: AddressPolicy,
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time for the whole discovery.
+    pub timeout: Duration,
+    /// `tools/list` pages followed at most.
+    pub max_pages: usize,
+    /// Largest answer (or SSE event) accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> Self {
+        Self {
+            address_policy: AddressPolicy::default(),
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(20),
+            max_pages: 100,
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Connects to an upstream MCP server and lists what it offers: `initialize`,
+/// `notifications/initialized`, every page of `tools/list`, then ends the session.
+///
+/// Speaks Streamable HTTP and falls back to legacy HTTP+SSE when the server answers the
+/// POST with 400/404/405 and a GET opens an event stream. `headers` are sent on every
+/// request (e.g. the upstream's own credentials).
+pub async fn discover(
+    url: &str,
+    headers: &[(String, String)],
+    options: DiscoveryOptions,
+) -> Result<Discovery, DiscoveryError> {
+    discover_with(url, headers, options, resolve::system_lookup()).await
+}
+
+pub(crate) async fn discover_with(
+    url: &str,
+    headers: &[(String, String)],
+    options: DiscoveryOptions,
+    lookup: Lookup,
+) -> Result<Discovery, DiscoveryError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| DiscoveryError::InvalidUrl {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(options.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(GuardedResolver {
+            lookup: Arc::clone(&lookup),
+            policy: options.address_policy,
+        }))
+        .user_agent(concat!("mcpgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| DiscoveryError::Unreachable {
+            address: url.to_owned(),
+            cause: format!("cannot build an HTTP client: {e}"),
+        })?;
+    let rpc = rpc::Rpc::new(
+        client,
+        discover::header_map(headers)?,
+        options.address_policy,
+        lookup,
+        options.max_body_bytes,
+    );
+    let work = async {
+        rpc.check_url(&parsed).await?;
+        discover::streamable(&rpc, &parsed, options.max_pages).await
+    };
+    tokio::time::timeout(options.timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(DiscoveryError::Timeout {
+                url: url.to_owned(),
+                after: options.timeout,
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_name_that_rebinds_to_loopback_after_the_check_is_refused_at_connect() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        // First answer public (passes the early check), then loopback (the connection).
+        let lookup: Lookup = Arc::new(move |_host| {
+            let call = counter.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                let ip: IpAddr = if call == 0 {
+                    "93.184.216.34"
+                } else {
+                    "127.0.0.1"
+                }
+                .parse()
+                .unwrap();
+                Ok(vec![ip])
+            })
+        });
+        let url = format!("http://rebind.example:{port}/mcp");
+        let error = discover_with(&url, &[], DiscoveryOptions::default(), lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            DiscoveryError::Refused {
+                address: "rebind.example (127.0.0.1)".into(),
+                reason: BlockReason::Loopback
+            }
+        );
+        assert!(calls.load(Ordering::SeqCst) >= 2);
+        let accepted =
+            tokio::time::timeout(std::time::Duration::from_millis(50), listener.accept()).await;
+        assert!(
+            accepted.is_err(),
+            "nothing connected to the loopback listener"
+        );
+    }
+}
