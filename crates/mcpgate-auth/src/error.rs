@@ -6,7 +6,6 @@
 /// Messages name the environment variable and the expected format, never the secret itself,
 /// so they are safe to log and to show at start-up.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum AuthError {
     /// `MCPGATE_GRANT_SIGNING_KEY` is not base64 of an Ed25519 PKCS#8 document.
     #[error(
