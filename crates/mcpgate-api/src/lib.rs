@@ -1,5 +1,13 @@
-//! The mcpgate control plane: the REST API and the dashboard, over Postgres.
+//! The mcpgate control plane: the REST API (and, later, the dashboard) over
+//! Postgres. Handlers are thin: extract, call a domain function or the store,
+//! answer; every query is scoped to the caller's tenant.
 
+mod domain;
+mod error;
+mod extract;
+mod routes;
 mod startup;
+mod state;
 
-pub use startup::{ApiDeps, ApiSettings, Application};
+pub use error::ApiError;
+pub use startup::{ApiDeps, ApiSettings, Application, MAX_BODY_BYTES};

@@ -3,20 +3,38 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use mcpgate_auth::{GrantSigningKey, SecretKey};
 use mcpgate_service::{health_router, with_common_layers, Readiness};
 use mcpgate_store::{PgPool, Redis};
+use mcpgate_upstream::AddressPolicy;
 use tokio::net::TcpListener;
 
+use crate::state::{AppState, Keys, PublicUrls};
+
+/// Request bodies larger than this are refused with 413. Policies are the largest
+/// bodies we take; a megabyte is generous for them.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// The API service's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ApiSettings {
     /// Where to listen (API and dashboard).
     pub listen: SocketAddr,
     /// The proxy's public base URL, shown to users in proxy URLs and snippets.
     pub public_proxy_url: String,
+    /// The dashboard's public base URL (https makes cookies `Secure`).
+    pub public_api_url: String,
+    /// Allow upstream servers on loopback and private networks (local development).
+    pub allow_private_upstreams: bool,
+    /// Signs grant tokens.
+    pub grant_signing_key: GrantSigningKey,
+    /// Seals upstream credentials at rest.
+    pub secret_key: SecretKey,
 }
 
 /// What the API service needs from outside.
@@ -44,8 +62,29 @@ impl Application {
             Some(deps.redis.clone()),
             Duration::from_secs(2),
         );
-        let router = with_common_layers(Router::new().merge(health_router(readiness)));
-        Ok(Self { listener, router })
+        let state = AppState {
+            db: deps.db,
+            redis: deps.redis,
+            keys: Arc::new(Keys {
+                grant_signing: settings.grant_signing_key,
+                secret: settings.secret_key,
+            }),
+            urls: Arc::new(PublicUrls {
+                proxy: settings.public_proxy_url.trim_end_matches('/').to_owned(),
+                api: settings.public_api_url.trim_end_matches('/').to_owned(),
+            }),
+            upstreams: AddressPolicy {
+                allow_private: settings.allow_private_upstreams,
+            },
+        };
+        let router = Router::new()
+            .nest("/api/v1", crate::routes::router().with_state(state))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .merge(health_router(readiness));
+        Ok(Self {
+            listener,
+            router: with_common_layers(router),
+        })
     }
 
     /// The address actually bound (useful with port 0).

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use mcpgate_auth::{GrantSigningKey, SecretKey};
 use mcpgate_store::Redis;
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +24,10 @@ pub struct TestApp {
     pub redis_conn: Redis,
     /// An HTTP client for calling the services.
     pub client: reqwest::Client,
+    /// The key the API signs grant tokens with (tests mint their own tokens with it).
+    pub grant_signing_key: GrantSigningKey,
+    /// The key API and proxy seal stored secrets with.
+    pub secret_key: SecretKey,
     stop: CancellationToken,
 }
 
@@ -54,6 +59,8 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("connecting to the test Redis");
     let stop = CancellationToken::new();
+    let grant_signing_key = GrantSigningKey::generate();
+    let secret_key = SecretKey::generate();
 
     let any_port: SocketAddr = "127.0.0.1:0".parse().expect("a loopback address");
     let proxy = mcpgate_proxy::Application::build(
@@ -70,6 +77,11 @@ pub async fn spawn_app() -> TestApp {
         mcpgate_api::ApiSettings {
             listen: any_port,
             public_proxy_url: format!("http://{proxy_addr}"),
+            public_api_url: "http://127.0.0.1".into(),
+            // Test upstreams listen on loopback.
+            allow_private_upstreams: true,
+            grant_signing_key: copy_signing_key(&grant_signing_key),
+            secret_key: copy_secret_key(&secret_key),
         },
         mcpgate_api::ApiDeps {
             db: db.pool.clone(),
@@ -92,6 +104,18 @@ pub async fn spawn_app() -> TestApp {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("an HTTP client"),
+        grant_signing_key,
+        secret_key,
         stop,
     }
+}
+
+/// Keys are deliberately not `Clone`; tests need a second handle on the same key.
+pub fn copy_signing_key(key: &GrantSigningKey) -> GrantSigningKey {
+    GrantSigningKey::from_base64(&key.to_base64()).expect("a key we just encoded")
+}
+
+/// See [`copy_signing_key`].
+pub fn copy_secret_key(key: &SecretKey) -> SecretKey {
+    SecretKey::from_base64(&key.to_base64()).expect("a key we just encoded")
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use mcpgate_auth::{GrantSigningKey, GrantVerifyKey, SecretKey};
 use mcpgate_service::LogFormat;
 use serde::Deserialize;
 
@@ -234,6 +235,57 @@ impl SettingsArgs {
 }
 
 impl Config {
+    /// The key that signs grant tokens, required by the API.
+    pub fn grant_signing_key(&self, command: &'static str) -> Result<GrantSigningKey, ConfigError> {
+        let text = self
+            .grant_signing_key
+            .as_deref()
+            .ok_or(ConfigError::Missing {
+                variable: "MCPGATE_GRANT_SIGNING_KEY",
+                flag: "grant-signing-key",
+                command,
+            })?;
+        GrantSigningKey::from_base64(text).map_err(|error| ConfigError::Invalid {
+            variable: "MCPGATE_GRANT_SIGNING_KEY",
+            flag: "grant-signing-key",
+            reason: error.to_string(),
+        })
+    }
+
+    /// The key that verifies grant tokens, required by the proxy: the explicit
+    /// verify key, or the one derived from the signing key.
+    pub fn grant_verify_key(&self, command: &'static str) -> Result<GrantVerifyKey, ConfigError> {
+        match (&self.grant_verify_key, &self.grant_signing_key) {
+            (Some(text), _) => {
+                GrantVerifyKey::from_base64(text).map_err(|error| ConfigError::Invalid {
+                    variable: "MCPGATE_GRANT_VERIFY_KEY",
+                    flag: "grant-verify-key",
+                    reason: error.to_string(),
+                })
+            }
+            (None, Some(_)) => Ok(self.grant_signing_key(command)?.verify_key()),
+            (None, None) => Err(ConfigError::Missing {
+                variable: "MCPGATE_GRANT_VERIFY_KEY",
+                flag: "grant-verify-key",
+                command,
+            }),
+        }
+    }
+
+    /// The key that seals secrets at rest, required by API and proxy.
+    pub fn secret_key(&self, command: &'static str) -> Result<SecretKey, ConfigError> {
+        let text = self.secret_key.as_deref().ok_or(ConfigError::Missing {
+            variable: "MCPGATE_SECRET_KEY",
+            flag: "secret-key",
+            command,
+        })?;
+        SecretKey::from_base64(text).map_err(|error| ConfigError::Invalid {
+            variable: "MCPGATE_SECRET_KEY",
+            flag: "secret-key",
+            reason: error.to_string(),
+        })
+    }
+
     /// The database URL, or an error naming the variable to set.
     pub fn require_database_url(&self, command: &'static str) -> Result<&str, ConfigError> {
         self.database_url.as_deref().ok_or(ConfigError::Missing {

@@ -36,6 +36,9 @@ enum Command {
     Proxy,
     /// Apply the database migrations and exit (needs MCPGATE_DATABASE_URL).
     Migrate,
+    /// Print a new set of keys (grant signing key, its verify key, secret key) as
+    /// environment variables, for running `api` and `proxy` yourself.
+    Keygen,
     /// Classify the tools of a catalogue file (an object with a `tools` array, or a
     /// `tools/list` result) and print the table, with the agreement with its
     /// labels when the file carries them.
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
     let service = match cli.command {
         // Offline commands: no runtime, no logs on stdout.
         Command::Classify { file, json } => return commands::classify::run(&file, json),
+        Command::Keygen => return commands::keygen::run(),
         Command::Up(args) => Service::Up(args),
         Command::Api => Service::Api,
         Command::Proxy => Service::Proxy,

@@ -12,10 +12,7 @@ pub fn run(file: &Path, json: bool) -> ExitCode {
         }
     };
     match mcpgate_catalog::report::report(&text, json) {
-        Ok(report) => {
-            print!("{report}");
-            ExitCode::SUCCESS
-        }
+        Ok(report) => super::print_stdout(&report),
         Err(error) => {
             eprintln!("mcpgate classify: {}: {error}", file.display());
             ExitCode::FAILURE

@@ -45,6 +45,10 @@ pub async fn serve_api(
     let settings = mcpgate_api::ApiSettings {
         listen: config.api_listen,
         public_proxy_url: config.public_proxy_url.clone(),
+        public_api_url: config.public_api_url.clone(),
+        allow_private_upstreams: config.allow_private_upstreams,
+        grant_signing_key: config.grant_signing_key("api")?,
+        secret_key: config.secret_key("api")?,
     };
     let app = mcpgate_api::Application::build(settings, mcpgate_api::ApiDeps { db, redis })
         .await

@@ -80,6 +80,7 @@ async fn serve_with(
     mcpgate_store::ensure_database(&database_url)
         .await
         .context("creating the mcpgate database")?;
+    load_or_create_keys(config, data_dir)?;
     config.database_url = Some(database_url.clone());
     config.redis_url = Some(redis.url());
     // Local development: the upstreams people try first run on this machine.
@@ -182,5 +183,46 @@ fn write_env_file(path: Option<&Path>, env: &str) -> anyhow::Result<()> {
         std::fs::write(&partial, env).with_context(|| format!("writing {}", partial.display()))?;
         std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
     }
+    Ok(())
+}
+
+/// Keys given in the configuration win; otherwise `up` keeps its own in the data
+/// folder (readable by the owner only), made on the first start.
+fn load_or_create_keys(config: &mut Config, data_dir: &Path) -> anyhow::Result<()> {
+    let path = data_dir.join("keys.env");
+    if !path.exists() {
+        let contents = format!(
+            "# Made by `mcpgate up` on first start. Keep private: these sign grant tokens\n\
+             # and decrypt stored upstream credentials.\n\
+             MCPGATE_GRANT_SIGNING_KEY={}\nMCPGATE_SECRET_KEY={}\n",
+            mcpgate_auth::GrantSigningKey::generate().to_base64(),
+            mcpgate_auth::SecretKey::generate().to_base64(),
+        );
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut file| file.write_all(contents.as_bytes()))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some(("MCPGATE_GRANT_SIGNING_KEY", value)) if config.grant_signing_key.is_none() => {
+                config.grant_signing_key = Some(value.trim().to_owned());
+            }
+            Some(("MCPGATE_SECRET_KEY", value)) if config.secret_key.is_none() => {
+                config.secret_key = Some(value.trim().to_owned());
+            }
+            _ => {}
+        }
+    }
+    // Fail here, at start-up, if a configured key is malformed.
+    config.grant_verify_key("up")?;
+    config.secret_key("up")?;
     Ok(())
 }

@@ -1,0 +1,307 @@
+//! Registering upstream MCP servers: discover their tools, classify them, keep
+//! their credentials sealed, and tell the proxies.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue};
+use mcpgate_catalog::{classify, fingerprint, ToolDefinition};
+use mcpgate_store::changes::Change;
+use mcpgate_store::servers::{
+    self, DiscoveredServer, DiscoveredTool, NewServer, Server, ServerUpdate, SyncReport,
+};
+use mcpgate_store::{ServerId, TenantId};
+use mcpgate_upstream::{discover, Discovery, DiscoveryOptions, Transport};
+use serde_json::Value;
+
+use crate::domain::accounts::validate_name;
+use crate::domain::{not_found_as, publish};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Headers a tenant may not set for its upstream: the proxy owns them.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "accept",
+    "connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+    "keep-alive",
+    "proxy-connection",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "last-event-id",
+];
+
+/// The associated data that binds sealed upstream headers to their server, so a
+/// ciphertext copied onto another row does not open. The proxy uses the same.
+pub fn headers_associated_data(tenant: TenantId, server: ServerId) -> Vec<u8> {
+    format!("server-headers:{tenant}:{server}").into_bytes()
+}
+
+/// A server to register.
+#[derive(Debug)]
+pub struct RegisterServer {
+    pub name: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Validates, discovers, classifies and stores a new server.
+pub async fn register(
+    state: &AppState,
+    tenant: TenantId,
+    request: RegisterServer,
+) -> Result<Server, ApiError> {
+    let name = validate_name("/name", &request.name, 100)?;
+    let url = validate_url("/url", &request.url)?;
+    let headers = validate_headers(&request.headers)?;
+    let discovery = discover(&url, &headers, discovery_options(state)).await?;
+    let (discovered, tools) = catalogue(&discovery);
+
+    let id = ServerId::new();
+    let sealed = seal_headers(state, tenant, id, &headers)?;
+    let server = servers::create_server(
+        &state.db,
+        tenant,
+        &NewServer {
+            id,
+            name,
+            url,
+            headers_sealed: sealed,
+            header_names: headers.iter().map(|(name, _)| name.clone()).collect(),
+            discovered,
+        },
+        &tools,
+    )
+    .await?;
+    publish(state, Change::Server { tenant, server: id }).await;
+    Ok(server)
+}
+
+/// Discovers the server's tools again and records what changed.
+pub async fn sync(
+    state: &AppState,
+    tenant: TenantId,
+    id: ServerId,
+) -> Result<SyncReport, ApiError> {
+    let server = servers::server(&state.db, tenant, id)
+        .await
+        .map_err(|e| not_found_as(e, "server"))?;
+    let headers = open_headers(state, tenant, id).await?;
+    let discovery = discover(&server.url, &headers, discovery_options(state)).await?;
+    let (discovered, tools) = catalogue(&discovery);
+    let report = servers::sync_server(&state.db, tenant, id, &discovered, &tools).await?;
+    publish(state, Change::Server { tenant, server: id }).await;
+    Ok(report)
+}
+
+/// A change to a server. A new URL or new headers are tried (discovery) before
+/// they are saved, so a typo cannot break a working server.
+#[derive(Debug, Default)]
+pub struct UpdateServer {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub block_changed_tools: Option<bool>,
+}
+
+/// Applies an update; re-discovers when the URL or headers change.
+pub async fn update(
+    state: &AppState,
+    tenant: TenantId,
+    id: ServerId,
+    request: UpdateServer,
+) -> Result<Server, ApiError> {
+    let current = servers::server(&state.db, tenant, id)
+        .await
+        .map_err(|e| not_found_as(e, "server"))?;
+    let name = request
+        .name
+        .as_deref()
+        .map(|n| validate_name("/name", n, 100))
+        .transpose()?;
+    let url = request
+        .url
+        .as_deref()
+        .map(|u| validate_url("/url", u))
+        .transpose()?;
+    let headers = request.headers.as_ref().map(validate_headers).transpose()?;
+
+    let mut update = ServerUpdate {
+        name,
+        url: url.clone(),
+        headers: None,
+        block_changed_tools: request.block_changed_tools,
+    };
+    if url.is_some() || headers.is_some() {
+        let headers = match headers {
+            Some(headers) => headers,
+            None => open_headers(state, tenant, id).await?,
+        };
+        let target = url.as_deref().unwrap_or(&current.url);
+        let discovery = discover(target, &headers, discovery_options(state)).await?;
+        let (discovered, tools) = catalogue(&discovery);
+        if request.headers.is_some() {
+            update.headers = Some((
+                seal_headers(state, tenant, id, &headers)?,
+                headers.iter().map(|(name, _)| name.clone()).collect(),
+            ));
+        }
+        let server = servers::update_server(&state.db, tenant, id, &update).await?;
+        servers::sync_server(&state.db, tenant, id, &discovered, &tools).await?;
+        publish(state, Change::Server { tenant, server: id }).await;
+        return Ok(server);
+    }
+    let server = servers::update_server(&state.db, tenant, id, &update).await?;
+    publish(state, Change::Server { tenant, server: id }).await;
+    Ok(server)
+}
+
+/// Deletes a server, its tools and its policies.
+pub async fn delete(state: &AppState, tenant: TenantId, id: ServerId) -> Result<(), ApiError> {
+    servers::delete_server(&state.db, tenant, id)
+        .await
+        .map_err(|e| not_found_as(e, "server"))?;
+    publish(state, Change::ServerDeleted { tenant, server: id }).await;
+    Ok(())
+}
+
+fn discovery_options(state: &AppState) -> DiscoveryOptions {
+    DiscoveryOptions {
+        address_policy: state.upstreams,
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(20),
+        ..DiscoveryOptions::default()
+    }
+}
+
+/// Classifies and fingerprints every discovered tool.
+fn catalogue(discovery: &Discovery) -> (DiscoveredServer, Vec<DiscoveredTool>) {
+    let server = DiscoveredServer {
+        transport: match discovery.transport {
+            Transport::StreamableHttp => "streamable_http",
+            Transport::LegacySse => "sse",
+        }
+        .to_owned(),
+        server_info: Some(discovery.server_info.clone()),
+        protocol_version: Some(discovery.protocol_version.clone()),
+        instructions: discovery.instructions.clone(),
+    };
+    let mut tools: Vec<DiscoveredTool> = Vec::with_capacity(discovery.tools.len());
+    for tool in &discovery.tools {
+        if tools.iter().any(|t| t.name == tool.name) {
+            tracing::warn!(tool = %tool.name, "upstream lists a tool twice; keeping the first");
+            continue;
+        }
+        let Ok(definition) = serde_json::from_str::<Value>(tool.json.get()) else {
+            continue;
+        };
+        let Ok(parsed) = ToolDefinition::from_value(&definition) else {
+            tracing::warn!(tool = %tool.name, "skipping a tool whose definition is unreadable");
+            continue;
+        };
+        let assessment = classify(&parsed);
+        tools.push(DiscoveredTool {
+            name: tool.name.clone(),
+            category: assessment.classification.category.as_str().to_owned(),
+            risk: assessment.classification.risk.as_str().to_owned(),
+            evidence: serde_json::to_value(&assessment.evidence)
+                .unwrap_or(Value::Array(Vec::new())),
+            fingerprint: fingerprint(&parsed).as_str().to_owned(),
+            definition,
+        });
+    }
+    (server, tools)
+}
+
+/// An absolute http(s) URL with a host and no credentials in it (credentials
+/// belong in headers, where they are sealed).
+fn validate_url(path: &str, url: &str) -> Result<String, ApiError> {
+    let url = url.trim();
+    let acceptable = url.len() <= 2048
+        && url::Url::parse(url).is_ok_and(|parsed| {
+            matches!(parsed.scheme(), "http" | "https")
+                && parsed.host_str().is_some_and(|host| !host.is_empty())
+                && parsed.username().is_empty()
+                && parsed.password().is_none()
+        });
+    if acceptable {
+        Ok(url.to_owned())
+    } else {
+        Err(ApiError::invalid(
+            path,
+            "must be an absolute http:// or https:// URL of at most 2048 characters, without credentials",
+        ))
+    }
+}
+
+fn validate_headers(headers: &BTreeMap<String, String>) -> Result<Vec<(String, String)>, ApiError> {
+    if headers.len() > 20 {
+        return Err(ApiError::invalid("/headers", "at most 20 headers"));
+    }
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let path = format!("/headers/{name}");
+            let valid_name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ApiError::invalid(&path, "is not a valid HTTP header name"))?;
+            if RESERVED_HEADERS.contains(&valid_name.as_str()) {
+                return Err(ApiError::invalid(
+                    &path,
+                    "is set by mcpgate itself and cannot be configured",
+                ));
+            }
+            HeaderValue::from_str(value).map_err(|_| {
+                ApiError::invalid(&path, "value must be visible ASCII without line breaks")
+            })?;
+            Ok((valid_name.as_str().to_owned(), value.clone()))
+        })
+        .collect()
+}
+
+fn seal_headers(
+    state: &AppState,
+    tenant: TenantId,
+    server: ServerId,
+    headers: &[(String, String)],
+) -> Result<Option<Vec<u8>>, ApiError> {
+    if headers.is_empty() {
+        return Ok(None);
+    }
+    let map: BTreeMap<&str, &str> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let plaintext = serde_json::to_vec(&map).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Some(state.keys.secret.seal(
+        &plaintext,
+        &headers_associated_data(tenant, server),
+    )))
+}
+
+async fn open_headers(
+    state: &AppState,
+    tenant: TenantId,
+    server: ServerId,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(sealed) = servers::server_headers_sealed(&state.db, tenant, server).await? else {
+        return Ok(Vec::new());
+    };
+    let plaintext = state
+        .keys
+        .secret
+        .open(&sealed, &headers_associated_data(tenant, server))
+        .map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!(
+                "cannot open the server's stored headers (was MCPGATE_SECRET_KEY changed?): {e}"
+            ))
+        })?;
+    let map: BTreeMap<String, String> =
+        serde_json::from_slice(&plaintext).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(map.into_iter().collect())
+}

@@ -1,0 +1,49 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use mcpgate_auth::{GrantSigningKey, SecretKey};
+use mcpgate_store::{PgPool, Redis};
+use mcpgate_upstream::AddressPolicy;
+
+/// The API's shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub redis: Redis,
+    pub keys: Arc<Keys>,
+    pub urls: Arc<PublicUrls>,
+    pub upstreams: AddressPolicy,
+}
+
+/// The control plane's secrets.
+#[derive(Debug)]
+pub struct Keys {
+    /// Signs grant tokens.
+    pub grant_signing: GrantSigningKey,
+    /// Seals upstream credentials at rest.
+    pub secret: SecretKey,
+}
+
+/// Where users reach the services.
+#[derive(Debug, Clone)]
+pub struct PublicUrls {
+    /// The proxy's base URL, e.g. `https://proxy.example.com`.
+    pub proxy: String,
+    /// The API and dashboard's base URL.
+    pub api: String,
+}
+
+impl PublicUrls {
+    /// The proxy URL of a server: what MCP clients point at.
+    pub fn proxy_url(&self, server: mcpgate_store::ServerId) -> String {
+        format!("{}/mcp/{server}/", self.proxy)
+    }
+}
+
+impl FromRef<AppState> for PgPool {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
