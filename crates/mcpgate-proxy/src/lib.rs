@@ -1,6 +1,26 @@
 //! The mcpgate data plane: relays MCP between agents and upstream servers and
-//! enforces the tenant's policy on every call.
+//! enforces the tenant's policy on every call. See the crate's README.
 
+mod audit;
+mod auth;
+mod cache;
+mod enforce;
+mod error;
+mod limiter;
+mod mcp;
+mod metrics;
+mod origin;
+mod refusal;
+mod relay;
+mod session;
+mod settings;
 mod startup;
+mod state;
+mod stream;
 
-pub use startup::{Application, ProxyDeps, ProxySettings};
+pub use refusal::{
+    APPROVAL_REQUIRED, DENIED_PREFIX, LIMITER_UNAVAILABLE, POLICY_DENIED, RATE_LIMITED,
+    UPSTREAM_UNAVAILABLE,
+};
+pub use settings::ProxySettings;
+pub use startup::{Application, BuildError, ProxyDeps};

@@ -1,49 +1,141 @@
 //! Building the proxy service: bind the listener (port 0 in tests), assemble the
-//! router, serve until told to stop.
+//! router and the background tasks, serve until told to stop, then drain.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Router, ServiceExt};
 use mcpgate_service::{health_router, with_common_layers, Readiness};
 use mcpgate_store::{PgPool, Redis};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower::Layer;
 
-/// The proxy service's settings.
-#[derive(Debug, Clone)]
-pub struct ProxySettings {
-    /// Where to listen.
-    pub listen: SocketAddr,
-}
+use crate::audit::{self, WriterSettings};
+use crate::auth::take_url_token;
+use crate::cache::{sync, Cache};
+use crate::limiter::Limiter;
+use crate::metrics::Metrics;
+use crate::origin::AllowedOrigins;
+use crate::settings::ProxySettings;
+use crate::state::{AppState, Shared};
+
+/// How long shutdown waits for the audit writer to drain.
+const DRAIN_PATIENCE: Duration = Duration::from_secs(15);
 
 /// What the proxy needs from outside.
 #[derive(Debug, Clone)]
 pub struct ProxyDeps {
-    /// The control plane's database, read when (re)loading policies and grants.
+    /// The control plane's database, read when (re)loading servers, policies and grants.
     pub db: PgPool,
     /// Redis: rate-limit counters and change notifications.
     pub redis: Redis,
 }
 
-/// A bound, ready-to-run proxy.
+/// A bound, ready-to-run proxy. Background tasks (change stream, resync, audit writer)
+/// start in `build` and stop in `run`.
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    stop_background: CancellationToken,
+    stop_audit: CancellationToken,
+    audit_writer: JoinHandle<()>,
+}
+
+/// Why the proxy could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The listener could not be bound.
+    #[error("binding {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The upstream HTTP client could not be built.
+    #[error("building the upstream HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+impl From<BuildError> for std::io::Error {
+    fn from(error: BuildError) -> Self {
+        std::io::Error::other(error.to_string())
+    }
 }
 
 impl Application {
-    /// Binds the listener and assembles the router.
-    pub async fn build(settings: ProxySettings, deps: ProxyDeps) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(settings.listen).await?;
+    /// Binds the listener, assembles the router and starts the background tasks.
+    pub async fn build(settings: ProxySettings, deps: ProxyDeps) -> Result<Self, BuildError> {
+        let addr = settings.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| BuildError::Bind { addr, source })?;
+        // No overall timeout: streams last as long as the session.
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.upstream_connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let metrics = Arc::new(Metrics::default());
+        let cache = Arc::new(Cache::new(deps.db.clone(), Arc::clone(&settings.secret_key)));
+        let stop_background = CancellationToken::new();
+        let stop_audit = CancellationToken::new();
+        let (audit, audit_writer) = audit::start(
+            deps.db.clone(),
+            WriterSettings {
+                capacity: settings.audit_queue_capacity,
+                batch_size: settings.audit_batch_size,
+                flush_interval: settings.audit_flush_interval,
+            },
+            Arc::clone(&metrics),
+            stop_audit.clone(),
+        );
+        tokio::spawn(sync::follow_changes(
+            Arc::clone(&cache),
+            deps.redis.clone(),
+            stop_background.clone(),
+        ));
+        tokio::spawn(sync::resync_periodically(
+            Arc::clone(&cache),
+            settings.resync_interval,
+            stop_background.clone(),
+        ));
+        let state = AppState(Arc::new(Shared {
+            verify_key: settings.grant_verify_key.clone(),
+            secret_key: Arc::clone(&settings.secret_key),
+            limiter: Limiter::new(deps.redis.clone(), settings.limiter_timeout),
+            origins: AllowedOrigins::new(&settings.public_url),
+            settings,
+            cache,
+            audit,
+            metrics,
+            http,
+        }));
         let readiness = Readiness::new(
             Some(deps.db.clone()),
             Some(deps.redis.clone()),
             Duration::from_secs(2),
         );
-        let router = with_common_layers(Router::new().merge(health_router(readiness)));
-        Ok(Self { listener, router })
+        let router = Router::new()
+            .merge(crate::mcp::router(state.clone()))
+            .route("/metrics", get(metrics_text).with_state(state))
+            .merge(health_router(readiness));
+        Ok(Self {
+            listener,
+            router: with_common_layers(router),
+            stop_background,
+            stop_audit,
+            audit_writer,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -51,14 +143,33 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, finishes in-flight requests, then writes every
+    /// queued audit event before returning.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "proxy listening");
-        axum::serve(self.listener, self.router)
+        // The URL-form token leaves the path before routing and the request span.
+        let service = tower::util::MapRequestLayer::new(take_url_token).layer(self.router);
+        let served = axum::serve(self.listener, service.into_make_service())
             .with_graceful_shutdown(shutdown)
+            .await;
+        self.stop_background.cancel();
+        self.stop_audit.cancel();
+        if tokio::time::timeout(DRAIN_PATIENCE, self.audit_writer)
             .await
+            .is_err()
+        {
+            tracing::error!("the audit queue did not drain in time");
+        }
+        served
     }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(state.audit.depth()),
+    )
 }

@@ -64,7 +64,13 @@ pub async fn serve_proxy(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let settings = mcpgate_proxy::ProxySettings {
-        listen: config.proxy_listen,
+        allow_private_upstreams: config.allow_private_upstreams,
+        ..mcpgate_proxy::ProxySettings::new(
+            config.proxy_listen,
+            config.public_proxy_url.clone(),
+            config.grant_verify_key("proxy")?,
+            std::sync::Arc::new(config.secret_key("proxy")?),
+        )
     };
     let app = mcpgate_proxy::Application::build(settings, mcpgate_proxy::ProxyDeps { db, redis })
         .await

@@ -1,0 +1,203 @@
+//! The immutable snapshots the cache holds, and how each is read from Postgres.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use mcpgate_auth::SecretKey;
+use mcpgate_policy::{Classification, CompiledPolicy};
+use mcpgate_store::{grants, policies, servers, GrantId, PgPool, ServerId, StoreError, TenantId};
+use uuid::Uuid;
+
+/// A server with everything a request needs: where it is, its credentials, its policy
+/// and its tools.
+#[derive(Debug)]
+pub(crate) struct ServerEntry {
+    pub(crate) tenant: TenantId,
+    pub(crate) id: ServerId,
+    pub(crate) url: reqwest::Url,
+    /// `streamable_http` or `sse` (legacy).
+    pub(crate) transport: String,
+    /// The server's own upstream headers, decrypted; `Err` when they cannot be opened
+    /// (then every request to the server fails with a clear log line rather than going
+    /// upstream without credentials).
+    pub(crate) headers: Result<HeaderMap, String>,
+    pub(crate) block_changed_tools: bool,
+    pub(crate) revision: i64,
+    /// `None`: no policy yet, so every call is denied and no tool is shown.
+    pub(crate) policy: Option<PolicyEntry>,
+    pub(crate) tools: HashMap<String, ToolEntry>,
+}
+
+/// A compiled server or grant policy.
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyEntry {
+    /// The version for audit rows (`None` for a grant's own policy).
+    pub(crate) version: Option<i32>,
+    /// `Err` with a reason when the stored document no longer compiles: every call is
+    /// denied with that reason (the API validates documents, so this means a bug or a
+    /// hand edit).
+    pub(crate) compiled: Result<Arc<CompiledPolicy>, Arc<str>>,
+}
+
+/// What the proxy knows about one discovered tool.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ToolEntry {
+    pub(crate) classification: Option<Classification>,
+    /// The definition changed since it was approved.
+    pub(crate) changed: bool,
+}
+
+impl ServerEntry {
+    pub(crate) async fn load(
+        db: &PgPool,
+        secret_key: &SecretKey,
+        tenant: TenantId,
+        id: ServerId,
+    ) -> Result<Option<Self>, StoreError> {
+        let server = match servers::server(db, tenant, id).await {
+            Ok(server) => server,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let (sealed, policy, tools) = tokio::try_join!(
+            servers::server_headers_sealed(db, tenant, id),
+            policies::active_policy(db, tenant, id),
+            servers::list_tools(db, tenant, id),
+        )?;
+        let headers = match sealed {
+            None => Ok(HeaderMap::new()),
+            Some(sealed) => open_headers(secret_key, tenant, id, &sealed),
+        };
+        let url = reqwest::Url::parse(&server.url)
+            .map_err(|e| StoreError::Corrupt(format!("server {id} has an invalid URL: {e}")))?;
+        let policy = policy.map(|version| PolicyEntry {
+            version: Some(version.version),
+            compiled: compile(&version.document),
+        });
+        let tools = tools
+            .into_iter()
+            .filter(|tool| tool.removed_at.is_none())
+            .map(|tool| {
+                let classification = match (tool.category.parse(), tool.risk.parse()) {
+                    (Ok(category), Ok(risk)) => Some(Classification { category, risk }),
+                    _ => None,
+                };
+                let changed = tool.approved_fingerprint.as_deref() != Some(&tool.fingerprint);
+                let entry = ToolEntry {
+                    classification,
+                    changed,
+                };
+                (tool.name, entry)
+            })
+            .collect();
+        Ok(Some(Self {
+            tenant,
+            id,
+            url,
+            transport: server.transport,
+            headers,
+            block_changed_tools: server.block_changed_tools,
+            revision: server.revision,
+            policy,
+            tools,
+        }))
+    }
+}
+
+/// Opens the sealed `{"Header-Name": "value"}` object, bound to this server's row.
+fn open_headers(
+    secret_key: &SecretKey,
+    tenant: TenantId,
+    id: ServerId,
+    sealed: &[u8],
+) -> Result<HeaderMap, String> {
+    let associated_data = format!("server-headers:{tenant}:{id}");
+    let plain = secret_key
+        .open(sealed, associated_data.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let object: HashMap<String, String> = serde_json::from_slice(&plain)
+        .map_err(|e| format!("the opened headers are not a JSON object of strings: {e}"))?;
+    let mut headers = HeaderMap::with_capacity(object.len());
+    for (name, value) in object {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name {name:?}"))?;
+        let mut value =
+            HeaderValue::from_str(&value).map_err(|_| format!("invalid value for {name}"))?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    Ok(headers)
+}
+
+/// Compiles a stored document; an error becomes the reason every call is denied.
+pub(crate) fn compile(document: &str) -> Result<Arc<CompiledPolicy>, Arc<str>> {
+    mcpgate_policy::parse(document)
+        .and_then(|policy| mcpgate_policy::compile(&policy))
+        .map(Arc::new)
+        .map_err(|errors| {
+            tracing::error!(%errors, "a stored policy does not compile; denying every call");
+            Arc::from("the active policy could not be loaded; every call is refused until it is fixed")
+        })
+}
+
+/// A grant as the proxy checks it on every request.
+#[derive(Debug)]
+pub(crate) struct GrantEntry {
+    pub(crate) tenant: TenantId,
+    pub(crate) id: GrantId,
+    pub(crate) revoked: bool,
+    pub(crate) expires_at: Option<DateTime<Utc>>,
+    pub(crate) token_version: i32,
+    /// `None`: every server of the tenant.
+    pub(crate) server_ids: Option<Vec<Uuid>>,
+    /// The grant's own policy, which a call must pass too.
+    pub(crate) policy: Option<PolicyEntry>,
+}
+
+impl GrantEntry {
+    pub(crate) async fn load(
+        db: &PgPool,
+        tenant: TenantId,
+        id: GrantId,
+    ) -> Result<Option<Self>, StoreError> {
+        let grant = match grants::grant(db, tenant, id).await {
+            Ok(grant) => grant,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        Ok(Some(Self {
+            tenant,
+            id,
+            revoked: grant.revoked_at.is_some(),
+            expires_at: grant.expires_at,
+            token_version: grant.token_version,
+            server_ids: grant.server_ids,
+            policy: grant.policy.as_deref().map(|document| PolicyEntry {
+                version: None,
+                compiled: compile(document),
+            }),
+        }))
+    }
+
+    /// Why a token of this grant must be refused now, if it must.
+    pub(crate) fn refusal(&self, token_version: u32, now: DateTime<Utc>) -> Option<&'static str> {
+        if self.revoked {
+            return Some("the grant was revoked");
+        }
+        if self.expires_at.is_some_and(|at| at <= now) {
+            return Some("the grant has expired");
+        }
+        if i64::from(token_version) != i64::from(self.token_version) {
+            return Some("the token was replaced by a newer one; use the grant's current token");
+        }
+        None
+    }
+
+    pub(crate) fn covers(&self, server: ServerId) -> bool {
+        self.server_ids
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&server.as_uuid()))
+    }
+}

@@ -1,0 +1,249 @@
+//! Deciding a `tools/call`: the tool's state, the server's policy and the grant's own,
+//! then the rate limits. Pure lookups in memory plus at most one Redis round trip.
+
+use std::sync::Arc;
+
+use mcpgate_policy::{
+    combine, evaluate, Decision, DenyResponse, LimiterErrorPolicy, Outcome, Settings, ToolCall,
+};
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::limiter::{Limiter, Reservation, Taken};
+use crate::metrics::Metrics;
+use crate::refusal::{Refusal, RefusalKind};
+
+/// The reason given while hold-and-resume approvals are not built yet (issue 7).
+pub(crate) const APPROVAL_NOT_AVAILABLE: &str =
+    "requires human approval; approvals arrive in a later release";
+pub(crate) const NO_POLICY: &str = "no policy is active for this server yet";
+
+/// What the audit row says about the decision.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuditNote {
+    /// `allow`, `deny`, `limited`, `shadow`, `approval_required` or `error`.
+    pub(crate) decision: &'static str,
+    pub(crate) rule: Option<Arc<str>>,
+    pub(crate) reason: Option<Arc<str>>,
+    pub(crate) policy_version: Option<i32>,
+}
+
+/// The outcome of enforcement for one call.
+#[derive(Debug)]
+pub(crate) enum Enforcement {
+    /// Forward it; release `taken` if the upstream call fails.
+    Forward { taken: Taken, note: AuditNote },
+    /// Answer with the refusal, HTTP 200.
+    Refuse { refusal: Refusal, note: AuditNote },
+}
+
+/// The settings that shape the answer and the audit row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallSettings {
+    pub(crate) deny_response: DenyResponse,
+    pub(crate) audit_arguments: bool,
+    fail_open: bool,
+}
+
+impl CallSettings {
+    /// The server policy's deny style; fail-open only if every policy involved says so;
+    /// argument values audited if any asks.
+    pub(crate) fn of(caller: &Caller) -> Self {
+        let server = caller
+            .server
+            .policy
+            .as_ref()
+            .and_then(|p| p.compiled.as_ref().ok())
+            .map(|p| *p.settings());
+        let grant = caller
+            .grant
+            .policy
+            .as_ref()
+            .and_then(|p| p.compiled.as_ref().ok())
+            .map(|p| *p.settings());
+        let base = server.unwrap_or_default();
+        let open = |s: &Settings| s.on_limiter_error == LimiterErrorPolicy::FailOpen;
+        Self {
+            deny_response: base.deny_response,
+            audit_arguments: base.audit_arguments || grant.is_some_and(|g| g.audit_arguments),
+            fail_open: server.is_some_and(|s| open(&s)) && grant.is_none_or(|g| open(&g)),
+        }
+    }
+}
+
+/// Decides `tool` with `arguments` for `caller`, reserving its counters if allowed.
+pub(crate) async fn enforce(
+    caller: &Caller,
+    settings: CallSettings,
+    limiter: &Limiter,
+    metrics: &Metrics,
+    tool: &str,
+    arguments: &Value,
+) -> Enforcement {
+    let policy_version = caller.server.policy.as_ref().and_then(|p| p.version);
+    let refuse = |refusal: Refusal| {
+        let note = AuditNote {
+            decision: refusal.kind.audit_decision(),
+            rule: refusal.rule.clone(),
+            reason: Some(refusal.reason.clone()),
+            policy_version,
+        };
+        Enforcement::Refuse { refusal, note }
+    };
+    let decision = match decide(caller, tool, arguments) {
+        Ok(decision) => decision,
+        Err(refusal) => return refuse(refusal),
+    };
+    match decision.outcome {
+        Outcome::Deny => {
+            let reason = decision.reason.unwrap_or_else(|| "denied by policy".into());
+            return refuse(Refusal::policy(reason, Some(decision.rule)));
+        }
+        Outcome::RequireApproval => return refuse(hold_for_approval(&decision)),
+        Outcome::Allow => {}
+    }
+    let mut note = if decision.shadow && decision.decided != Outcome::Allow {
+        AuditNote {
+            decision: "shadow",
+            rule: Some(decision.rule.clone()),
+            reason: decision.reason.clone(),
+            policy_version,
+        }
+    } else {
+        AuditNote {
+            decision: "allow",
+            rule: Some(decision.rule.clone()),
+            reason: None,
+            policy_version,
+        }
+    };
+    match limiter.reserve(&decision.charges).await {
+        Ok(Reservation::Taken(taken)) => {
+            if let Some((index, retry_after)) = taken.shadow_over {
+                let would_be = Decision::limit_exceeded(&decision.charges[index], retry_after);
+                note.decision = "shadow";
+                note.rule = Some(would_be.rule);
+                note.reason = would_be.reason;
+            }
+            Enforcement::Forward { taken, note }
+        }
+        Ok(Reservation::Refused { index, retry_after }) => {
+            let charge = &decision.charges[index];
+            let limited = Decision::limit_exceeded(charge, retry_after);
+            refuse(Refusal {
+                kind: RefusalKind::RateLimited,
+                reason: limited.reason.unwrap_or_else(|| "rate limit exceeded".into()),
+                rule: Some(limited.rule),
+                counter: Some(charge.counter.clone()),
+                retry_after: Some(retry_after),
+            })
+        }
+        Err(error) => {
+            metrics.redis_error();
+            tracing::warn!(%error, "rate limiter unavailable");
+            if settings.fail_open {
+                note.reason = Some("rate limiter unavailable; allowed uncounted (fail open)".into());
+                Enforcement::Forward {
+                    taken: Taken::default(),
+                    note,
+                }
+            } else {
+                refuse(Refusal {
+                    kind: RefusalKind::LimiterUnavailable,
+                    reason: "rate limiter unavailable; the call was not made (the policy fails closed). Try again shortly.".into(),
+                    rule: None,
+                    counter: None,
+                    retry_after: Some(1),
+                })
+            }
+        }
+    }
+}
+
+/// The combined decision of the server's and the grant's policies, or a refusal that
+/// comes before any rule: no policy, an unknown tool, a changed and unapproved tool.
+fn decide(caller: &Caller, tool: &str, arguments: &Value) -> Result<Decision, Refusal> {
+    let server = &caller.server;
+    let policy = server
+        .policy
+        .as_ref()
+        .ok_or_else(|| Refusal::policy(NO_POLICY, None))?;
+    let compiled = policy
+        .compiled
+        .as_ref()
+        .map_err(|reason| Refusal::policy(reason.clone(), None))?;
+    let entry = server.tools.get(tool).ok_or_else(|| {
+        Refusal::policy(
+            format!("unknown tool '{tool}': this server's tool list (as last synced) does not include it"),
+            None,
+        )
+    })?;
+    if entry.changed && server.block_changed_tools {
+        return Err(Refusal::policy(
+            format!("tool '{tool}' changed since it was approved; an administrator must review and approve the new definition"),
+            None,
+        ));
+    }
+    let tenant = caller.tenant.to_string();
+    let server_id = server.id.to_string();
+    let grant_id = caller.grant_id.to_string();
+    let call = ToolCall {
+        tenant_id: &tenant,
+        server_id: &server_id,
+        grant_id: &grant_id,
+        tool,
+        classification: entry.classification,
+        arguments,
+    };
+    let decision = evaluate(compiled, &call);
+    match &caller.grant.policy {
+        None => Ok(decision),
+        Some(grant_policy) => {
+            let compiled = grant_policy
+                .compiled
+                .as_ref()
+                .map_err(|reason| Refusal::policy(reason.clone(), None))?;
+            Ok(combine(decision, evaluate(compiled, &call)))
+        }
+    }
+}
+
+/// Where hold-and-resume plugs in (issue 7). Until then a call that needs approval is
+/// refused, saying so.
+fn hold_for_approval(decision: &Decision) -> Refusal {
+    let reason = match &decision.reason {
+        Some(why) => format!("{APPROVAL_NOT_AVAILABLE} ({why})"),
+        None => APPROVAL_NOT_AVAILABLE.to_owned(),
+    };
+    Refusal {
+        kind: RefusalKind::ApprovalRequired,
+        reason: reason.into(),
+        rule: Some(decision.rule.clone()),
+        counter: None,
+        retry_after: None,
+    }
+}
+
+/// Whether `tool` may appear in `tools/list` for this caller.
+pub(crate) fn tool_visible(caller: &Caller, tool: &str) -> bool {
+    let server = &caller.server;
+    let Some(Ok(compiled)) = server.policy.as_ref().map(|p| &p.compiled) else {
+        return false;
+    };
+    // Unknown tools are refused when called, so they are not shown either.
+    let Some(entry) = server.tools.get(tool) else {
+        return false;
+    };
+    if server.block_changed_tools && entry.changed {
+        return false;
+    }
+    let classification = entry.classification;
+    if !mcpgate_policy::visible(compiled, tool, classification) {
+        return false;
+    }
+    match caller.grant.policy.as_ref().map(|p| &p.compiled) {
+        None => true,
+        Some(Ok(grant)) => mcpgate_policy::visible(grant, tool, classification),
+        Some(Err(_)) => false,
+    }
+}

@@ -1,0 +1,181 @@
+//! Rate limits and spend caps: every counter a decision names is reserved in one
+//! Redis round trip (a Lua script, so it is atomic across every proxy process), and
+//! released when the upstream call fails.
+//!
+//! Windows are fixed and come from Redis `TIME`, never from the proxy's clock: the
+//! bucket of a counter is `<charge key>:<window start>`, with
+//! `window start = floor(now / window) * window`, expiring at the window's end.
+
+use std::time::Duration;
+
+use mcpgate_policy::Charge;
+use mcpgate_store::Redis;
+use redis::Script;
+
+/// Checks every counter first (current + cost <= max, shadow counters exempt) and only
+/// then increments them all, so a refused call consumes nothing.
+///
+/// KEYS: the charge keys. ARGV: per key, window seconds, max, cost, shadow (0/1).
+/// Returns `{refused index (0: none), retry_after, shadow refused index, bucket keys...}`.
+const RESERVE: &str = r"
+local now = tonumber(redis.call('TIME')[1])
+local buckets = {}
+local ends = {}
+for i = 1, #KEYS do
+  local window = tonumber(ARGV[i * 4 - 3])
+  local start = now - (now % window)
+  buckets[i] = KEYS[i] .. ':' .. start
+  ends[i] = start + window
+  if ARGV[i * 4] == '0' then
+    local current = tonumber(redis.call('GET', buckets[i]) or '0')
+    if current + tonumber(ARGV[i * 4 - 1]) > tonumber(ARGV[i * 4 - 2]) then
+      return {i, ends[i] - now, 0}
+    end
+  end
+end
+local result = {0, 0, 0}
+for i = 1, #KEYS do
+  local count = redis.call('INCRBY', buckets[i], ARGV[i * 4 - 1])
+  redis.call('EXPIREAT', buckets[i], ends[i] + 1)
+  if ARGV[i * 4] == '1' and result[3] == 0 and count > tonumber(ARGV[i * 4 - 2]) then
+    result[2] = ends[i] - now
+    result[3] = i
+  end
+  result[3 + i] = buckets[i]
+end
+return result
+";
+
+/// Gives back what a reservation took, never below zero.
+const RELEASE: &str = r"
+for i = 1, #KEYS do
+  if redis.call('DECRBY', KEYS[i], ARGV[i]) < 0 then
+    redis.call('SET', KEYS[i], 0, 'KEEPTTL')
+  end
+end
+return 0
+";
+
+/// The limiter: two scripts and the shared connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Limiter {
+    redis: Redis,
+    reserve: Script,
+    release: Script,
+    timeout: Duration,
+}
+
+/// What a reservation did.
+#[derive(Debug)]
+pub(crate) enum Reservation {
+    /// Every counter had room; the buckets to release if the call fails.
+    Taken(Taken),
+    /// `charges[index]` is full until `retry_after` seconds from now; nothing was taken.
+    Refused { index: usize, retry_after: u64 },
+}
+
+/// The buckets a reservation incremented, and by how much.
+#[derive(Debug, Default)]
+pub(crate) struct Taken {
+    pub(crate) buckets: Vec<(String, u64)>,
+    /// A shadow counter went over its max: `(index, retry_after)`, to audit.
+    pub(crate) shadow_over: Option<(usize, u64)>,
+}
+
+/// Redis did not answer in time or answered with an error.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LimiterError {
+    #[error("the rate limiter did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("the rate limiter failed: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("the rate limiter answered something unexpected")]
+    Unexpected,
+}
+
+impl Limiter {
+    pub(crate) fn new(redis: Redis, timeout: Duration) -> Self {
+        Self {
+            redis,
+            reserve: Script::new(RESERVE),
+            release: Script::new(RELEASE),
+            timeout,
+        }
+    }
+
+    /// Reserves every charge in one round trip (EVALSHA; EVAL once after a Redis restart).
+    pub(crate) async fn reserve(&self, charges: &[Charge]) -> Result<Reservation, LimiterError> {
+        if charges.is_empty() {
+            return Ok(Reservation::Taken(Taken::default()));
+        }
+        let mut invocation = self.reserve.prepare_invoke();
+        for charge in charges {
+            invocation
+                .key(&charge.key)
+                .arg(charge.window_secs.max(1))
+                .arg(charge.max)
+                .arg(charge.cost)
+                .arg(u8::from(charge.shadow));
+        }
+        let mut connection = self.redis.connection();
+        let reply: Vec<redis::Value> =
+            tokio::time::timeout(self.timeout, invocation.invoke_async(&mut connection))
+                .await
+                .map_err(|_| LimiterError::Timeout(self.timeout))??;
+        let number = |index: usize| -> Result<u64, LimiterError> {
+            match reply.get(index) {
+                Some(redis::Value::Int(value)) => u64::try_from(*value).map_err(|_| LimiterError::Unexpected),
+                _ => Err(LimiterError::Unexpected),
+            }
+        };
+        let refused = number(0)?;
+        if refused > 0 {
+            return Ok(Reservation::Refused {
+                index: usize::try_from(refused - 1).map_err(|_| LimiterError::Unexpected)?,
+                retry_after: number(1)?,
+            });
+        }
+        let shadow = number(2)?;
+        let shadow_over = if shadow > 0 {
+            let index = usize::try_from(shadow - 1).map_err(|_| LimiterError::Unexpected)?;
+            Some((index, number(1)?))
+        } else {
+            None
+        };
+        let mut buckets = Vec::with_capacity(charges.len());
+        for (charge, value) in charges.iter().zip(reply.iter().skip(3)) {
+            let key = match value {
+                redis::Value::BulkString(bytes) => String::from_utf8(bytes.clone()).map_err(|_| LimiterError::Unexpected)?,
+                redis::Value::SimpleString(text) => text.clone(),
+                _ => return Err(LimiterError::Unexpected),
+            };
+            buckets.push((key, charge.cost));
+        }
+        Ok(Reservation::Taken(Taken {
+            buckets,
+            shadow_over,
+        }))
+    }
+
+    /// Gives a failed call's reservation back. Best effort: an error is logged.
+    pub(crate) async fn release(&self, taken: &Taken) {
+        if taken.buckets.is_empty() {
+            return;
+        }
+        let mut invocation = self.release.prepare_invoke();
+        for (key, cost) in &taken.buckets {
+            invocation.key(key).arg(*cost);
+        }
+        let mut connection = self.redis.connection();
+        let result = tokio::time::timeout(
+            self.timeout,
+            invocation.invoke_async::<i64>(&mut connection),
+        )
+        .await;
+        match result {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "releasing a reservation failed"),
+            Err(_) => tracing::warn!("releasing a reservation timed out"),
+        }
+    }
+}

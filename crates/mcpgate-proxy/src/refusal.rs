@@ -1,0 +1,143 @@
+//! How a refused `tools/call` is answered: HTTP 200 for the request's id, as a tool
+//! result with `isError: true` (the default) or as a JSON-RPC error, as the policy's
+//! `settings.deny_response` chooses. See MCP-NOTES "How clients take a refusal".
+
+use std::sync::Arc;
+
+use mcpgate_mcp::{error_response, tool_error_result};
+use mcpgate_policy::DenyResponse;
+use serde_json::{json, value::RawValue, Map, Value};
+
+/// JSON-RPC code: refused by policy (deny rule, hidden, unknown or changed tool, no policy).
+pub const POLICY_DENIED: i64 = -32001;
+/// JSON-RPC code: a rate limit or spend cap is exhausted.
+pub const RATE_LIMITED: i64 = -32002;
+/// JSON-RPC code: the call needs a person's approval.
+pub const APPROVAL_REQUIRED: i64 = -32003;
+/// JSON-RPC code: the rate limiter (Redis) is unreachable and the policy fails closed.
+pub const LIMITER_UNAVAILABLE: i64 = -32004;
+/// JSON-RPC code: the upstream did not answer (connect error, timeout, broken stream).
+pub const UPSTREAM_UNAVAILABLE: i64 = -32010;
+
+/// Text every refusal's tool result begins with.
+pub const DENIED_PREFIX: &str = "[POLICY DENIED] ";
+
+/// Why a call was refused; each kind has its own JSON-RPC code and audit word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefusalKind {
+    Policy,
+    RateLimited,
+    ApprovalRequired,
+    LimiterUnavailable,
+}
+
+impl RefusalKind {
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            RefusalKind::Policy => POLICY_DENIED,
+            RefusalKind::RateLimited => RATE_LIMITED,
+            RefusalKind::ApprovalRequired => APPROVAL_REQUIRED,
+            RefusalKind::LimiterUnavailable => LIMITER_UNAVAILABLE,
+        }
+    }
+
+    /// `kind` in the structured content.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RefusalKind::Policy => "policy",
+            RefusalKind::RateLimited => "rate_limit",
+            RefusalKind::ApprovalRequired => "approval_required",
+            RefusalKind::LimiterUnavailable => "limiter_unavailable",
+        }
+    }
+
+    /// The audit row's `decision`.
+    pub(crate) fn audit_decision(self) -> &'static str {
+        match self {
+            RefusalKind::Policy | RefusalKind::LimiterUnavailable => "deny",
+            RefusalKind::RateLimited => "limited",
+            RefusalKind::ApprovalRequired => "approval_required",
+        }
+    }
+}
+
+/// A refused call, ready to answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Refusal {
+    pub(crate) kind: RefusalKind,
+    pub(crate) reason: Arc<str>,
+    pub(crate) rule: Option<Arc<str>>,
+    pub(crate) counter: Option<Arc<str>>,
+    pub(crate) retry_after: Option<u64>,
+}
+
+impl Refusal {
+    pub(crate) fn policy(reason: impl Into<Arc<str>>, rule: Option<Arc<str>>) -> Self {
+        Self {
+            kind: RefusalKind::Policy,
+            reason: reason.into(),
+            rule,
+            counter: None,
+            retry_after: None,
+        }
+    }
+
+    /// `{"decision":"deny","kind":..,"rule":..,"reason":..,"counter"?:..,"retry_after"?:..}`.
+    pub(crate) fn structured(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("decision".into(), json!("deny"));
+        object.insert("kind".into(), json!(self.kind.as_str()));
+        object.insert("rule".into(), json!(self.rule.as_deref()));
+        object.insert("reason".into(), json!(&*self.reason));
+        if let Some(counter) = &self.counter {
+            object.insert("counter".into(), json!(&**counter));
+        }
+        if let Some(retry_after) = self.retry_after {
+            object.insert("retry_after".into(), json!(retry_after));
+        }
+        Value::Object(object)
+    }
+
+    /// The response body for the request `id`.
+    pub(crate) fn render(&self, id: &RawValue, style: DenyResponse) -> Vec<u8> {
+        let structured = self.structured();
+        match style {
+            DenyResponse::ToolError => {
+                let text = format!("{DENIED_PREFIX}{}", self.reason);
+                tool_error_result(id, &text, Some(&structured))
+            }
+            DenyResponse::JsonrpcError => {
+                let message = format!("{DENIED_PREFIX}{}", self.reason);
+                error_response(Some(id), self.kind.code(), &message, Some(&structured))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tool_error_refusal_begins_with_the_marker_and_carries_the_decision() {
+        let id = RawValue::from_string("7".into()).unwrap();
+        let refusal = Refusal {
+            kind: RefusalKind::RateLimited,
+            reason: "too many".into(),
+            rule: Some("/tools/x/limits/0".into()),
+            counter: Some("x_rate".into()),
+            retry_after: Some(12),
+        };
+        let body: Value = serde_json::from_slice(&refusal.render(&id, DenyResponse::ToolError)).unwrap();
+        assert_eq!(body["id"], 7);
+        assert_eq!(body["result"]["isError"], true);
+        assert_eq!(body["result"]["content"][0]["text"], "[POLICY DENIED] too many");
+        assert_eq!(body["result"]["structuredContent"]["retry_after"], 12);
+        assert_eq!(body["result"]["structuredContent"]["counter"], "x_rate");
+
+        let body: Value =
+            serde_json::from_slice(&refusal.render(&id, DenyResponse::JsonrpcError)).unwrap();
+        assert_eq!(body["error"]["code"], RATE_LIMITED);
+        assert_eq!(body["error"]["data"]["rule"], "/tools/x/limits/0");
+    }
+}

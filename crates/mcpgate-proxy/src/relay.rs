@@ -1,0 +1,172 @@
+//! Forwarding one request upstream and turning the answer into the client's response:
+//! status, content type and body as they arrive, with the session id swapped for the
+//! proxy's own.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+
+use crate::auth::Caller;
+use crate::session;
+use crate::state::AppState;
+
+pub(crate) const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
+
+/// Client headers that reach the upstream. Everything else stays behind: the grant
+/// token (`Authorization`), cookies, hop-by-hop headers, `Host`.
+const FORWARDED_HEADERS: [HeaderName; 6] = [
+    header::ACCEPT,
+    header::CONTENT_TYPE,
+    header::USER_AGENT,
+    HeaderName::from_static("mcp-protocol-version"),
+    HeaderName::from_static("last-event-id"),
+    HeaderName::from_static("x-request-id"),
+];
+
+/// Upstream response headers that reach the client (besides the rewritten session id).
+const RELAYED_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::CACHE_CONTROL];
+
+/// The upstream gave no response.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UpstreamFailure {
+    #[error("upstream {host} did not answer within {after:?}")]
+    Timeout { host: String, after: Duration },
+    #[error("upstream {host} could not be reached: {reason}")]
+    Unreachable { host: String, reason: String },
+    #[error("the server's stored upstream credentials cannot be opened; re-enter them")]
+    Credentials,
+}
+
+/// A response from the upstream and how long its headers took.
+#[derive(Debug)]
+pub(crate) struct Upstream {
+    pub(crate) response: reqwest::Response,
+    pub(crate) latency: Duration,
+}
+
+/// Sends `body` to the caller's server with the server's own headers.
+pub(crate) async fn send(
+    state: &AppState,
+    caller: &Caller,
+    method: Method,
+    client_headers: &HeaderMap,
+    upstream_session: Option<&str>,
+    body: Option<Bytes>,
+) -> Result<Upstream, UpstreamFailure> {
+    let server = &caller.server;
+    let credentials = server.headers.as_ref().map_err(|reason| {
+        tracing::error!(server = %server.id, %reason, "cannot open the server's headers");
+        UpstreamFailure::Credentials
+    })?;
+    let mut headers = HeaderMap::with_capacity(FORWARDED_HEADERS.len() + credentials.len() + 1);
+    for name in FORWARDED_HEADERS {
+        if let Some(value) = client_headers.get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    if let Some(id) = upstream_session.and_then(|id| HeaderValue::from_str(id).ok()) {
+        headers.insert(SESSION_HEADER, id);
+    }
+    for (name, value) in credentials {
+        headers.insert(name.clone(), value.clone());
+    }
+    let mut request = state.http.request(method, server.url.clone()).headers(headers);
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let host = server.url.host_str().unwrap_or_default().to_owned();
+    let after = state.settings.upstream_response_timeout;
+    let started = Instant::now();
+    let result = tokio::time::timeout(after, request.send()).await;
+    let latency = started.elapsed();
+    match result {
+        Ok(Ok(response)) => {
+            state.metrics.upstream_latency(latency);
+            Ok(Upstream { response, latency })
+        }
+        Ok(Err(error)) => {
+            state.metrics.upstream_error();
+            if error.is_timeout() {
+                let after = state.settings.upstream_connect_timeout;
+                return Err(UpstreamFailure::Timeout { host, after });
+            }
+            Err(UpstreamFailure::Unreachable {
+                host,
+                reason: error_chain(&error),
+            })
+        }
+        Err(_) => {
+            state.metrics.upstream_error();
+            Err(UpstreamFailure::Timeout { host, after })
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The status and headers of the client's response, from the upstream's.
+pub(crate) fn response_head(
+    state: &AppState,
+    caller: &Caller,
+    upstream: &reqwest::Response,
+) -> (StatusCode, HeaderMap) {
+    let mut headers = HeaderMap::new();
+    for name in RELAYED_HEADERS {
+        if let Some(value) = upstream.headers().get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    if let Some(id) = upstream
+        .headers()
+        .get(&SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        let sealed = session::seal(&state.secret_key, id, caller.grant_id, caller.server.id);
+        if let Ok(value) = HeaderValue::from_str(&sealed) {
+            headers.insert(SESSION_HEADER, value);
+        }
+    }
+    if is_event_stream(upstream.headers()) {
+        // Reverse proxies in front of us must not buffer the stream either.
+        headers.insert(
+            HeaderName::from_static("x-accel-buffering"),
+            HeaderValue::from_static("no"),
+        );
+    }
+    (upstream.status(), headers)
+}
+
+/// Relays the upstream's body untouched, chunk by chunk.
+pub(crate) fn passthrough(state: &AppState, caller: &Caller, upstream: reqwest::Response) -> Response {
+    let (status, headers) = response_head(state, caller, &upstream);
+    (status, headers, Body::from_stream(upstream.bytes_stream())).into_response()
+}
+
+pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
+}
+
+/// A JSON body the proxy wrote itself, HTTP 200.
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,66 @@
+//! The proxy's settings: what the binary (from its config) and the test kit pass in.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcpgate_auth::{GrantVerifyKey, SecretKey};
+
+/// The proxy service's settings. Build with [`ProxySettings::new`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The URL agents reach the proxy at (`MCPGATE_PUBLIC_PROXY_URL`); its origin is the
+    /// only `Origin` accepted, besides any loopback origin when it is itself loopback.
+    pub public_url: String,
+    /// Verifies grant tokens (the public half of the API's signing key).
+    pub grant_verify_key: GrantVerifyKey,
+    /// Opens the servers' sealed upstream headers and seals the proxy's session ids.
+    pub secret_key: Arc<SecretKey>,
+    /// Whether upstreams on loopback, private and link-local addresses may be reached.
+    /// Tests and single-host setups set it; see the README.
+    pub allow_private_upstreams: bool,
+    /// The largest request body accepted (413 above it).
+    pub max_body_bytes: usize,
+    /// How long connecting to an upstream may take.
+    pub upstream_connect_timeout: Duration,
+    /// How long an upstream may take to send its response headers.
+    pub upstream_response_timeout: Duration,
+    /// How long one rate-limit reservation in Redis may take before the limiter counts as down.
+    pub limiter_timeout: Duration,
+    /// How often loaded servers and grants are re-read, to heal a missed change message.
+    pub resync_interval: Duration,
+    /// How often queued audit events are written.
+    pub audit_flush_interval: Duration,
+    /// Audit events written per statement at most.
+    pub audit_batch_size: usize,
+    /// Audit events queued at most; beyond it events are dropped and counted.
+    pub audit_queue_capacity: usize,
+}
+
+impl ProxySettings {
+    /// Settings with the documented defaults.
+    pub fn new(
+        listen: SocketAddr,
+        public_url: impl Into<String>,
+        grant_verify_key: GrantVerifyKey,
+        secret_key: Arc<SecretKey>,
+    ) -> Self {
+        Self {
+            listen,
+            public_url: public_url.into(),
+            grant_verify_key,
+            secret_key,
+            allow_private_upstreams: false,
+            max_body_bytes: 4 * 1024 * 1024,
+            upstream_connect_timeout: Duration::from_secs(5),
+            upstream_response_timeout: Duration::from_secs(120),
+            limiter_timeout: Duration::from_millis(250),
+            resync_interval: Duration::from_secs(30),
+            audit_flush_interval: Duration::from_millis(200),
+            audit_batch_size: 500,
+            audit_queue_capacity: 50_000,
+        }
+    }
+}
