@@ -28,6 +28,7 @@ mod compile;
 mod condition;
 mod decision;
 mod document;
+mod duplicates;
 mod error;
 mod evaluate;
 mod glob;

@@ -38,6 +38,17 @@ pub(crate) const MODES: &[(&str, Mode)] = &[("enforce", Mode::Enforce), ("shadow
 
 /// Reads, validates and tests a policy document given as JSON text.
 pub fn parse(text: &str) -> Result<Policy, ValidationErrors> {
+    let duplicates = crate::duplicates::duplicate_keys(text);
+    if !duplicates.is_empty() {
+        let mut reader = Reader::default();
+        for path in duplicates {
+            reader.errors.push(
+                &path,
+                "this key appears more than once in its object; a document with duplicate keys is ambiguous",
+            );
+        }
+        return reader.errors.finish(Policy::empty());
+    }
     match serde_json::from_str::<Value>(text) {
         Ok(value) => parse_value(&value),
         Err(error) => {
