@@ -157,13 +157,16 @@ pub async fn sync_server(
     Ok(report)
 }
 
+/// A stored tool's name, fingerprints and removal time, as a sync compares them.
+type KnownTool = (String, String, Option<String>, Option<DateTime<Utc>>);
+
 async fn apply_tools(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     tenant: TenantId,
     server: ServerId,
     tools: &[DiscoveredTool],
 ) -> Result<SyncReport, StoreError> {
-    let existing: Vec<(String, String, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    let existing: Vec<KnownTool> = sqlx::query_as(
         "SELECT name, fingerprint, approved_fingerprint, removed_at FROM tools \
          WHERE tenant_id = $1 AND server_id = $2 FOR UPDATE",
     )

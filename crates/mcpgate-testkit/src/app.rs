@@ -49,9 +49,30 @@ impl Drop for TestApp {
     }
 }
 
+/// What a test may change about the app it starts.
+#[derive(Debug, Clone, Copy)]
+pub struct TestAppOptions {
+    /// Allow upstreams on loopback (test upstreams live there); `false` to test
+    /// the SSRF guard.
+    pub allow_private_upstreams: bool,
+}
+
+impl Default for TestAppOptions {
+    fn default() -> Self {
+        Self {
+            allow_private_upstreams: true,
+        }
+    }
+}
+
 /// Starts the API and the proxy on `127.0.0.1:0` against a fresh database and a
 /// Redis of their own.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestAppOptions::default()).await
+}
+
+/// [`spawn_app`] with options.
+pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
     mcpgate_service::init_telemetry(mcpgate_service::LogFormat::Text, "warn");
     let db = fresh_database().await;
     let redis = fresh_redis().await;
@@ -64,7 +85,16 @@ pub async fn spawn_app() -> TestApp {
 
     let any_port: SocketAddr = "127.0.0.1:0".parse().expect("a loopback address");
     let proxy = mcpgate_proxy::Application::build(
-        mcpgate_proxy::ProxySettings { listen: any_port },
+        mcpgate_proxy::ProxySettings {
+            allow_private_upstreams: options.allow_private_upstreams,
+            // Loopback: any loopback Origin is accepted, as for a local install.
+            ..mcpgate_proxy::ProxySettings::new(
+                any_port,
+                "http://127.0.0.1",
+                grant_signing_key.verify_key(),
+                std::sync::Arc::new(copy_secret_key(&secret_key)),
+            )
+        },
         mcpgate_proxy::ProxyDeps {
             db: db.pool.clone(),
             redis: redis_conn.clone(),
@@ -78,8 +108,7 @@ pub async fn spawn_app() -> TestApp {
             listen: any_port,
             public_proxy_url: format!("http://{proxy_addr}"),
             public_api_url: "http://127.0.0.1".into(),
-            // Test upstreams listen on loopback.
-            allow_private_upstreams: true,
+            allow_private_upstreams: options.allow_private_upstreams,
             grant_signing_key: copy_signing_key(&grant_signing_key),
             secret_key: copy_secret_key(&secret_key),
         },

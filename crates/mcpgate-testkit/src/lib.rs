@@ -10,5 +10,7 @@
 mod app;
 mod db;
 
-pub use app::{copy_secret_key, copy_signing_key, spawn_app, TestApp};
+pub use app::{
+    copy_secret_key, copy_signing_key, spawn_app, spawn_app_with, TestApp, TestAppOptions,
+};
 pub use db::{fresh_database, fresh_redis, TestDb, TestRedis};

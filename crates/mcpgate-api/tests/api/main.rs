@@ -1,0 +1,10 @@
+//! The control plane's REST API against a real Postgres, Redis and MCP upstream.
+
+mod helpers;
+
+mod accounts;
+mod audit_and_approvals;
+mod grants;
+mod isolation;
+mod policies;
+mod servers;
