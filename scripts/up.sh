@@ -10,4 +10,4 @@ ensure_rust
 ensure_servers
 log "Building mcpgate (release; the first build takes a few minutes)"
 cargo build --release --locked -p mcpgate
-exec target/release/mcpgate up "$@"
+exec target/release/mcpgate up --demo "$@"

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod classify;
+pub mod demo;
 pub mod keygen;
 pub mod serve;
 pub mod up;

@@ -36,6 +36,10 @@ enum Command {
     Proxy,
     /// Apply the database migrations and exit (needs MCPGATE_DATABASE_URL).
     Migrate,
+    /// Serve the demo MCP server: the tools of a catalogue file (by default 57
+    /// Kubernetes tools), answered deterministically, to try mcpgate without an MCP
+    /// server of your own.
+    Demo(commands::demo::DemoArgs),
     /// Print a new set of keys (grant signing key, its verify key, secret key) as
     /// environment variables, for running `api` and `proxy` yourself.
     Keygen,
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Command::Api => Service::Api,
         Command::Proxy => Service::Proxy,
         Command::Migrate => Service::Migrate,
+        Command::Demo(args) => Service::Demo(args),
     };
     mcpgate_service::init_telemetry(config.log_format, &config.log);
 
@@ -84,6 +89,7 @@ fn main() -> ExitCode {
             Service::Api => commands::serve::api(config).await,
             Service::Proxy => commands::serve::proxy(config).await,
             Service::Migrate => commands::serve::migrate(config).await,
+            Service::Demo(args) => commands::demo::run(args).await,
         }
     });
     match result {
@@ -101,4 +107,5 @@ enum Service {
     Api,
     Proxy,
     Migrate,
+    Demo(commands::demo::DemoArgs),
 }

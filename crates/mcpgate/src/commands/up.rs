@@ -11,6 +11,7 @@ use clap::Args;
 use mcpgate_local::{LocalPostgres, LocalRedis, PostgresOptions, RedisOptions};
 use tokio_util::sync::CancellationToken;
 
+use crate::commands::demo::DemoArgs;
 use crate::commands::serve;
 use crate::config::Config;
 
@@ -25,6 +26,14 @@ pub struct UpArgs {
     /// or to run `mcpgate api` and `mcpgate proxy` yourself).
     #[arg(long)]
     deps_only: bool,
+
+    /// Also start the demo MCP server, to try the whole journey before you have an
+    /// MCP server of your own.
+    #[arg(long)]
+    demo: bool,
+
+    #[command(flatten)]
+    demo_args: DemoArgs,
 
     /// Also write the URLs as `MCPGATE_DATABASE_URL=...` lines to this file once
     /// everything answers (for scripts).
@@ -121,14 +130,26 @@ async fn serve_with(
         async move { serve::serve_proxy(&config, db, redis_conn, stop.cancelled_owned()).await }
     });
 
+    let demo = if args.demo {
+        let (url, serve) = args.demo_args.bind(stop.clone().cancelled_owned()).await?;
+        tokio::spawn(serve);
+        Some(url)
+    } else {
+        None
+    };
+
     let ready = tokio::select! {
         ready = wait_until_ready(config) => ready,
         () = mcpgate_service::shutdown_signal() => Err(anyhow::anyhow!("interrupted while starting")),
     };
     if ready.is_ok() {
         write_env_file(args.env_file.as_deref(), &env)?;
+        let demo_line = demo
+            .as_deref()
+            .map(|url| format!("  Demo MCP:  {url}  (add it in the dashboard under Servers)\n"))
+            .unwrap_or_default();
         println!(
-            "\nmcpgate is up.\n  Dashboard: http://{api}/\n  API:       http://{api}/api/v1\n  Proxy:     {proxy}/mcp/<server-id>/\n  Data:      {data}\nCtrl-C stops everything.\n",
+            "\nmcpgate is up.\n  Dashboard: http://{api}/\n  API:       http://{api}/api/v1\n  Proxy:     {proxy}/mcp/<server-id>/\n{demo_line}  Data:      {data}\nCtrl-C stops everything.\n",
             api = config.api_listen,
             proxy = config.public_proxy_url,
             data = data_dir.display(),
