@@ -137,13 +137,18 @@ impl Writer {
         if !self.events.is_empty() {
             for chunk_start in (0..self.events.len()).step_by(self.settings.batch_size.max(1)) {
                 let end = (chunk_start + self.settings.batch_size).min(self.events.len());
-                if let Err(error) = insert_audit_events(&self.db, &self.events[chunk_start..end]).await {
+                if let Err(error) =
+                    insert_audit_events(&self.db, &self.events[chunk_start..end]).await
+                {
                     tracing::warn!(%error, pending = self.events.len(), "writing audit events failed; retrying");
                     let keep = self.settings.capacity.max(self.settings.batch_size);
                     self.events.drain(..chunk_start);
                     if self.events.len() > keep {
                         let dropped = self.events.len() - keep;
-                        tracing::error!(dropped, "audit backlog too large; dropping the oldest events");
+                        tracing::error!(
+                            dropped,
+                            "audit backlog too large; dropping the oldest events"
+                        );
                         self.events.drain(..dropped);
                     }
                     return;

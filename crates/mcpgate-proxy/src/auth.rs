@@ -131,7 +131,10 @@ mod tests {
     use super::*;
 
     fn rewrite(uri: &str) -> (String, Option<String>) {
-        let request = Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap();
+        let request = Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
         let request = take_url_token(request);
         let token = request.extensions().get::<UrlToken>().map(|t| t.0.clone());
         (request.uri().to_string(), token)
@@ -139,8 +142,14 @@ mod tests {
 
     #[test]
     fn the_url_token_leaves_the_path_before_anything_sees_it() {
-        assert_eq!(rewrite("/mcp/s1/t/abc.def/"), ("/mcp/s1/".into(), Some("abc.def".into())));
-        assert_eq!(rewrite("/mcp/s1/t/abc"), ("/mcp/s1".into(), Some("abc".into())));
+        assert_eq!(
+            rewrite("/mcp/s1/t/abc.def/"),
+            ("/mcp/s1/".into(), Some("abc.def".into()))
+        );
+        assert_eq!(
+            rewrite("/mcp/s1/t/abc"),
+            ("/mcp/s1".into(), Some("abc".into()))
+        );
         assert_eq!(
             rewrite("/mcp/s1/t/abc/message?sessionId=x"),
             ("/mcp/s1/message?sessionId=x".into(), Some("abc".into()))

@@ -132,7 +132,9 @@ pub(crate) async fn enforce(
             let limited = Decision::limit_exceeded(charge, retry_after);
             refuse(Refusal {
                 kind: RefusalKind::RateLimited,
-                reason: limited.reason.unwrap_or_else(|| "rate limit exceeded".into()),
+                reason: limited
+                    .reason
+                    .unwrap_or_else(|| "rate limit exceeded".into()),
                 rule: Some(limited.rule),
                 counter: Some(charge.counter.clone()),
                 retry_after: Some(retry_after),
@@ -142,7 +144,8 @@ pub(crate) async fn enforce(
             metrics.redis_error();
             tracing::warn!(%error, "rate limiter unavailable");
             if settings.fail_open {
-                note.reason = Some("rate limiter unavailable; allowed uncounted (fail open)".into());
+                note.reason =
+                    Some("rate limiter unavailable; allowed uncounted (fail open)".into());
                 Enforcement::Forward {
                     taken: Taken::default(),
                     note,

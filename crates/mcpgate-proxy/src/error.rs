@@ -40,7 +40,9 @@ pub(crate) enum ProxyError {
     /// Postgres could not be read while loading a server or grant for the first time.
     #[error("the proxy cannot load its configuration right now")]
     StoreUnavailable(#[source] mcpgate_store::StoreError),
-    #[error("this server speaks the legacy HTTP+SSE transport, which the proxy does not relay yet")]
+    #[error(
+        "this server speaks the legacy HTTP+SSE transport, which the proxy does not relay yet"
+    )]
     LegacyTransport,
 }
 
@@ -100,7 +102,8 @@ impl IntoResponse for ProxyError {
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750 §3. The messages hold no `"` or `\`; strip them anyway.
             let description = message.replace(['"', '\\'], "'");
-            let value = format!(r#"Bearer error="invalid_token", error_description="{description}""#);
+            let value =
+                format!(r#"Bearer error="invalid_token", error_description="{description}""#);
             if let Ok(value) = HeaderValue::from_str(&value) {
                 headers.insert(header::WWW_AUTHENTICATE, value);
             }

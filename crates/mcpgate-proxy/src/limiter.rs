@@ -57,7 +57,7 @@ return 0
 ";
 
 /// The limiter: two scripts and the shared connection.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Limiter {
     redis: Redis,
     reserve: Script,
@@ -124,7 +124,9 @@ impl Limiter {
                 .map_err(|_| LimiterError::Timeout(self.timeout))??;
         let number = |index: usize| -> Result<u64, LimiterError> {
             match reply.get(index) {
-                Some(redis::Value::Int(value)) => u64::try_from(*value).map_err(|_| LimiterError::Unexpected),
+                Some(redis::Value::Int(value)) => {
+                    u64::try_from(*value).map_err(|_| LimiterError::Unexpected)
+                }
                 _ => Err(LimiterError::Unexpected),
             }
         };
@@ -145,7 +147,9 @@ impl Limiter {
         let mut buckets = Vec::with_capacity(charges.len());
         for (charge, value) in charges.iter().zip(reply.iter().skip(3)) {
             let key = match value {
-                redis::Value::BulkString(bytes) => String::from_utf8(bytes.clone()).map_err(|_| LimiterError::Unexpected)?,
+                redis::Value::BulkString(bytes) => {
+                    String::from_utf8(bytes.clone()).map_err(|_| LimiterError::Unexpected)?
+                }
                 redis::Value::SimpleString(text) => text.clone(),
                 _ => return Err(LimiterError::Unexpected),
             };

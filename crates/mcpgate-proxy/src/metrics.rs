@@ -150,15 +150,29 @@ impl Metrics {
         let counter = |out: &mut String, name: &str, help: &str| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
         };
-        counter(&mut out, "mcpgate_proxy_requests_total", "JSON-RPC messages received, by method.");
+        counter(
+            &mut out,
+            "mcpgate_proxy_requests_total",
+            "JSON-RPC messages received, by method.",
+        );
         for (method, count) in METHODS.iter().zip(&self.requests) {
             let value = count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "mcpgate_proxy_requests_total{{method=\"{method}\"}} {value}");
+            let _ = writeln!(
+                out,
+                "mcpgate_proxy_requests_total{{method=\"{method}\"}} {value}"
+            );
         }
-        counter(&mut out, "mcpgate_proxy_decisions_total", "tools/call decisions, by outcome.");
+        counter(
+            &mut out,
+            "mcpgate_proxy_decisions_total",
+            "tools/call decisions, by outcome.",
+        );
         for (outcome, count) in OUTCOMES.iter().zip(&self.decisions) {
             let value = count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "mcpgate_proxy_decisions_total{{outcome=\"{outcome}\"}} {value}");
+            let _ = writeln!(
+                out,
+                "mcpgate_proxy_decisions_total{{outcome=\"{outcome}\"}} {value}"
+            );
         }
         self.upstream.render(
             &mut out,
@@ -171,9 +185,21 @@ impl Metrics {
             "Time the proxy spends on a request before forwarding it (auth, parse, policy, limits).",
         );
         for (name, help, value) in [
-            ("mcpgate_proxy_redis_errors_total", "Rate-limiter calls that failed or timed out.", &self.redis_errors),
-            ("mcpgate_proxy_upstream_errors_total", "Upstream requests without an answer (connect error, timeout).", &self.upstream_errors),
-            ("mcpgate_proxy_audit_dropped_total", "Audit events dropped because the queue was full.", &self.audit_dropped),
+            (
+                "mcpgate_proxy_redis_errors_total",
+                "Rate-limiter calls that failed or timed out.",
+                &self.redis_errors,
+            ),
+            (
+                "mcpgate_proxy_upstream_errors_total",
+                "Upstream requests without an answer (connect error, timeout).",
+                &self.upstream_errors,
+            ),
+            (
+                "mcpgate_proxy_audit_dropped_total",
+                "Audit events dropped because the queue was full.",
+                &self.audit_dropped,
+            ),
         ] {
             counter(&mut out, name, help);
             let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));

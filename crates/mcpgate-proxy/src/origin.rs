@@ -39,7 +39,9 @@ impl AllowedOrigins {
         }
         if self.any_loopback {
             if let Ok(url) = reqwest::Url::parse(text) {
-                if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(is_loopback) {
+                if matches!(url.scheme(), "http" | "https")
+                    && url.host_str().is_some_and(is_loopback)
+                {
                     return Ok(());
                 }
             }
@@ -71,14 +73,20 @@ mod tests {
     fn only_the_public_origin_or_loopback_for_a_loopback_proxy() {
         let public = AllowedOrigins::new("https://gate.example.com/");
         assert!(public.check(&HeaderMap::new()).is_ok());
-        assert!(public.check(&with_origin("https://gate.example.com")).is_ok());
-        assert!(public.check(&with_origin("https://evil.example.com")).is_err());
+        assert!(public
+            .check(&with_origin("https://gate.example.com"))
+            .is_ok());
+        assert!(public
+            .check(&with_origin("https://evil.example.com"))
+            .is_err());
         assert!(public.check(&with_origin("http://localhost:3000")).is_err());
         assert!(public.check(&with_origin("null")).is_err());
 
         let local = AllowedOrigins::new("http://127.0.0.1:8081");
         assert!(local.check(&with_origin("http://localhost:5173")).is_ok());
         assert!(local.check(&with_origin("http://[::1]:1")).is_ok());
-        assert!(local.check(&with_origin("http://evil.example.com")).is_err());
+        assert!(local
+            .check(&with_origin("http://evil.example.com"))
+            .is_err());
     }
 }

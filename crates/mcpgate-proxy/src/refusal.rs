@@ -128,10 +128,14 @@ mod tests {
             counter: Some("x_rate".into()),
             retry_after: Some(12),
         };
-        let body: Value = serde_json::from_slice(&refusal.render(&id, DenyResponse::ToolError)).unwrap();
+        let body: Value =
+            serde_json::from_slice(&refusal.render(&id, DenyResponse::ToolError)).unwrap();
         assert_eq!(body["id"], 7);
         assert_eq!(body["result"]["isError"], true);
-        assert_eq!(body["result"]["content"][0]["text"], "[POLICY DENIED] too many");
+        assert_eq!(
+            body["result"]["content"][0]["text"],
+            "[POLICY DENIED] too many"
+        );
         assert_eq!(body["result"]["structuredContent"]["retry_after"], 12);
         assert_eq!(body["result"]["structuredContent"]["counter"], "x_rate");
 

@@ -73,7 +73,10 @@ pub(crate) async fn send(
     for (name, value) in credentials {
         headers.insert(name.clone(), value.clone());
     }
-    let mut request = state.http.request(method, server.url.clone()).headers(headers);
+    let mut request = state
+        .http
+        .request(method, server.url.clone())
+        .headers(headers);
     if let Some(body) = body {
         request = request.body(body);
     }
@@ -149,7 +152,11 @@ pub(crate) fn response_head(
 }
 
 /// Relays the upstream's body untouched, chunk by chunk.
-pub(crate) fn passthrough(state: &AppState, caller: &Caller, upstream: reqwest::Response) -> Response {
+pub(crate) fn passthrough(
+    state: &AppState,
+    caller: &Caller,
+    upstream: reqwest::Response,
+) -> Response {
     let (status, headers) = response_head(state, caller, &upstream);
     (status, headers, Body::from_stream(upstream.bytes_stream())).into_response()
 }
@@ -165,7 +172,10 @@ pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
 pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()

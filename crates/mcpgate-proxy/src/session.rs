@@ -56,11 +56,16 @@ mod tests {
         let key = SecretKey::generate();
         let (grant, server) = (GrantId::new(), ServerId::new());
         let id = seal(&key, "upstream-1", grant, server);
-        assert_eq!(open(&key, &id, grant, server).as_deref(), Some("upstream-1"));
+        assert_eq!(
+            open(&key, &id, grant, server).as_deref(),
+            Some("upstream-1")
+        );
         assert_eq!(open(&key, &id, GrantId::new(), server), None);
         assert_eq!(open(&key, &id, grant, ServerId::new()), None);
         assert_eq!(open(&SecretKey::generate(), &id, grant, server), None);
         assert_eq!(open(&key, "upstream-1", grant, server), None);
-        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
 }

@@ -86,7 +86,10 @@ impl Application {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let metrics = Arc::new(Metrics::default());
-        let cache = Arc::new(Cache::new(deps.db.clone(), Arc::clone(&settings.secret_key)));
+        let cache = Arc::new(Cache::new(
+            deps.db.clone(),
+            Arc::clone(&settings.secret_key),
+        ));
         let stop_background = CancellationToken::new();
         let stop_audit = CancellationToken::new();
         let (audit, audit_writer) = audit::start(
@@ -112,7 +115,7 @@ impl Application {
         let state = AppState(Arc::new(Shared {
             verify_key: settings.grant_verify_key.clone(),
             secret_key: Arc::clone(&settings.secret_key),
-            limiter: Limiter::new(deps.redis.clone(), settings.limiter_timeout),
+            limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
             origins: AllowedOrigins::new(&settings.public_url),
             settings,
             cache,

@@ -21,7 +21,7 @@ pub(crate) struct Shared {
     pub(crate) verify_key: GrantVerifyKey,
     pub(crate) secret_key: Arc<SecretKey>,
     pub(crate) cache: Arc<Cache>,
-    pub(crate) limiter: Limiter,
+    pub(crate) limiter: Arc<Limiter>,
     pub(crate) audit: AuditQueue,
     pub(crate) metrics: Arc<Metrics>,
     /// One pooled client for every upstream.

@@ -5,6 +5,7 @@
 //! frame is complete.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -19,12 +20,12 @@ use crate::limiter::{Limiter, Taken};
 /// A reservation to give back if the call fails.
 #[derive(Debug)]
 pub(crate) struct Release {
-    limiter: Limiter,
+    limiter: Arc<Limiter>,
     taken: Option<Taken>,
 }
 
 impl Release {
-    pub(crate) fn new(limiter: Limiter, taken: Taken) -> Self {
+    pub(crate) fn new(limiter: Arc<Limiter>, taken: Taken) -> Self {
         Self {
             limiter,
             taken: (!taken.buckets.is_empty()).then_some(taken),
@@ -34,7 +35,7 @@ impl Release {
     /// The call failed upstream: release in the background.
     pub(crate) fn release(&mut self) {
         if let Some(taken) = self.taken.take() {
-            let limiter = self.limiter.clone();
+            let limiter = Arc::clone(&self.limiter);
             tokio::spawn(async move { limiter.release(&taken).await });
         }
     }
@@ -70,7 +71,10 @@ struct State<S> {
 }
 
 /// The client's body for an upstream event stream.
-pub(crate) fn relay_events<S, E>(upstream: S, hook: Option<Hook>) -> impl Stream<Item = Result<Bytes, E>> + Send
+pub(crate) fn relay_events<S, E>(
+    upstream: S,
+    hook: Option<Hook>,
+) -> impl Stream<Item = Result<Bytes, E>> + Send
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
     E: Send + 'static,
@@ -177,14 +181,26 @@ mod tests {
     #[test]
     fn a_response_is_matched_by_its_exact_id() {
         let id = RawValue::from_string("\"a\"".into()).unwrap();
-        assert_eq!(response_to(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#, &id), Some(false));
         assert_eq!(
-            response_to(br#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"x"}}"#, &id),
+            response_to(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#, &id),
+            Some(false)
+        );
+        assert_eq!(
+            response_to(
+                br#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"x"}}"#,
+                &id
+            ),
             Some(true)
         );
-        assert_eq!(response_to(br#"{"jsonrpc":"2.0","id":"b","result":{}}"#, &id), None);
         assert_eq!(
-            response_to(br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#, &id),
+            response_to(br#"{"jsonrpc":"2.0","id":"b","result":{}}"#, &id),
+            None
+        );
+        assert_eq!(
+            response_to(
+                br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#,
+                &id
+            ),
             None
         );
     }

@@ -9,7 +9,14 @@ const MAX_AUDITED_BYTES: usize = 8 * 1024;
 /// Longer strings are cut to this many characters.
 const MAX_STRING_CHARS: usize = 1024;
 /// Key fragments whose values are never stored.
-const SECRET_WORDS: [&str; 6] = ["password", "passwd", "token", "secret", "key", "authorization"];
+const SECRET_WORDS: [&str; 6] = [
+    "password",
+    "passwd",
+    "token",
+    "secret",
+    "key",
+    "authorization",
+];
 
 /// The top-level argument names, sorted.
 pub(crate) fn argument_keys(arguments: &Value) -> Vec<String> {
@@ -76,7 +83,10 @@ mod tests {
         assert_eq!(audited["env"]["apiKey"], "[REDACTED]");
         assert_eq!(audited["items"][0]["token"], "[REDACTED]");
         assert_eq!(audited["Authorization"], "[REDACTED]");
-        assert_eq!(argument_keys(&arguments), ["Authorization", "env", "image", "items"]);
+        assert_eq!(
+            argument_keys(&arguments),
+            ["Authorization", "env", "image", "items"]
+        );
     }
 
     #[test]
@@ -85,6 +95,9 @@ mod tests {
         let audited = audited_arguments(&arguments);
         assert!(audited.get("_truncated").is_some());
         let audited = audited_arguments(&json!({"a": "x".repeat(5000)}));
-        assert_eq!(audited["a"].as_str().unwrap().chars().count(), MAX_STRING_CHARS + 1);
+        assert_eq!(
+            audited["a"].as_str().unwrap().chars().count(),
+            MAX_STRING_CHARS + 1
+        );
     }
 }

@@ -138,7 +138,9 @@ pub(crate) fn compile(document: &str) -> Result<Arc<CompiledPolicy>, Arc<str>> {
         .map(Arc::new)
         .map_err(|errors| {
             tracing::error!(%errors, "a stored policy does not compile; denying every call");
-            Arc::from("the active policy could not be loaded; every call is refused until it is fixed")
+            Arc::from(
+                "the active policy could not be loaded; every call is refused until it is fixed",
+            )
         })
 }
 

@@ -83,7 +83,8 @@ pub(super) async fn handle(
         }
         Inbound::ToolsList { id } => {
             state.metrics.overhead(started.elapsed());
-            let sent = relay::send(&state, &caller, Method::POST, &headers, session, Some(body)).await;
+            let sent =
+                relay::send(&state, &caller, Method::POST, &headers, session, Some(body)).await;
             match sent {
                 Ok(upstream) => Ok(filter_list(&state, &caller, id, upstream.response).await),
                 Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
@@ -91,10 +92,13 @@ pub(super) async fn handle(
         }
         Inbound::Other { id } => {
             state.metrics.overhead(started.elapsed());
-            let sent = relay::send(&state, &caller, Method::POST, &headers, session, Some(body)).await;
+            let sent =
+                relay::send(&state, &caller, Method::POST, &headers, session, Some(body)).await;
             match sent {
                 Ok(upstream) => Ok(relay::passthrough(&state, &caller, upstream.response)),
-                Err(failure) if id.is_some() => Ok(upstream_error(id.as_deref(), &failure.to_string())),
+                Err(failure) if id.is_some() => {
+                    Ok(upstream_error(id.as_deref(), &failure.to_string()))
+                }
                 Err(failure) => Err(ProxyError::UpstreamUnavailable(failure.to_string())),
             }
         }
@@ -201,7 +205,10 @@ async fn filter_list(
     };
     match filtered {
         Ok(body) => (status, headers, body).into_response(),
-        Err(error) => upstream_error(Some(&id), &format!("unusable tools/list answer from the upstream: {error}")),
+        Err(error) => upstream_error(
+            Some(&id),
+            &format!("unusable tools/list answer from the upstream: {error}"),
+        ),
     }
 }
 
@@ -224,7 +231,15 @@ impl Call<'_> {
     ) -> Response {
         let state = self.state;
         let settings = CallSettings::of(self.caller);
-        let enforcement = enforce(self.caller, settings, &state.limiter, &state.metrics, tool, arguments).await;
+        let enforcement = enforce(
+            self.caller,
+            settings,
+            &state.limiter,
+            &state.metrics,
+            tool,
+            arguments,
+        )
+        .await;
         let (taken, note) = match enforcement {
             Enforcement::Refuse { refusal, note } => {
                 self.audit(tool, arguments, settings, &note, None);
@@ -233,8 +248,16 @@ impl Call<'_> {
             Enforcement::Forward { taken, note } => (taken, note),
         };
         state.metrics.overhead(self.started.elapsed());
-        let mut release = Release::new(state.limiter.clone(), taken);
-        let sent = relay::send(state, self.caller, Method::POST, self.headers, session, Some(body)).await;
+        let mut release = Release::new(std::sync::Arc::clone(&state.limiter), taken);
+        let sent = relay::send(
+            state,
+            self.caller,
+            Method::POST,
+            self.headers,
+            session,
+            Some(body),
+        )
+        .await;
         let upstream = match sent {
             Ok(upstream) => upstream,
             Err(failure) => {
@@ -249,7 +272,13 @@ impl Call<'_> {
             }
         };
         let status = upstream.response.status();
-        self.audit(tool, arguments, settings, &note, Some((status, upstream.latency)));
+        self.audit(
+            tool,
+            arguments,
+            settings,
+            &note,
+            Some((status, upstream.latency)),
+        );
         let response = upstream.response;
         if !status.is_success() {
             release.release();
@@ -270,7 +299,10 @@ impl Call<'_> {
             }
             Err(error) => {
                 release.release();
-                upstream_error(Some(&id), &format!("the upstream's answer broke off: {error}"))
+                upstream_error(
+                    Some(&id),
+                    &format!("the upstream's answer broke off: {error}"),
+                )
             }
         }
     }
@@ -304,9 +336,12 @@ impl Call<'_> {
             reason: note.reason.as_deref().map(str::to_owned),
             policy_version: note.policy_version,
             upstream_status: upstream.map(|(status, _)| i32::from(status.as_u16())),
-            latency_us: upstream.map(|(_, latency)| i64::try_from(latency.as_micros()).unwrap_or(i64::MAX)),
+            latency_us: upstream
+                .map(|(_, latency)| i64::try_from(latency.as_micros()).unwrap_or(i64::MAX)),
             argument_keys: argument_keys(arguments),
-            arguments: settings.audit_arguments.then(|| audited_arguments(arguments)),
+            arguments: settings
+                .audit_arguments
+                .then(|| audited_arguments(arguments)),
             actor: None,
         });
     }

@@ -1,0 +1,386 @@
+//! A proxy of its own for each test: fresh database and Redis, a demo upstream serving
+//! the k8s catalogue, a tenant, a server (with sealed upstream headers), a policy, a
+//! grant and its token.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use mcpgate_auth::{GrantClaims, GrantSigningKey, SecretKey, ServerScope};
+use mcpgate_catalog::{classify, fingerprint, ToolDefinition};
+use mcpgate_demo::{DemoHandle, DemoSettings};
+use mcpgate_proxy::{Application, ProxyDeps, ProxySettings};
+use mcpgate_store::accounts::{self, NewApiKey, NewSignup};
+use mcpgate_store::grants::{self, NewGrant};
+use mcpgate_store::servers::{self, DiscoveredServer, DiscoveredTool, NewServer};
+use mcpgate_store::{policies, GrantId, Redis, ServerId, TenantId};
+use mcpgate_testkit::{fresh_database, fresh_redis, TestDb, TestRedis};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+/// The seed policy of the issue: default deny, k8s_run_pod at 10 a minute per grant.
+pub const SEED_POLICY: &str = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{"limits":[{"counter":"k8s_run_pod_rate","window":"minute","max":10,"scope":"grant"}]}}}"#;
+
+/// The header the demo upstream requires: the server's own credential.
+pub const UPSTREAM_HEADER: (&str, &str) = ("x-upstream-key", "upstream-secret");
+
+pub struct Options {
+    pub demo: DemoSettings,
+    /// `None`: no policy at all.
+    pub policy: Option<String>,
+    pub grant_policy: Option<String>,
+    pub settings: fn(&mut ProxySettings),
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            demo: DemoSettings::default(),
+            policy: Some(SEED_POLICY.to_owned()),
+            grant_policy: None,
+            settings: |_| {},
+        }
+    }
+}
+
+pub struct TestProxy {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    pub redis: TestRedis,
+    pub redis_conn: Redis,
+    pub demo: DemoHandle,
+    pub signing_key: GrantSigningKey,
+    pub _secret_key: Arc<SecretKey>,
+    pub tenant: TenantId,
+    pub server: ServerId,
+    pub grant: GrantId,
+    pub token: String,
+    pub client: reqwest::Client,
+    stop: CancellationToken,
+    run: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub async fn spawn(options: Options) -> TestProxy {
+    mcpgate_service::init_telemetry(mcpgate_service::LogFormat::Text, "warn");
+    let db = fresh_database().await;
+    let redis = fresh_redis().await;
+    let redis_conn = mcpgate_store::connect_redis(redis.url(), Duration::from_secs(5))
+        .await
+        .expect("connecting to the test Redis");
+    let mut demo_settings = options.demo;
+    demo_settings.require_header = Some((UPSTREAM_HEADER.0.into(), UPSTREAM_HEADER.1.into()));
+    let demo = mcpgate_demo::spawn(demo_settings).await;
+    let signing_key = GrantSigningKey::generate();
+    let secret_key = Arc::new(SecretKey::generate());
+
+    let (tenant, _, _) = accounts::sign_up(
+        &db.pool,
+        &NewSignup {
+            tenant_name: "Acme".into(),
+            email: "owner@acme.test".into(),
+            password_hash: "not-a-real-hash".into(),
+            first_key: NewApiKey {
+                name: "first".into(),
+                prefix: "abcdefgh".into(),
+                hash: vec![0; 32],
+            },
+        },
+    )
+    .await
+    .expect("signing up");
+    let tenant = tenant.id;
+    let server = ServerId::new();
+    let headers = json!({"X-Upstream-Key": UPSTREAM_HEADER.1}).to_string();
+    let associated = format!("server-headers:{tenant}:{server}");
+    let sealed = secret_key.seal(headers.as_bytes(), associated.as_bytes());
+    let tools = discover(&demo).await;
+    servers::create_server(
+        &db.pool,
+        tenant,
+        &NewServer {
+            id: server,
+            name: "k8s".into(),
+            url: demo.url(),
+            headers_sealed: Some(sealed),
+            header_names: vec!["X-Upstream-Key".into()],
+            discovered: DiscoveredServer {
+                transport: "streamable_http".into(),
+                server_info: None,
+                protocol_version: None,
+                instructions: None,
+            },
+        },
+        &tools,
+    )
+    .await
+    .expect("creating the server");
+    if let Some(policy) = &options.policy {
+        policies::add_policy_version(&db.pool, tenant, server, policy, "test", None)
+            .await
+            .expect("adding the policy");
+    }
+    let grant = GrantId::new();
+    grants::create_grant(
+        &db.pool,
+        tenant,
+        &NewGrant {
+            id: grant,
+            name: "agent".into(),
+            server_ids: Some(vec![server.as_uuid()]),
+            policy: options.grant_policy.clone(),
+            expires_at: None,
+        },
+    )
+    .await
+    .expect("creating the grant");
+    let token = mint(&signing_key, tenant, grant, server);
+
+    let mut settings = ProxySettings::new(
+        "127.0.0.1:0".parse().unwrap(),
+        "http://127.0.0.1",
+        signing_key.verify_key(),
+        Arc::clone(&secret_key),
+    );
+    settings.allow_private_upstreams = true;
+    settings.upstream_connect_timeout = Duration::from_secs(2);
+    settings.upstream_response_timeout = Duration::from_secs(5);
+    settings.audit_flush_interval = Duration::from_millis(50);
+    (options.settings)(&mut settings);
+    let app = Application::build(
+        settings,
+        ProxyDeps {
+            db: db.pool.clone(),
+            redis: redis_conn.clone(),
+        },
+    )
+    .await
+    .expect("building the proxy");
+    let addr = app.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let run = tokio::spawn(app.run(stop.clone().cancelled_owned()));
+    TestProxy {
+        addr,
+        db,
+        redis,
+        redis_conn,
+        demo,
+        signing_key,
+        _secret_key: secret_key,
+        tenant,
+        server,
+        grant,
+        token,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        stop,
+        run: Some(run),
+    }
+}
+
+pub fn mint(key: &GrantSigningKey, tenant: TenantId, grant: GrantId, server: ServerId) -> String {
+    let claims = GrantClaims::new(
+        grant.as_uuid(),
+        tenant.as_uuid(),
+        ServerScope::Only(vec![server.as_uuid()]),
+        1,
+        Utc::now(),
+        None,
+    );
+    key.issue(&claims)
+}
+
+/// The demo's tools, classified and fingerprinted as discovery would store them.
+async fn discover(demo: &DemoHandle) -> Vec<DiscoveredTool> {
+    let client = reqwest::Client::new();
+    let initialize = client
+        .post(demo.url())
+        .header(UPSTREAM_HEADER.0, UPSTREAM_HEADER.1)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+            "protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}))
+        .send()
+        .await
+        .unwrap();
+    let session = initialize.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let list = client
+        .post(demo.url())
+        .header(UPSTREAM_HEADER.0, UPSTREAM_HEADER.1)
+        .header("mcp-session-id", session)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let list = last_message(&list);
+    list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|definition| {
+            let tool: ToolDefinition = serde_json::from_value(definition.clone()).unwrap();
+            let assessment = classify(&tool);
+            DiscoveredTool {
+                name: tool.name().to_owned(),
+                definition: definition.clone(),
+                category: assessment.classification.category.as_str().into(),
+                risk: assessment.classification.risk.as_str().into(),
+                evidence: json!([]),
+                fingerprint: fingerprint(&tool).as_str().to_owned(),
+            }
+        })
+        .collect()
+}
+
+impl TestProxy {
+    pub fn url(&self) -> String {
+        format!("http://{}/mcp/{}/", self.addr, self.server)
+    }
+
+    /// A POST as an MCP client sends it, with this grant's token.
+    pub fn request(
+        &self,
+        session: Option<&str>,
+        body: impl Into<String>,
+    ) -> reqwest::RequestBuilder {
+        self.request_as(&self.token, session, body)
+    }
+
+    pub fn request_as(
+        &self,
+        token: &str,
+        session: Option<&str>,
+        body: impl Into<String>,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self
+            .client
+            .post(self.url())
+            .bearer_auth(token)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(body.into());
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-06-18");
+        }
+        request
+    }
+
+    /// `initialize` + `notifications/initialized`; the proxy's session id.
+    pub async fn initialize(&self) -> String {
+        self.initialize_as(&self.token).await
+    }
+
+    pub async fn initialize_as(&self, token: &str) -> String {
+        let response = self
+            .request_as(token, None, initialize_body())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let session = response.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let initialized = self
+            .request_as(
+                token,
+                Some(&session),
+                r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(initialized.status(), 202);
+        session
+    }
+
+    /// A `tools/call`; the HTTP status and the JSON-RPC response (the last SSE message if
+    /// the answer is a stream).
+    pub async fn call(&self, session: &str, id: u64, tool: &str, arguments: Value) -> (u16, Value) {
+        let body = json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+            "params":{"name":tool,"arguments":arguments}});
+        let response = self
+            .request(Some(session), body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, last_message(&text))
+    }
+
+    /// The rows of the audit log, waiting until there are at least `at_least`.
+    pub async fn audit_rows(&self, at_least: usize) -> Vec<mcpgate_store::audit::AuditEvent> {
+        for _ in 0..100 {
+            let rows = mcpgate_store::audit::query_audit(
+                &self.db.pool,
+                self.tenant,
+                &Default::default(),
+                1000,
+            )
+            .await
+            .unwrap();
+            if rows.len() >= at_least {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {at_least} audit rows after 5 s");
+    }
+
+    /// Stops the proxy and waits for it to drain.
+    pub async fn shut_down(&mut self) {
+        self.stop.cancel();
+        if let Some(run) = self.run.take() {
+            run.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestProxy {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+pub fn initialize_body() -> String {
+    json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+        "protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}})
+    .to_string()
+}
+
+/// A JSON body, or the data of the last `message` event of an SSE body.
+pub fn last_message(text: &str) -> Value {
+    if let Ok(value) = serde_json::from_str(text) {
+        return value;
+    }
+    let data = text
+        .split("\n\n")
+        .filter_map(|event| {
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|line| line.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            (!data.is_empty()).then(|| data.join("\n"))
+        })
+        .last()
+        .unwrap_or_else(|| panic!("no JSON and no SSE message in {text:?}"));
+    serde_json::from_str(&data).unwrap()
+}
+
+/// The deny text of a refused call.
+pub fn denial_text(response: &Value) -> &str {
+    assert_eq!(response["result"]["isError"], true, "{response}");
+    response["result"]["content"][0]["text"].as_str().unwrap()
+}
