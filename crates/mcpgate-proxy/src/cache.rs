@@ -13,6 +13,7 @@ use std::sync::{Arc, RwLock};
 
 use mcpgate_auth::SecretKey;
 use mcpgate_store::{GrantId, PgPool, ServerId, StoreError, TenantId};
+use mcpgate_upstream::AddressPolicy;
 
 pub(crate) use entry::{GrantEntry, ServerEntry};
 
@@ -21,15 +22,21 @@ pub(crate) use entry::{GrantEntry, ServerEntry};
 pub(crate) struct Cache {
     db: PgPool,
     secret_key: Arc<SecretKey>,
+    address_policy: AddressPolicy,
     servers: RwLock<HashMap<ServerId, Arc<ServerEntry>>>,
     grants: RwLock<HashMap<GrantId, Arc<GrantEntry>>>,
 }
 
 impl Cache {
-    pub(crate) fn new(db: PgPool, secret_key: Arc<SecretKey>) -> Self {
+    pub(crate) fn new(
+        db: PgPool,
+        secret_key: Arc<SecretKey>,
+        address_policy: AddressPolicy,
+    ) -> Self {
         Self {
             db,
             secret_key,
+            address_policy,
             servers: RwLock::default(),
             grants: RwLock::default(),
         }
@@ -54,7 +61,8 @@ impl Cache {
         tenant: TenantId,
         id: ServerId,
     ) -> Result<Option<Arc<ServerEntry>>, StoreError> {
-        match ServerEntry::load(&self.db, &self.secret_key, tenant, id).await? {
+        match ServerEntry::load(&self.db, &self.secret_key, self.address_policy, tenant, id).await?
+        {
             Some(entry) => {
                 let entry = Arc::new(entry);
                 write(&self.servers).insert(id, Arc::clone(&entry));

@@ -6,6 +6,7 @@ mod auth;
 mod cache;
 mod enforce;
 mod error;
+mod guard;
 mod limiter;
 mod mcp;
 mod metrics;

@@ -36,6 +36,8 @@ pub(crate) enum UpstreamFailure {
     Timeout { host: String, after: Duration },
     #[error("upstream {host} could not be reached: {reason}")]
     Unreachable { host: String, reason: String },
+    #[error("{0}")]
+    Refused(String),
     #[error("the server's stored upstream credentials cannot be opened; re-enter them")]
     Credentials,
 }
@@ -57,6 +59,9 @@ pub(crate) async fn send(
     body: Option<Bytes>,
 ) -> Result<Upstream, UpstreamFailure> {
     let server = &caller.server;
+    if let Some(reason) = &server.refused {
+        return Err(UpstreamFailure::Refused(reason.clone()));
+    }
     let credentials = server.headers.as_ref().map_err(|reason| {
         tracing::error!(server = %server.id, %reason, "cannot open the server's headers");
         UpstreamFailure::Credentials

@@ -21,11 +21,13 @@ use tower::Layer;
 use crate::audit::{self, WriterSettings};
 use crate::auth::take_url_token;
 use crate::cache::{sync, Cache};
+use crate::guard::GuardedResolver;
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
 use crate::settings::ProxySettings;
 use crate::state::{AppState, Shared};
+use mcpgate_upstream::AddressPolicy;
 
 /// How long shutdown waits for the audit writer to drain.
 const DRAIN_PATIENCE: Duration = Duration::from_secs(15);
@@ -79,16 +81,23 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| BuildError::Bind { addr, source })?;
+        let address_policy = AddressPolicy {
+            allow_private: settings.allow_private_upstreams,
+        };
         // No overall timeout: streams last as long as the session.
         let http = reqwest::Client::builder()
             .connect_timeout(settings.upstream_connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
+            // Redirects and environment proxies would bypass the address guard.
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver(address_policy)))
             .build()?;
         let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(Cache::new(
             deps.db.clone(),
             Arc::clone(&settings.secret_key),
+            address_policy,
         ));
         let stop_background = CancellationToken::new();
         let stop_audit = CancellationToken::new();

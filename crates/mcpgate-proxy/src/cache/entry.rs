@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use mcpgate_auth::SecretKey;
 use mcpgate_policy::{Classification, CompiledPolicy};
 use mcpgate_store::{grants, policies, servers, GrantId, PgPool, ServerId, StoreError, TenantId};
+use mcpgate_upstream::AddressPolicy;
 use uuid::Uuid;
 
 /// A server with everything a request needs: where it is, its credentials, its policy
@@ -17,6 +18,8 @@ pub(crate) struct ServerEntry {
     pub(crate) tenant: TenantId,
     pub(crate) id: ServerId,
     pub(crate) url: reqwest::Url,
+    /// Why the URL may not be reached (SSRF guard), if it may not.
+    pub(crate) refused: Option<String>,
     /// `streamable_http` or `sse` (legacy).
     pub(crate) transport: String,
     /// The server's own upstream headers, decrypted; `Err` when they cannot be opened
@@ -53,6 +56,7 @@ impl ServerEntry {
     pub(crate) async fn load(
         db: &PgPool,
         secret_key: &SecretKey,
+        address_policy: AddressPolicy,
         tenant: TenantId,
         id: ServerId,
     ) -> Result<Option<Self>, StoreError> {
@@ -72,6 +76,7 @@ impl ServerEntry {
         };
         let url = reqwest::Url::parse(&server.url)
             .map_err(|e| StoreError::Corrupt(format!("server {id} has an invalid URL: {e}")))?;
+        let refused = crate::guard::refused(address_policy, &url);
         let policy = policy.map(|version| PolicyEntry {
             version: Some(version.version),
             compiled: compile(&version.document),
@@ -96,6 +101,7 @@ impl ServerEntry {
             tenant,
             id,
             url,
+            refused,
             transport: server.transport,
             headers,
             block_changed_tools: server.block_changed_tools,

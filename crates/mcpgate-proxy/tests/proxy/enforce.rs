@@ -206,3 +206,110 @@ async fn every_decision_is_audited_with_argument_keys_and_redacted_values_when_a
         .unwrap();
     assert!(grant.last_used_at.is_some());
 }
+
+#[tokio::test]
+async fn a_policy_edit_takes_effect_within_a_second() {
+    use mcpgate_store::changes::{self, Change};
+    let proxy = spawn(Options::default()).await;
+    let session = proxy.initialize().await;
+    let (_, response) = proxy.call(&session, 1, "k8s_get_nodes", json!({})).await;
+    assert_eq!(response["result"]["isError"], true);
+    mcpgate_store::policies::add_policy_version(
+        &proxy.db.pool,
+        proxy.tenant,
+        proxy.server,
+        r#"{"version":"1","default":"allow"}"#,
+        "test",
+        None,
+    )
+    .await
+    .unwrap();
+    let change = Change::Server {
+        tenant: proxy.tenant,
+        server: proxy.server,
+    };
+    changes::publish(&proxy.redis_conn, &change).await.unwrap();
+    let edited = std::time::Instant::now();
+    loop {
+        let (_, response) = proxy.call(&session, 2, "k8s_get_nodes", json!({})).await;
+        if response["result"]["isError"] != true {
+            break;
+        }
+        assert!(
+            edited.elapsed() < std::time::Duration::from_secs(1),
+            "old policy after 1 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_changed_tool_is_refused_and_hidden_while_blocking_is_on() {
+    let proxy = spawn(Options {
+        policy: Some(r#"{"version":"1","default":"allow"}"#.into()),
+        ..Options::default()
+    })
+    .await;
+    mark_changed_and_block(&proxy).await;
+    let session = proxy.initialize().await;
+    let (_, response) = proxy.call(&session, 1, "k8s_get_nodes", json!({})).await;
+    assert!(denial_text(&response).contains("changed since it was approved"));
+    let list = crate::helpers::last_message(
+        &proxy
+            .request(
+                Some(&session),
+                r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"k8s_get_nodes"));
+    assert!(names.contains(&"k8s_get_pod_logs"));
+}
+
+/// Re-syncs the server with a changed `k8s_get_nodes`, as discovery would after the
+/// upstream changed it; its approved fingerprint stays the old one.
+async fn mark_changed_and_block(proxy: &crate::helpers::TestProxy) {
+    use mcpgate_store::servers::{self, DiscoveredServer};
+    let mut tools = crate::helpers::stored_tools(proxy).await;
+    let changed = tools
+        .iter_mut()
+        .find(|t| t.name == "k8s_get_nodes")
+        .unwrap();
+    changed.fingerprint = "changed-fingerprint".into();
+    servers::sync_server(
+        &proxy.db.pool,
+        proxy.tenant,
+        proxy.server,
+        &DiscoveredServer {
+            transport: "streamable_http".into(),
+            server_info: None,
+            protocol_version: None,
+            instructions: None,
+        },
+        &tools,
+    )
+    .await
+    .unwrap();
+    servers::update_server(
+        &proxy.db.pool,
+        proxy.tenant,
+        proxy.server,
+        &servers::ServerUpdate {
+            block_changed_tools: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+}

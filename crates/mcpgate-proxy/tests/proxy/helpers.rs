@@ -384,3 +384,20 @@ pub fn denial_text(response: &Value) -> &str {
     assert_eq!(response["result"]["isError"], true, "{response}");
     response["result"]["content"][0]["text"].as_str().unwrap()
 }
+
+/// The server's stored tools, as `DiscoveredTool`s to re-sync with.
+pub async fn stored_tools(proxy: &TestProxy) -> Vec<DiscoveredTool> {
+    servers::list_tools(&proxy.db.pool, proxy.tenant, proxy.server)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|tool| DiscoveredTool {
+            name: tool.name,
+            definition: tool.definition,
+            category: tool.category,
+            risk: tool.risk,
+            evidence: tool.evidence,
+            fingerprint: tool.fingerprint,
+        })
+        .collect()
+}

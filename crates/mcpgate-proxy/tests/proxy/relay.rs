@@ -207,3 +207,54 @@ async fn an_upstream_http_error_is_relayed_and_releases_the_reservation() {
         .unwrap();
     assert_eq!(count, 0);
 }
+
+#[tokio::test]
+async fn an_upstream_on_a_private_address_is_refused_unless_allowed() {
+    let proxy = spawn(Options {
+        settings: |settings| settings.allow_private_upstreams = false,
+        ..Options::default()
+    })
+    .await;
+    let seen_before = proxy.demo.recorded().lock().unwrap().len();
+    let response = proxy
+        .request(None, crate::helpers::initialize_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], mcpgate_proxy::UPSTREAM_UNAVAILABLE);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("loopback"),
+        "{body}"
+    );
+    assert_eq!(proxy.demo.recorded().lock().unwrap().len(), seen_before);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_decisions() {
+    let proxy = spawn(Options::default()).await;
+    let session = proxy.initialize().await;
+    proxy.call(&session, 1, "k8s_run_pod", json!({})).await;
+    proxy.call(&session, 2, "k8s_delete_ns", json!({})).await;
+    let text = proxy
+        .client
+        .get(format!("http://{}/metrics", proxy.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("mcpgate_proxy_requests_total{method=\"tools/call\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("mcpgate_proxy_decisions_total{outcome=\"allow\"} 1"));
+    assert!(text.contains("mcpgate_proxy_decisions_total{outcome=\"deny\"} 1"));
+    assert!(text.contains("mcpgate_proxy_upstream_seconds_count"));
+    assert!(text.contains("mcpgate_proxy_audit_queue_depth"));
+}
