@@ -2,6 +2,7 @@
 //! Postgres. Handlers are thin: extract, call a domain function or the store,
 //! answer; every query is scoped to the caller's tenant.
 
+mod dashboard;
 mod domain;
 mod error;
 mod extract;

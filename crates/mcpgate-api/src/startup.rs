@@ -78,7 +78,8 @@ impl Application {
             },
         };
         let router = Router::new()
-            .nest("/api/v1", crate::routes::router().with_state(state))
+            .nest("/api/v1", crate::routes::router().with_state(state.clone()))
+            .merge(crate::dashboard::router().with_state(state))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .merge(health_router(readiness));
         Ok(Self {
@@ -98,8 +99,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "API and dashboard listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        // The peer address keys the dashboard's login rate limit.
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }

@@ -16,6 +16,7 @@ pub mod policies;
 mod postgres;
 mod redis_conn;
 pub mod servers;
+pub mod sessions;
 
 pub use error::StoreError;
 pub use ids::{ApiKeyId, ApprovalId, AuditEventId, GrantId, ServerId, TenantId, UserId};

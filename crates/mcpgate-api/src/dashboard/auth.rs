@@ -1,0 +1,258 @@
+//! Signing up, logging in (rate-limited) and out.
+
+use std::sync::OnceLock;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Duration, Utc};
+use mcpgate_store::sessions::{self, NewSession};
+use mcpgate_store::{accounts, TenantId, UserId};
+use serde::Deserialize;
+
+use crate::dashboard::page::{form_errors, render_with, FieldError, PageError};
+use crate::dashboard::session::{
+    cookie, set_cookie, CsrfForm, LoginCsrfForm, UserSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+    SESSION_HOURS,
+};
+use crate::domain::accounts::{sign_up, SignupRequest};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Failed logins allowed per email and address within the window.
+const MAX_FAILURES: u64 = 5;
+const FAILURE_WINDOW_SECS: u64 = 15 * 60;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    csrf: String,
+    email: String,
+    tenant_name: String,
+    errors: Vec<FieldError>,
+}
+
+/// The pre-login token: the browser's, or a new one set alongside the page.
+fn login_token(state: &AppState, headers: &HeaderMap) -> (String, Option<header::HeaderValue>) {
+    match cookie(headers, LOGIN_CSRF_COOKIE) {
+        Some(token) if token.len() >= 32 => (token.to_owned(), None),
+        _ => {
+            let token = mcpgate_auth::random_token(32);
+            let set = set_cookie(state, LOGIN_CSRF_COOKIE, &token, 3600);
+            (token, Some(set))
+        }
+    }
+}
+
+fn with_cookie(mut response: Response, set: Option<header::HeaderValue>) -> Response {
+    if let Some(set) = set {
+        response.headers_mut().append(header::SET_COOKIE, set);
+    }
+    response
+}
+
+pub(crate) async fn login_page(
+    State(state): State<AppState>,
+    session: Option<UserSession>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    if session.is_some() {
+        return Ok(Redirect::to("/servers").into_response());
+    }
+    let (csrf, set) = login_token(&state, &headers);
+    let page = LoginPage {
+        csrf,
+        email: String::new(),
+        error: None,
+    };
+    Ok(with_cookie(render_with(StatusCode::OK, &page)?, set))
+}
+
+pub(crate) async fn signup_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (csrf, set) = login_token(&state, &headers);
+    let page = SignupPage {
+        csrf,
+        email: String::new(),
+        tenant_name: String::new(),
+        errors: Vec::new(),
+    };
+    Ok(with_cookie(render_with(StatusCode::OK, &page)?, set))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    submitted: LoginCsrfForm<LoginForm>,
+) -> Result<Response, PageError> {
+    let LoginForm { email, password } = submitted.form;
+    let csrf = cookie(&submitted.headers, LOGIN_CSRF_COOKIE)
+        .unwrap_or_default()
+        .to_owned();
+    let peer = submitted
+        .peer
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let limit_key = format!(
+        "dashboard:login-failures:{}:{peer}",
+        email.trim().to_lowercase()
+    );
+    let (failures, retry_after) = sessions::login_failures(&state.redis, &limit_key).await?;
+    if failures >= MAX_FAILURES {
+        let minutes = retry_after.div_ceil(60).max(1);
+        let page = LoginPage {
+            csrf,
+            email,
+            error: Some(format!(
+                "Too many failed logins for this email. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            )),
+        };
+        let mut response = render_with(StatusCode::TOO_MANY_REQUESTS, &page)?;
+        if let Ok(value) = header::HeaderValue::from_str(&retry_after.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(response);
+    }
+
+    let found = accounts::user_credentials(&state.db, &email).await?;
+    let stored_hash = found
+        .as_ref()
+        .map(|user| user.password_hash.clone())
+        .unwrap_or_else(|| unknown_user_hash().to_owned());
+    // argon2id is slow on purpose: keep it off the async workers. An unknown
+    // email is checked against a fixed hash, so timing does not reveal accounts.
+    let matches =
+        tokio::task::spawn_blocking(move || mcpgate_auth::verify_password(&password, &stored_hash))
+            .await
+            .map_err(|error| ApiError::Internal(error.into()))?;
+    let user = match found {
+        Some(user) if matches => user,
+        _ => {
+            sessions::record_login_failure(&state.redis, &limit_key, FAILURE_WINDOW_SECS).await?;
+            let page = LoginPage {
+                csrf,
+                email,
+                error: Some("Wrong email or password.".into()),
+            };
+            return render_with(StatusCode::UNAUTHORIZED, &page);
+        }
+    };
+    sessions::clear_login_failures(&state.redis, &limit_key).await?;
+    start_session(&state, user.tenant_id, user.id).await
+}
+
+fn unknown_user_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        mcpgate_auth::hash_password("no account has this password").unwrap_or_default()
+    })
+}
+
+/// Creates a session and sends the browser to its servers.
+async fn start_session(
+    state: &AppState,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<Response, PageError> {
+    let secret = mcpgate_auth::random_token(32);
+    let csrf = mcpgate_auth::random_token(32);
+    sessions::create_session(
+        &state.db,
+        tenant,
+        &NewSession {
+            secret: &secret,
+            user_id: user,
+            csrf_token: &csrf,
+            expires_at: Utc::now() + Duration::hours(SESSION_HOURS),
+        },
+    )
+    .await?;
+    let mut response = Redirect::to("/servers").into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(state, SESSION_COOKIE, &secret, SESSION_HOURS * 3600),
+    );
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(state, LOGIN_CSRF_COOKIE, "", 0),
+    );
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    tenant_name: String,
+}
+
+pub(crate) async fn signup(
+    State(state): State<AppState>,
+    submitted: LoginCsrfForm<SignupForm>,
+) -> Result<Response, PageError> {
+    let SignupForm {
+        email,
+        password,
+        tenant_name,
+    } = submitted.form;
+    let request = SignupRequest {
+        email: email.clone(),
+        password,
+        tenant_name: tenant_name.clone(),
+    };
+    match sign_up(&state, request).await {
+        Ok(signed_up) => start_session(&state, signed_up.tenant.id, signed_up.user.id).await,
+        Err(error) => {
+            let page = SignupPage {
+                csrf: cookie(&submitted.headers, LOGIN_CSRF_COOKIE)
+                    .unwrap_or_default()
+                    .to_owned(),
+                email,
+                tenant_name,
+                errors: form_errors(error)?,
+            };
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct EmptyForm {}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        sessions::delete_session(&state.db, secret).await?;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", 0),
+    );
+    Ok(response)
+}

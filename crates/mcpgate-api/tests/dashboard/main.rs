@@ -1,0 +1,7 @@
+//! The dashboard over real HTTP: a browser-like client (cookies, redirects,
+//! forms) against the real API, proxy, Postgres, Redis and a demo MCP upstream.
+
+mod helpers;
+
+mod journey;
+mod security;

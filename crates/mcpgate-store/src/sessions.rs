@@ -1,0 +1,135 @@
+//! Dashboard sessions (Postgres) and the login-failure counters (Redis).
+//!
+//! A session is found by the browser's cookie value, which is never stored: the
+//! table keeps its SHA-256, computed by Postgres (`sha256()`), so the secret
+//! only exists in the cookie.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::ids::{TenantId, UserId};
+use crate::{Redis, StoreError};
+
+/// A live session with what a dashboard request needs of its user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Session {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub email: String,
+    pub tenant_name: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A session to store.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    /// The cookie value; only its hash is stored.
+    pub secret: &'a str,
+    pub user_id: UserId,
+    pub csrf_token: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores a new session for the tenant's user.
+pub async fn create_session(
+    pool: &PgPool,
+    tenant: TenantId,
+    session: &NewSession<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO dashboard_sessions (session_hash, tenant_id, user_id, csrf_token, expires_at) \
+         VALUES (sha256(convert_to($1, 'UTF8')), $2, $3, $4, $5)",
+    )
+    .bind(session.secret)
+    .bind(tenant)
+    .bind(session.user_id)
+    .bind(session.csrf_token)
+    .bind(session.expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The unexpired session whose cookie value is `secret`, and records that it
+/// was seen (at most once a minute, to spare writes).
+pub async fn live_session(pool: &PgPool, secret: &str) -> Result<Option<Session>, StoreError> {
+    Ok(sqlx::query_as(
+        "WITH found AS ( \
+             UPDATE dashboard_sessions SET last_seen_at = CASE \
+                 WHEN last_seen_at < now() - interval '1 minute' THEN now() ELSE last_seen_at END \
+             WHERE session_hash = sha256(convert_to($1, 'UTF8')) AND expires_at > now() \
+             RETURNING tenant_id, user_id, csrf_token, expires_at) \
+         SELECT found.tenant_id, found.user_id, users.email, tenants.name AS tenant_name, \
+                found.csrf_token, found.expires_at \
+         FROM found JOIN users ON users.tenant_id = found.tenant_id AND users.id = found.user_id \
+         JOIN tenants ON tenants.id = found.tenant_id",
+    )
+    .bind(secret)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Ends the session whose cookie value is `secret` (nothing if there is none).
+pub async fn delete_session(pool: &PgPool, secret: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM dashboard_sessions WHERE session_hash = sha256(convert_to($1, 'UTF8'))",
+    )
+    .bind(secret)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Removes expired sessions; returns how many.
+pub async fn delete_expired_sessions(pool: &PgPool) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM dashboard_sessions WHERE expires_at <= now()")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Failed logins counted under `key` in the current window, and the seconds
+/// until the window ends (0 when nothing is counted).
+pub async fn login_failures(redis: &Redis, key: &str) -> Result<(u64, u64), StoreError> {
+    let mut conn = redis.connection();
+    let (count, ttl): (Option<u64>, i64) = redis::pipe()
+        .get(key)
+        .ttl(key)
+        .query_async(&mut conn)
+        .await?;
+    Ok((count.unwrap_or(0), u64::try_from(ttl).unwrap_or(0)))
+}
+
+/// Counts one failed login under `key`; the window starts at the first failure
+/// and lasts `window_secs`. Returns the count so far.
+pub async fn record_login_failure(
+    redis: &Redis,
+    key: &str,
+    window_secs: u64,
+) -> Result<u64, StoreError> {
+    let mut conn = redis.connection();
+    // EXPIRE NX: only the first failure starts the window, so retrying does not
+    // keep pushing the end further out.
+    let (count, _): (u64, i64) = redis::pipe()
+        .incr(key, 1)
+        .cmd("EXPIRE")
+        .arg(key)
+        .arg(window_secs)
+        .arg("NX")
+        .query_async(&mut conn)
+        .await?;
+    Ok(count)
+}
+
+/// Forgets the failures counted under `key` (after a successful login).
+pub async fn clear_login_failures(redis: &Redis, key: &str) -> Result<(), StoreError> {
+    let mut conn = redis.connection();
+    redis::cmd("DEL")
+        .arg(key)
+        .query_async::<i64>(&mut conn)
+        .await?;
+    Ok(())
+}
