@@ -6,7 +6,6 @@ mod auth;
 mod cache;
 mod enforce;
 mod error;
-mod guard;
 mod limiter;
 mod mcp;
 mod metrics;

@@ -21,7 +21,6 @@ use tower::Layer;
 use crate::audit::{self, WriterSettings};
 use crate::auth::take_url_token;
 use crate::cache::{sync, Cache};
-use crate::guard::GuardedResolver;
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
@@ -91,7 +90,7 @@ impl Application {
             // Redirects and environment proxies would bypass the address guard.
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver(address_policy)))
+            .dns_resolver(mcpgate_upstream::guarded_resolver(address_policy))
             .build()?;
         let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(Cache::new(

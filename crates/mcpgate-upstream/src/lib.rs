@@ -19,9 +19,9 @@ use std::time::Duration;
 pub use address::{classify, AddressPolicy, BlockReason};
 pub use discover::{DiscoveredTool, Discovery, Transport};
 pub use error::DiscoveryError;
-pub use resolve::RefusedAddress;
+pub use resolve::{guarded_resolver, refused_host, GuardedResolver, RefusedAddress};
 
-use resolve::{GuardedResolver, Lookup};
+use resolve::Lookup;
 
 /// Limits for [`discover`].
 #[derive(Debug, Clone, Copy)]

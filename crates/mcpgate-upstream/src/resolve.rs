@@ -61,8 +61,33 @@ pub(crate) async fn resolve_checked(
     Ok(Ok(addresses))
 }
 
+/// A `reqwest` resolver that connects only to addresses `policy` allows, for any
+/// HTTP client that reaches tenants' upstreams (discovery, and the proxy's relay).
+pub fn guarded_resolver(policy: AddressPolicy) -> Arc<GuardedResolver> {
+    Arc::new(GuardedResolver {
+        lookup: system_lookup(),
+        policy,
+    })
+}
+
+/// Why the URL's host may not be reached under `policy`, if it may not: the
+/// check before connecting (the resolver repeats it at connect time).
+pub fn refused_host(policy: AddressPolicy, url: &reqwest::Url) -> Option<RefusedAddress> {
+    let host = url.host_str()?;
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    let reason = match literal.parse::<IpAddr>() {
+        Ok(ip) => policy.check_ip(ip),
+        Err(_) => policy.check_name(host),
+    }?;
+    Some(RefusedAddress {
+        address: host.to_owned(),
+        reason,
+    })
+}
+
 /// The `reqwest` resolver: connects only to allowed addresses.
-pub(crate) struct GuardedResolver {
+#[allow(missing_debug_implementations)] // holds a closure; nothing useful to print
+pub struct GuardedResolver {
     pub(crate) lookup: Lookup,
     pub(crate) policy: AddressPolicy,
 }
@@ -84,6 +109,21 @@ impl Resolve for GuardedResolver {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn private_literals_and_metadata_names_are_refused_before_connecting_unless_allowed() {
+        let strict = AddressPolicy::default();
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        assert!(refused_host(strict, &url("http://127.0.0.1:8080/mcp")).is_some());
+        assert!(refused_host(strict, &url("http://[::1]/mcp")).is_some());
+        assert!(refused_host(strict, &url("http://169.254.169.254/")).is_some());
+        assert!(refused_host(strict, &url("http://metadata.google.internal/")).is_some());
+        assert!(refused_host(strict, &url("https://mcp.example.com/")).is_none());
+        let open = AddressPolicy {
+            allow_private: true,
+        };
+        assert!(refused_host(open, &url("http://127.0.0.1:8080/mcp")).is_none());
+    }
 
     #[tokio::test]
     async fn the_connect_time_resolver_refuses_a_name_that_resolves_to_loopback() {

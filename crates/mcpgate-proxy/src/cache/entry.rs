@@ -76,7 +76,8 @@ impl ServerEntry {
         };
         let url = reqwest::Url::parse(&server.url)
             .map_err(|e| StoreError::Corrupt(format!("server {id} has an invalid URL: {e}")))?;
-        let refused = crate::guard::refused(address_policy, &url);
+        let refused = mcpgate_upstream::refused_host(address_policy, &url)
+            .map(|r| format!("upstream {r}; the proxy does not reach it"));
         let policy = policy.map(|version| PolicyEntry {
             version: Some(version.version),
             compiled: compile(&version.document),
