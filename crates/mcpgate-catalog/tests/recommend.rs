@@ -164,3 +164,22 @@ fn counter_names_fit_the_policy_language() {
         "{counter}"
     );
 }
+
+#[test]
+fn every_recommended_policy_is_accepted_by_the_policy_engine() {
+    for (tools, policy) in all_fixtures() {
+        let parsed = mcpgate_policy::parse_value(&policy)
+            .unwrap_or_else(|errors| panic!("rejected: {errors:?}\n{policy:#}"));
+        let compiled = mcpgate_policy::compile(&parsed).expect("compiles");
+        // Reads stay callable; nothing recommended hides a tool outright.
+        for tool in &tools {
+            let name = tool.assessment.name.as_str();
+            if tool.assessment.classification.category == mcpgate_policy::Category::Read {
+                assert!(
+                    mcpgate_policy::visible(&compiled, name, Some(tool.assessment.classification)),
+                    "{name} should stay visible"
+                );
+            }
+        }
+    }
+}
