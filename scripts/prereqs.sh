@@ -38,3 +38,60 @@ ensure_rust() {
     return 1
   fi
 }
+
+# The official MCP SDKs and reference server that the end-to-end tests drive, from
+# tests/e2e: the TypeScript SDK and server-everything (package-lock.json, `npm ci`),
+# and the Python SDK's 1.x and 2.x lines in two virtualenvs (requirements-mcp*.txt).
+# Each part is skipped when what is installed was made from the same lock file, so a
+# second run costs a few checksums. Exports MCPGATE_E2E_DIR for the tests.
+ensure_e2e_clients() {
+  local dir="$PWD/tests/e2e"
+  local missing=()
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  # Debian's python3 can only make virtualenvs with python3-venv (ensurepip).
+  python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  apt_install "${missing[@]}"
+
+  local pids=() names=() logs=()
+  if ! e2e_stamp_matches "$dir/package-lock.json" "$dir/node_modules/.mcpgate-lock.sha256"; then
+    names+=("npm ci (tests/e2e)")
+    logs+=("$(mktemp)")
+    (cd "$dir" && rm -rf node_modules &&
+      npm ci --ignore-scripts --no-audit --no-fund &&
+      e2e_write_stamp package-lock.json node_modules/.mcpgate-lock.sha256) >"${logs[-1]}" 2>&1 &
+    pids+=($!)
+  fi
+  local line
+  for line in 1 2; do
+    local venv="$dir/.venv-mcp$line" requirements="$dir/requirements-mcp$line.txt"
+    e2e_stamp_matches "$requirements" "$venv/.mcpgate-requirements.sha256" && continue
+    names+=("Python MCP SDK $line.x (tests/e2e/.venv-mcp$line)")
+    logs+=("$(mktemp)")
+    (rm -rf "$venv" && python3 -m venv "$venv" &&
+      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" &&
+      e2e_write_stamp "$requirements" "$venv/.mcpgate-requirements.sha256") >"${logs[-1]}" 2>&1 &
+    pids+=($!)
+  done
+  [ ${#pids[@]} -gt 0 ] && log "Installing the MCP SDKs for the end-to-end tests: ${names[*]}"
+  local i failed=0
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      echo "Installing ${names[$i]} failed:" >&2
+      cat "${logs[$i]}" >&2
+      failed=1
+    fi
+    rm -f "${logs[$i]}"
+  done
+  [ "$failed" -eq 0 ] || return 1
+  export MCPGATE_E2E_DIR="$dir"
+}
+
+e2e_stamp_matches() {
+  [ -f "$2" ] && [ "$(sha256sum <"$1")" = "$(cat "$2")" ]
+}
+
+e2e_write_stamp() {
+  sha256sum <"$1" >"$2"
+}

@@ -7,6 +7,8 @@ source scripts/prereqs.sh
 
 ensure_rust
 ensure_servers
+# The official MCP SDKs and server-everything for tests/rust/sdk.rs; sets MCPGATE_E2E_DIR.
+ensure_e2e_clients
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,0 +1,176 @@
+//! The control plane's REST API as a tenant uses it: sign up, register a server, put
+//! a policy, create and revoke grants, read the audit log.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mcpgate_testkit::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// A signed-up tenant, calling the API with its first API key.
+#[derive(Debug)]
+pub struct Tenant<'a> {
+    /// The app it lives in.
+    pub app: &'a TestApp,
+    /// Its API key.
+    pub key: String,
+}
+
+/// A registered upstream server.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// Its id.
+    pub id: String,
+    /// Where agents reach it through the proxy, as the API tells them.
+    pub proxy_url: String,
+    /// The tool names discovery found.
+    pub tools: Vec<String>,
+}
+
+/// A grant and its token (shown once, at creation).
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// Its id.
+    pub id: String,
+    /// The bearer token for the proxy.
+    pub token: String,
+}
+
+/// Signs up a tenant with an email no other test uses.
+pub async fn sign_up(app: &TestApp) -> Tenant<'_> {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let email = format!(
+        "owner-{}-{nanos}-{}@example.com",
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    );
+    let (status, body) = send(
+        app,
+        Method::POST,
+        "/api/v1/signup",
+        None,
+        Some(json!({"email": email, "password": "correct horse battery", "tenant_name": "Acme"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "signing up: {body}");
+    Tenant {
+        app,
+        key: body["api_key"]["key_secret"]
+            .as_str()
+            .expect("the API key's secret")
+            .to_owned(),
+    }
+}
+
+/// Sends a request to the API; the status and the JSON body (`Null` when empty).
+pub async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.request(method, app.api_url(path));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the API answers");
+    let status = response.status();
+    let text = response.text().await.expect("the API's body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got {status}: {text}"))
+    };
+    (status, body)
+}
+
+impl Tenant<'_> {
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        send(self.app, method, path, Some(&self.key), body).await
+    }
+
+    /// Registers an upstream (discovery runs now) with headers only the upstream sees.
+    pub async fn register(&self, name: &str, url: &str, headers: Value) -> Server {
+        let (status, body) = self
+            .request(
+                Method::POST,
+                "/api/v1/servers",
+                Some(json!({"name": name, "url": url, "headers": headers})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "registering {url}: {body}");
+        let tools = body["tools"]
+            .as_array()
+            .expect("the discovered tools")
+            .iter()
+            .map(|tool| tool["name"].as_str().expect("a tool name").to_owned())
+            .collect();
+        Server {
+            id: body["id"].as_str().expect("the server id").to_owned(),
+            proxy_url: body["proxy_url"]
+                .as_str()
+                .expect("the server's proxy URL")
+                .to_owned(),
+            tools,
+        }
+    }
+
+    /// Makes `document` the server's active policy.
+    pub async fn put_policy(&self, server: &Server, document: Value) {
+        let path = format!("/api/v1/servers/{}/policy", server.id);
+        let (status, body) = self.request(Method::PUT, &path, Some(document)).await;
+        assert!(status.is_success(), "putting the policy: {status} {body}");
+    }
+
+    /// A grant on `server` alone, without a policy of its own.
+    pub async fn grant(&self, name: &str, server: &Server) -> Grant {
+        let (status, body) = self
+            .request(
+                Method::POST,
+                "/api/v1/grants",
+                Some(json!({"name": name, "servers": [server.id]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "creating a grant: {body}");
+        Grant {
+            id: body["id"].as_str().expect("the grant id").to_owned(),
+            token: body["token"].as_str().expect("the grant token").to_owned(),
+        }
+    }
+
+    /// Revokes a grant.
+    pub async fn revoke(&self, grant: &Grant) {
+        let path = format!("/api/v1/grants/{}", grant.id);
+        let (status, body) = self.request(Method::DELETE, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "revoking the grant: {body}");
+    }
+
+    /// Audit events matching `query` (e.g. `grant=..&decision=shadow`), waiting up to
+    /// five seconds for at least one: the proxy writes the log in batches.
+    pub async fn audit_events(&self, query: &str) -> Vec<Value> {
+        let path = format!("/api/v1/audit?{query}");
+        for _ in 0..50 {
+            let (status, body) = self.request(Method::GET, &path, None).await;
+            assert_eq!(status, StatusCode::OK, "reading the audit log: {body}");
+            let events = body["events"].as_array().cloned().unwrap_or_default();
+            if !events.is_empty() {
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Vec::new()
+    }
+}
