@@ -22,10 +22,11 @@ mod snippets;
 mod tool_status;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::ApiError;
 use crate::startup::MAX_BODY_BYTES;
@@ -70,6 +71,28 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/assets/dashboard.css", get(stylesheet))
         .route("/assets/dashboard.js", get(script))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Pages show secrets once (tokens, keys): never cache them. Assets set
+        // their own Cache-Control, which `if_not_present` keeps.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        // Only our own script and stylesheet run; no framing (clickjacking).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
 }
 
 async fn home(session: Option<session::UserSession>) -> Redirect {

@@ -185,6 +185,10 @@ async fn start_session(
         },
     )
     .await?;
+    // Logins are rare; sweeping expired sessions here needs no background job.
+    if let Err(error) = sessions::delete_expired_sessions(&state.db).await {
+        tracing::warn!(%error, "could not sweep expired dashboard sessions");
+    }
     let mut response = Redirect::to("/servers").into_response();
     let headers = response.headers_mut();
     headers.append(

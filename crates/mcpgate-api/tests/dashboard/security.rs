@@ -184,6 +184,11 @@ async fn the_session_cookie_is_http_only_and_same_site_lax() {
     assert!(session.contains("; Path=/"), "{session}");
     // The test app's public URL is http: no Secure flag, or the browser would drop it.
     assert!(!session.contains("Secure"), "{session}");
+
+    // Pages that may show a secret once are not cached, nor framed.
+    let page = client.get(app.api_url("/login")).send().await.unwrap();
+    assert_eq!(page.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(page.headers()[header::X_FRAME_OPTIONS], "DENY");
 }
 
 #[tokio::test]
