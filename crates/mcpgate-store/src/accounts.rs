@@ -9,6 +9,7 @@ use crate::StoreError;
 
 /// A tenant.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
@@ -17,10 +18,12 @@ pub struct Tenant {
 
 /// A user, without the password hash.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub tenant_id: TenantId,
     pub email: String,
+    /// `owner`, `admin` or `member`.
     pub role: String,
     pub created_at: DateTime<Utc>,
 }
@@ -35,9 +38,11 @@ pub struct UserCredentials {
 
 /// An API key as listed (never the key itself).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub name: String,
+    /// The key's public start, which identifies it in lists and logs.
     pub prefix: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,

@@ -10,15 +10,18 @@ use crate::StoreError;
 
 /// A held call.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Approval {
     pub id: ApprovalId,
     pub tenant_id: TenantId,
     pub server_id: ServerId,
     pub grant_id: Option<GrantId>,
     pub tool: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub arguments: Value,
     pub rule: Option<String>,
     pub reason: Option<String>,
+    /// `pending`, `approved`, `denied` or `expired`.
     pub status: String,
     pub decided_by: Option<String>,
     pub decision_reason: Option<String>,

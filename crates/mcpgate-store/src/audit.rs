@@ -10,6 +10,7 @@ use crate::StoreError;
 
 /// One audited decision.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: AuditEventId,
     pub tenant_id: TenantId,
@@ -19,13 +20,16 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     pub method: String,
     pub tool: Option<String>,
+    /// `allow`, `deny`, `limited`, `shadow`, `approval_required` or `error`.
     pub decision: String,
     pub rule: Option<String>,
     pub reason: Option<String>,
     pub policy_version: Option<i32>,
     pub upstream_status: Option<i32>,
     pub latency_us: Option<i64>,
+    /// The call's top-level argument names; values are kept only when redacted.
     pub argument_keys: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub arguments: Option<Value>,
     pub actor: Option<String>,
 }

@@ -11,12 +11,14 @@ use crate::StoreError;
 
 /// A grant as stored (the token itself is never stored).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grant {
     pub id: GrantId,
     pub tenant_id: TenantId,
     pub name: String,
     /// `None`: every server of the tenant.
     pub server_ids: Option<Vec<Uuid>>,
+    /// The grant's own policy document, as written.
     pub policy: Option<String>,
     pub token_version: i32,
     pub expires_at: Option<DateTime<Utc>>,

@@ -10,13 +10,17 @@ use crate::StoreError;
 
 /// A server as stored (the sealed credentials are fetched separately).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Server {
     pub id: ServerId,
     pub tenant_id: TenantId,
     pub name: String,
     pub url: String,
+    /// `streamable_http` or `sse` (the legacy HTTP+SSE transport).
     pub transport: String,
+    /// Names of the stored upstream headers; their values are never shown.
     pub header_names: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub server_info: Option<Value>,
     pub protocol_version: Option<String>,
     pub instructions: Option<String>,
@@ -63,13 +67,19 @@ pub struct DiscoveredTool {
 
 /// A stored tool.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tool {
     pub server_id: ServerId,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub definition: Value,
+    /// `read`, `write`, `destructive`, `execute`, `credential` or `network`.
     pub category: String,
+    /// `low`, `medium`, `high` or `critical`.
     pub risk: String,
+    /// Why the classifier chose the category and risk.
     pub evidence: Value,
+    /// Hash of the definition as last seen.
     pub fingerprint: String,
     pub approved_fingerprint: Option<String>,
     pub approved_at: Option<DateTime<Utc>>,
@@ -84,6 +94,7 @@ const TOOL_COLUMNS: &str = "server_id, name, definition, category, risk, evidenc
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncReport {
     /// Tools seen for the first time.
     pub added: Vec<String>,
