@@ -6,6 +6,7 @@ mod dashboard;
 mod domain;
 mod error;
 mod extract;
+pub mod openapi;
 mod routes;
 mod startup;
 mod state;

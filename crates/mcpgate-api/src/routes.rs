@@ -8,7 +8,9 @@ mod policies;
 mod servers;
 mod signup;
 
+use axum::routing::get;
 use axum::Router;
+use utoipa::OpenApi;
 
 use crate::state::AppState;
 
@@ -22,7 +24,27 @@ pub fn router() -> Router<AppState> {
         .merge(grants::router())
         .merge(approvals::router())
         .merge(audit::router())
+        .route("/openapi.json", get(crate::openapi::openapi_json))
+        .route("/docs", get(crate::openapi::docs))
         .fallback(not_found)
+}
+
+/// The OpenAPI description of the resource routes above (the docs routes describe
+/// themselves in `crate::openapi`).
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    [
+        api_keys::Api::openapi(),
+        servers::Api::openapi(),
+        policies::Api::openapi(),
+        grants::Api::openapi(),
+        approvals::Api::openapi(),
+        audit::Api::openapi(),
+    ]
+    .into_iter()
+    .fold(signup::Api::openapi(), |mut document, part| {
+        document.merge(part);
+        document
+    })
 }
 
 async fn not_found() -> crate::error::ApiError {

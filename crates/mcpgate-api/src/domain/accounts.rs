@@ -17,7 +17,7 @@ pub struct SignupRequest {
 }
 
 /// A new API key, with its secret shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub key: accounts::ApiKey,

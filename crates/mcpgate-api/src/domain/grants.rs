@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `"*"` or a list of server ids, as the API takes and shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ServersSpec {
     All(AllServers),
@@ -22,17 +22,18 @@ pub enum ServersSpec {
 }
 
 /// The literal `"*"`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum AllServers {
     #[serde(rename = "*")]
     Star,
 }
 
 /// A grant with its token, which is shown only here.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IssuedGrant {
     #[serde(flatten)]
     pub grant: Grant,
+    /// The grant token agents present to the proxy: shown only here.
     pub token: String,
 }
 

@@ -93,12 +93,16 @@ pub async fn rollback(
 }
 
 /// A call to simulate, as the API takes it.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulateCall {
+    /// The tool's name.
     pub tool: String,
+    /// The call's arguments (an object; absent means `{}`).
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub arguments: Value,
+    /// The grant id the call is made with (counts per-grant limits apart).
     #[serde(default)]
     pub grant: Option<String>,
     /// Unix seconds; calls without it share the previous call's time.

@@ -7,10 +7,12 @@ use axum::{Json, Router};
 use mcpgate_store::{accounts, ApiKeyId};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
-use crate::domain::accounts::new_api_key;
+use crate::domain::accounts::{new_api_key, CreatedApiKey};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
+use crate::openapi::schemas::{BadRequest, Invalid, NotFound, PayloadTooLarge};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -19,16 +21,61 @@ pub fn router() -> Router<AppState> {
         .route("/api-keys/{id}", delete(revoke))
 }
 
+/// This module's routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, create, revoke))]
+pub(super) struct Api;
+
+/// The account's API keys.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct ApiKeyList {
+    api_keys: Vec<accounts::ApiKey>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/api-keys",
+    tag = "api-keys",
+    operation_id = "list_api_keys",
+    summary = "List API keys",
+    description = "Every key of the account, without secrets.",
+    responses((status = 200, description = "The keys", body = ApiKeyList)),
+    security(("api_key" = []))
+)]
+
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let keys = accounts::list_api_keys(&state.db, caller.tenant).await?;
     Ok(Json(json!({ "api_keys": keys })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateApiKey)]
 struct CreateBody {
+    /// What the key is for: at most 100 characters.
     name: String,
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/api-keys",
+    tag = "api-keys",
+    operation_id = "create_api_key",
+    summary = "Create an API key",
+    description = "The key itself (`key_secret`) is shown only in this answer.",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The new key, with its secret", body = CreatedApiKey),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Invalid),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn create(
     State(state): State<AppState>,
@@ -39,6 +86,20 @@ async fn create(
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api-keys/{id}",
+    tag = "api-keys",
+    operation_id = "revoke_api_key",
+    summary = "Revoke an API key",
+    description = "The key stops working at once.",
+    params(("id" = ApiKeyId, Path, description = "The key's id")),
+    responses(
+        (status = 200, description = "The revoked key", body = accounts::ApiKey),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

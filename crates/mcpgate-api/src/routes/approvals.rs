@@ -3,14 +3,17 @@
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use mcpgate_store::approvals::Approval;
 use mcpgate_store::changes::Change;
 use mcpgate_store::{approvals, ApprovalId};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::{not_found_as, publish};
 use crate::error::ApiError;
 use crate::extract::{Caller, PathParams, QueryParams, RawBody};
+use crate::openapi::schemas::{BadRequest, ErrorBody, Invalid, NotFound, PayloadTooLarge};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,12 +24,44 @@ pub fn router() -> Router<AppState> {
         .route("/approvals/{id}/deny", post(deny))
 }
 
-#[derive(Debug, Deserialize)]
+/// This module's routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, show, approve, deny))]
+pub(super) struct Api;
+
+/// Held calls, newest first.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct ApprovalList {
+    approvals: Vec<Approval>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only calls in this state: `pending`, `approved`, `denied` or `expired`.
     status: Option<String>,
+    /// How many, 1 to 500 (default 100; out-of-range values are clamped).
     limit: Option<i64>,
 }
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/approvals",
+    tag = "approvals",
+    operation_id = "list_approvals",
+    summary = "List held calls",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The held calls", body = ApprovalList),
+        (status = 400, response = BadRequest),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn list(
     State(state): State<AppState>,
@@ -46,6 +81,19 @@ async fn list(
     Ok(Json(json!({ "approvals": rows })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/approvals/{id}",
+    tag = "approvals",
+    operation_id = "get_approval",
+    summary = "Show a held call",
+    params(("id" = ApprovalId, Path, description = "The held call's id")),
+    responses(
+        (status = 200, description = "The held call", body = Approval),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -57,11 +105,34 @@ async fn show(
     Ok(Json(json!(row)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The body is optional: send none, `{}`, or a reason.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ApprovalDecision)]
 struct DecisionBody {
+    /// Why, for the audit trail (and, on a deny, the agent): at most 500 characters.
     reason: Option<String>,
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/approvals/{id}/approve",
+    tag = "approvals",
+    operation_id = "approve_call",
+    summary = "Approve a held call",
+    description = "The proxy forwards the held call.",
+    params(("id" = ApprovalId, Path, description = "The held call's id")),
+    request_body(content = Option<DecisionBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The decided call", body = Approval),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already decided or expired (`approval_not_pending`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Invalid),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn approve(
     State(state): State<AppState>,
@@ -72,6 +143,25 @@ async fn approve(
     decide(state, caller, id, "approved", body.json_or_default()?).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/approvals/{id}/deny",
+    tag = "approvals",
+    operation_id = "deny_call",
+    summary = "Deny a held call",
+    description = "The proxy refuses the held call, with the reason if one is given.",
+    params(("id" = ApprovalId, Path, description = "The held call's id")),
+    request_body(content = Option<DecisionBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The decided call", body = Approval),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already decided or expired (`approval_not_pending`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Invalid),
+    ),
+    security(("api_key" = []))
+)]
 async fn deny(
     State(state): State<AppState>,
     caller: Caller,

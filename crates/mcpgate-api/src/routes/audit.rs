@@ -5,31 +5,74 @@ use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use mcpgate_store::audit::{self, AuditFilter};
+use mcpgate_store::audit::{self, AuditEvent, AuditFilter};
 use mcpgate_store::{AuditEventId, GrantId, ServerId};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::extract::{Caller, QueryParams};
+use crate::openapi::schemas::ErrorBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/audit", get(query))
 }
 
-#[derive(Debug, Deserialize)]
+/// This module's routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(query))]
+pub(super) struct Api;
+
+/// One page of the audit log, newest first.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct AuditPage {
+    events: Vec<AuditEvent>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// Only this server's events.
     server: Option<ServerId>,
+    /// Only this grant's events.
     grant: Option<GrantId>,
+    /// Only calls of this tool.
     tool: Option<String>,
+    /// Only this decision: `allow`, `deny`, `limited`, `shadow`, `approval_required` or `error`.
     decision: Option<String>,
+    /// Events at or after this time (RFC 3339).
     since: Option<DateTime<Utc>>,
+    /// Events before this time (RFC 3339).
     until: Option<DateTime<Utc>>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Events per page, 1 to 500 (default 50).
     limit: Option<i64>,
 }
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "audit",
+    operation_id = "query_audit",
+    summary = "Read the audit log",
+    description = "Newest first, filtered, one page at a time: follow `next_cursor` until it is `null`.",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "One page of events", body = AuditPage),
+        (status = 400, description = "A bad filter, `limit` out of range or a cursor this API did not return (`bad_request`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn query(
     State(state): State<AppState>,

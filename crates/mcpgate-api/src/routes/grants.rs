@@ -5,14 +5,19 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use mcpgate_store::grants::Grant;
 use mcpgate_store::{grants, GrantId};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
-use crate::domain::grants::{self as domain, ChangeGrant, CreateGrant, ServersSpec};
+use crate::domain::grants::{self as domain, ChangeGrant, CreateGrant, IssuedGrant, ServersSpec};
 use crate::domain::not_found_as;
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
+use crate::openapi::schemas::{
+    BadRequest, ErrorBody, Invalid, NotFound, PayloadTooLarge, PolicyDocument,
+};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,15 +26,63 @@ pub fn router() -> Router<AppState> {
         .route("/grants/{id}", get(show).patch(change).delete(revoke))
 }
 
-#[derive(Debug, Deserialize)]
+/// This module's routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, list, show, change, revoke))]
+pub(super) struct Api;
+
+/// The account's grants, revoked ones included.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct GrantList {
+    grants: Vec<Grant>,
+}
+
+/// A changed grant; `token` only when it was rotated.
+// The handler builds this body with json!; this type describes it (and flattens
+// through serde, hence `Serialize`).
+#[derive(Serialize, ToSchema)]
+struct ChangedGrant {
+    #[serde(flatten)]
+    grant: Grant,
+    /// The new token, after `rotate`: shown only here.
+    token: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateGrant)]
 struct CreateBody {
+    /// At most 100 characters.
     name: String,
     servers: ServersSpec,
+    /// In the future; absent means no expiry.
     expires_at: Option<DateTime<Utc>>,
     /// The grant's own policy, narrowing the servers' (a JSON document).
+    #[schema(value_type = Option<PolicyDocument>)]
     policy: Option<Value>,
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/grants",
+    tag = "grants",
+    operation_id = "create_grant",
+    summary = "Issue a grant",
+    description = "A credential for one agent: its token (an EdDSA JWT, shown only in this answer) \
+        is sent to the proxy as `Authorization: Bearer <token>`.",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The grant and its token", body = IssuedGrant),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, description = "Invalid fields, an unknown server id, or an invalid policy (`validation_failed`, `policy_invalid`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn create(
     State(state): State<AppState>,
@@ -50,11 +103,33 @@ async fn create(
     Ok((StatusCode::CREATED, Json(json!(issued))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants",
+    tag = "grants",
+    operation_id = "list_grants",
+    summary = "List grants",
+    responses((status = 200, description = "The grants, without tokens", body = GrantList)),
+    security(("api_key" = []))
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let grants = grants::list_grants(&state.db, caller.tenant).await?;
     Ok(Json(json!({ "grants": grants })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants/{id}",
+    tag = "grants",
+    operation_id = "get_grant",
+    summary = "Show a grant",
+    params(("id" = GrantId, Path, description = "The grant's id")),
+    responses(
+        (status = 200, description = "The grant, without its token", body = Grant),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,16 +141,20 @@ async fn show(
     Ok(Json(json!(grant)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChangeGrant)]
 struct ChangeBody {
     name: Option<String>,
     servers: Option<ServersSpec>,
     /// `null` removes the expiry; absent leaves it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
     expires_at: Option<Option<DateTime<Utc>>>,
     /// `null` removes the grant's own policy; absent leaves it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<PolicyDocument>)]
     policy: Option<Option<Value>>,
     /// Issue a new token; the old one stops working.
     #[serde(default)]
@@ -89,6 +168,26 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/grants/{id}",
+    tag = "grants",
+    operation_id = "update_grant",
+    summary = "Change or rotate a grant",
+    description = "The proxies apply the change within seconds. With `rotate`, a new token is \
+        issued and the old one stops working.",
+    params(("id" = GrantId, Path, description = "The grant's id")),
+    request_body = ChangeBody,
+    responses(
+        (status = 200, description = "The changed grant (with `token` after a rotation)", body = ChangedGrant),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The grant is revoked and can no longer change (`grant_revoked`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Invalid),
+    ),
+    security(("api_key" = []))
+)]
 async fn change(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,6 +214,20 @@ async fn change(
     Ok(Json(body))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/grants/{id}",
+    tag = "grants",
+    operation_id = "revoke_grant",
+    summary = "Revoke a grant",
+    description = "Every token of the grant stops working at the proxies within seconds.",
+    params(("id" = GrantId, Path, description = "The grant's id")),
+    responses(
+        (status = 200, description = "The revoked grant", body = Grant),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

@@ -10,11 +10,15 @@ use mcpgate_store::policies::{self, PolicyVersion};
 use mcpgate_store::{servers, ServerId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::not_found_as;
 use crate::domain::policies::{self as domain, SimulateCall};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams, QueryParams, RawBody};
+use crate::openapi::schemas::{
+    BadRequest, Decision, ErrorBody, NotFound, PayloadTooLarge, PolicyDocument,
+};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -27,12 +31,42 @@ pub fn router() -> Router<AppState> {
         .route("/servers/{id}/policy/recommended", get(recommended))
 }
 
+/// This module's routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(active, put, versions, version, rollback, simulate, recommended))]
+pub(super) struct Api;
+
+/// A server's policy versions, newest (the active one) first.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct VersionList {
+    versions: Vec<VersionView>,
+}
+
+/// What each call would get, in order.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct SimulateAnswer {
+    decisions: Vec<Decision>,
+}
+
 /// A stored version, with the document as JSON (and as written, in `source`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PolicyVersion)]
 struct VersionView {
+    /// 1, 2, ...: each PUT or rollback adds one; the newest is active.
     version: i32,
+    #[schema(value_type = PolicyDocument)]
     document: Value,
+    /// The document exactly as written.
     source: String,
+    /// Who stored it: `api-key:<prefix>` or `user:<email>`.
     author: String,
     note: Option<String>,
     created_at: chrono::DateTime<chrono::Utc>,
@@ -58,6 +92,19 @@ async fn ensure_server(state: &AppState, caller: &Caller, id: ServerId) -> Resul
         .map_err(|e| not_found_as(e, "server"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/{id}/policy",
+    tag = "policies",
+    operation_id = "get_policy",
+    summary = "Show a server's active policy",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    responses(
+        (status = 200, description = "The active version", body = VersionView),
+        (status = 404, description = "No such server, or it has no policy yet (`not_found`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 async fn active(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,11 +119,35 @@ async fn active(
     Ok(Json(active.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PutQuery {
+    /// Why this version: shown in the version list.
     note: Option<String>,
 }
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/servers/{id}/policy",
+    tag = "policies",
+    operation_id = "put_policy",
+    summary = "Store a new policy version",
+    description = "The body is the policy document itself, sent as `application/json` and stored \
+        exactly as sent. It is validated in full first: every problem comes back at once, each at \
+        its JSON Pointer in `details`, and the declared tests must pass. The new version becomes \
+        active at the proxies within seconds.",
+    params(("id" = ServerId, Path, description = "The server's id"), PutQuery),
+    request_body(content = PolicyDocument, content_type = "application/json", description = "The policy document (see `docs/policy.schema.json`)"),
+    responses(
+        (status = 201, description = "The stored, now active, version", body = VersionView),
+        (status = 400, description = "Not JSON, not UTF-8, or not sent as `application/json` (`bad_request`)", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, description = "The policy is invalid (`policy_invalid`); `details` lists every problem", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 
 /// The body is the policy document itself, stored exactly as sent.
 async fn put(
@@ -110,6 +181,19 @@ async fn put(
     Ok((StatusCode::CREATED, Json(stored.into())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/{id}/policy/versions",
+    tag = "policies",
+    operation_id = "list_policy_versions",
+    summary = "List a server's policy versions",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    responses(
+        (status = 200, description = "Every version", body = VersionList),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn versions(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,6 +208,22 @@ async fn versions(
     Ok(Json(json!({ "versions": versions })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/{id}/policy/versions/{version}",
+    tag = "policies",
+    operation_id = "get_policy_version",
+    summary = "Show one policy version",
+    params(
+        ("id" = ServerId, Path, description = "The server's id"),
+        ("version" = i32, Path, description = "The version number"),
+    ),
+    responses(
+        (status = 200, description = "The version", body = VersionView),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn version(
     State(state): State<AppState>,
     caller: Caller,
@@ -135,11 +235,32 @@ async fn version(
     Ok(Json(row.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PolicyRollback)]
 struct RollbackBody {
+    /// The version to make active again.
     version: i32,
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/servers/{id}/policy/rollback",
+    tag = "policies",
+    operation_id = "rollback_policy",
+    summary = "Make an old policy version active again",
+    description = "Stores the old document as the newest version (history is never rewritten).",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    request_body = RollbackBody,
+    responses(
+        (status = 201, description = "The new version, a copy of the old one", body = VersionView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, description = "The old document no longer validates (`policy_invalid`), or a bad body", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn rollback(
     State(state): State<AppState>,
@@ -151,13 +272,37 @@ async fn rollback(
     Ok((StatusCode::CREATED, Json(stored.into())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PolicySimulation)]
 struct SimulateBody {
     /// A draft to try instead of the active policy.
+    #[schema(value_type = Option<PolicyDocument>)]
     policy: Option<Value>,
+    /// At most 1000 calls, evaluated in order; limits count as they go.
     calls: Vec<SimulateCall>,
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/servers/{id}/policy/simulate",
+    tag = "policies",
+    operation_id = "simulate_policy",
+    summary = "Simulate calls against a policy",
+    description = "Evaluates the calls in order against a draft (`policy`) or the active policy, \
+        with the server's stored tool classifications. Nothing is stored or counted.",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    request_body = SimulateBody,
+    responses(
+        (status = 200, description = "One decision per call", body = SimulateAnswer),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, description = "No draft was sent and the server has no policy (`no_policy`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, description = "The draft is invalid (`policy_invalid`) or too many calls", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn simulate(
     State(state): State<AppState>,
@@ -178,6 +323,20 @@ async fn simulate(
     Ok(Json(json!({ "decisions": decisions })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/{id}/policy/recommended",
+    tag = "policies",
+    operation_id = "recommended_policy",
+    summary = "A policy to start from",
+    description = "Recommended from the classification of the server's current tools; not stored.",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    responses(
+        (status = 200, description = "A policy document", body = PolicyDocument),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn recommended(
     State(state): State<AppState>,
     caller: Caller,

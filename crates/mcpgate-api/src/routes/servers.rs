@@ -7,15 +7,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use mcpgate_store::servers::{self, Server, Tool};
+use mcpgate_store::servers::{self, Server, SyncReport, Tool};
 use mcpgate_store::ServerId;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::domain::servers::{self as domain, RegisterServer, UpdateServer};
 use crate::domain::{not_found_as, publish};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
+use crate::openapi::schemas::{
+    BadRequest, ErrorBody, NotFound, PayloadTooLarge, UpstreamFailed, UpstreamTimeout,
+};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -27,11 +31,17 @@ pub fn router() -> Router<AppState> {
         .route("/servers/{id}/tools/{name}/approve", post(approve_tool))
 }
 
+/// This module's routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register, list, show, update, remove, sync, tools, approve_tool))]
+pub(super) struct Api;
+
 /// A server as the API shows it: never its credentials, always its proxy URL.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServerView {
     #[serde(flatten)]
     server: Server,
+    /// Where agents reach this server through mcpgate.
     proxy_url: String,
 }
 
@@ -45,7 +55,7 @@ impl ServerView {
 }
 
 /// A tool as the API shows it, with its approval state spelled out.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ToolView {
     #[serde(flatten)]
     tool: Tool,
@@ -63,14 +73,81 @@ impl From<Tool> for ToolView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RegisterServer)]
 struct RegisterBody {
+    /// Unique in the account; at most 100 characters.
     name: String,
+    /// The upstream's MCP endpoint (Streamable HTTP, or legacy HTTP+SSE).
     url: String,
+    /// Headers sent to the upstream (e.g. its credentials); stored sealed, never shown again.
     #[serde(default)]
     headers: BTreeMap<String, String>,
 }
+
+/// A registered server with the tools discovery found.
+// The handler builds this body with json!; this type describes it (and flattens
+// through serde, hence `Serialize`).
+#[derive(Serialize, ToSchema)]
+struct RegisteredServer {
+    #[serde(flatten)]
+    server: ServerView,
+    tools: Vec<ToolView>,
+}
+
+/// The account's servers.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct ServerList {
+    servers: Vec<ServerView>,
+}
+
+/// A server's tools, removed ones included (`removed_at` set).
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct ToolList {
+    tools: Vec<ToolView>,
+}
+
+/// What a sync changed.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct SyncAnswer {
+    sync: SyncReport,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/servers",
+    tag = "servers",
+    operation_id = "register_server",
+    summary = "Register an upstream MCP server",
+    description = "Discovers the server (initialize, then every `tools/list` page), classifies each \
+        tool and stores server and tools. The address must pass the SSRF guard.",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "The server and its tools", body = RegisteredServer),
+        (status = 400, response = BadRequest),
+        (status = 409, description = "You already have a server with this name (`server_name_taken`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, description = "Invalid fields (`validation_failed`), or the upstream is refused, \
+            not MCP or refuses our credentials (`upstream_address_refused`, `upstream_not_mcp`, \
+            `upstream_unauthorized`)", body = ErrorBody),
+        (status = 502, response = UpstreamFailed),
+        (status = 504, response = UpstreamTimeout),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn register(
     State(state): State<AppState>,
@@ -97,6 +174,15 @@ async fn register(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers",
+    tag = "servers",
+    operation_id = "list_servers",
+    summary = "List servers",
+    responses((status = 200, description = "The servers", body = ServerList)),
+    security(("api_key" = []))
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let servers: Vec<ServerView> = servers::list_servers(&state.db, caller.tenant)
         .await?
@@ -106,6 +192,19 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     Ok(Json(json!({ "servers": servers })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/{id}",
+    tag = "servers",
+    operation_id = "get_server",
+    summary = "Show a server",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    responses(
+        (status = 200, description = "The server", body = ServerView),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -117,14 +216,40 @@ async fn show(
     Ok(Json(ServerView::new(&state, server)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateServer)]
 struct UpdateBody {
     name: Option<String>,
+    /// A new address is discovered again before it is stored.
     url: Option<String>,
+    /// Replaces every stored header.
     headers: Option<BTreeMap<String, String>>,
+    /// Block tools whose definition changed since it was approved.
     block_changed_tools: Option<bool>,
 }
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/servers/{id}",
+    tag = "servers",
+    operation_id = "update_server",
+    summary = "Change a server",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The changed server", body = ServerView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, description = "You already have a server with this name (`server_name_taken`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, description = "Invalid fields, or the new upstream is refused or not MCP", body = ErrorBody),
+        (status = 502, response = UpstreamFailed),
+        (status = 504, response = UpstreamTimeout),
+    ),
+    security(("api_key" = []))
+)]
 
 async fn update(
     State(state): State<AppState>,
@@ -147,6 +272,20 @@ async fn update(
     Ok(Json(ServerView::new(&state, server)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/servers/{id}",
+    tag = "servers",
+    operation_id = "delete_server",
+    summary = "Delete a server",
+    description = "With its tools and policies; the proxies stop serving it.",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -156,6 +295,23 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/servers/{id}/sync",
+    tag = "servers",
+    operation_id = "sync_server",
+    summary = "Discover a server's tools again",
+    description = "Lists the upstream's tools and records which were added, changed or removed.",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    responses(
+        (status = 200, description = "What changed", body = SyncAnswer),
+        (status = 404, response = NotFound),
+        (status = 422, description = "The upstream is refused, not MCP or refuses our credentials", body = ErrorBody),
+        (status = 502, response = UpstreamFailed),
+        (status = 504, response = UpstreamTimeout),
+    ),
+    security(("api_key" = []))
+)]
 async fn sync(
     State(state): State<AppState>,
     caller: Caller,
@@ -165,6 +321,20 @@ async fn sync(
     Ok(Json(json!({ "sync": report })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/{id}/tools",
+    tag = "servers",
+    operation_id = "list_tools",
+    summary = "List a server's tools",
+    description = "Each with its definition, classification (category, risk, evidence) and approval state.",
+    params(("id" = ServerId, Path, description = "The server's id")),
+    responses(
+        (status = 200, description = "The tools", body = ToolList),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn tools(
     State(state): State<AppState>,
     caller: Caller,
@@ -181,6 +351,24 @@ async fn tools(
     Ok(Json(json!({ "tools": tools })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/servers/{id}/tools/{name}/approve",
+    tag = "servers",
+    operation_id = "approve_tool",
+    summary = "Approve a tool's current definition",
+    description = "Records the current fingerprint as approved, so a server that blocks changed \
+        tools serves it again.",
+    params(
+        ("id" = ServerId, Path, description = "The server's id"),
+        ("name" = String, Path, description = "The tool's name"),
+    ),
+    responses(
+        (status = 200, description = "The tool", body = ToolView),
+        (status = 404, response = NotFound),
+    ),
+    security(("api_key" = []))
+)]
 async fn approve_tool(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,25 +3,67 @@
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use mcpgate_store::accounts::{Tenant, User};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
-use crate::domain::accounts::{self, SignupRequest};
+use crate::domain::accounts::{self, CreatedApiKey, SignupRequest};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::openapi::schemas::{BadRequest, ErrorBody, Invalid, PayloadTooLarge};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/signup", post(signup))
 }
 
-#[derive(Debug, Deserialize)]
+/// This module's routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(signup))]
+pub(super) struct Api;
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Signup)]
 struct SignupBody {
+    /// The owner's email address.
     email: String,
+    /// At least 10 characters, at most 1024 bytes.
     password: String,
+    /// The account's name: at most 100 characters.
     tenant_name: String,
 }
+
+/// The new account and its first API key.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the handler builds this body with json!; this describes it"
+)]
+struct SignedUp {
+    tenant: Tenant,
+    user: User,
+    api_key: CreatedApiKey,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/signup",
+    tag = "signup",
+    operation_id = "sign_up",
+    summary = "Create an account",
+    description = "Creates a tenant, its owner and a first API key. The key (`api_key.key_secret`) \
+        is shown only in this answer: keep it.",
+    request_body = SignupBody,
+    responses(
+        (status = 201, description = "The account and its first API key", body = SignedUp),
+        (status = 400, response = BadRequest),
+        (status = 409, description = "An account with this email already exists (`email_taken`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Invalid),
+    )
+)]
 
 async fn signup(
     axum::extract::State(state): axum::extract::State<AppState>,

@@ -1,0 +1,238 @@
+//! The OpenAPI document cannot drift: the committed `docs/openapi.json` is what
+//! the code generates, every route the router registers is documented (and
+//! nothing else is), every reference resolves, and both docs routes are served.
+//!
+//! Regenerate the committed copy with `UPDATE_OPENAPI=1 cargo test -p mcpgate-api openapi`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn crate_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn committed_path() -> PathBuf {
+    crate_dir().join("../../docs/openapi.json")
+}
+
+/// `(method, path)` of every operation in the document.
+fn documented_operations(document: &Value) -> BTreeSet<(String, String)> {
+    let paths = document["paths"]
+        .as_object()
+        .expect("the document has paths");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|method| item.get(**method).is_some())
+                .map(move |method| (method.to_string(), path.clone()))
+        })
+        .collect()
+}
+
+/// `(method, path)` of every `.route("...", get(..).post(..))` in the routes
+/// sources, prefixed as `startup.rs` nests them (`/api/v1`). Reading the source
+/// is the only way to list an axum router's routes; the test below fails if a
+/// route is registered in a form this does not recognise.
+fn registered_routes() -> BTreeSet<(String, String)> {
+    let mut sources = vec![crate_dir().join("src/routes.rs")];
+    let mut modules: Vec<PathBuf> = std::fs::read_dir(crate_dir().join("src/routes"))
+        .expect("src/routes exists")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    modules.sort();
+    sources.extend(modules);
+    let mut routes = BTreeSet::new();
+    for source in sources {
+        let text = std::fs::read_to_string(&source).expect("a routes source file");
+        for (start, _) in text.match_indices(".route(") {
+            let call = balanced_call(&text[start + ".route".len()..]);
+            let path = call
+                .split('"')
+                .nth(1)
+                .unwrap_or_else(|| panic!("a .route( without a literal path in {source:?}"));
+            let methods: Vec<&str> = METHODS
+                .into_iter()
+                .filter(|method| {
+                    call.match_indices(&format!("{method}(")).any(|(at, _)| {
+                        // `get(` as a word, not the end of `forget(`.
+                        !call[..at]
+                            .chars()
+                            .next_back()
+                            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    })
+                })
+                .collect();
+            assert!(
+                !methods.is_empty(),
+                "no method router found in `.route{call}` ({source:?})"
+            );
+            for method in methods {
+                routes.insert((method.to_owned(), format!("/api/v1{path}")));
+            }
+        }
+        for unsupported in [".route_service(", ".nest(", ".nest_service("] {
+            assert!(
+                !text.contains(unsupported),
+                "{source:?} registers routes with `{unsupported}`: teach this test to read it"
+            );
+        }
+    }
+    routes
+}
+
+/// The parenthesised argument list that starts `text`, parentheses included.
+fn balanced_call(text: &str) -> &str {
+    let mut depth = 0;
+    for (index, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &text[..=index];
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unbalanced parentheses after .route")
+}
+
+#[test]
+fn committed_openapi_json_is_what_the_code_generates() {
+    let generated = mcpgate_api::openapi::to_json();
+    let path = committed_path();
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).expect("docs/openapi.json is writable");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/openapi.json differs from the document the code generates; regenerate it with \
+         `UPDATE_OPENAPI=1 cargo test -p mcpgate-api openapi` and commit it"
+    );
+}
+
+#[test]
+fn every_registered_route_is_in_the_openapi_document_and_nothing_else() {
+    let documented = documented_operations(&mcpgate_api::openapi::document_json());
+    let registered = registered_routes();
+    let undocumented: Vec<_> = registered.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&registered).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes without a #[utoipa::path] listed in their module's `Api`: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "documented operations no router registers: {unrouted:?}"
+    );
+    assert!(registered.len() >= 28, "found only {registered:?}");
+}
+
+#[test]
+fn every_openapi_operation_has_a_unique_id_a_known_tag_and_a_summary() {
+    let document = mcpgate_api::openapi::document_json();
+    let tags: BTreeSet<&str> = document["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|tag| tag["name"].as_str())
+        .collect();
+    let mut ids = BTreeSet::new();
+    for (method, path) in documented_operations(&document) {
+        let operation = &document["paths"][&path][&method];
+        let id = operation["operationId"].as_str().unwrap_or_default();
+        assert!(
+            ids.insert(id.to_owned()),
+            "{method} {path}: operationId `{id}` is taken"
+        );
+        let tag = operation["tags"][0].as_str().unwrap_or_default();
+        assert!(tags.contains(tag), "{method} {path}: unknown tag `{tag}`");
+        assert!(
+            operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{method} {path} has no summary"
+        );
+        let public = path == "/api/v1/signup" || tag == "docs";
+        let secured = operation["security"][0].get("api_key").is_some();
+        assert_eq!(
+            secured, !public,
+            "{method} {path}: only sign-up and the docs go without an API key"
+        );
+    }
+}
+
+#[test]
+fn every_openapi_reference_resolves() {
+    fn check(document: &Value, value: &Value, at: &str) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    let pointer = target.strip_prefix('#').unwrap_or(target);
+                    assert!(
+                        document.pointer(pointer).is_some(),
+                        "{at}: `$ref` {target} resolves to nothing"
+                    );
+                }
+                for (key, child) in map {
+                    check(document, child, &format!("{at}/{key}"));
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    check(document, child, &format!("{at}/{index}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let document = mcpgate_api::openapi::document_json();
+    check(&document, &document, "");
+}
+
+#[tokio::test]
+async fn openapi_json_and_docs_page_are_served_without_an_api_key() {
+    let app = mcpgate_testkit::spawn_app().await;
+
+    let response = app
+        .client
+        .get(app.api_url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("GET openapi.json");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let served = response.text().await.expect("a body");
+    assert_eq!(served, mcpgate_api::openapi::to_json());
+
+    let response = app
+        .client
+        .get(app.api_url("/api/v1/docs"))
+        .send()
+        .await
+        .expect("GET docs");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .is_ok_and(|v| v.starts_with("text/html")));
+    let page = response.text().await.expect("a body");
+    for expected in [
+        "post</span> <code>/api/v1/servers</code>",
+        "id=\"schema-ErrorBody\"",
+        "id=\"op-put_policy\"",
+    ] {
+        assert!(page.contains(expected), "the page lacks {expected}");
+    }
+    assert!(
+        !page.contains("<script") && !page.contains("src=\"http"),
+        "the page must load nothing from elsewhere"
+    );
+}
