@@ -88,6 +88,13 @@ ensure_e2e_clients() {
   export MCPGATE_E2E_DIR="$dir"
 }
 
+# Chromium and its WebDriver for tests/rust/browser.rs, which walks the dashboard in a
+# headless browser. Debian's packages, so nothing is downloaded outside the package manager.
+ensure_browser() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
+  apt_install chromium chromium-driver
+}
+
 e2e_stamp_matches() {
   [ -f "$2" ] && [ "$(sha256sum <"$1")" = "$(cat "$2")" ]
 }

@@ -9,6 +9,8 @@ ensure_rust
 ensure_servers
 # The official MCP SDKs and server-everything for tests/rust/sdk.rs; sets MCPGATE_E2E_DIR.
 ensure_e2e_clients
+# Headless Chromium and chromedriver for tests/rust/browser.rs (the dashboard in a browser).
+ensure_browser
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
