@@ -119,8 +119,21 @@ impl Driver {
     /// # Panics
     /// When the driver cannot start or `initialize` fails, with the driver's stderr.
     pub async fn start(sdk: Sdk, url: &str, token: &str) -> Driver {
-        let mut child = sdk
-            .command()
+        Self::spawn(sdk, url, token, None).await
+    }
+
+    /// [`Driver::start`] for a client that declares the sampling capability and answers
+    /// every `sampling/createMessage` with `reply`.
+    pub async fn start_sampling(sdk: Sdk, url: &str, token: &str, reply: &str) -> Driver {
+        Self::spawn(sdk, url, token, Some(reply)).await
+    }
+
+    async fn spawn(sdk: Sdk, url: &str, token: &str, sampling_reply: Option<&str>) -> Driver {
+        let mut command = sdk.command();
+        if let Some(reply) = sampling_reply {
+            command.env("MCPGATE_E2E_SAMPLING_REPLY", reply);
+        }
+        let mut child = command
             .arg(url)
             .arg(token)
             .env("PYTHONUNBUFFERED", "1")

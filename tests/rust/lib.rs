@@ -9,6 +9,7 @@
 pub mod api;
 pub mod drivers;
 pub mod everything;
+pub mod raw;
 pub mod window;
 
 use std::path::PathBuf;

@@ -8,15 +8,17 @@ use std::time::{Duration, Instant};
 use mcpgate_demo::DemoSettings;
 use mcpgate_e2e::api::{sign_up, Grant, Server, Tenant};
 use mcpgate_e2e::drivers::{CallOutcome, Driver, Sdk};
-use mcpgate_e2e::everything::Everything;
+use mcpgate_e2e::raw::{direct_call, initialize_body, post};
 use mcpgate_e2e::window::ensure_room_in_minute;
 use serde_json::{json, Value};
+
+#[path = "sdk/reference_server.rs"]
+mod reference_server;
 
 const DENIED: &str = "[POLICY DENIED] ";
 const IMAGE_REASON: &str = "Images must come from registry.internal/.";
 const DELETE_REASON: &str = "Agents may not delete namespaces; ask a human.";
 const SCALE_REASON: &str = "Scaling is on trial: reported, not enforced.";
-const ENV_REASON: &str = "The server's environment stays private.";
 /// The demo's own credential: the proxy adds it, the agent never sees it.
 const UPSTREAM_KEY: (&str, &str) = ("x-upstream-key", "upstream-secret");
 const GOOD_POD: &str = r#"{"context":"prod","name":"job","image":"registry.internal/tools:1.2"}"#;
@@ -35,15 +37,6 @@ fn demo_policy() -> Value {
             "k8s_get_namespaces": {},
             "k8s_delete_ns": {"action": "deny", "reason": DELETE_REASON},
             "k8s_scale_resource": {"action": "deny", "mode": "shadow", "reason": SCALE_REASON}}})
-}
-
-fn everything_policy() -> Value {
-    json!({"version": "1", "default": "deny",
-        "tools": {
-            "echo": {},
-            "get-structured-content": {},
-            "trigger-long-running-operation": {},
-            "get-env": {"action": "deny", "reason": ENV_REASON}}})
 }
 
 #[tokio::test]
@@ -119,6 +112,7 @@ async fn governed_journey(sdk: Sdk) {
         .await;
     let upstream = direct_call(
         &demo.url(),
+        &[UPSTREAM_KEY],
         "k8s_get_namespaces",
         json!({"context": "prod"}),
     )
@@ -203,16 +197,17 @@ async fn revoked_grant_is_refused(
     tenant.revoke(grant).await;
     let revoked = Instant::now();
     loop {
-        let status = client
-            .post(&server.proxy_url)
-            .bearer_auth(&grant.token)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .body(initialize_body())
-            .send()
-            .await
-            .expect("the proxy answers")
-            .status();
+        let status = post(
+            &client,
+            &server.proxy_url,
+            &grant.token,
+            None,
+            initialize_body(),
+        )
+        .send()
+        .await
+        .expect("the proxy answers")
+        .status();
         if status == 401 {
             break;
         }
@@ -291,102 +286,6 @@ fn upstream_calls(demo: &mcpgate_demo::DemoHandle) -> usize {
 }
 
 #[tokio::test]
-async fn progress_from_server_everything_streams_through_the_proxy_to_every_sdk() {
-    let app = mcpgate_testkit::spawn_app().await;
-    let everything = Everything::start().await;
-    let tenant = sign_up(&app).await;
-    let server = tenant
-        .register("everything", &everything.url(), json!({}))
-        .await;
-    assert!(server
-        .tools
-        .iter()
-        .any(|t| t == "trigger-long-running-operation"));
-    tenant.put_policy(&server, everything_policy()).await;
-    let grants = [
-        tenant.grant("python-2", &server).await,
-        tenant.grant("python-1", &server).await,
-        tenant.grant("typescript", &server).await,
-    ];
-    let [python2, python1, typescript] = Sdk::ALL;
-    tokio::join!(
-        everything_session(python2, &server, &grants[0]),
-        everything_session(python1, &server, &grants[1]),
-        everything_session(typescript, &server, &grants[2]),
-    );
-}
-
-async fn everything_session(sdk: Sdk, server: &Server, grant: &Grant) {
-    let mut agent = Driver::start(sdk, &server.proxy_url, &grant.token).await;
-    assert_eq!(
-        agent.initialize["serverInfo"]["name"],
-        "mcp-servers/everything"
-    );
-    let mut tools = agent.list_tools().await;
-    tools.sort();
-    assert_eq!(
-        tools,
-        [
-            "echo",
-            "get-structured-content",
-            "trigger-long-running-operation"
-        ],
-        "{sdk}"
-    );
-
-    let echo = agent
-        .call("echo", json!({"message": "through the gate"}))
-        .await;
-    assert_eq!(echo.text(), "Echo: through the gate", "{sdk}: {echo:?}");
-    let structured = agent
-        .call("get-structured-content", json!({"location": "New York"}))
-        .await;
-    let from_text: Value = serde_json::from_str(structured.text()).expect("JSON text");
-    assert_eq!(
-        structured.0["structuredContent"], from_text,
-        "{sdk}: {structured:?}"
-    );
-    let denied = agent.call("get-env", json!({})).await;
-    assert_denied(sdk, &denied, ENV_REASON);
-
-    let (duration, steps) = (3.0, 6);
-    let run = agent
-        .call_with_progress(
-            "trigger-long-running-operation",
-            json!({"duration": duration, "steps": steps}),
-        )
-        .await;
-    assert!(!run.is_error(), "{sdk}: {run:?}");
-    let arrivals: Vec<f64> = run
-        .progress()
-        .iter()
-        .map(|p| p["at"].as_f64().expect("an arrival time"))
-        .collect();
-    assert_eq!(
-        arrivals.len(),
-        steps,
-        "{sdk}: one notification per step: {run:?}"
-    );
-    let (started, finished) = (run.started(), run.finished());
-    assert!(finished - started >= duration * 0.9, "{sdk}: {run:?}");
-    assert!(
-        arrivals.windows(2).all(|w| w[0] <= w[1]) && arrivals[steps - 1] <= finished,
-        "{sdk}: progress arrives in order, before the result: {run:?}"
-    );
-    // Steps are 0.5 s apart: relayed as they happen, not buffered to the end.
-    assert!(
-        arrivals[0] - started < duration * 0.5,
-        "{sdk}: first progress late: {run:?}"
-    );
-    assert!(
-        arrivals[steps - 1] - arrivals[0] > duration * 0.5,
-        "{sdk}: progress bunched together: {run:?}"
-    );
-    let (status, stderr) = agent.finish().await;
-    assert!(status.success(), "{sdk}: the driver failed: {stderr}");
-}
-
-#[tokio::test]
 async fn a_session_id_from_another_grant_is_refused() {
     let app = mcpgate_testkit::spawn_app().await;
     let demo = mcpgate_demo::spawn(DemoSettings::default()).await;
@@ -397,18 +296,7 @@ async fn a_session_id_from_another_grant_is_refused() {
     let intruder = tenant.grant("intruder", &server).await;
     let client = reqwest::Client::new();
     let post = |token: &str, session: Option<&str>, body: String| {
-        let mut request = client
-            .post(&server.proxy_url)
-            .bearer_auth(token)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(session) = session {
-            request = request
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", "2025-06-18");
-        }
-        request.send()
+        post(&client, &server.proxy_url, token, session, body).send()
     };
 
     let initialized = post(&owner.token, None, initialize_body()).await.unwrap();
@@ -443,43 +331,4 @@ async fn a_session_id_from_another_grant_is_refused() {
     }
     let own = post(&owner.token, Some(&session), list).await.unwrap();
     assert_eq!(own.status(), 200, "the owner's session is untouched");
-}
-
-fn initialize_body() -> String {
-    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {},
-        "clientInfo": {"name": "mcpgate-e2e", "version": "1"}}})
-    .to_string()
-}
-
-/// `tools/call` straight to the demo (no proxy): the result the proxy must relay.
-async fn direct_call(url: &str, tool: &str, arguments: Value) -> Value {
-    let client = reqwest::Client::new();
-    let send = |session: Option<String>, body: Value| {
-        let mut request = client
-            .post(url)
-            .header(UPSTREAM_KEY.0, UPSTREAM_KEY.1)
-            .header("accept", "application/json, text/event-stream")
-            .json(&body);
-        if let Some(session) = session {
-            request = request.header("mcp-session-id", session);
-        }
-        request.send()
-    };
-    let initialized = send(None, serde_json::from_str(&initialize_body()).unwrap())
-        .await
-        .unwrap();
-    let session = initialized.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                      "params": {"name": tool, "arguments": arguments}});
-    let answer: Value = send(Some(session), call)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["result"].clone()
 }

@@ -19,11 +19,15 @@ Times are seconds since the Unix epoch. A JSON-RPC error is a result (its code a
 message are reported); anything else (HTTP failure, a dead session, a step that takes
 longer than its "timeout", default 20 s) is printed as {"op": "transport_error", ...}
 and ends the process with status 2: that is the failure a test must see.
+
+With MCPGATE_E2E_SAMPLING_REPLY set, the client declares the sampling capability and
+answers every `sampling/createMessage` from the server with that text.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -160,17 +164,29 @@ async def drive(session: ClientSession, script: str | None) -> None:
             raise TransportFailure(f"step {step.get('op')} took longer than {timeout} s") from error
 
 
+def session_options() -> dict[str, Any]:
+    reply = os.environ.get("MCPGATE_E2E_SAMPLING_REPLY")
+    if reply is None:
+        return {}
+
+    async def sample(_context: Any, _params: Any) -> Any:
+        content = types.TextContent(type="text", text=reply)
+        return types.CreateMessageResult(role="assistant", content=content, model="e2e-stub")
+
+    return {"sampling_callback": sample}
+
+
 async def main(url: str, token: str, script: str | None) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     if SDK_LINE == 1:
         async with streamablehttp_client(url, headers=headers) as (read, write, _session_id):
-            async with ClientSession(read, write) as session:
+            async with ClientSession(read, write, **session_options()) as session:
                 await drive(session, script)
     else:
         timeout = httpx2.Timeout(30.0, read=300.0)
         async with httpx2.AsyncClient(headers=headers, timeout=timeout) as http:
             async with streamable_http_client(url, http_client=http) as (read, write):
-                async with ClientSession(read, write) as session:
+                async with ClientSession(read, write, **session_options()) as session:
                     await drive(session, script)
 
 

@@ -7,13 +7,15 @@
 // step ({"op":"list","tools":[...]}, {"op":"call","tool":T,"results":[...]}). A JSON-RPC
 // error is a result; anything else (HTTP failure, dead session, a step slower than its
 // "timeout", default 20 s) prints {"op":"transport_error",...} and exits with status 2.
+// With MCPGATE_E2E_SAMPLING_REPLY set, the client declares the sampling capability and
+// answers every `sampling/createMessage` from the server with that text.
 
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { CreateMessageRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 
 const sdkPackage = new URL("../node_modules/@modelcontextprotocol/sdk/package.json", import.meta.url);
 const SDK = `typescript-sdk ${JSON.parse(readFileSync(sdkPackage, "utf8")).version}`;
@@ -113,7 +115,16 @@ async function main(url, token, script) {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
-  const client = new Client({ name: "mcpgate-e2e", version: "1.0.0" });
+  const samplingReply = process.env.MCPGATE_E2E_SAMPLING_REPLY;
+  const capabilities = samplingReply === undefined ? {} : { sampling: {} };
+  const client = new Client({ name: "mcpgate-e2e", version: "1.0.0" }, { capabilities });
+  if (samplingReply !== undefined) {
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+      role: "assistant",
+      content: { type: "text", text: samplingReply },
+      model: "e2e-stub",
+    }));
+  }
   client.onerror = (error) => process.stderr.write(`client error: ${error?.stack ?? error}\n`);
   const started = now();
   await withTimeout(client.connect(transport), DEFAULT_STEP_TIMEOUT, "initialize");

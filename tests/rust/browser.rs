@@ -1,0 +1,605 @@
+//! The dashboard in a real browser: headless Chromium, driven through chromedriver
+//! (WebDriver) by `fantoccini`, walks the whole journey against the real product
+//! in-process — sign up, add the demo k8s server, read its classification, apply the
+//! seed policy in the editor, create a grant on the connect page — and then a real MCP
+//! client (the Python SDK) uses the URL and token the page showed and is refused its
+//! 11th `k8s_run_pod` call in a minute.
+//!
+//! Every page visited is saved as a full-page screenshot in `test-artifacts/browser/`,
+//! so a person can look at what a customer sees.
+//!
+//! Chromium and chromedriver are Debian's packages, installed by `scripts/test.sh`
+//! (`ensure_browser` in `scripts/prereqs.sh`).
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use mcpgate_demo::DemoSettings;
+use mcpgate_e2e::drivers::{Driver, Sdk};
+use mcpgate_e2e::window::ensure_room_in_minute;
+use nix::sys::signal::Signal;
+use serde_json::{json, Value};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const SEED_POLICY: &str = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{"limits":[{"counter":"k8s_run_pod_rate","window":"minute","max":10,"scope":"grant"}]}}}"#;
+const POD: &str = r#"{"context":"prod","name":"job","image":"registry.internal/tools:1.2"}"#;
+const DESKTOP: (u32, u32) = (1280, 900);
+/// A phone held upright, give or take.
+const NARROW: (u32, u32) = (420, 900);
+/// How long an element may take to appear after a navigation.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+#[tokio::test]
+async fn a_customer_sets_up_a_server_in_the_browser_and_its_agent_is_rate_limited() {
+    let started = Instant::now();
+    let app = mcpgate_testkit::spawn_app().await;
+    let demo = mcpgate_demo::spawn(DemoSettings::default()).await;
+    let browser = Browser::start().await;
+    let page = |path: &str| app.api_url(path);
+
+    // Sign up.
+    browser.goto(&page("/signup")).await;
+    browser.screenshot("01-signup").await;
+    browser.fill("signup-tenant-name", "Acme Robotics").await;
+    browser.fill("signup-email", "ada@example.com").await;
+    browser.fill("signup-password", "correct horse battery").await;
+    browser.click("signup-submit").await;
+    browser.wait_for_path("/servers").await;
+    assert_eq!(browser.text("tenant-name").await, "Acme Robotics");
+    browser.screenshot("02-servers-empty").await;
+
+    // Add the demo k8s server: discovery runs and the browser lands on its page.
+    browser.fill("server-name", "k8s").await;
+    browser.fill("server-url", &demo.url()).await;
+    browser.click("server-add-submit").await;
+    browser.wait_for_testid("server-name-heading").await;
+    let server_path = browser.path().await;
+    let server_id = server_path
+        .strip_prefix("/servers/")
+        .unwrap_or_else(|| panic!("on a server's page, not {server_path}"))
+        .to_owned();
+    assert_eq!(browser.text("server-name-heading").await, "k8s");
+    let run_pod = browser.testid("tool-row-k8s_run_pod").await;
+    assert_eq!(badge(&run_pod, "category-badge").await, "execute");
+    assert_eq!(badge(&run_pod, "risk-badge").await, "high");
+    assert_eq!(
+        browser.count("[data-testid^='tool-row-']").await,
+        57,
+        "the demo's whole catalogue is listed"
+    );
+    browser.screenshot("03-server").await;
+    browser.resize(NARROW).await;
+    browser.screenshot("03-server-narrow-420px").await;
+    browser.resize(DESKTOP).await;
+
+    // The servers list, now with one server.
+    browser.click("nav-servers").await;
+    browser.wait_for_testid("servers-table").await;
+    browser.screenshot("04-servers-list").await;
+
+    // The policy page: a bad document is refused at its path, then the seed policy.
+    browser.goto(&page(&server_path)).await;
+    browser.click("policy-link").await;
+    browser.wait_for_testid("policy-editor").await;
+    browser.screenshot("05-policy-before").await;
+    browser
+        .replace_text("policy-editor", r#"{"version":"1","default":"maybe"}"#)
+        .await;
+    browser.click("policy-save").await;
+    browser.wait_for_testid("policy-errors").await;
+    let error = browser.testid("policy-error").await;
+    assert_eq!(
+        error.attr("data-path").await.expect("data-path").as_deref(),
+        Some("/default")
+    );
+    browser.screenshot("06-policy-errors").await;
+    browser.replace_text("policy-editor", SEED_POLICY).await;
+    browser.click("policy-save").await;
+    browser.wait_for_testid("notice").await;
+    assert_eq!(browser.count("[data-testid='policy-errors']").await, 0);
+    let saved: Value = serde_json::from_str(&browser.value("policy-editor").await)
+        .expect("the editor shows the saved policy as JSON");
+    assert_eq!(
+        saved,
+        serde_json::from_str::<Value>(SEED_POLICY).unwrap(),
+        "the saved policy is the one typed in"
+    );
+    browser.screenshot("07-policy-after").await;
+
+    // The tools table shows what the policy does.
+    browser.goto(&page(&server_path)).await;
+    let run_pod = browser.testid("tool-row-k8s_run_pod").await;
+    assert_eq!(
+        run_pod.attr("data-status").await.expect("data-status"),
+        Some("limited".into())
+    );
+    browser.screenshot("08-server-with-policy").await;
+
+    // Connect: create a grant, read its token and the proxy URL off the page.
+    browser.click("connect-link").await;
+    browser.wait_for_testid("grant-create-form").await;
+    browser.screenshot("09-connect").await;
+    browser.fill("grant-name", "ci-agent").await;
+    browser.click("grant-create-submit").await;
+    browser.wait_for_testid("grant-token").await;
+    let token = browser.text("grant-token").await;
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    let copy = browser.testid("copy-proxy-url").await;
+    let target = copy
+        .attr("data-copy-target")
+        .await
+        .expect("data-copy-target")
+        .expect("the copy button names its target");
+    let proxy_url = browser
+        .client
+        .find(Locator::Id(&target))
+        .await
+        .expect("the copy button's target")
+        .text()
+        .await
+        .expect("the proxy URL's text");
+    assert_eq!(proxy_url, browser.text("proxy-url").await);
+    assert_eq!(proxy_url, app.proxy_url(&format!("/mcp/{server_id}/")));
+    assert!(
+        browser
+            .text("snippet-claude-code-code")
+            .await
+            .contains(&token),
+        "the snippets carry the new token"
+    );
+    browser.copy_proxy_url(&copy, &proxy_url).await;
+    browser.screenshot("10-connect-with-token").await;
+
+    // A real MCP client through what the page showed: 10 calls pass, the 11th is refused.
+    let mut agent = Driver::start(Sdk::Python2, &proxy_url, &token).await;
+    assert_eq!(agent.list_tools().await, ["k8s_run_pod"]);
+    ensure_room_in_minute(Duration::from_secs(15)).await;
+    let calls = agent
+        .call_times("k8s_run_pod", serde_json::from_str(POD).unwrap(), 11)
+        .await;
+    for (number, call) in calls[..10].iter().enumerate() {
+        assert!(!call.is_error(), "call {} passes: {call:?}", number + 1);
+    }
+    assert!(calls[10].is_error(), "the 11th call is refused: {calls:?}");
+    assert!(
+        calls[10].text().starts_with("[POLICY DENIED] "),
+        "{:?}",
+        calls[10]
+    );
+    let (status, stderr) = agent.finish().await;
+    assert!(status.success(), "the driver exits cleanly: {stderr}");
+
+    // The rest of the dashboard, with the journey's data in it.
+    browser.click("nav-grants").await;
+    browser.wait_for_testid("grant-row-ci-agent").await;
+    browser.screenshot("11-grants").await;
+    browser.click("nav-approvals").await;
+    browser.wait_for_testid("approvals-empty").await;
+    browser.screenshot("12-approvals").await;
+    // The proxy writes audit rows in batches: wait for all eleven.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        browser.goto(&page("/audit")).await;
+        let rows = browser.count("[data-testid='audit-row']").await;
+        if rows >= 11 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{rows} of 11 audit rows");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    browser.wait_for_testid("audit-chart").await;
+    browser.screenshot("13-audit").await;
+    browser.click("nav-api-keys").await;
+    browser.wait_for_testid("api-keys-table").await;
+    browser.screenshot("14-api-keys").await;
+
+    // Log out, and back in.
+    browser.click("logout-submit").await;
+    browser.wait_for_testid("login-form").await;
+    browser.screenshot("15-login").await;
+    browser.fill("login-email", "ada@example.com").await;
+    browser.fill("login-password", "correct horse battery").await;
+    browser.click("login-submit").await;
+    browser.wait_for_path("/servers").await;
+    browser.wait_for_testid("server-row-k8s").await;
+
+    browser.close().await;
+    eprintln!(
+        "browser journey took {:.1?}; screenshots in {}",
+        started.elapsed(),
+        artifacts_dir().display()
+    );
+}
+
+/// A badge's text inside a table row.
+async fn badge(row: &Element, testid: &str) -> String {
+    row.find(Locator::Css(&format!("[data-testid='{testid}']")))
+        .await
+        .unwrap_or_else(|e| panic!("{testid} in the row: {e}"))
+        .text()
+        .await
+        .expect("the badge's text")
+}
+
+/// `test-artifacts/browser/` at the workspace root (ignored by git).
+fn artifacts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .join("test-artifacts/browser")
+}
+
+/// chromedriver on a free loopback port, stopped on `Drop`, with a Chromium session.
+#[derive(Debug)]
+struct Browser {
+    client: Client,
+    chromedriver: ChromeDriver,
+    artifacts: PathBuf,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        for binary in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                Path::new(binary).exists(),
+                "{binary} is missing: the browser test needs headless Chromium and chromedriver. \
+                 Run the tests with `scripts/test.sh`, which installs them (ensure_browser in \
+                 scripts/prereqs.sh: Debian's chromium and chromium-driver)."
+            );
+        }
+        let chromedriver = ChromeDriver::start().await;
+        let profile = chromedriver.profile.path().display().to_string();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                // The background-networking flags keep Chromium from phoning home: on a
+                // closed network those connections are refused, and the noise slows it.
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--hide-scrollbars",
+                    format!("--user-data-dir={profile}"),
+                    format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
+                ],
+            }),
+        );
+        // WebDriver is plain HTTP on loopback: no TLS stack needed.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&chromedriver.url())
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "starting a Chromium session: {e}\n--- chromedriver log ---\n{}",
+                    chromedriver.log()
+                )
+            });
+        let artifacts = artifacts_dir();
+        std::fs::create_dir_all(&artifacts).expect("creating test-artifacts/browser");
+        let browser = Browser {
+            client,
+            chromedriver,
+            artifacts,
+        };
+        browser.resize(DESKTOP).await;
+        browser
+    }
+
+    async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("opening {url}: {e}"));
+    }
+
+    /// The current page's path.
+    async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("the current URL")
+            .path()
+            .to_owned()
+    }
+
+    async fn wait_for_path(&self, path: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let now = self.path().await;
+            if now == path {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected to land on {path}, still on {now}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn selector(testid: &str) -> String {
+        format!("[data-testid='{testid}']")
+    }
+
+    async fn testid(&self, testid: &str) -> Element {
+        self.client
+            .find(Locator::Css(&Self::selector(testid)))
+            .await
+            .unwrap_or_else(|e| panic!("data-testid={testid} on {}: {e}", self.describe().await))
+    }
+
+    async fn wait_for_testid(&self, testid: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(&Self::selector(testid)))
+            .await
+            .unwrap_or_else(|e| panic!("data-testid={testid} never showed: {e}"))
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("finding elements")
+            .len()
+    }
+
+    async fn text(&self, testid: &str) -> String {
+        self.testid(testid)
+            .await
+            .text()
+            .await
+            .expect("an element's text")
+    }
+
+    async fn value(&self, testid: &str) -> String {
+        self.testid(testid)
+            .await
+            .prop("value")
+            .await
+            .expect("a form field's value")
+            .unwrap_or_default()
+    }
+
+    async fn fill(&self, testid: &str, text: &str) {
+        let field = self.testid(testid).await;
+        field.clear().await.expect("clearing a field");
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {testid}: {e}"));
+    }
+
+    /// Selects all of a field's text and types over it, as a person editing it would.
+    async fn replace_text(&self, testid: &str, text: &str) {
+        let field = self.testid(testid).await;
+        field.clear().await.expect("clearing a field");
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {testid}: {e}"));
+        assert_eq!(self.value(testid).await, text, "{testid} holds what was typed");
+    }
+
+    async fn click(&self, testid: &str) {
+        let element = self.testid(testid).await;
+        // Scroll it into view first: a click lands on what is on screen.
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&element).expect("an element reference")],
+            )
+            .await
+            .expect("scrolling to an element");
+        element
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {testid}: {e}"));
+    }
+
+    /// Clicks the proxy URL's copy button and checks what reached the clipboard.
+    async fn copy_proxy_url(&self, button: &Element, proxy_url: &str) {
+        self.grant_clipboard().await;
+        button.click().await.expect("clicking the copy button");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let label = button.text().await.expect("the button's label");
+            if label == "Copied" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the copy button never said Copied (it says {label:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let copied = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 navigator.clipboard.readText().then(done, (e) => done('error: ' + e));",
+                vec![],
+            )
+            .await
+            .expect("reading the clipboard");
+        assert_eq!(copied, json!(proxy_url), "the clipboard holds the proxy URL");
+    }
+
+    async fn grant_clipboard(&self) {
+        let origin = {
+            let url = self.client.current_url().await.expect("the current URL");
+            url.origin().ascii_serialization()
+        };
+        self.cdp(
+            "Browser.grantPermissions",
+            json!({"origin": origin, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]}),
+        )
+        .await;
+    }
+
+    async fn resize(&self, (width, height): (u32, u32)) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resizing the window");
+        // Emulate the viewport too: a headless window's size is only a hint.
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await;
+    }
+
+    /// A full-page PNG (the whole document, not just the window), named for the page.
+    async fn screenshot(&self, name: &str) {
+        let metrics = self.cdp("Page.getLayoutMetrics", json!({})).await;
+        let size = &metrics["cssContentSize"];
+        let (width, height) = (
+            size["width"].as_f64().expect("the page's width"),
+            size["height"].as_f64().expect("the page's height"),
+        );
+        let shot = self
+            .cdp(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true,
+                       "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("PNG data"))
+            .expect("base64 PNG");
+        let path = self.artifacts.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+
+    /// One Chrome DevTools Protocol command through chromedriver.
+    async fn cdp(&self, command: &str, params: Value) -> Value {
+        self.client
+            .issue_cmd(Cdp(json!({"cmd": command, "params": params})))
+            .await
+            .unwrap_or_else(|e| panic!("{command}: {e}"))
+    }
+
+    /// Where the browser is, for a failure message.
+    async fn describe(&self) -> String {
+        let url = self
+            .client
+            .current_url()
+            .await
+            .map_or_else(|e| format!("(no URL: {e})"), |url| url.to_string());
+        let title = self.client.title().await.unwrap_or_default();
+        format!("{url} ({title})")
+    }
+
+    async fn close(self) {
+        self.client.close().await.expect("closing the browser");
+        drop(self.chromedriver);
+    }
+}
+
+/// `POST /session/{id}/goog/cdp/execute`: chromedriver's way to the DevTools protocol,
+/// for what WebDriver has no command for (full-page screenshots, permissions).
+#[derive(Debug)]
+struct Cdp(Value);
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.expect("a WebDriver session");
+        base_url.join(&format!("session/{session}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+/// A chromedriver process on a free loopback port, and Chromium's fresh profile.
+#[derive(Debug)]
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+    profile: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl ChromeDriver {
+    async fn start() -> ChromeDriver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let profile = tempfile::tempdir().expect("a profile directory");
+        let log = profile.path().join("chromedriver.log");
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group, so Drop can stop Chromium with it.
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {CHROMEDRIVER}: {e}"));
+        let driver = ChromeDriver {
+            child,
+            port,
+            profile,
+            log,
+        };
+        let status = format!("{}status", driver.url());
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(response) = reqwest::get(&status).await {
+                let body: Value = response.json().await.unwrap_or_default();
+                if body["value"]["ready"] == true {
+                    return driver;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not answer on port {port}\n{}",
+                driver.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // chromedriver and the Chromium processes it started (same process group), even
+        // when a failed test left the session open.
+        if let Ok(id) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(id), Signal::SIGKILL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
