@@ -335,10 +335,10 @@ impl Browser {
     }
 
     async fn testid(&self, testid: &str) -> Element {
-        self.client
-            .find(Locator::Css(&Self::selector(testid)))
-            .await
-            .unwrap_or_else(|e| panic!("data-testid={testid} on {}: {e}", self.describe().await))
+        match self.client.find(Locator::Css(&Self::selector(testid))).await {
+            Ok(element) => element,
+            Err(e) => panic!("data-testid={testid} on {}: {e}", self.describe().await),
+        }
     }
 
     async fn wait_for_testid(&self, testid: &str) -> Element {
