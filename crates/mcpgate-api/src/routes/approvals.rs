@@ -6,8 +6,7 @@ use axum::{Json, Router};
 use mcpgate_store::approvals::Approval;
 use mcpgate_store::changes::Change;
 use mcpgate_store::{approvals, ApprovalId};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::{not_found_as, publish};
@@ -30,11 +29,7 @@ pub fn router() -> Router<AppState> {
 pub(super) struct Api;
 
 /// Held calls, newest first.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ApprovalList {
     approvals: Vec<Approval>,
 }
@@ -67,7 +62,7 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApprovalList>, ApiError> {
     if let Some(status) = &query.status {
         if !["pending", "approved", "denied", "expired"].contains(&status.as_str()) {
             return Err(ApiError::BadRequest(format!(
@@ -78,7 +73,7 @@ async fn list(
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
     let rows =
         approvals::list_approvals(&state.db, caller.tenant, query.status.as_deref(), limit).await?;
-    Ok(Json(json!({ "approvals": rows })))
+    Ok(Json(ApprovalList { approvals: rows }))
 }
 
 #[utoipa::path(
@@ -98,11 +93,11 @@ async fn show(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<ApprovalId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Approval>, ApiError> {
     let row = approvals::approval(&state.db, caller.tenant, id)
         .await
         .map_err(|e| not_found_as(e, "approval"))?;
-    Ok(Json(json!(row)))
+    Ok(Json(row))
 }
 
 /// The body is optional: send none, `{}`, or a reason.
@@ -139,7 +134,7 @@ async fn approve(
     caller: Caller,
     PathParams(id): PathParams<ApprovalId>,
     body: RawBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Approval>, ApiError> {
     decide(state, caller, id, "approved", body.json_or_default()?).await
 }
 
@@ -167,7 +162,7 @@ async fn deny(
     caller: Caller,
     PathParams(id): PathParams<ApprovalId>,
     body: RawBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Approval>, ApiError> {
     decide(state, caller, id, "denied", body.json_or_default()?).await
 }
 
@@ -177,7 +172,7 @@ async fn decide(
     id: ApprovalId,
     status: &'static str,
     body: DecisionBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Approval>, ApiError> {
     if body
         .reason
         .as_deref()
@@ -207,5 +202,5 @@ async fn decide(
         },
     )
     .await;
-    Ok(Json(json!(row)))
+    Ok(Json(row))
 }

@@ -7,8 +7,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use mcpgate_store::audit::{self, AuditEvent, AuditFilter};
 use mcpgate_store::{AuditEventId, GrantId, ServerId};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
@@ -26,11 +25,7 @@ pub fn router() -> Router<AppState> {
 pub(super) struct Api;
 
 /// One page of the audit log, newest first.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct AuditPage {
     events: Vec<AuditEvent>,
     /// Pass as `cursor` for the next page; `null` on the last page.
@@ -78,7 +73,7 @@ async fn query(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditPage>, ApiError> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -103,9 +98,10 @@ async fn query(
     } else {
         None
     };
-    Ok(Json(
-        json!({ "events": events, "next_cursor": next_cursor }),
-    ))
+    Ok(Json(AuditPage {
+        events,
+        next_cursor,
+    }))
 }
 
 fn encode_cursor(at: DateTime<Utc>, id: AuditEventId) -> String {

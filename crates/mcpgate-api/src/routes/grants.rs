@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use mcpgate_store::grants::Grant;
 use mcpgate_store::{grants, GrantId};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::grants::{self as domain, ChangeGrant, CreateGrant, IssuedGrant, ServersSpec};
@@ -32,23 +32,18 @@ pub fn router() -> Router<AppState> {
 pub(super) struct Api;
 
 /// The account's grants, revoked ones included.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct GrantList {
     grants: Vec<Grant>,
 }
 
 /// A changed grant; `token` only when it was rotated.
-// The handler builds this body with json!; this type describes it (and flattens
-// through serde, hence `Serialize`).
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ChangedGrant {
     #[serde(flatten)]
     grant: Grant,
     /// The new token, after `rotate`: shown only here.
+    #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
 }
 
@@ -88,7 +83,7 @@ async fn create(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<IssuedGrant>), ApiError> {
     let issued = domain::create(
         &state,
         caller.tenant,
@@ -100,7 +95,7 @@ async fn create(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!(issued))))
+    Ok((StatusCode::CREATED, Json(issued)))
 }
 
 #[utoipa::path(
@@ -112,9 +107,9 @@ async fn create(
     responses((status = 200, description = "The grants, without tokens", body = GrantList)),
     security(("api_key" = []))
 )]
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<GrantList>, ApiError> {
     let grants = grants::list_grants(&state.db, caller.tenant).await?;
-    Ok(Json(json!({ "grants": grants })))
+    Ok(Json(GrantList { grants }))
 }
 
 #[utoipa::path(
@@ -134,11 +129,11 @@ async fn show(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<GrantId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Grant>, ApiError> {
     let grant = grants::grant(&state.db, caller.tenant, id)
         .await
         .map_err(|e| not_found_as(e, "grant"))?;
-    Ok(Json(json!(grant)))
+    Ok(Json(grant))
 }
 
 /// Only the fields present change.
@@ -193,7 +188,7 @@ async fn change(
     caller: Caller,
     PathParams(id): PathParams<GrantId>,
     JsonBody(body): JsonBody<ChangeBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ChangedGrant>, ApiError> {
     let (grant, token) = domain::change(
         &state,
         caller.tenant,
@@ -207,11 +202,7 @@ async fn change(
         },
     )
     .await?;
-    let mut body = json!(grant);
-    if let Some(token) = token {
-        body["token"] = json!(token);
-    }
-    Ok(Json(body))
+    Ok(Json(ChangedGrant { grant, token }))
 }
 
 #[utoipa::path(
@@ -232,7 +223,7 @@ async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<GrantId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Grant>, ApiError> {
     let grant = domain::revoke(&state, caller.tenant, id).await?;
-    Ok(Json(json!(grant)))
+    Ok(Json(grant))
 }

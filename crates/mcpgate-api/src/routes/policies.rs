@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use mcpgate_store::policies::{self, PolicyVersion};
 use mcpgate_store::{servers, ServerId};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::not_found_as;
@@ -37,23 +37,16 @@ pub fn router() -> Router<AppState> {
 pub(super) struct Api;
 
 /// A server's policy versions, newest (the active one) first.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct VersionList {
     versions: Vec<VersionView>,
 }
 
 /// What each call would get, in order.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SimulateAnswer {
-    decisions: Vec<Decision>,
+    #[schema(value_type = Vec<Decision>)]
+    decisions: Vec<mcpgate_policy::Decision>,
 }
 
 /// A stored version, with the document as JSON (and as written, in `source`).
@@ -198,14 +191,14 @@ async fn versions(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<ServerId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VersionList>, ApiError> {
     ensure_server(&state, &caller, id).await?;
     let versions: Vec<VersionView> = policies::policy_versions(&state.db, caller.tenant, id)
         .await?
         .into_iter()
         .map(VersionView::from)
         .collect();
-    Ok(Json(json!({ "versions": versions })))
+    Ok(Json(VersionList { versions }))
 }
 
 #[utoipa::path(
@@ -309,7 +302,7 @@ async fn simulate(
     caller: Caller,
     PathParams(id): PathParams<ServerId>,
     JsonBody(body): JsonBody<SimulateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SimulateAnswer>, ApiError> {
     ensure_server(&state, &caller, id).await?;
     if body.calls.len() > 1000 {
         return Err(ApiError::invalid(
@@ -320,7 +313,7 @@ async fn simulate(
     let draft = body.policy.as_ref().map(Value::to_string);
     let decisions =
         domain::simulate(&state, caller.tenant, id, draft.as_deref(), body.calls).await?;
-    Ok(Json(json!({ "decisions": decisions })))
+    Ok(Json(SimulateAnswer { decisions }))
 }
 
 #[utoipa::path(

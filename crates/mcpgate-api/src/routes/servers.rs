@@ -10,7 +10,6 @@ use axum::{Json, Router};
 use mcpgate_store::servers::{self, Server, SyncReport, Tool};
 use mcpgate_store::ServerId;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::domain::servers::{self as domain, RegisterServer, UpdateServer};
@@ -87,9 +86,7 @@ struct RegisterBody {
 }
 
 /// A registered server with the tools discovery found.
-// The handler builds this body with json!; this type describes it (and flattens
-// through serde, hence `Serialize`).
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 struct RegisteredServer {
     #[serde(flatten)]
     server: ServerView,
@@ -97,31 +94,19 @@ struct RegisteredServer {
 }
 
 /// The account's servers.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ServerList {
     servers: Vec<ServerView>,
 }
 
 /// A server's tools, removed ones included (`removed_at` set).
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ToolList {
     tools: Vec<ToolView>,
 }
 
 /// What a sync changed.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SyncAnswer {
     sync: SyncReport,
 }
@@ -153,7 +138,7 @@ async fn register(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<RegisterBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RegisteredServer>), ApiError> {
     let server = domain::register(
         &state,
         caller.tenant,
@@ -169,9 +154,13 @@ async fn register(
         .into_iter()
         .map(ToolView::from)
         .collect();
-    let mut body = json!(ServerView::new(&state, server));
-    body["tools"] = json!(tools);
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisteredServer {
+            server: ServerView::new(&state, server),
+            tools,
+        }),
+    ))
 }
 
 #[utoipa::path(
@@ -183,13 +172,13 @@ async fn register(
     responses((status = 200, description = "The servers", body = ServerList)),
     security(("api_key" = []))
 )]
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<ServerList>, ApiError> {
     let servers: Vec<ServerView> = servers::list_servers(&state.db, caller.tenant)
         .await?
         .into_iter()
         .map(|server| ServerView::new(&state, server))
         .collect();
-    Ok(Json(json!({ "servers": servers })))
+    Ok(Json(ServerList { servers }))
 }
 
 #[utoipa::path(
@@ -316,9 +305,9 @@ async fn sync(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<ServerId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SyncAnswer>, ApiError> {
     let report = domain::sync(&state, caller.tenant, id).await?;
-    Ok(Json(json!({ "sync": report })))
+    Ok(Json(SyncAnswer { sync: report }))
 }
 
 #[utoipa::path(
@@ -339,7 +328,7 @@ async fn tools(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<ServerId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ToolList>, ApiError> {
     servers::server(&state.db, caller.tenant, id)
         .await
         .map_err(|e| not_found_as(e, "server"))?;
@@ -348,7 +337,7 @@ async fn tools(
         .into_iter()
         .map(ToolView::from)
         .collect();
-    Ok(Json(json!({ "tools": tools })))
+    Ok(Json(ToolList { tools }))
 }
 
 #[utoipa::path(

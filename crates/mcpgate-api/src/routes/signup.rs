@@ -4,8 +4,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use mcpgate_store::accounts::{Tenant, User};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::accounts::{self, CreatedApiKey, SignupRequest};
@@ -36,11 +35,7 @@ struct SignupBody {
 }
 
 /// The new account and its first API key.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "the handler builds this body with json!; this describes it"
-)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SignedUp {
     tenant: Tenant,
     user: User,
@@ -68,7 +63,7 @@ struct SignedUp {
 async fn signup(
     axum::extract::State(state): axum::extract::State<AppState>,
     JsonBody(body): JsonBody<SignupBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
     let created = accounts::sign_up(
         &state,
         SignupRequest {
@@ -80,10 +75,10 @@ async fn signup(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "tenant": created.tenant,
-            "user": created.user,
-            "api_key": created.api_key,
-        })),
+        Json(SignedUp {
+            tenant: created.tenant,
+            user: created.user,
+            api_key: created.api_key,
+        }),
     ))
 }
