@@ -71,7 +71,11 @@ pub(crate) fn initialize_body(id: u64) -> String {
         "method": "initialize",
         "params": {
             "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": {},
+            // Declare what clients may declare: some servers list extra tools only to
+            // clients with sampling, elicitation or roots, and the catalogue must hold
+            // every tool an agent could be offered. Discovery never answers such
+            // requests; it ends the session right after listing.
+            "capabilities": { "sampling": {}, "elicitation": {}, "roots": { "listChanged": true } },
             "clientInfo": { "name": "mcpgate", "version": env!("CARGO_PKG_VERSION") },
         },
     })

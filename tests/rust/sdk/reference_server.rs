@@ -121,9 +121,6 @@ async fn everything_session(sdk: Sdk, server: &Server, grant: &Grant) {
 /// for the client's answer, which comes as a new POST on the same session while that
 /// stream is still open.
 #[tokio::test]
-#[ignore = "discovery (mcpgate-upstream) initializes with no capabilities, so it never sees \
-            capability-gated tools, and the proxy hides and refuses them as unknown; passes \
-            once discovery declares sampling, elicitation and roots"]
 async fn a_sampling_request_from_the_server_round_trips_through_the_proxy() {
     let app = mcpgate_testkit::spawn_app().await;
     let everything = Everything::start().await;
