@@ -2,6 +2,8 @@
 //! arrived. Handlers (REST now, dashboard later) call these.
 
 pub mod accounts;
+pub mod approvals;
+pub mod audit;
 pub mod grants;
 pub mod policies;
 pub mod servers;

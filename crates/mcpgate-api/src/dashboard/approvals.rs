@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use mcpgate_store::approvals::{self, Approval};
-use mcpgate_store::changes::Change;
 use mcpgate_store::servers;
 use mcpgate_store::ApprovalId;
 use serde::Deserialize;
@@ -12,7 +11,7 @@ use serde::Deserialize;
 use crate::dashboard::grants::time;
 use crate::dashboard::page::{render, PageError};
 use crate::dashboard::session::{CsrfForm, Nav, UserSession};
-use crate::domain::{not_found_as, publish};
+use crate::domain::approvals::Verdict;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::state::AppState;
@@ -84,27 +83,19 @@ pub(crate) async fn decide(
     PathParams(id): PathParams<ApprovalId>,
     CsrfForm { session, form, .. }: CsrfForm<DecisionForm>,
 ) -> Result<Response, PageError> {
-    let status = match form.decision.as_str() {
-        "approve" => "approved",
-        "deny" => "denied",
+    let verdict = match form.decision.as_str() {
+        "approve" => Verdict::Approve,
+        "deny" => Verdict::Deny,
         _ => return Err(ApiError::BadRequest("decide approve or deny".into()).into()),
     };
-    let reason = Some(form.reason.trim()).filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.chars().count() > 500) {
-        return Err(ApiError::invalid("/reason", "must be at most 500 characters").into());
-    }
-    let tenant = session.caller.tenant;
-    approvals::decide_approval(&state.db, tenant, id, status, &session.caller.actor, reason)
-        .await
-        .map_err(|e| not_found_as(e, "approval"))?;
-    publish(
+    crate::domain::approvals::decide(
         &state,
-        Change::Approval {
-            tenant,
-            approval: id,
-            status: status.to_owned(),
-        },
+        session.caller.tenant,
+        id,
+        verdict,
+        &session.caller.actor,
+        Some(form.reason.as_str()),
     )
-    .await;
+    .await?;
     Ok(Redirect::to("/approvals").into_response())
 }

@@ -4,11 +4,10 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use base64::Engine;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use mcpgate_store::audit::{self, AuditBucket, AuditEvent, AuditFilter};
 use mcpgate_store::servers::{self, Server};
-use mcpgate_store::{AuditEventId, GrantId, ServerId};
+use mcpgate_store::{GrantId, ServerId};
 use serde::Deserialize;
 
 use crate::dashboard::grants::{parse_expiry, time};
@@ -79,7 +78,13 @@ impl AuditQuery {
             decision: some(&self.decision).map(str::to_owned),
             since: parse_expiry(&self.since).map_err(|_| bad("since"))?,
             until: parse_expiry(&self.until).map_err(|_| bad("until"))?,
-            after: some(&self.cursor).map(decode_cursor).transpose()?,
+            after: some(&self.cursor)
+                .map(|cursor| {
+                    crate::domain::audit::decode_cursor(cursor).ok_or_else(|| {
+                        ApiError::BadRequest("the page link is not one this dashboard made".into())
+                    })
+                })
+                .transpose()?,
         })
     }
 
@@ -116,7 +121,7 @@ pub(crate) async fn show(
         events.truncate(PAGE_SIZE as usize);
         events
             .last()
-            .map(|e| query.with_cursor(&encode_cursor(e.at, e.id)))
+            .map(|e| query.with_cursor(&crate::domain::audit::encode_cursor(e.at, e.id)))
     } else {
         None
     };
@@ -150,22 +155,6 @@ fn event_row(event: AuditEvent, servers: &[Server]) -> EventRow {
         reason: event.reason.unwrap_or_default(),
         rule: event.rule.unwrap_or_default(),
     }
-}
-
-fn encode_cursor(at: DateTime<Utc>, id: AuditEventId) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}|{id}", at.timestamp_micros()))
-}
-
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, AuditEventId), ApiError> {
-    let bad = || ApiError::BadRequest("the page link is not one this dashboard made".into());
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (micros, id) = text.split_once('|').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at, id.parse().map_err(|_| bad())?))
 }
 
 /// One hour's bars, in SVG user units.

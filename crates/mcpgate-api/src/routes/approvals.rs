@@ -4,12 +4,12 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use mcpgate_store::approvals::Approval;
-use mcpgate_store::changes::Change;
 use mcpgate_store::{approvals, ApprovalId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{not_found_as, publish};
+use crate::domain::approvals::{self as domain, Verdict};
+use crate::domain::not_found_as;
 use crate::error::ApiError;
 use crate::extract::{Caller, PathParams, QueryParams, RawBody};
 use crate::openapi::schemas::{BadRequest, ErrorBody, Invalid, NotFound, PayloadTooLarge};
@@ -135,7 +135,7 @@ async fn approve(
     PathParams(id): PathParams<ApprovalId>,
     body: RawBody,
 ) -> Result<Json<Approval>, ApiError> {
-    decide(state, caller, id, "approved", body.json_or_default()?).await
+    decide(state, caller, id, Verdict::Approve, body.json_or_default()?).await
 }
 
 #[utoipa::path(
@@ -163,44 +163,24 @@ async fn deny(
     PathParams(id): PathParams<ApprovalId>,
     body: RawBody,
 ) -> Result<Json<Approval>, ApiError> {
-    decide(state, caller, id, "denied", body.json_or_default()?).await
+    decide(state, caller, id, Verdict::Deny, body.json_or_default()?).await
 }
 
 async fn decide(
     state: AppState,
     caller: Caller,
     id: ApprovalId,
-    status: &'static str,
+    verdict: Verdict,
     body: DecisionBody,
 ) -> Result<Json<Approval>, ApiError> {
-    if body
-        .reason
-        .as_deref()
-        .is_some_and(|r| r.chars().count() > 500)
-    {
-        return Err(ApiError::invalid(
-            "/reason",
-            "must be at most 500 characters",
-        ));
-    }
-    let row = approvals::decide_approval(
-        &state.db,
+    let row = domain::decide(
+        &state,
         caller.tenant,
         id,
-        status,
+        verdict,
         &caller.actor,
         body.reason.as_deref(),
     )
-    .await
-    .map_err(|e| not_found_as(e, "approval"))?;
-    publish(
-        &state,
-        Change::Approval {
-            tenant: caller.tenant,
-            approval: id,
-            status: status.to_owned(),
-        },
-    )
-    .await;
+    .await?;
     Ok(Json(row))
 }

@@ -3,10 +3,9 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use mcpgate_store::audit::{self, AuditEvent, AuditFilter};
-use mcpgate_store::{AuditEventId, GrantId, ServerId};
+use mcpgate_store::{GrantId, ServerId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -80,7 +79,14 @@ async fn query(
             "`limit` must be between 1 and 500".into(),
         ));
     }
-    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|cursor| {
+            crate::domain::audit::decode_cursor(cursor)
+                .ok_or_else(|| ApiError::BadRequest("`cursor` is not one this API returned".into()))
+        })
+        .transpose()?;
     let filter = AuditFilter {
         server: query.server,
         grant: query.grant,
@@ -94,7 +100,9 @@ async fn query(
     let mut events = audit::query_audit(&state.db, caller.tenant, &filter, limit + 1).await?;
     let next_cursor = if events.len() as i64 > limit {
         events.truncate(limit as usize);
-        events.last().map(|e| encode_cursor(e.at, e.id))
+        events
+            .last()
+            .map(|e| crate::domain::audit::encode_cursor(e.at, e.id))
     } else {
         None
     };
@@ -102,20 +110,4 @@ async fn query(
         events,
         next_cursor,
     }))
-}
-
-fn encode_cursor(at: DateTime<Utc>, id: AuditEventId) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}|{id}", at.timestamp_micros()))
-}
-
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, AuditEventId), ApiError> {
-    let bad = || ApiError::BadRequest("`cursor` is not one this API returned".into());
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (micros, id) = text.split_once('|').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at, id.parse().map_err(|_| bad())?))
 }
