@@ -50,7 +50,9 @@ async fn a_customer_sets_up_a_server_in_the_browser_and_its_agent_is_rate_limite
     browser.screenshot("01-signup").await;
     browser.fill("signup-tenant-name", "Acme Robotics").await;
     browser.fill("signup-email", "ada@example.com").await;
-    browser.fill("signup-password", "correct horse battery").await;
+    browser
+        .fill("signup-password", "correct horse battery")
+        .await;
     browser.click("signup-submit").await;
     browser.wait_for_path("/servers").await;
     assert_eq!(browser.text("tenant-name").await, "Acme Robotics");
@@ -76,9 +78,7 @@ async fn a_customer_sets_up_a_server_in_the_browser_and_its_agent_is_rate_limite
         "the demo's whole catalogue is listed"
     );
     browser.screenshot("03-server").await;
-    browser.resize(NARROW).await;
-    browser.screenshot("03-server-narrow-420px").await;
-    browser.resize(DESKTOP).await;
+    browser.screenshot_narrow("03-server-narrow-420px").await;
 
     // The servers list, now with one server.
     browser.click("nav-servers").await;
@@ -157,6 +157,7 @@ async fn a_customer_sets_up_a_server_in_the_browser_and_its_agent_is_rate_limite
     );
     browser.copy_proxy_url(&copy, &proxy_url).await;
     browser.screenshot("10-connect-with-token").await;
+    browser.screenshot_narrow("10-connect-narrow-420px").await;
 
     // A real MCP client through what the page showed: 10 calls pass, the 11th is refused.
     let mut agent = Driver::start(Sdk::Python2, &proxy_url, &token).await;
@@ -197,6 +198,7 @@ async fn a_customer_sets_up_a_server_in_the_browser_and_its_agent_is_rate_limite
     }
     browser.wait_for_testid("audit-chart").await;
     browser.screenshot("13-audit").await;
+    browser.screenshot_narrow("13-audit-narrow-420px").await;
     browser.click("nav-api-keys").await;
     browser.wait_for_testid("api-keys-table").await;
     browser.screenshot("14-api-keys").await;
@@ -206,7 +208,9 @@ async fn a_customer_sets_up_a_server_in_the_browser_and_its_agent_is_rate_limite
     browser.wait_for_testid("login-form").await;
     browser.screenshot("15-login").await;
     browser.fill("login-email", "ada@example.com").await;
-    browser.fill("login-password", "correct horse battery").await;
+    browser
+        .fill("login-password", "correct horse battery")
+        .await;
     browser.click("login-submit").await;
     browser.wait_for_path("/servers").await;
     browser.wait_for_testid("server-row-k8s").await;
@@ -289,6 +293,13 @@ impl Browser {
             });
         let artifacts = artifacts_dir();
         std::fs::create_dir_all(&artifacts).expect("creating test-artifacts/browser");
+        // Only this run's screenshots, so none is mistaken for a page as it is now.
+        for entry in std::fs::read_dir(&artifacts).expect("listing test-artifacts/browser") {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_some_and(|ext| ext == "png") {
+                std::fs::remove_file(&path).expect("removing an old screenshot");
+            }
+        }
         let browser = Browser {
             client,
             chromedriver,
@@ -335,7 +346,11 @@ impl Browser {
     }
 
     async fn testid(&self, testid: &str) -> Element {
-        match self.client.find(Locator::Css(&Self::selector(testid))).await {
+        match self
+            .client
+            .find(Locator::Css(&Self::selector(testid)))
+            .await
+        {
             Ok(element) => element,
             Err(e) => panic!("data-testid={testid} on {}: {e}", self.describe().await),
         }
@@ -392,7 +407,11 @@ impl Browser {
             .send_keys(text)
             .await
             .unwrap_or_else(|e| panic!("typing into {testid}: {e}"));
-        assert_eq!(self.value(testid).await, text, "{testid} holds what was typed");
+        assert_eq!(
+            self.value(testid).await,
+            text,
+            "{testid} holds what was typed"
+        );
     }
 
     async fn click(&self, testid: &str) {
@@ -436,7 +455,11 @@ impl Browser {
             )
             .await
             .expect("reading the clipboard");
-        assert_eq!(copied, json!(proxy_url), "the clipboard holds the proxy URL");
+        assert_eq!(
+            copied,
+            json!(proxy_url),
+            "the clipboard holds the proxy URL"
+        );
     }
 
     async fn grant_clipboard(&self) {
@@ -484,6 +507,13 @@ impl Browser {
             .expect("base64 PNG");
         let path = self.artifacts.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+
+    /// The same page at a phone's width, then back to the desktop's.
+    async fn screenshot_narrow(&self, name: &str) {
+        self.resize(NARROW).await;
+        self.screenshot(name).await;
+        self.resize(DESKTOP).await;
     }
 
     /// One Chrome DevTools Protocol command through chromedriver.
