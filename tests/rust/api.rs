@@ -1,21 +1,16 @@
 //! The control plane's REST API as a tenant uses it: sign up, register a server, put
 //! a policy, create and revoke grants, read the audit log.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use mcpgate_testkit::TestApp;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-/// A signed-up tenant, calling the API with its first API key.
+/// A signed-up tenant, calling the API with its first API key; typed helpers over
+/// the test kit's REST client.
 #[derive(Debug)]
-pub struct Tenant<'a> {
-    /// The app it lives in.
-    pub app: &'a TestApp,
-    /// Its API key.
-    pub key: String,
-}
+pub struct Tenant<'a>(pub mcpgate_testkit::rest::Tenant<'a>);
 
 /// A registered upstream server.
 #[derive(Debug, Clone)]
@@ -39,57 +34,7 @@ pub struct Grant {
 
 /// Signs up a tenant with an email no other test uses.
 pub async fn sign_up(app: &TestApp) -> Tenant<'_> {
-    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let email = format!(
-        "owner-{}-{nanos}-{}@example.com",
-        std::process::id(),
-        SEQUENCE.fetch_add(1, Ordering::Relaxed)
-    );
-    let (status, body) = send(
-        app,
-        Method::POST,
-        "/api/v1/signup",
-        None,
-        Some(json!({"email": email, "password": "correct horse battery", "tenant_name": "Acme"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "signing up: {body}");
-    Tenant {
-        app,
-        key: body["api_key"]["key_secret"]
-            .as_str()
-            .expect("the API key's secret")
-            .to_owned(),
-    }
-}
-
-/// Sends a request to the API; the status and the JSON body (`Null` when empty).
-pub async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.client.request(method, app.api_url(path));
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the API answers");
-    let status = response.status();
-    let text = response.text().await.expect("the API's body");
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got {status}: {text}"))
-    };
-    (status, body)
+    Tenant(mcpgate_testkit::rest::sign_up(app).await)
 }
 
 impl Tenant<'_> {
@@ -99,19 +44,12 @@ impl Tenant<'_> {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        send(self.app, method, path, Some(&self.key), body).await
+        self.0.request(method, path, body).await
     }
 
     /// Registers an upstream (discovery runs now) with headers only the upstream sees.
     pub async fn register(&self, name: &str, url: &str, headers: Value) -> Server {
-        let (status, body) = self
-            .request(
-                Method::POST,
-                "/api/v1/servers",
-                Some(json!({"name": name, "url": url, "headers": headers})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "registering {url}: {body}");
+        let body = self.0.register(name, url, headers).await;
         let tools = body["tools"]
             .as_array()
             .expect("the discovered tools")

@@ -9,6 +9,7 @@
 
 mod app;
 mod db;
+pub mod rest;
 
 pub use app::{
     copy_secret_key, copy_signing_key, spawn_app, spawn_app_with, TestApp, TestAppOptions,

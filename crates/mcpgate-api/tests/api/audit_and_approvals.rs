@@ -5,7 +5,7 @@ use mcpgate_store::{ApprovalId, AuditEventId, ServerId, TenantId};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{demo, sign_up};
+use crate::helpers::{demo, register, sign_up};
 
 fn event(
     tenant: TenantId,
@@ -40,7 +40,7 @@ async fn the_audit_log_filters_and_pages_newest_first() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
     let tenant_id: TenantId = tenant.tenant_id.parse().unwrap();
     let server_id: ServerId = server["id"].as_str().unwrap().parse().unwrap();
     let events: Vec<AuditEvent> = (0..25)
@@ -105,7 +105,7 @@ async fn a_held_call_is_approved_once_and_the_decision_is_published() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
     let tenant_id: TenantId = tenant.tenant_id.parse().unwrap();
     let id = ApprovalId::new();
     create_approval(

@@ -2,14 +2,14 @@ use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{demo, sign_up};
+use crate::helpers::{demo, register, sign_up};
 
 #[tokio::test]
 async fn a_grant_token_is_shown_once_verifies_and_names_its_scope() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
     let server_id = server["id"].as_str().unwrap();
 
     let (status, grant) = tenant

@@ -6,7 +6,7 @@ use mcpgate_store::ApprovalId;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{demo, seed_policy, send, sign_up};
+use crate::helpers::{demo, register, seed_policy, send, sign_up};
 
 #[tokio::test]
 async fn another_tenants_ids_are_not_found_on_every_route_and_lists_stay_apart() {
@@ -15,7 +15,7 @@ async fn another_tenants_ids_are_not_found_on_every_route_and_lists_stay_apart()
     let a = sign_up(&app).await;
     let b = sign_up(&app).await;
 
-    let server = a.register("k8s", &upstream.url()).await;
+    let server = register(&a, "k8s", &upstream.url()).await;
     let s = server["id"].as_str().unwrap().to_owned();
     a.put(&format!("/api/v1/servers/{s}/policy"), seed_policy())
         .await;

@@ -1,14 +1,14 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{demo, seed_policy, sign_up};
+use crate::helpers::{demo, register, seed_policy, sign_up};
 
 #[tokio::test]
 async fn the_seed_policy_round_trips_as_versions_with_rollback() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
     let base = format!("/api/v1/servers/{}/policy", server["id"].as_str().unwrap());
 
     let (status, body) = tenant.get(&base).await;
@@ -54,7 +54,7 @@ async fn an_invalid_policy_is_refused_with_every_error_and_its_path() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
     let base = format!("/api/v1/servers/{}/policy", server["id"].as_str().unwrap());
 
     let bad = json!({"version": "1", "default": "maybe",
@@ -105,7 +105,7 @@ async fn simulation_counts_limits_and_uses_the_catalogue() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
     let base = format!("/api/v1/servers/{}/policy", server["id"].as_str().unwrap());
     tenant.put(&base, seed_policy()).await;
 
@@ -141,7 +141,7 @@ async fn the_recommended_policy_is_valid_and_limits_k8s_run_pod() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
     let base = format!("/api/v1/servers/{}/policy", server["id"].as_str().unwrap());
     let (status, recommended) = tenant.get(&format!("{base}/recommended")).await;
     assert_eq!(status, StatusCode::OK);

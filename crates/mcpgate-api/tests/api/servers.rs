@@ -3,7 +3,7 @@ use mcpgate_testkit::{spawn_app_with, TestAppOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{demo, sign_up};
+use crate::helpers::{demo, register, sign_up};
 
 fn tool<'a>(tools: &'a Value, name: &str) -> &'a Value {
     tools
@@ -19,7 +19,7 @@ async fn registering_a_server_discovers_and_classifies_its_tools() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
 
     let id = server["id"].as_str().unwrap();
     assert_eq!(
@@ -161,7 +161,7 @@ async fn a_silently_changed_tool_is_flagged_until_approved() {
     let app = mcpgate_testkit::spawn_app().await;
     let original = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &original.url()).await;
+    let server = register(&tenant, "k8s", &original.url()).await;
     let id = server["id"].as_str().unwrap();
 
     // The same tools, but one description quietly rewritten.
@@ -217,9 +217,9 @@ async fn servers_can_be_renamed_and_deleted() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = demo().await;
     let tenant = sign_up(&app).await;
-    let server = tenant.register("k8s", &upstream.url()).await;
+    let server = register(&tenant, "k8s", &upstream.url()).await;
     let id = server["id"].as_str().unwrap();
-    let other = tenant.register("k8s-2", &upstream.url()).await;
+    let other = register(&tenant, "k8s-2", &upstream.url()).await;
 
     let (status, body) = tenant
         .patch(&format!("/api/v1/servers/{id}"), json!({"name": "k8s-2"}))
