@@ -50,6 +50,6 @@ pub use error::{ValidationError, ValidationErrors};
 pub use evaluate::{evaluate, filter_tools, visible, ToolCall};
 pub use parse::{parse, parse_value};
 pub use schema::json_schema;
-pub use settings::{DenyResponse, LimiterErrorPolicy, Settings};
+pub use settings::{AuditMode, DenyResponse, LimiterErrorPolicy, Settings};
 pub use simulate::{simulate, SimulatedCall};
 pub use span::{CounterName, Span};

@@ -21,6 +21,22 @@ pub struct Settings {
     /// Whether audit records keep argument values, redacted and size-capped (`false` when omitted).
     #[serde(default)]
     pub audit_arguments: bool,
+    /// How the proxy writes audit records (`queued` when omitted).
+    #[serde(default)]
+    pub audit: AuditMode,
+}
+
+/// How the proxy writes a call's audit record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditMode {
+    /// On a bounded queue, written in batches: the call never waits for the database,
+    /// and records can be lost if the queue overflows during a long database outage.
+    #[default]
+    Queued,
+    /// Written before the call is forwarded; if it cannot be written, the call is
+    /// refused. Slower (one database write per call), but no call runs unrecorded.
+    Strict,
 }
 
 /// How the proxy answers a denied `tools/call`.
@@ -57,6 +73,7 @@ impl Default for Settings {
             on_limiter_error: LimiterErrorPolicy::default(),
             approval_timeout: default_approval_timeout(),
             audit_arguments: false,
+            audit: AuditMode::default(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The audit trail: every decision becomes an [`AuditEvent`] on a bounded queue, and one
 //! background writer inserts them in batches, together with the grants' last-used times.
-//! The request path never waits for Postgres; a full queue drops (and counts) events
-//! rather than slowing calls down.
+//! The request path never waits for Postgres; a full queue drops (and counts, and logs)
+//! events rather than slowing calls down. Policies that can accept no loss set
+//! `settings.audit: strict`, and their calls' rows are written by [`AuditQueue::write_now`]
+//! before the call is forwarded.
 
 mod arguments;
 
@@ -12,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use mcpgate_store::audit::{insert_audit_events, AuditEvent};
 use mcpgate_store::grants::touch_grants;
-use mcpgate_store::{GrantId, PgPool};
+use mcpgate_store::{GrantId, PgPool, StoreError};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -32,9 +34,27 @@ pub(crate) enum AuditMessage {
 pub(crate) struct AuditQueue {
     sender: mpsc::Sender<AuditMessage>,
     metrics: Arc<Metrics>,
+    db: PgPool,
 }
 
+/// How long a strict audit write may take before the call is refused.
+const STRICT_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl AuditQueue {
+    /// Writes `event` at once (strict audit). The caller refuses the call on an error.
+    pub(crate) async fn write_now(&self, event: AuditEvent) -> Result<(), StoreError> {
+        let events = [event];
+        match tokio::time::timeout(STRICT_WRITE_TIMEOUT, insert_audit_events(&self.db, &events))
+            .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Timeout {
+                what: "strict audit write",
+                after: STRICT_WRITE_TIMEOUT,
+            }),
+        }
+    }
+
     pub(crate) fn record(&self, event: AuditEvent) {
         self.send(AuditMessage::Event(Box::new(event)));
     }
@@ -45,7 +65,15 @@ impl AuditQueue {
 
     fn send(&self, message: AuditMessage) {
         if self.sender.try_send(message).is_err() {
-            self.metrics.audit_dropped();
+            let total = self.metrics.audit_dropped(1);
+            if total == 1 || total % 1000 == 0 {
+                tracing::error!(
+                    dropped_total = total,
+                    "AUDIT EVENTS LOST: the audit queue is full (Postgres too slow or down); \
+                     see mcpgate_proxy_audit_dropped_total. Policies that can accept no loss \
+                     should set settings.audit: strict"
+                );
+            }
         }
     }
 
@@ -73,14 +101,22 @@ pub(crate) fn start(
 ) -> (AuditQueue, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = mpsc::channel(settings.capacity.max(1));
     let writer = Writer {
-        db,
+        db: db.clone(),
         settings,
         receiver,
         events: Vec::new(),
         uses: HashMap::new(),
+        metrics: Arc::clone(&metrics),
     };
     let handle = tokio::spawn(writer.run(stop));
-    (AuditQueue { sender, metrics }, handle)
+    (
+        AuditQueue {
+            sender,
+            metrics,
+            db,
+        },
+        handle,
+    )
 }
 
 struct Writer {
@@ -89,6 +125,7 @@ struct Writer {
     receiver: mpsc::Receiver<AuditMessage>,
     events: Vec<AuditEvent>,
     uses: HashMap<GrantId, DateTime<Utc>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Writer {
@@ -145,9 +182,15 @@ impl Writer {
                     self.events.drain(..chunk_start);
                     if self.events.len() > keep {
                         let dropped = self.events.len() - keep;
+                        let total = self
+                            .metrics
+                            .audit_dropped(u64::try_from(dropped).unwrap_or(u64::MAX));
                         tracing::error!(
                             dropped,
-                            "audit backlog too large; dropping the oldest events"
+                            dropped_total = total,
+                            "AUDIT EVENTS LOST: the backlog outgrew the queue while Postgres \
+                             was failing; dropping the oldest. Policies that can accept no \
+                             loss should set settings.audit: strict"
                         );
                         self.events.drain(..dropped);
                     }

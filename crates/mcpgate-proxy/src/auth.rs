@@ -82,8 +82,8 @@ pub(crate) async fn authenticate(
         .ok_or(ProxyError::MissingToken)?;
     let now = Utc::now();
     let claims = state
-        .verify_key
-        .verify(token, now)
+        .tokens
+        .verify(&state.verify_key, token, now)
         .map_err(ProxyError::InvalidToken)?;
     let server: ServerId = server_id.parse().map_err(|_| ProxyError::ServerNotFound)?;
     if !claims.servers.allows(server.as_uuid()) {

@@ -2,9 +2,11 @@
 //! then the rate limits. Pure lookups in memory plus at most one Redis round trip.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use mcpgate_policy::{
-    combine, evaluate, Decision, DenyResponse, LimiterErrorPolicy, Outcome, Settings, ToolCall,
+    combine, evaluate, AuditMode, Decision, DenyResponse, LimiterErrorPolicy, Outcome, Settings,
+    ToolCall,
 };
 use serde_json::Value;
 
@@ -13,9 +15,6 @@ use crate::limiter::{Limiter, Reservation, Taken};
 use crate::metrics::Metrics;
 use crate::refusal::{Refusal, RefusalKind};
 
-/// The reason given while hold-and-resume approvals are not built yet (issue 7).
-pub(crate) const APPROVAL_NOT_AVAILABLE: &str =
-    "requires human approval; approvals arrive in a later release";
 pub(crate) const NO_POLICY: &str = "no policy is active for this server yet";
 
 /// What the audit row says about the decision.
@@ -33,6 +32,9 @@ pub(crate) struct AuditNote {
 pub(crate) enum Enforcement {
     /// Forward it; release `taken` if the upstream call fails.
     Forward { taken: Taken, note: AuditNote },
+    /// Hold it for a person's decision (the counters are already reserved: release
+    /// `taken` on denial, expiry or upstream failure).
+    Hold { taken: Taken, note: AuditNote },
     /// Answer with the refusal, HTTP 200.
     Refuse { refusal: Refusal, note: AuditNote },
 }
@@ -42,12 +44,16 @@ pub(crate) enum Enforcement {
 pub(crate) struct CallSettings {
     pub(crate) deny_response: DenyResponse,
     pub(crate) audit_arguments: bool,
+    /// Write the audit row before forwarding, and refuse the call if that fails.
+    pub(crate) strict_audit: bool,
+    /// How long a held call waits for a decision.
+    pub(crate) approval_timeout: Duration,
     fail_open: bool,
 }
 
 impl CallSettings {
     /// The server policy's deny style; fail-open only if every policy involved says so;
-    /// argument values audited if any asks.
+    /// argument values audited, and audit strict, if any asks; the shorter approval timeout.
     pub(crate) fn of(caller: &Caller) -> Self {
         let server = caller
             .server
@@ -63,9 +69,16 @@ impl CallSettings {
             .map(|p| *p.settings());
         let base = server.unwrap_or_default();
         let open = |s: &Settings| s.on_limiter_error == LimiterErrorPolicy::FailOpen;
+        let strict = |s: &Settings| s.audit == AuditMode::Strict;
+        let approval_timeout = match grant {
+            Some(grant) => base.approval_timeout().min(grant.approval_timeout()),
+            None => base.approval_timeout(),
+        };
         Self {
             deny_response: base.deny_response,
             audit_arguments: base.audit_arguments || grant.is_some_and(|g| g.audit_arguments),
+            strict_audit: strict(&base) || grant.is_some_and(|g| strict(&g)),
+            approval_timeout,
             fail_open: server.is_some_and(|s| open(&s)) && grant.is_none_or(|g| open(&g)),
         }
     }
@@ -94,15 +107,22 @@ pub(crate) async fn enforce(
         Ok(decision) => decision,
         Err(refusal) => return refuse(refusal),
     };
-    match decision.outcome {
+    let hold = match decision.outcome {
         Outcome::Deny => {
             let reason = decision.reason.unwrap_or_else(|| "denied by policy".into());
             return refuse(Refusal::policy(reason, Some(decision.rule)));
         }
-        Outcome::RequireApproval => return refuse(hold_for_approval(&decision)),
-        Outcome::Allow => {}
-    }
-    let mut note = if decision.shadow && decision.decided != Outcome::Allow {
+        Outcome::RequireApproval => true,
+        Outcome::Allow => false,
+    };
+    let mut note = if hold {
+        AuditNote {
+            decision: "approval_required",
+            rule: Some(decision.rule.clone()),
+            reason: decision.reason.clone(),
+            policy_version,
+        }
+    } else if decision.shadow && decision.decided != Outcome::Allow {
         AuditNote {
             decision: "shadow",
             rule: Some(decision.rule.clone()),
@@ -117,15 +137,22 @@ pub(crate) async fn enforce(
             policy_version,
         }
     };
+    let pass = |taken: Taken, note: AuditNote| {
+        if hold {
+            Enforcement::Hold { taken, note }
+        } else {
+            Enforcement::Forward { taken, note }
+        }
+    };
     match limiter.reserve(&decision.charges).await {
         Ok(Reservation::Taken(taken)) => {
-            if let Some((index, retry_after)) = taken.shadow_over {
+            if let Some((index, retry_after)) = taken.shadow_over.filter(|_| !hold) {
                 let would_be = Decision::limit_exceeded(&decision.charges[index], retry_after);
                 note.decision = "shadow";
                 note.rule = Some(would_be.rule);
                 note.reason = would_be.reason;
             }
-            Enforcement::Forward { taken, note }
+            pass(taken, note)
         }
         Ok(Reservation::Refused { index, retry_after }) => {
             let charge = &decision.charges[index];
@@ -144,12 +171,11 @@ pub(crate) async fn enforce(
             metrics.redis_error();
             tracing::warn!(%error, "rate limiter unavailable");
             if settings.fail_open {
-                note.reason =
-                    Some("rate limiter unavailable; allowed uncounted (fail open)".into());
-                Enforcement::Forward {
-                    taken: Taken::default(),
-                    note,
+                if !hold {
+                    note.reason =
+                        Some("rate limiter unavailable; allowed uncounted (fail open)".into());
                 }
+                pass(Taken::default(), note)
             } else {
                 refuse(Refusal {
                     kind: RefusalKind::LimiterUnavailable,
@@ -208,22 +234,6 @@ fn decide(caller: &Caller, tool: &str, arguments: &Value) -> Result<Decision, Re
                 .map_err(|reason| Refusal::policy(reason.clone(), None))?;
             Ok(combine(decision, evaluate(compiled, &call)))
         }
-    }
-}
-
-/// Where hold-and-resume plugs in (issue 7). Until then a call that needs approval is
-/// refused, saying so.
-fn hold_for_approval(decision: &Decision) -> Refusal {
-    let reason = match &decision.reason {
-        Some(why) => format!("{APPROVAL_NOT_AVAILABLE} ({why})"),
-        None => APPROVAL_NOT_AVAILABLE.to_owned(),
-    };
-    Refusal {
-        kind: RefusalKind::ApprovalRequired,
-        reason: reason.into(),
-        rule: Some(decision.rule.clone()),
-        counter: None,
-        retry_after: None,
     }
 }
 

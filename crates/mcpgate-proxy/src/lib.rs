@@ -1,6 +1,7 @@
 //! The mcpgate data plane: relays MCP between agents and upstream servers and
 //! enforces the tenant's policy on every call. See the crate's README.
 
+mod approval;
 mod audit;
 mod auth;
 mod cache;
@@ -17,10 +18,11 @@ mod settings;
 mod startup;
 mod state;
 mod stream;
+mod token_cache;
 
 pub use refusal::{
-    APPROVAL_REQUIRED, DENIED_PREFIX, LIMITER_UNAVAILABLE, POLICY_DENIED, RATE_LIMITED,
-    UPSTREAM_UNAVAILABLE,
+    APPROVAL_DENIED, APPROVAL_EXPIRED, AUDIT_UNAVAILABLE, DENIED_PREFIX, LIMITER_UNAVAILABLE,
+    POLICY_DENIED, RATE_LIMITED, UPSTREAM_UNAVAILABLE,
 };
 pub use settings::ProxySettings;
 pub use startup::{Application, BuildError, ProxyDeps};

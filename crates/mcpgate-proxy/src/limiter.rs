@@ -6,6 +6,8 @@
 //! bucket of a counter is `<charge key>:<window start>`, with
 //! `window start = floor(now / window) * window`, expiring at the window's end.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mcpgate_policy::Charge;
@@ -56,6 +58,9 @@ end
 return 0
 ";
 
+/// How often a background probe pings Redis while it is marked down.
+const PROBE_INTERVAL: Duration = Duration::from_millis(100);
+
 /// The limiter: two scripts and the shared connection.
 #[derive(Debug)]
 pub(crate) struct Limiter {
@@ -63,6 +68,16 @@ pub(crate) struct Limiter {
     reserve: Script,
     release: Script,
     timeout: Duration,
+    health: Arc<Health>,
+}
+
+/// Whether Redis is known to be down. While it is, reservations fail at once (no call
+/// waits for a timeout or for the connection's reconnect backoff) and one background
+/// probe pings Redis until it answers again.
+#[derive(Debug, Default)]
+struct Health {
+    down: AtomicBool,
+    probing: AtomicBool,
 }
 
 /// What a reservation did.
@@ -91,6 +106,8 @@ pub(crate) enum LimiterError {
     Redis(#[from] redis::RedisError),
     #[error("the rate limiter answered something unexpected")]
     Unexpected,
+    #[error("the rate limiter is down (Redis did not answer recently); probing")]
+    Down,
 }
 
 impl Limiter {
@@ -100,14 +117,53 @@ impl Limiter {
             reserve: Script::new(RESERVE),
             release: Script::new(RELEASE),
             timeout,
+            health: Arc::default(),
         }
     }
 
-    /// Reserves every charge in one round trip (EVALSHA; EVAL once after a Redis restart).
+    /// Marks Redis down and starts the probe that marks it up again.
+    fn mark_down(&self) {
+        self.health.down.store(true, Ordering::Release);
+        if self.health.probing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::warn!(
+            "Redis is unreachable: rate-limited calls fail at once until it answers again"
+        );
+        let (redis, health, timeout) = (self.redis.clone(), Arc::clone(&self.health), self.timeout);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PROBE_INTERVAL).await;
+                if redis.ping(timeout).await.is_ok() {
+                    health.down.store(false, Ordering::Release);
+                    health.probing.store(false, Ordering::Release);
+                    tracing::info!("Redis answers again: the rate limiter is back");
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Reserves every charge; fails at once while Redis is marked down.
     pub(crate) async fn reserve(&self, charges: &[Charge]) -> Result<Reservation, LimiterError> {
         if charges.is_empty() {
             return Ok(Reservation::Taken(Taken::default()));
         }
+        if self.health.down.load(Ordering::Acquire) {
+            return Err(LimiterError::Down);
+        }
+        let result = self.try_reserve(charges).await;
+        if matches!(
+            result,
+            Err(LimiterError::Timeout(_) | LimiterError::Redis(_))
+        ) {
+            self.mark_down();
+        }
+        result
+    }
+
+    /// Reserves every charge in one round trip (EVALSHA; EVAL once after a Redis restart).
+    async fn try_reserve(&self, charges: &[Charge]) -> Result<Reservation, LimiterError> {
         let mut invocation = self.reserve.prepare_invoke();
         for charge in charges {
             invocation

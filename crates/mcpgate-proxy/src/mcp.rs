@@ -2,12 +2,14 @@
 //! the server-initiated stream, DELETE ends the session.
 
 mod ambiguous;
+pub(crate) mod call;
 mod post;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Router};
+use futures_util::StreamExt;
 use http::{HeaderMap, Method};
 
 use crate::auth::{authenticate, Caller, UrlToken};
@@ -72,12 +74,22 @@ async fn relay_without_body(
     let upstream = relay::send(
         &state,
         &caller,
-        method,
+        method.clone(),
         &headers,
         upstream_session.as_deref(),
         None,
     )
     .await
     .map_err(|failure| ProxyError::UpstreamUnavailable(failure.to_string()))?;
+    if method == Method::GET {
+        // The session's stream lasts as long as the session: at shutdown it ends, so the
+        // drain is not held up and the client reconnects (to another replica).
+        let (status, headers) = relay::response_head(&state, &caller, &upstream.response);
+        let stream = upstream
+            .response
+            .bytes_stream()
+            .take_until(state.shutdown.clone().cancelled_owned());
+        return Ok((status, headers, axum::body::Body::from_stream(stream)).into_response());
+    }
     Ok(relay::passthrough(&state, &caller, upstream.response).into_response())
 }

@@ -22,12 +22,15 @@ const METHODS: [&str; 12] = [
 ];
 
 /// Decision outcomes, as in audit rows.
-pub(crate) const OUTCOMES: [&str; 6] = [
+pub(crate) const OUTCOMES: [&str; 9] = [
     "allow",
     "deny",
     "limited",
     "shadow",
     "approval_required",
+    "approved",
+    "approval_denied",
+    "approval_expired",
     "error",
 ];
 
@@ -136,8 +139,9 @@ impl Metrics {
         self.redis_errors.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn audit_dropped(&self) {
-        self.audit_dropped.fetch_add(1, Ordering::Relaxed);
+    /// Counts `count` dropped audit events; the total so far.
+    pub(crate) fn audit_dropped(&self, count: u64) -> u64 {
+        self.audit_dropped.fetch_add(count, Ordering::Relaxed) + count
     }
 
     pub(crate) fn upstream_error(&self) {
@@ -197,7 +201,7 @@ impl Metrics {
             ),
             (
                 "mcpgate_proxy_audit_dropped_total",
-                "Audit events dropped because the queue was full.",
+                "Audit events lost: the queue was full, or the backlog outgrew it during a database outage.",
                 &self.audit_dropped,
             ),
         ] {

@@ -12,10 +12,14 @@ use serde_json::{json, value::RawValue, Map, Value};
 pub const POLICY_DENIED: i64 = -32001;
 /// JSON-RPC code: a rate limit or spend cap is exhausted.
 pub const RATE_LIMITED: i64 = -32002;
-/// JSON-RPC code: the call needs a person's approval.
-pub const APPROVAL_REQUIRED: i64 = -32003;
 /// JSON-RPC code: the rate limiter (Redis) is unreachable and the policy fails closed.
 pub const LIMITER_UNAVAILABLE: i64 = -32004;
+/// JSON-RPC code: a person denied the held call.
+pub const APPROVAL_DENIED: i64 = -32005;
+/// JSON-RPC code: nobody decided the held call in time.
+pub const APPROVAL_EXPIRED: i64 = -32006;
+/// JSON-RPC code: the policy's strict audit could not write the call's record.
+pub const AUDIT_UNAVAILABLE: i64 = -32007;
 /// JSON-RPC code: the upstream did not answer (connect error, timeout, broken stream).
 pub const UPSTREAM_UNAVAILABLE: i64 = -32010;
 
@@ -27,8 +31,10 @@ pub const DENIED_PREFIX: &str = "[POLICY DENIED] ";
 pub(crate) enum RefusalKind {
     Policy,
     RateLimited,
-    ApprovalRequired,
+    ApprovalDenied,
+    ApprovalExpired,
     LimiterUnavailable,
+    AuditUnavailable,
 }
 
 impl RefusalKind {
@@ -36,8 +42,10 @@ impl RefusalKind {
         match self {
             RefusalKind::Policy => POLICY_DENIED,
             RefusalKind::RateLimited => RATE_LIMITED,
-            RefusalKind::ApprovalRequired => APPROVAL_REQUIRED,
+            RefusalKind::ApprovalDenied => APPROVAL_DENIED,
+            RefusalKind::ApprovalExpired => APPROVAL_EXPIRED,
             RefusalKind::LimiterUnavailable => LIMITER_UNAVAILABLE,
+            RefusalKind::AuditUnavailable => AUDIT_UNAVAILABLE,
         }
     }
 
@@ -46,8 +54,10 @@ impl RefusalKind {
         match self {
             RefusalKind::Policy => "policy",
             RefusalKind::RateLimited => "rate_limit",
-            RefusalKind::ApprovalRequired => "approval_required",
+            RefusalKind::ApprovalDenied => "approval_denied",
+            RefusalKind::ApprovalExpired => "approval_expired",
             RefusalKind::LimiterUnavailable => "limiter_unavailable",
+            RefusalKind::AuditUnavailable => "audit_unavailable",
         }
     }
 
@@ -56,7 +66,9 @@ impl RefusalKind {
         match self {
             RefusalKind::Policy | RefusalKind::LimiterUnavailable => "deny",
             RefusalKind::RateLimited => "limited",
-            RefusalKind::ApprovalRequired => "approval_required",
+            RefusalKind::ApprovalDenied => "approval_denied",
+            RefusalKind::ApprovalExpired => "approval_expired",
+            RefusalKind::AuditUnavailable => "error",
         }
     }
 }
@@ -72,6 +84,21 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
+    /// A refusal of `kind` with only a reason and the deciding rule.
+    pub(crate) fn new(
+        kind: RefusalKind,
+        reason: impl Into<Arc<str>>,
+        rule: Option<Arc<str>>,
+    ) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+            rule,
+            counter: None,
+            retry_after: None,
+        }
+    }
+
     pub(crate) fn policy(reason: impl Into<Arc<str>>, rule: Option<Arc<str>>) -> Self {
         Self {
             kind: RefusalKind::Policy,

@@ -37,6 +37,17 @@ pub struct ProxySettings {
     pub audit_batch_size: usize,
     /// Audit events queued at most; beyond it events are dropped and counted.
     pub audit_queue_capacity: usize,
+    /// How often a held call's open stream gets an SSE comment, so intermediaries do not
+    /// close it as idle.
+    pub approval_keep_alive: Duration,
+    /// How often a held call reads its approval row, in case the change message that
+    /// announces the decision is lost or the decision came through another replica.
+    pub approval_poll_interval: Duration,
+    /// How long shutdown waits for in-flight requests before cutting them.
+    pub drain_timeout: Duration,
+    /// Verified grant tokens remembered (by SHA-256) so their signature is checked once;
+    /// 0 turns the cache off.
+    pub token_cache_entries: usize,
 }
 
 impl ProxySettings {
@@ -61,6 +72,10 @@ impl ProxySettings {
             audit_flush_interval: Duration::from_millis(200),
             audit_batch_size: 500,
             audit_queue_capacity: 50_000,
+            approval_keep_alive: Duration::from_secs(15),
+            approval_poll_interval: Duration::from_secs(2),
+            drain_timeout: Duration::from_secs(30),
+            token_cache_entries: 100_000,
         }
     }
 }

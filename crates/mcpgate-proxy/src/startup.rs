@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::Layer;
 
+use crate::approval::Waiters;
 use crate::audit::{self, WriterSettings};
 use crate::auth::take_url_token;
 use crate::cache::{sync, Cache};
@@ -26,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
 use crate::settings::ProxySettings;
 use crate::state::{AppState, Shared};
+use crate::token_cache::TokenCache;
 use mcpgate_upstream::AddressPolicy;
 
 /// How long shutdown waits for the audit writer to drain.
@@ -49,6 +51,9 @@ pub struct Application {
     stop_background: CancellationToken,
     stop_audit: CancellationToken,
     audit_writer: JoinHandle<()>,
+    /// Cancelled when the shutdown signal fires (also ends open GET streams).
+    shutting_down: CancellationToken,
+    drain_timeout: Duration,
 }
 
 /// Why the proxy could not be built.
@@ -110,8 +115,10 @@ impl Application {
             Arc::clone(&metrics),
             stop_audit.clone(),
         );
+        let approvals = Arc::new(Waiters::default());
         tokio::spawn(sync::follow_changes(
             Arc::clone(&cache),
+            Arc::clone(&approvals),
             deps.redis.clone(),
             stop_background.clone(),
         ));
@@ -120,11 +127,16 @@ impl Application {
             settings.resync_interval,
             stop_background.clone(),
         ));
+        let shutting_down = CancellationToken::new();
+        let drain_timeout = settings.drain_timeout;
         let state = AppState(Arc::new(Shared {
             verify_key: settings.grant_verify_key.clone(),
+            tokens: TokenCache::new(settings.token_cache_entries),
             secret_key: Arc::clone(&settings.secret_key),
             limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
             origins: AllowedOrigins::new(&settings.public_url),
+            approvals,
+            shutdown: shutting_down.clone(),
             settings,
             cache,
             audit,
@@ -146,6 +158,8 @@ impl Application {
             stop_background,
             stop_audit,
             audit_writer,
+            shutting_down,
+            drain_timeout,
         })
     }
 
@@ -154,8 +168,10 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, finishes in-flight requests, then writes every
-    /// queued audit event before returning.
+    /// Serves until `shutdown` resolves; then stops accepting connections, ends open GET
+    /// streams (clients reconnect to another replica), lets in-flight requests finish for
+    /// up to `drain_timeout` (then cuts them), and writes every queued audit event before
+    /// returning.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -163,9 +179,26 @@ impl Application {
         tracing::info!(addr = %self.listener.local_addr()?, "proxy listening");
         // The URL-form token leaves the path before routing and the request span.
         let service = tower::util::MapRequestLayer::new(take_url_token).layer(self.router);
+        let shutting_down = self.shutting_down.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, draining in-flight requests");
+            shutting_down.cancel();
+        });
         let served = axum::serve(self.listener, service.into_make_service())
-            .with_graceful_shutdown(shutdown)
-            .await;
+            .with_graceful_shutdown(self.shutting_down.clone().cancelled_owned());
+        let drain_timeout = self.drain_timeout;
+        let deadline = async {
+            self.shutting_down.cancelled().await;
+            tokio::time::sleep(drain_timeout).await;
+        };
+        let served = tokio::select! {
+            served = std::future::IntoFuture::into_future(served) => served,
+            () = deadline => {
+                tracing::warn!(?drain_timeout, "requests still in flight at the drain deadline; cutting them");
+                Ok(())
+            }
+        };
         self.stop_background.cancel();
         self.stop_audit.cancel();
         if tokio::time::timeout(DRAIN_PATIENCE, self.audit_writer)

@@ -3,13 +3,16 @@
 use std::sync::Arc;
 
 use mcpgate_auth::{GrantVerifyKey, SecretKey};
+use tokio_util::sync::CancellationToken;
 
+use crate::approval::Waiters;
 use crate::audit::AuditQueue;
 use crate::cache::Cache;
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
 use crate::settings::ProxySettings;
+use crate::token_cache::TokenCache;
 
 /// Cheap to clone: one `Arc`.
 #[derive(Debug, Clone)]
@@ -19,6 +22,8 @@ pub(crate) struct AppState(pub(crate) Arc<Shared>);
 pub(crate) struct Shared {
     pub(crate) settings: ProxySettings,
     pub(crate) verify_key: GrantVerifyKey,
+    /// Tokens whose signature was already checked.
+    pub(crate) tokens: TokenCache,
     pub(crate) secret_key: Arc<SecretKey>,
     pub(crate) cache: Arc<Cache>,
     pub(crate) limiter: Arc<Limiter>,
@@ -27,6 +32,10 @@ pub(crate) struct Shared {
     /// One pooled client for every upstream.
     pub(crate) http: reqwest::Client,
     pub(crate) origins: AllowedOrigins,
+    /// Held calls waiting for a decision.
+    pub(crate) approvals: Arc<Waiters>,
+    /// Cancelled when shutdown begins: open GET streams end so clients reconnect elsewhere.
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl std::ops::Deref for AppState {

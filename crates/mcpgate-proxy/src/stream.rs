@@ -40,6 +40,11 @@ impl Release {
         }
     }
 
+    /// The reservation itself, for a new `Release` later (a held call that resumes).
+    pub(crate) fn into_taken(mut self) -> Taken {
+        self.taken.take().unwrap_or_default()
+    }
+
     /// The call was made: keep the reservation.
     pub(crate) fn keep(&mut self) {
         self.taken = None;

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use mcpgate_auth::{GrantSigningKey, GrantVerifyKey, SecretKey};
@@ -96,6 +97,36 @@ pub struct SettingsArgs {
     )]
     pub allow_private_upstreams: Option<bool>,
 
+    /// Proxy: seconds a shutdown (SIGTERM) waits for in-flight calls before cutting
+    /// them [default: 30].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_DRAIN_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub proxy_drain_seconds: Option<u64>,
+
+    /// Proxy: seconds between keep-alive comments on the stream of a call held for
+    /// approval [default: 15].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_APPROVAL_KEEP_ALIVE_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub proxy_approval_keep_alive_seconds: Option<u64>,
+
+    /// Proxy: seconds between reads of a held call's approval, the fallback when the
+    /// change message announcing the decision is lost [default: 2].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_APPROVAL_POLL_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub proxy_approval_poll_seconds: Option<u64>,
+
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -119,6 +150,9 @@ struct FileSettings {
     grant_verify_key: Option<String>,
     secret_key: Option<String>,
     allow_private_upstreams: Option<bool>,
+    proxy_drain_seconds: Option<u64>,
+    proxy_approval_keep_alive_seconds: Option<u64>,
+    proxy_approval_poll_seconds: Option<u64>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -136,6 +170,9 @@ pub struct Config {
     pub grant_verify_key: Option<String>,
     pub secret_key: Option<String>,
     pub allow_private_upstreams: bool,
+    pub proxy_drain: Duration,
+    pub proxy_approval_keep_alive: Duration,
+    pub proxy_approval_poll: Duration,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -210,6 +247,25 @@ impl SettingsArgs {
                 reason,
             })?
             .unwrap_or_default();
+        let proxy_drain = Duration::from_secs(
+            self.proxy_drain_seconds
+                .or(file.proxy_drain_seconds)
+                .unwrap_or(30),
+        );
+        let proxy_approval_keep_alive = positive_seconds(
+            self.proxy_approval_keep_alive_seconds
+                .or(file.proxy_approval_keep_alive_seconds),
+            15,
+            "MCPGATE_PROXY_APPROVAL_KEEP_ALIVE_SECONDS",
+            "proxy-approval-keep-alive-seconds",
+        )?;
+        let proxy_approval_poll = positive_seconds(
+            self.proxy_approval_poll_seconds
+                .or(file.proxy_approval_poll_seconds),
+            2,
+            "MCPGATE_PROXY_APPROVAL_POLL_SECONDS",
+            "proxy-approval-poll-seconds",
+        )?;
         Ok(Config {
             database_url: self.database_url.clone().or(file.database_url),
             redis_url: self.redis_url.clone().or(file.redis_url),
@@ -224,6 +280,9 @@ impl SettingsArgs {
                 .allow_private_upstreams
                 .or(file.allow_private_upstreams)
                 .unwrap_or(false),
+            proxy_drain,
+            proxy_approval_keep_alive,
+            proxy_approval_poll,
             log_format,
             log: self
                 .log
@@ -231,6 +290,23 @@ impl SettingsArgs {
                 .or(file.log)
                 .unwrap_or_else(|| "info".into()),
         })
+    }
+}
+
+/// A number of seconds that must not be zero (an interval).
+fn positive_seconds(
+    value: Option<u64>,
+    default: u64,
+    variable: &'static str,
+    flag: &'static str,
+) -> Result<Duration, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(ConfigError::Invalid {
+            variable,
+            flag,
+            reason: "must be at least 1".into(),
+        }),
+        seconds => Ok(Duration::from_secs(seconds)),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::condition::CompiledCondition;
 use crate::decision::Outcome;
 use crate::document::{ClassMatch, ClassRule, Condition, Limit, Op, Scope, TestCall, TestCase};
 use crate::path::ArgPath;
-use crate::settings::{DenyResponse, LimiterErrorPolicy, Settings};
+use crate::settings::{AuditMode, DenyResponse, LimiterErrorPolicy, Settings};
 use crate::span::{CounterName, Span};
 
 const OPS: &[(&str, Op)] = &[
@@ -209,6 +209,7 @@ pub(super) fn read_settings(reader: &mut Reader, value: &Value, path: &str) -> O
         "on_limiter_error",
         "approval_timeout",
         "audit_arguments",
+        "audit",
     ];
     let map = reader.object(value, path, "the settings", &fields)?;
     let defaults = Settings::default();
@@ -216,6 +217,7 @@ pub(super) fn read_settings(reader: &mut Reader, value: &Value, path: &str) -> O
         ("tool_error", DenyResponse::ToolError),
         ("jsonrpc_error", DenyResponse::JsonrpcError),
     ];
+    let audit = [("queued", AuditMode::Queued), ("strict", AuditMode::Strict)];
     let limiter = [
         ("fail_closed", LimiterErrorPolicy::FailClosed),
         ("fail_open", LimiterErrorPolicy::FailOpen),
@@ -240,5 +242,10 @@ pub(super) fn read_settings(reader: &mut Reader, value: &Value, path: &str) -> O
         audit_arguments: reader
             .optional(map, path, "audit_arguments", Reader::boolean)
             .unwrap_or(defaults.audit_arguments),
+        audit: reader
+            .optional(map, path, "audit", |r, v, p| {
+                r.one_of(v, p, "audit", &audit)
+            })
+            .unwrap_or(defaults.audit),
     })
 }

@@ -11,10 +11,17 @@ use mcpgate_store::{servers, Redis, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::Cache;
+use crate::approval::Waiters;
 
 /// Follows the change stream until `stop`, resubscribing with backoff; resyncs
 /// everything after each (re)subscription, since messages may have been missed.
-pub(crate) async fn follow_changes(cache: Arc<Cache>, redis: Redis, stop: CancellationToken) {
+/// Announced approval decisions wake the held call they concern.
+pub(crate) async fn follow_changes(
+    cache: Arc<Cache>,
+    approvals: Arc<Waiters>,
+    redis: Redis,
+    stop: CancellationToken,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let subscribed = tokio::select! {
@@ -32,6 +39,7 @@ pub(crate) async fn follow_changes(cache: Arc<Cache>, redis: Redis, stop: Cancel
                         change = stream.next() => change,
                     };
                     match change {
+                        Some(Change::Approval { approval, .. }) => approvals.wake(approval),
                         Some(change) => apply(&cache, change).await,
                         None => break,
                     }

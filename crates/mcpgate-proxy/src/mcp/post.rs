@@ -1,30 +1,27 @@
 //! A POST: authenticate, read the body once, parse it strictly, enforce `tools/call`,
 //! filter `tools/list`, relay everything else untouched.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use chrono::Utc;
 use http::{header, HeaderMap, Method, StatusCode};
 use mcpgate_mcp::{error_response, filter_tools_list, Incoming, Kind, Message, ParseError};
-use mcpgate_store::audit::AuditEvent;
-use mcpgate_store::AuditEventId;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::ambiguous::recover_id;
+use super::call::Call;
 use super::upstream_session;
-use crate::audit::{argument_keys, audited_arguments};
 use crate::auth::{authenticate, Caller, UrlToken};
-use crate::enforce::{enforce, tool_visible, AuditNote, CallSettings, Enforcement};
+use crate::enforce::{tool_visible, CallSettings};
 use crate::error::ProxyError;
 use crate::refusal::UPSTREAM_UNAVAILABLE;
 use crate::relay::{self, is_event_stream, json_response, response_head};
 use crate::state::AppState;
-use crate::stream::{relay_events, response_to, Hook, Release};
+use crate::stream::{relay_events, Hook};
 
 /// The parts of the body the proxy acts on, owned so nothing borrows across an await.
 enum Inbound {
@@ -62,7 +59,7 @@ pub(super) async fn handle(
         Ok(incoming) => inspect(&state, &incoming)?,
         Err(error) => return Ok(parse_failure(&body, error)),
     };
-    let session = session.as_deref();
+    let session_id = session.as_deref();
     match inbound {
         Inbound::BadToolCall { id, error } => Ok(json_response(
             StatusCode::OK,
@@ -74,17 +71,29 @@ pub(super) async fn handle(
             arguments,
         } => {
             let call = Call {
-                state: &state,
-                caller: &caller,
-                headers: &headers,
+                settings: CallSettings::of(&caller),
+                session,
+                state,
+                caller,
+                headers,
+                id,
+                tool: name,
+                arguments,
                 started,
             };
-            Ok(call.tool_call(id, &name, &arguments, session, body).await)
+            Ok(call.run(body).await)
         }
         Inbound::ToolsList { id } => {
             state.metrics.overhead(started.elapsed());
-            let sent =
-                relay::send(&state, &caller, Method::POST, &headers, session, Some(body)).await;
+            let sent = relay::send(
+                &state,
+                &caller,
+                Method::POST,
+                &headers,
+                session_id,
+                Some(body),
+            )
+            .await;
             match sent {
                 Ok(upstream) => Ok(filter_list(&state, &caller, id, upstream.response).await),
                 Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
@@ -92,8 +101,15 @@ pub(super) async fn handle(
         }
         Inbound::Other { id } => {
             state.metrics.overhead(started.elapsed());
-            let sent =
-                relay::send(&state, &caller, Method::POST, &headers, session, Some(body)).await;
+            let sent = relay::send(
+                &state,
+                &caller,
+                Method::POST,
+                &headers,
+                session_id,
+                Some(body),
+            )
+            .await;
             match sent {
                 Ok(upstream) => Ok(relay::passthrough(&state, &caller, upstream.response)),
                 Err(failure) if id.is_some() => {
@@ -209,140 +225,5 @@ async fn filter_list(
             Some(&id),
             &format!("unusable tools/list answer from the upstream: {error}"),
         ),
-    }
-}
-
-/// One `tools/call` on its way through.
-struct Call<'a> {
-    state: &'a AppState,
-    caller: &'a Caller,
-    headers: &'a HeaderMap,
-    started: Instant,
-}
-
-impl Call<'_> {
-    async fn tool_call(
-        &self,
-        id: Box<RawValue>,
-        tool: &str,
-        arguments: &Value,
-        session: Option<&str>,
-        body: Bytes,
-    ) -> Response {
-        let state = self.state;
-        let settings = CallSettings::of(self.caller);
-        let enforcement = enforce(
-            self.caller,
-            settings,
-            &state.limiter,
-            &state.metrics,
-            tool,
-            arguments,
-        )
-        .await;
-        let (taken, note) = match enforcement {
-            Enforcement::Refuse { refusal, note } => {
-                self.audit(tool, arguments, settings, &note, None);
-                return json_response(StatusCode::OK, refusal.render(&id, settings.deny_response));
-            }
-            Enforcement::Forward { taken, note } => (taken, note),
-        };
-        state.metrics.overhead(self.started.elapsed());
-        let mut release = Release::new(std::sync::Arc::clone(&state.limiter), taken);
-        let sent = relay::send(
-            state,
-            self.caller,
-            Method::POST,
-            self.headers,
-            session,
-            Some(body),
-        )
-        .await;
-        let upstream = match sent {
-            Ok(upstream) => upstream,
-            Err(failure) => {
-                release.release();
-                let error_note = AuditNote {
-                    decision: "error",
-                    reason: Some(failure.to_string().into()),
-                    ..note
-                };
-                self.audit(tool, arguments, settings, &error_note, None);
-                return upstream_error(Some(&id), &failure.to_string());
-            }
-        };
-        let status = upstream.response.status();
-        self.audit(
-            tool,
-            arguments,
-            settings,
-            &note,
-            Some((status, upstream.latency)),
-        );
-        let response = upstream.response;
-        if !status.is_success() {
-            release.release();
-            return relay::passthrough(state, self.caller, response);
-        }
-        let (status, headers) = response_head(state, self.caller, &response);
-        if is_event_stream(response.headers()) {
-            let hook = Hook::ToolCall { id, release };
-            let body = Body::from_stream(relay_events(response.bytes_stream(), Some(hook)));
-            return (status, headers, body).into_response();
-        }
-        match response.bytes().await {
-            Ok(bytes) => {
-                if response_to(&bytes, &id) != Some(false) {
-                    release.release();
-                }
-                (status, headers, bytes).into_response()
-            }
-            Err(error) => {
-                release.release();
-                upstream_error(
-                    Some(&id),
-                    &format!("the upstream's answer broke off: {error}"),
-                )
-            }
-        }
-    }
-
-    fn audit(
-        &self,
-        tool: &str,
-        arguments: &Value,
-        settings: CallSettings,
-        note: &AuditNote,
-        upstream: Option<(StatusCode, Duration)>,
-    ) {
-        let state = self.state;
-        state.metrics.decision(note.decision);
-        let request_id = self
-            .headers
-            .get(mcpgate_service::REQUEST_ID_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        state.audit.record(AuditEvent {
-            id: AuditEventId::new(),
-            tenant_id: self.caller.tenant,
-            at: Utc::now(),
-            server_id: Some(self.caller.server.id),
-            grant_id: Some(self.caller.grant_id),
-            request_id,
-            method: "tools/call".to_owned(),
-            tool: Some(tool.to_owned()),
-            decision: note.decision.to_owned(),
-            rule: note.rule.as_deref().map(str::to_owned),
-            reason: note.reason.as_deref().map(str::to_owned),
-            policy_version: note.policy_version,
-            upstream_status: upstream.map(|(status, _)| i32::from(status.as_u16())),
-            latency_us: upstream
-                .map(|(_, latency)| i64::try_from(latency.as_micros()).unwrap_or(i64::MAX)),
-            argument_keys: argument_keys(arguments),
-            arguments: settings
-                .audit_arguments
-                .then(|| audited_arguments(arguments)),
-            actor: None,
-        });
     }
 }

@@ -145,28 +145,6 @@ async fn without_a_policy_every_call_is_refused_and_no_tool_is_shown() {
 }
 
 #[tokio::test]
-async fn approval_rules_are_refused_until_approvals_exist() {
-    let proxy = spawn(Options {
-        policy: Some(r#"{"version":"1","default":"deny","tools":{"k8s_delete_ns":{"action":"require_approval"}}}"#.into()),
-        ..Options::default()
-    })
-    .await;
-    let session = proxy.initialize().await;
-    let (_, response) = proxy.call(&session, 1, "k8s_delete_ns", json!({})).await;
-    let text = denial_text(&response);
-    assert!(
-        text.starts_with(
-            "[POLICY DENIED] requires human approval; approvals arrive in a later release"
-        ),
-        "{text}"
-    );
-    assert_eq!(
-        response["result"]["structuredContent"]["kind"],
-        "approval_required"
-    );
-}
-
-#[tokio::test]
 async fn every_decision_is_audited_with_argument_keys_and_redacted_values_when_asked() {
     let policy = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{}},"settings":{"audit_arguments":true}}"#;
     let mut proxy = spawn(Options {

@@ -51,14 +51,67 @@ pub struct TestProxy {
     pub redis_conn: Redis,
     pub demo: DemoHandle,
     pub signing_key: GrantSigningKey,
-    pub _secret_key: Arc<SecretKey>,
     pub tenant: TenantId,
     pub server: ServerId,
     pub grant: GrantId,
     pub token: String,
     pub client: reqwest::Client,
+    pub secret_key: Arc<SecretKey>,
+    settings: fn(&mut ProxySettings),
     stop: CancellationToken,
     run: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Another proxy process's worth: its own `Application` on the same Postgres and Redis.
+pub struct Replica {
+    pub addr: SocketAddr,
+    stop: CancellationToken,
+    run: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Builds and runs a proxy on port 0.
+async fn start(
+    db: &mcpgate_store::PgPool,
+    redis: &Redis,
+    verify_key: mcpgate_auth::GrantVerifyKey,
+    secret_key: &Arc<SecretKey>,
+    adjust: fn(&mut ProxySettings),
+) -> Replica {
+    let mut settings = ProxySettings::new(
+        "127.0.0.1:0".parse().unwrap(),
+        "http://127.0.0.1",
+        verify_key,
+        Arc::clone(secret_key),
+    );
+    settings.allow_private_upstreams = true;
+    settings.upstream_connect_timeout = Duration::from_secs(2);
+    settings.upstream_response_timeout = Duration::from_secs(5);
+    settings.audit_flush_interval = Duration::from_millis(50);
+    settings.drain_timeout = Duration::from_secs(5);
+    adjust(&mut settings);
+    let app = Application::build(
+        settings,
+        ProxyDeps {
+            db: db.clone(),
+            redis: redis.clone(),
+        },
+    )
+    .await
+    .expect("building the proxy");
+    let addr = app.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let run = tokio::spawn(app.run(stop.clone().cancelled_owned()));
+    Replica {
+        addr,
+        stop,
+        run: Some(run),
+    }
 }
 
 pub async fn spawn(options: Options) -> TestProxy {
@@ -136,29 +189,18 @@ pub async fn spawn(options: Options) -> TestProxy {
     .expect("creating the grant");
     let token = mint(&signing_key, tenant, grant, server);
 
-    let mut settings = ProxySettings::new(
-        "127.0.0.1:0".parse().unwrap(),
-        "http://127.0.0.1",
+    let mut replica = start(
+        &db.pool,
+        &redis_conn,
         signing_key.verify_key(),
-        Arc::clone(&secret_key),
-    );
-    settings.allow_private_upstreams = true;
-    settings.upstream_connect_timeout = Duration::from_secs(2);
-    settings.upstream_response_timeout = Duration::from_secs(5);
-    settings.audit_flush_interval = Duration::from_millis(50);
-    (options.settings)(&mut settings);
-    let app = Application::build(
-        settings,
-        ProxyDeps {
-            db: db.pool.clone(),
-            redis: redis_conn.clone(),
-        },
+        &secret_key,
+        options.settings,
     )
-    .await
-    .expect("building the proxy");
-    let addr = app.local_addr().unwrap();
-    let stop = CancellationToken::new();
-    let run = tokio::spawn(app.run(stop.clone().cancelled_owned()));
+    .await;
+    let addr = replica.addr;
+    // The replica's Drop would stop it: the TestProxy owns its token from here on.
+    let stop = std::mem::take(&mut replica.stop);
+    let run = replica.run.take();
     TestProxy {
         addr,
         db,
@@ -166,7 +208,8 @@ pub async fn spawn(options: Options) -> TestProxy {
         redis_conn,
         demo,
         signing_key,
-        _secret_key: secret_key,
+        secret_key,
+        settings: options.settings,
         tenant,
         server,
         grant,
@@ -176,7 +219,7 @@ pub async fn spawn(options: Options) -> TestProxy {
             .build()
             .unwrap(),
         stop,
-        run: Some(run),
+        run,
     }
 }
 
@@ -190,6 +233,82 @@ pub fn mint(key: &GrantSigningKey, tenant: TenantId, grant: GrantId, server: Ser
         None,
     );
     key.issue(&claims)
+}
+
+/// Registers `demo` as another server of the proxy's tenant, with `policy`, and a grant
+/// (and its token) covering every server of the tenant.
+pub async fn add_server(proxy: &TestProxy, demo: &DemoHandle, policy: &str) -> (ServerId, String) {
+    let server = ServerId::new();
+    let headers = json!({"X-Upstream-Key": UPSTREAM_HEADER.1}).to_string();
+    let associated = format!("server-headers:{}:{server}", proxy.tenant);
+    let sealed = proxy
+        .secret_key
+        .seal(headers.as_bytes(), associated.as_bytes());
+    let tools = discover(demo).await;
+    servers::create_server(
+        &proxy.db.pool,
+        proxy.tenant,
+        &NewServer {
+            id: server,
+            name: format!("other-{server}"),
+            url: demo.url(),
+            headers_sealed: Some(sealed),
+            header_names: vec!["X-Upstream-Key".into()],
+            discovered: DiscoveredServer {
+                transport: "streamable_http".into(),
+                server_info: None,
+                protocol_version: None,
+                instructions: None,
+            },
+        },
+        &tools,
+    )
+    .await
+    .expect("creating the server");
+    policies::add_policy_version(&proxy.db.pool, proxy.tenant, server, policy, "test", None)
+        .await
+        .expect("adding the policy");
+    let grant = GrantId::new();
+    grants::create_grant(
+        &proxy.db.pool,
+        proxy.tenant,
+        &NewGrant {
+            id: grant,
+            name: format!("everything-{grant}"),
+            server_ids: None,
+            policy: None,
+            expires_at: None,
+        },
+    )
+    .await
+    .expect("creating the grant");
+    let claims = GrantClaims::new(
+        grant.as_uuid(),
+        proxy.tenant.as_uuid(),
+        ServerScope::All,
+        1,
+        Utc::now(),
+        None,
+    );
+    (server, proxy.signing_key.issue(&claims))
+}
+
+/// Seconds and microseconds on Redis's clock, which the limiter's windows follow.
+pub async fn redis_time(redis: &Redis) -> (u64, u64) {
+    let mut connection = redis.connection();
+    let (seconds, micros): (String, String) = redis::cmd("TIME")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    (seconds.parse().unwrap(), micros.parse().unwrap())
+}
+
+/// Sleeps until a `window`-second fixed window has just begun on Redis's clock.
+pub async fn wait_for_window_start(redis: &Redis, window: u64) {
+    let (seconds, micros) = redis_time(redis).await;
+    let into = (seconds % window) * 1_000_000 + micros;
+    let left = window * 1_000_000 - into;
+    tokio::time::sleep(Duration::from_micros(left + 20_000)).await;
 }
 
 /// The demo's tools, classified and fingerprinted as discovery would store them.
@@ -242,7 +361,66 @@ async fn discover(demo: &DemoHandle) -> Vec<DiscoveredTool> {
 
 impl TestProxy {
     pub fn url(&self) -> String {
-        format!("http://{}/mcp/{}/", self.addr, self.server)
+        self.url_at(self.addr)
+    }
+
+    pub fn url_at(&self, addr: SocketAddr) -> String {
+        format!("http://{}/mcp/{}/", addr, self.server)
+    }
+
+    /// A second proxy on the same Postgres and Redis, with the same keys and settings.
+    pub async fn replica(&self) -> Replica {
+        start(
+            &self.db.pool,
+            &self.redis_conn,
+            self.signing_key.verify_key(),
+            &self.secret_key,
+            self.settings,
+        )
+        .await
+    }
+
+    /// A POST to the proxy at `addr`.
+    pub fn request_at(
+        &self,
+        addr: SocketAddr,
+        session: Option<&str>,
+        body: impl Into<String>,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self
+            .client
+            .post(self.url_at(addr))
+            .bearer_auth(&self.token)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(body.into());
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-06-18");
+        }
+        request
+    }
+
+    /// A `tools/call` through the proxy at `addr`.
+    pub async fn call_at(
+        &self,
+        addr: SocketAddr,
+        session: &str,
+        id: u64,
+        tool: &str,
+        arguments: Value,
+    ) -> (u16, Value) {
+        let body = json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+            "params":{"name":tool,"arguments":arguments}});
+        let response = self
+            .request_at(addr, Some(session), body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, last_message(&text))
     }
 
     /// A POST as an MCP client sends it, with this grant's token.

@@ -1,8 +1,11 @@
 //! The proxy end to end: real Postgres and Redis, a real MCP upstream (mcpgate-demo).
 
+mod approvals;
 mod auth;
 mod body;
 mod enforce;
+mod failures;
 mod helpers;
 mod limits;
 mod relay;
+mod replicas;

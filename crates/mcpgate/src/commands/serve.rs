@@ -65,6 +65,9 @@ pub async fn serve_proxy(
 ) -> anyhow::Result<()> {
     let settings = mcpgate_proxy::ProxySettings {
         allow_private_upstreams: config.allow_private_upstreams,
+        drain_timeout: config.proxy_drain,
+        approval_keep_alive: config.proxy_approval_keep_alive,
+        approval_poll_interval: config.proxy_approval_poll,
         ..mcpgate_proxy::ProxySettings::new(
             config.proxy_listen,
             config.public_proxy_url.clone(),
