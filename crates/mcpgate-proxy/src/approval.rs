@@ -9,9 +9,10 @@
 //! give them back. A client that disconnects leaves the approval pending until it
 //! expires (nobody marks it: approving it later does nothing).
 
-use std::collections::HashMap;
+mod waiters;
+
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +21,7 @@ use futures_util::StreamExt;
 use http::{header, HeaderName, HeaderValue, StatusCode};
 use mcpgate_store::approvals::{self, Approval, NewApproval};
 use mcpgate_store::{ApprovalId, StoreError};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::enforce::AuditNote;
@@ -29,50 +30,8 @@ use crate::mcp::call::{Call, Forwarded};
 use crate::refusal::{Refusal, RefusalKind};
 use crate::relay::{is_event_stream, json_response};
 use crate::stream::{relay_events, response_to, Hook, Release};
-
-/// The held calls of this process, by approval, to wake when a decision is announced.
-#[derive(Debug, Default)]
-pub(crate) struct Waiters(Mutex<HashMap<ApprovalId, Arc<Notify>>>);
-
-impl Waiters {
-    /// A change message said `approval` was decided: wake its call, if it is held here.
-    pub(crate) fn wake(&self, approval: ApprovalId) {
-        let waiters = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(notify) = waiters.get(&approval) {
-            notify.notify_one();
-        }
-    }
-
-    fn register(self: &Arc<Self>, approval: ApprovalId) -> Registration {
-        let notify = Arc::new(Notify::new());
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(approval, Arc::clone(&notify));
-        Registration {
-            waiters: Arc::clone(self),
-            approval,
-            notify,
-        }
-    }
-}
-
-/// Removes the waiter when the held call ends, however it ends.
-struct Registration {
-    waiters: Arc<Waiters>,
-    approval: ApprovalId,
-    notify: Arc<Notify>,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        self.waiters
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.approval);
-    }
-}
+use waiters::Registration;
+pub(crate) use waiters::Waiters;
 
 type Frames = mpsc::Sender<Bytes>;
 
@@ -112,8 +71,22 @@ pub(crate) async fn hold(call: Call, body: Bytes, taken: Taken, note: AuditNote)
         }
     };
     if call.audit(&note, None, None).await.is_err() {
-        // Strict audit: the hold itself could not be recorded, so the call does not wait.
+        // Strict audit: the hold itself could not be recorded, so the call does not wait
+        // and its approval is closed rather than left for someone to approve in vain.
         release.release();
+        let db = state.cache.db();
+        let closed = approvals::decide_approval(
+            db,
+            call.caller.tenant,
+            approval.id,
+            "expired",
+            "mcpgate",
+            None,
+        )
+        .await;
+        if let Err(error) = closed {
+            tracing::warn!(%error, approval = %approval.id, "closing an unrecorded approval failed");
+        }
         let refusal = Refusal::new(
             RefusalKind::AuditUnavailable,
             "the audit log cannot be written and this server's policy requires every call to \
