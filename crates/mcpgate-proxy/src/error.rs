@@ -33,8 +33,11 @@ pub(crate) enum ProxyError {
     BodyTooLarge(usize),
     #[error("{0}")]
     Parse(ParseError),
-    #[error("batches that contain tools/call or tools/list are not supported; send them one per request")]
+    #[error("batches that contain tools/list (or a tools/call without a name) are not supported; send them one per request")]
     BatchNotSupported,
+    /// A `tools/call` without an id would be a notification: it could run unchecked.
+    #[error("tools/call must be a request with an id")]
+    CallWithoutId,
     #[error("{0}")]
     UpstreamUnavailable(String),
     /// Postgres could not be read while loading a server or grant for the first time.
@@ -55,9 +58,10 @@ impl ProxyError {
             ProxyError::OutOfScope(_) | ProxyError::ForeignOrigin(_) => StatusCode::FORBIDDEN,
             ProxyError::ServerNotFound | ProxyError::SessionNotFound => StatusCode::NOT_FOUND,
             ProxyError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ProxyError::Parse(_) | ProxyError::BatchNotSupported | ProxyError::LegacyTransport => {
-                StatusCode::BAD_REQUEST
-            }
+            ProxyError::Parse(_)
+            | ProxyError::BatchNotSupported
+            | ProxyError::CallWithoutId
+            | ProxyError::LegacyTransport => StatusCode::BAD_REQUEST,
             ProxyError::UpstreamUnavailable(_) => StatusCode::BAD_GATEWAY,
             ProxyError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -77,6 +81,7 @@ impl ProxyError {
             | ProxyError::SessionNotFound
             | ProxyError::BodyTooLarge(_)
             | ProxyError::BatchNotSupported
+            | ProxyError::CallWithoutId
             | ProxyError::LegacyTransport => INVALID_REQUEST,
         }
     }

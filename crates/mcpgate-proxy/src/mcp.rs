@@ -2,6 +2,7 @@
 //! the server-initiated stream, DELETE ends the session.
 
 mod ambiguous;
+mod batch;
 pub(crate) mod call;
 mod post;
 

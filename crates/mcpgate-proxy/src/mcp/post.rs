@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::ambiguous::recover_id;
+use super::batch;
 use super::call::Call;
 use super::upstream_session;
 use crate::auth::{authenticate, Caller, UrlToken};
@@ -36,6 +37,9 @@ enum Inbound {
     },
     ToolsList {
         id: Box<RawValue>,
+    },
+    Batch {
+        items: Vec<batch::Item>,
     },
     Other {
         id: Option<Box<RawValue>>,
@@ -82,6 +86,9 @@ pub(super) async fn handle(
                 started,
             };
             Ok(call.run(body).await)
+        }
+        Inbound::Batch { items } => {
+            batch::handle(&state, &caller, &headers, session_id, items, body, started).await
         }
         Inbound::ToolsList { id } => {
             state.metrics.overhead(started.elapsed());
@@ -136,17 +143,19 @@ async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes,
 
 fn inspect(state: &AppState, incoming: &Incoming<'_>) -> Result<Inbound, ProxyError> {
     match incoming {
-        Incoming::Batch(messages) => {
+        Incoming::Batch(_) => {
             state.metrics.request("batch");
-            let guarded = messages
-                .iter()
-                .any(|m| matches!(m.method(), Some("tools/call" | "tools/list")));
-            if guarded {
-                return Err(ProxyError::BatchNotSupported);
-            }
-            Ok(Inbound::Other { id: None })
+            Ok(match batch::inspect(incoming)? {
+                Some(items) => Inbound::Batch { items },
+                None => Inbound::Other { id: None },
+            })
         }
-        Incoming::Single(message) => Ok(inspect_one(state, message)),
+        Incoming::Single(message) => {
+            if message.kind() == Kind::Notification && message.method() == Some("tools/call") {
+                return Err(ProxyError::CallWithoutId);
+            }
+            Ok(inspect_one(state, message))
+        }
     }
 }
 
