@@ -325,7 +325,7 @@ impl Held {
 
 /// One SSE `message` event carrying a JSON-RPC message (which never contains a newline
 /// as the proxy and `serde_json` write it; an upstream's body is split defensively).
-fn message_frame(json: &[u8]) -> Bytes {
+pub(crate) fn message_frame(json: &[u8]) -> Bytes {
     let text = String::from_utf8_lossy(json);
     let mut frame = String::with_capacity(json.len() + 24);
     frame.push_str("event: message\n");

@@ -73,6 +73,33 @@ pub(crate) async fn authenticate(
     headers: &HeaderMap,
     url_token: Option<&UrlToken>,
 ) -> Result<Caller, ProxyError> {
+    let caller = authenticate_any(state, server_id, headers, url_token).await?;
+    if caller.server.transport == "sse" {
+        return Err(ProxyError::LegacyTransport);
+    }
+    Ok(caller)
+}
+
+/// [`authenticate`] for the legacy HTTP+SSE endpoints: the server must speak it.
+pub(crate) async fn authenticate_legacy(
+    state: &AppState,
+    server_id: &str,
+    headers: &HeaderMap,
+    url_token: Option<&UrlToken>,
+) -> Result<Caller, ProxyError> {
+    let caller = authenticate_any(state, server_id, headers, url_token).await?;
+    if caller.server.transport != "sse" {
+        return Err(ProxyError::NotLegacy);
+    }
+    Ok(caller)
+}
+
+async fn authenticate_any(
+    state: &AppState,
+    server_id: &str,
+    headers: &HeaderMap,
+    url_token: Option<&UrlToken>,
+) -> Result<Caller, ProxyError> {
     state
         .origins
         .check(headers)
@@ -109,9 +136,6 @@ pub(crate) async fn authenticate(
         .await
         .map_err(ProxyError::StoreUnavailable)?
         .ok_or(ProxyError::ServerNotFound)?;
-    if server.transport == "sse" {
-        return Err(ProxyError::LegacyTransport);
-    }
     Ok(Caller {
         tenant,
         grant_id,

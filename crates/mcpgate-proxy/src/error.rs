@@ -43,10 +43,10 @@ pub(crate) enum ProxyError {
     /// Postgres could not be read while loading a server or grant for the first time.
     #[error("the proxy cannot load its configuration right now")]
     StoreUnavailable(#[source] mcpgate_store::StoreError),
-    #[error(
-        "this server speaks the legacy HTTP+SSE transport, which the proxy does not relay yet"
-    )]
+    #[error("this server speaks the legacy HTTP+SSE transport: connect to /mcp/{{server}}/sse")]
     LegacyTransport,
+    #[error("this server speaks Streamable HTTP: connect to /mcp/{{server}}/")]
+    NotLegacy,
 }
 
 impl ProxyError {
@@ -61,7 +61,8 @@ impl ProxyError {
             ProxyError::Parse(_)
             | ProxyError::BatchNotSupported
             | ProxyError::CallWithoutId
-            | ProxyError::LegacyTransport => StatusCode::BAD_REQUEST,
+            | ProxyError::LegacyTransport
+            | ProxyError::NotLegacy => StatusCode::BAD_REQUEST,
             ProxyError::UpstreamUnavailable(_) => StatusCode::BAD_GATEWAY,
             ProxyError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -82,7 +83,8 @@ impl ProxyError {
             | ProxyError::BodyTooLarge(_)
             | ProxyError::BatchNotSupported
             | ProxyError::CallWithoutId
-            | ProxyError::LegacyTransport => INVALID_REQUEST,
+            | ProxyError::LegacyTransport
+            | ProxyError::NotLegacy => INVALID_REQUEST,
         }
     }
 }

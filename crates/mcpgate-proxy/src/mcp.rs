@@ -4,11 +4,12 @@
 mod ambiguous;
 mod batch;
 pub(crate) mod call;
+pub(crate) mod legacy;
 mod post;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use futures_util::StreamExt;
 use http::{HeaderMap, Method};
@@ -24,6 +25,8 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/mcp/{server_id}", endpoint.clone())
         .route("/mcp/{server_id}/", endpoint)
+        .route("/mcp/{server_id}/sse", get(legacy::open_stream))
+        .route("/mcp/{server_id}/message", post(legacy::post_message))
         .with_state(state)
 }
 

@@ -58,6 +58,30 @@ pub(crate) async fn send(
     upstream_session: Option<&str>,
     body: Option<Bytes>,
 ) -> Result<Upstream, UpstreamFailure> {
+    let url = caller.server.url.clone();
+    send_to(
+        state,
+        caller,
+        url,
+        method,
+        client_headers,
+        upstream_session,
+        body,
+    )
+    .await
+}
+
+/// [`send`] to another URL of the caller's server (a legacy server's message endpoint,
+/// which its `endpoint` event named; same host, so the address guard still applies).
+pub(crate) async fn send_to(
+    state: &AppState,
+    caller: &Caller,
+    url: reqwest::Url,
+    method: Method,
+    client_headers: &HeaderMap,
+    upstream_session: Option<&str>,
+    body: Option<Bytes>,
+) -> Result<Upstream, UpstreamFailure> {
     let server = &caller.server;
     if let Some(reason) = &server.refused {
         return Err(UpstreamFailure::Refused(reason.clone()));
@@ -78,10 +102,7 @@ pub(crate) async fn send(
     for (name, value) in credentials {
         headers.insert(name.clone(), value.clone());
     }
-    let mut request = state
-        .http
-        .request(method, server.url.clone())
-        .headers(headers);
+    let mut request = state.http.request(method, url).headers(headers);
     if let Some(body) = body {
         request = request.body(body);
     }

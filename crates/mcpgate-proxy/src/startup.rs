@@ -136,6 +136,7 @@ impl Application {
             limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
             origins: AllowedOrigins::new(&settings.public_url),
             approvals,
+            legacy: Default::default(),
             shutdown: shutting_down.clone(),
             settings,
             cache,

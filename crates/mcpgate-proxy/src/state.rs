@@ -9,6 +9,7 @@ use crate::approval::Waiters;
 use crate::audit::AuditQueue;
 use crate::cache::Cache;
 use crate::limiter::Limiter;
+use crate::mcp::legacy::LegacySessions;
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
 use crate::settings::ProxySettings;
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     /// One pooled client for every upstream.
     pub(crate) http: reqwest::Client,
     pub(crate) origins: AllowedOrigins,
+    /// Legacy HTTP+SSE streams open in this process.
+    pub(crate) legacy: LegacySessions,
     /// Held calls waiting for a decision.
     pub(crate) approvals: Arc<Waiters>,
     /// Cancelled when shutdown begins: open GET streams end so clients reconnect elsewhere.

@@ -92,6 +92,7 @@ pub(super) async fn handle(
                     caller: caller.clone(),
                     headers: headers.clone(),
                     session: session.map(str::to_owned),
+                    upstream_url: None,
                     id: id.clone(),
                     tool: tool.clone(),
                     arguments: arguments.clone(),

@@ -34,6 +34,8 @@ pub(crate) struct Call {
     pub(crate) caller: Caller,
     pub(crate) headers: HeaderMap,
     pub(crate) session: Option<String>,
+    /// Where to forward, when not the server's URL (a legacy server's message endpoint).
+    pub(crate) upstream_url: Option<reqwest::Url>,
     pub(crate) id: Box<RawValue>,
     pub(crate) tool: String,
     pub(crate) arguments: Value,
@@ -111,9 +113,14 @@ impl Call {
             self.queue(&error_note, None, actor);
             return Forwarded::Answer(self.render(&refusal));
         }
-        let sent = relay::send(
+        let url = self
+            .upstream_url
+            .clone()
+            .unwrap_or_else(|| self.caller.server.url.clone());
+        let sent = relay::send_to(
             state,
             &self.caller,
+            url,
             Method::POST,
             &self.headers,
             self.session.as_deref(),

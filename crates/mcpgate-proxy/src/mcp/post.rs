@@ -77,6 +77,7 @@ pub(super) async fn handle(
             let call = Call {
                 settings: CallSettings::of(&caller),
                 session,
+                upstream_url: None,
                 state,
                 caller,
                 headers,

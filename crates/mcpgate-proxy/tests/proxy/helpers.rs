@@ -238,6 +238,25 @@ pub fn mint(key: &GrantSigningKey, tenant: TenantId, grant: GrantId, server: Ser
 /// Registers `demo` as another server of the proxy's tenant, with `policy`, and a grant
 /// (and its token) covering every server of the tenant.
 pub async fn add_server(proxy: &TestProxy, demo: &DemoHandle, policy: &str) -> (ServerId, String) {
+    register(proxy, demo, demo.url(), "streamable_http", policy).await
+}
+
+/// [`add_server`] for the demo's legacy HTTP+SSE endpoint.
+pub async fn add_legacy_server(
+    proxy: &TestProxy,
+    demo: &DemoHandle,
+    policy: &str,
+) -> (ServerId, String) {
+    register(proxy, demo, demo.sse_url(), "sse", policy).await
+}
+
+async fn register(
+    proxy: &TestProxy,
+    demo: &DemoHandle,
+    url: String,
+    transport: &str,
+    policy: &str,
+) -> (ServerId, String) {
     let server = ServerId::new();
     let headers = json!({"X-Upstream-Key": UPSTREAM_HEADER.1}).to_string();
     let associated = format!("server-headers:{}:{server}", proxy.tenant);
@@ -251,11 +270,11 @@ pub async fn add_server(proxy: &TestProxy, demo: &DemoHandle, policy: &str) -> (
         &NewServer {
             id: server,
             name: format!("other-{server}"),
-            url: demo.url(),
+            url,
             headers_sealed: Some(sealed),
             header_names: vec!["X-Upstream-Key".into()],
             discovered: DiscoveredServer {
-                transport: "streamable_http".into(),
+                transport: transport.into(),
                 server_info: None,
                 protocol_version: None,
                 instructions: None,

@@ -7,6 +7,7 @@ mod body;
 mod enforce;
 mod failures;
 mod helpers;
+mod legacy;
 mod limits;
 mod relay;
 mod replicas;
