@@ -127,6 +127,16 @@ pub struct SettingsArgs {
     )]
     pub proxy_approval_poll_seconds: Option<u64>,
 
+    /// Proxy: verified grant tokens remembered so each signature is checked once; 0
+    /// turns the cache off [default: 100000].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_TOKEN_CACHE_ENTRIES",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub proxy_token_cache_entries: Option<usize>,
+
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -153,6 +163,7 @@ struct FileSettings {
     proxy_drain_seconds: Option<u64>,
     proxy_approval_keep_alive_seconds: Option<u64>,
     proxy_approval_poll_seconds: Option<u64>,
+    proxy_token_cache_entries: Option<usize>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -173,6 +184,7 @@ pub struct Config {
     pub proxy_drain: Duration,
     pub proxy_approval_keep_alive: Duration,
     pub proxy_approval_poll: Duration,
+    pub proxy_token_cache_entries: usize,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -283,6 +295,10 @@ impl SettingsArgs {
             proxy_drain,
             proxy_approval_keep_alive,
             proxy_approval_poll,
+            proxy_token_cache_entries: self
+                .proxy_token_cache_entries
+                .or(file.proxy_token_cache_entries)
+                .unwrap_or(100_000),
             log_format,
             log: self
                 .log

@@ -68,6 +68,7 @@ pub async fn serve_proxy(
         drain_timeout: config.proxy_drain,
         approval_keep_alive: config.proxy_approval_keep_alive,
         approval_poll_interval: config.proxy_approval_poll,
+        token_cache_entries: config.proxy_token_cache_entries,
         ..mcpgate_proxy::ProxySettings::new(
             config.proxy_listen,
             config.public_proxy_url.clone(),
