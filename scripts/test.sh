@@ -49,4 +49,4 @@ database_url=$(grep '^MCPGATE_DATABASE_URL=' "$deps_dir/env" | cut -d= -f2-)
 export MCPGATE_TEST_DATABASE_URL="${database_url%/*}/postgres"
 
 log "cargo test"
-cargo test --locked --workspace "$@"
+cargo test --locked --workspace --no-fail-fast "$@"
