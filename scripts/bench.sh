@@ -63,6 +63,30 @@ for rate in 500 1000 2000; do
   "$bin/mcpgate-bench" rate --label direct --url "$direct_url" --rate "$rate" --seconds "$seconds"
   "$bin/mcpgate-bench" rate --label proxy --url "$proxy_url" --token "$token" --rate "$rate" --seconds "$seconds"
 done
+# Where the proxy's time goes: its own histograms (time before forwarding, and
+# the upstream's share), and with PERF=1 a CPU profile of the proxy at 1000/s.
+curl -sf "http://$proxy/metrics" | python3 -c '
+import sys, re
+sums, counts = {}, {}
+for line in sys.stdin:
+    m = re.match(r"(mcpgate_proxy_(overhead|upstream)_seconds)_(sum|count)(\{[^}]*\})? ([0-9.e+-]+)", line)
+    if m:
+        (sums if m.group(3) == "sum" else counts)[m.group(2)] = (sums if m.group(3) == "sum" else counts).get(m.group(2), 0) + float(m.group(5))
+for k in sorted(sums):
+    if counts.get(k):
+        print(f"proxy metrics: mean {k} {sums[k] / counts[k] * 1e6:.0f}us over {int(counts[k])} calls")
+'
+if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+  perf record -F 999 -g -p "$proxy_pid" -o "$work/perf.data" -- sleep 8 >/dev/null 2>&1 &
+  perf_pid=$!
+  "$bin/mcpgate-bench" rate --label proxy-profiled --url "$proxy_url" --token "$token" --rate 1000 --seconds 7
+  wait "$perf_pid" || true
+  echo "perf: where the proxy's CPU samples fall (by binary, then by symbol)"
+  perf report -i "$work/perf.data" --no-children --stdio -g none --sort dso --percent-limit 1 2>/dev/null \
+    | grep '%' | sed 's/ \{2,\}/ /g' | head -8
+  perf report -i "$work/perf.data" --no-children --stdio -g none --sort symbol --percent-limit 0.7 2>/dev/null \
+    | grep '%' | sed 's/ \{2,\}/ /g' | cut -c1-110 | head -25
+fi
 "$bin/mcpgate-bench" max --label direct --url "$direct_url" --workers 32 --seconds "$seconds"
 "$bin/mcpgate-bench" max --label proxy --url "$proxy_url" --token "$token" --workers 32 --seconds "$seconds"
 
