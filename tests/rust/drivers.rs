@@ -122,6 +122,14 @@ impl Driver {
         Self::spawn(sdk, url, token, None).await
     }
 
+    /// [`Driver::start`] over the legacy HTTP+SSE transport (`url` is the `/sse`
+    /// endpoint); Python SDKs only.
+    pub async fn start_legacy_sse(sdk: Sdk, url: &str, token: &str) -> Driver {
+        let mut command = sdk.command();
+        command.env("MCPGATE_E2E_TRANSPORT", "sse");
+        Self::spawn_with(command, sdk, url, token).await
+    }
+
     /// [`Driver::start`] for a client that declares the sampling capability and answers
     /// every `sampling/createMessage` with `reply`.
     pub async fn start_sampling(sdk: Sdk, url: &str, token: &str, reply: &str) -> Driver {
@@ -133,6 +141,10 @@ impl Driver {
         if let Some(reply) = sampling_reply {
             command.env("MCPGATE_E2E_SAMPLING_REPLY", reply);
         }
+        Self::spawn_with(command, sdk, url, token).await
+    }
+
+    async fn spawn_with(mut command: Command, sdk: Sdk, url: &str, token: &str) -> Driver {
         let mut child = command
             .arg(url)
             .arg(token)

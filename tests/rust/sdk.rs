@@ -12,6 +12,8 @@ use mcpgate_e2e::raw::{direct_call, initialize_body, post};
 use mcpgate_e2e::window::ensure_room_in_minute;
 use serde_json::{json, Value};
 
+#[path = "sdk/legacy_sse.rs"]
+mod legacy_sse;
 #[path = "sdk/reference_server.rs"]
 mod reference_server;
 

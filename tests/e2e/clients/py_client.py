@@ -178,6 +178,14 @@ def session_options() -> dict[str, Any]:
 
 async def main(url: str, token: str, script: str | None) -> None:
     headers = {"Authorization": f"Bearer {token}"}
+    if os.environ.get("MCPGATE_E2E_TRANSPORT") == "sse":
+        # The legacy HTTP+SSE transport (2024-11-05); both SDK lines share this call.
+        from mcp.client.sse import sse_client
+
+        async with sse_client(url, headers=headers) as (read, write):
+            async with ClientSession(read, write, **session_options()) as session:
+                await drive(session, script)
+        return
     if SDK_LINE == 1:
         async with streamablehttp_client(url, headers=headers) as (read, write, _session_id):
             async with ClientSession(read, write, **session_options()) as session:
