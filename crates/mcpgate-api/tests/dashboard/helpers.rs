@@ -119,6 +119,13 @@ impl<'a> Browser<'a> {
         into_page(response).await
     }
 
+    /// Adds a server through the servers page's form (discovery runs); the page the
+    /// browser lands on: the server's page, or the form again with the error.
+    pub async fn add_server(&self, name: &str, url: &str) -> Page {
+        self.submit("/servers", "/servers", &[("name", name), ("url", url)])
+            .await
+    }
+
     /// Opens `page_path`, then posts `form` (plus the page's CSRF token) to `action`.
     pub async fn submit(&self, page_path: &str, action: &str, form: &[(&str, &str)]) -> Page {
         let csrf = self.get(page_path).await.csrf();

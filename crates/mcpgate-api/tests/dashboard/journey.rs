@@ -15,13 +15,7 @@ async fn a_new_user_adds_a_server_applies_a_policy_and_gets_connection_snippets(
     let browser = Browser::signed_up(&app).await;
 
     // Add the server: discovery runs and the browser lands on its page.
-    let server_page = browser
-        .submit(
-            "/servers",
-            "/servers",
-            &[("name", "k8s demo"), ("url", &upstream.url())],
-        )
-        .await;
+    let server_page = browser.add_server("k8s demo", &upstream.url()).await;
     assert_eq!(server_page.status, StatusCode::OK, "{}", server_page.html);
     let server_path = server_page.path.clone();
     let server_id = server_path.strip_prefix("/servers/").unwrap().to_owned();
@@ -121,13 +115,7 @@ async fn quick_actions_history_diff_rollback_and_simulation_work_on_the_policy()
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = mcpgate_demo::spawn(DemoSettings::default()).await;
     let browser = Browser::signed_up(&app).await;
-    let server = browser
-        .submit(
-            "/servers",
-            "/servers",
-            &[("name", "k8s"), ("url", &upstream.url())],
-        )
-        .await;
+    let server = browser.add_server("k8s", &upstream.url()).await;
     let policy = format!("{}/policy", server.path);
 
     // Version 1: the recommended policy, in one click.

@@ -48,13 +48,7 @@ async fn another_tenants_server_pages_are_not_found() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = mcpgate_demo::spawn(DemoSettings::default()).await;
     let owner = Browser::signed_up(&app).await;
-    let server = owner
-        .submit(
-            "/servers",
-            "/servers",
-            &[("name", "mine"), ("url", &upstream.url())],
-        )
-        .await;
+    let server = owner.add_server("mine", &upstream.url()).await;
     assert_eq!(server.status, StatusCode::OK, "{}", server.html);
 
     let stranger = Browser::signed_up(&app).await;
@@ -196,13 +190,7 @@ async fn an_invalid_policy_is_shown_again_with_errors_at_their_paths() {
     let app = mcpgate_testkit::spawn_app().await;
     let upstream = mcpgate_demo::spawn(DemoSettings::default()).await;
     let browser = Browser::signed_up(&app).await;
-    let server = browser
-        .submit(
-            "/servers",
-            "/servers",
-            &[("name", "k8s"), ("url", &upstream.url())],
-        )
-        .await;
+    let server = browser.add_server("k8s", &upstream.url()).await;
     let policy = format!("{}/policy", server.path);
     let invalid = r#"{"version":"2","default":"deny","tools":{"k8s_run_pod":{"limits":[{"counter":"c","window":"fortnight","max":10}]}}}"#;
     let page = browser
@@ -235,13 +223,7 @@ async fn an_invalid_policy_is_shown_again_with_errors_at_their_paths() {
 async fn an_unreachable_server_is_explained_on_the_form_with_the_input_kept() {
     let app = mcpgate_testkit::spawn_app().await;
     let browser = Browser::signed_up(&app).await;
-    let page = browser
-        .submit(
-            "/servers",
-            "/servers",
-            &[("name", "gone"), ("url", "http://127.0.0.1:9/mcp")],
-        )
-        .await;
+    let page = browser.add_server("gone", "http://127.0.0.1:9/mcp").await;
     assert_eq!(
         page.status,
         StatusCode::UNPROCESSABLE_ENTITY,
