@@ -13,11 +13,7 @@ async fn a_batch_of_allowed_calls_is_forwarded_whole_and_every_call_is_audited()
         {"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"k8s_run_pod","arguments":{"image":"a"}}},
         {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"k8s_run_pod","arguments":{"image":"b"}}}
     ]);
-    let response = proxy
-        .request(Some(&session), batch.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(Some(&session), batch.to_string()).await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     assert_eq!(text.matches("k8s_run_pod ok").count(), 2, "{text}");
@@ -36,11 +32,7 @@ async fn a_batch_with_a_refused_call_is_answered_whole_and_nothing_reaches_the_u
         {"jsonrpc":"2.0","id":3,"method":"ping"},
         {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}
     ]);
-    let response = proxy
-        .request(Some(&session), batch.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(Some(&session), batch.to_string()).await;
     assert_eq!(response.status(), 200);
     let answers: Vec<Value> = response.json().await.unwrap();
     assert_eq!(answers.len(), 3, "one answer per request: {answers:?}");
@@ -83,18 +75,10 @@ async fn a_batch_with_tools_list_and_a_call_without_an_id_are_refused() {
     let proxy = spawn(Options::default()).await;
     let session = proxy.initialize().await;
     let batch = json!([{"jsonrpc":"2.0","id":1,"method":"tools/list"}]);
-    let response = proxy
-        .request(Some(&session), batch.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(Some(&session), batch.to_string()).await;
     assert_eq!(response.status(), 400);
     let notification = json!({"jsonrpc":"2.0","method":"tools/call","params":{"name":"k8s_delete_ns","arguments":{}}});
-    let response = proxy
-        .request(Some(&session), notification.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(Some(&session), notification.to_string()).await;
     assert_eq!(response.status(), 400);
     assert!(!proxy
         .demo

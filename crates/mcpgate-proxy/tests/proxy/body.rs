@@ -14,7 +14,7 @@ async fn an_oversized_body_is_413() {
         r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"k8s_run_pod","arguments":{{"image":"{}"}}}}}}"#,
         "x".repeat(2048)
     );
-    let response = proxy.request(Some(&session), big).send().await.unwrap();
+    let response = proxy.post(Some(&session), big).await;
     assert_eq!(response.status(), 413);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], -32600);
@@ -25,10 +25,8 @@ async fn malformed_json_is_a_parse_error() {
     let proxy = spawn(Options::default()).await;
     let session = proxy.initialize().await;
     let response = proxy
-        .request(Some(&session), r#"{"jsonrpc":"2.0","id":1,"#)
-        .send()
-        .await
-        .unwrap();
+        .post(Some(&session), r#"{"jsonrpc":"2.0","id":1,"#)
+        .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], -32700);
@@ -40,11 +38,7 @@ async fn duplicate_keys_are_refused_and_never_reach_the_upstream() {
     let proxy = spawn(Options::default()).await;
     let session = proxy.initialize().await;
     let smuggled = r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"k8s_run_pod","name":"k8s_delete_ns","arguments":{}}}"#;
-    let response = proxy
-        .request(Some(&session), smuggled)
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(Some(&session), smuggled).await;
     assert_eq!(
         response.status(),
         200,
@@ -59,11 +53,7 @@ async fn duplicate_keys_are_refused_and_never_reach_the_upstream() {
         .contains("ambiguous"));
 
     let ambiguous_id = r#"{"jsonrpc":"2.0","id":4,"id":5,"method":"tools/call","params":{}}"#;
-    let response = proxy
-        .request(Some(&session), ambiguous_id)
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(Some(&session), ambiguous_id).await;
     assert_eq!(response.status(), 400);
 
     let recorded = proxy.demo.recorded();

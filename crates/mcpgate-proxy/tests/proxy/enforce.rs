@@ -131,13 +131,11 @@ async fn without_a_policy_every_call_is_refused_and_no_tool_is_shown() {
         "[POLICY DENIED] no policy is active for this server yet"
     );
     let list: serde_json::Value = proxy
-        .request(
+        .post(
             Some(&session),
             r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
         )
-        .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -234,13 +232,11 @@ async fn a_changed_tool_is_refused_and_hidden_while_blocking_is_on() {
     assert!(denial_text(&response).contains("changed since it was approved"));
     let list = crate::helpers::last_message(
         &proxy
-            .request(
+            .post(
                 Some(&session),
                 r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
             )
-            .send()
             .await
-            .unwrap()
             .text()
             .await
             .unwrap(),

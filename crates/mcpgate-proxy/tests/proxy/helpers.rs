@@ -451,6 +451,14 @@ impl TestProxy {
         self.request_as(&self.token, session, body)
     }
 
+    /// [`TestProxy::request`], sent; the response.
+    pub async fn post(&self, session: Option<&str>, body: impl Into<String>) -> reqwest::Response {
+        self.request(session, body)
+            .send()
+            .await
+            .expect("the proxy answers")
+    }
+
     pub fn request_as(
         &self,
         token: &str,

@@ -11,13 +11,11 @@ async fn initialize_then_tools_list_shows_only_what_the_policy_allows_byte_for_b
     let proxy = spawn(Options::default()).await;
     let session = proxy.initialize().await;
     let response = proxy
-        .request(
+        .post(
             Some(&session),
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     let list = last_message(&text);
@@ -46,7 +44,7 @@ async fn an_allowed_call_is_relayed_byte_for_byte_with_the_servers_credentials_a
     let proxy = spawn(Options::default()).await;
     let session = proxy.initialize().await;
     let body = r#"{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"k8s_run_pod","arguments":{"image":"nginx","name":"x", "context" : "prod"}}}"#;
-    let response = proxy.request(Some(&session), body).send().await.unwrap();
+    let response = proxy.post(Some(&session), body).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     let proxied = response.text().await.unwrap();
@@ -103,11 +101,7 @@ async fn progress_notifications_arrive_while_the_call_runs() {
     let body = json!({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{
         "name":"k8s_run_pod","arguments":{"image":"nginx"},"_meta":{"progressToken":"p1"}}});
     let started = Instant::now();
-    let response = proxy
-        .request(Some(&session), body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(Some(&session), body.to_string()).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"]
         .to_str()
@@ -187,11 +181,7 @@ async fn an_upstream_http_error_is_relayed_and_releases_the_reservation() {
     .await;
     let session = proxy.initialize().await;
     let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"k8s_run_pod","arguments":{}}});
-    let response = proxy
-        .request(Some(&session), body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(Some(&session), body.to_string()).await;
     assert_eq!(response.status(), 500);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut redis = proxy.redis_conn.connection();
@@ -216,11 +206,7 @@ async fn an_upstream_on_a_private_address_is_refused_unless_allowed() {
     })
     .await;
     let seen_before = proxy.demo.recorded().lock().unwrap().len();
-    let response = proxy
-        .request(None, crate::helpers::initialize_body())
-        .send()
-        .await
-        .unwrap();
+    let response = proxy.post(None, crate::helpers::initialize_body()).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], mcpgate_proxy::UPSTREAM_UNAVAILABLE);
