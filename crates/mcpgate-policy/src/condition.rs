@@ -1,9 +1,16 @@
 //! Conditions on a call's arguments: checked once when compiled, then tested
-//! without allocating.
+//! without allocating (until a call is denied).
 //!
-//! A condition whose argument is missing does not hold, whatever its operator,
-//! except `exists` with `value: false`. Under `require` a missing argument
-//! therefore denies (fail closed); under `deny_if` it does not.
+//! A condition whose argument cannot be compared fails closed: it is missing, it
+//! sits behind a path that cannot be followed (`args.spec.x` where `spec` is a
+//! string), or its JSON type is not what the operator and value imply (an array
+//! where `eq "prod"` compares strings, a string where `gt 5` compares numbers).
+//! Such a condition is *unusable*, and an unusable condition denies the call
+//! whether it is a `require` or a `deny_if`, with a reason naming the argument and
+//! the types. `exists` tests presence only; `optional: true` lets an absent
+//! argument skip the condition (never a mistyped one).
+
+mod kinds;
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -13,7 +20,8 @@ use serde_json::{Number, Value};
 
 use crate::document::{Condition, Op};
 use crate::error::Errors;
-use crate::path::ArgPath;
+use crate::path::{ArgPath, Lookup};
+use kinds::{type_name, Kinds};
 
 /// The comparison of a compiled condition, its operand checked and prepared.
 #[derive(Debug)]
@@ -35,6 +43,15 @@ enum Test {
 pub(crate) struct CompiledCondition {
     path: ArgPath,
     test: Test,
+    op: Op,
+    /// The types of argument the test can compare.
+    accepts: Kinds,
+    /// For `contains` on an array: the types its items must have.
+    items: Kinds,
+    /// What the argument must be, for reasons: "a string or an array of strings".
+    expected: Box<str>,
+    /// Whether an absent argument skips the condition.
+    optional: bool,
     /// Where the condition is in the document.
     pub(crate) pointer: Arc<str>,
     /// The reason when a `require` condition fails.
@@ -53,8 +70,14 @@ impl CompiledCondition {
         let path = ArgPath::parse(&condition.path)
             .map_err(|message| errors.push(&format!("{pointer}/path"), message))
             .ok();
+        if condition.optional && condition.op == Op::Exists {
+            let message = "`optional` cannot be used with `exists`, which tests presence itself";
+            errors.push(&format!("{pointer}/optional"), message);
+        }
         let test = compile_test(condition, pointer, errors)?;
         let path = path?;
+        let (accepts, items) = test.kinds();
+        let expected = describe_expected(accepts, items);
         let operand = match &condition.value {
             Some(value) => value.to_string(),
             None => "true".to_owned(),
@@ -71,15 +94,73 @@ impl CompiledCondition {
             pointer: pointer.into(),
             path,
             test,
+            op: condition.op,
+            accepts,
+            items,
+            expected: expected.into(),
+            optional: condition.optional,
         })
     }
 
-    /// Whether the condition holds for these arguments.
-    pub(crate) fn holds(&self, arguments: &Value) -> bool {
-        let found = self.path.resolve(arguments);
-        let Some(actual) = found else {
-            return matches!(self.test, Test::Exists(false));
+    /// Tests the condition against a call's arguments.
+    pub(crate) fn check<'v>(&self, arguments: &'v Value) -> Check<'v> {
+        let actual = match self.path.lookup(arguments) {
+            Lookup::Found(actual) => actual,
+            Lookup::Blocked { depth, found } => {
+                return Check::Unusable(Unusable::Blocked { depth, found })
+            }
+            Lookup::Missing => {
+                return match self.test {
+                    Test::Exists(present) => Check::from(!present),
+                    _ if self.optional => Check::Skipped,
+                    _ => Check::Unusable(Unusable::Missing),
+                }
+            }
         };
+        if !self.accepts.admits(actual) {
+            return Check::Unusable(Unusable::Mistyped(actual));
+        }
+        if let (Test::Contains(_), Value::Array(items)) = (&self.test, actual) {
+            if let Some(item) = items.iter().find(|item| !self.items.admits(item)) {
+                return Check::Unusable(Unusable::MistypedItem(item));
+            }
+        }
+        Check::from(self.holds(actual))
+    }
+
+    /// The reason a call is denied because this condition is unusable.
+    pub(crate) fn unusable_reason(&self, unusable: Unusable<'_>) -> Arc<str> {
+        let argument = self.path.as_str();
+        let op = op_name(self.op);
+        let expected = &self.expected;
+        let reason = match unusable {
+            Unusable::Missing => format!(
+                "Call denied: argument `{argument}` is missing, and the `{op}` condition on it \
+                 needs {expected}."
+            ),
+            Unusable::Blocked { depth, found } => format!(
+                "Call denied: argument `{argument}` cannot be checked: `{}` must be {}, but it \
+                 is {}.",
+                self.path.prefix(depth),
+                self.path.container_at(depth),
+                type_name(found)
+            ),
+            Unusable::Mistyped(found) => format!(
+                "Call denied: argument `{argument}` must be {expected} for the `{op}` condition \
+                 on it, but it is {}.",
+                type_name(found)
+            ),
+            Unusable::MistypedItem(item) => format!(
+                "Call denied: argument `{argument}` must be {expected} for the `{op}` condition \
+                 on it, but it is an array with {} in it.",
+                type_name(item)
+            ),
+        };
+        reason.into()
+    }
+
+    /// Whether the condition holds for a present value of an accepted type.
+    fn holds(&self, actual: &Value) -> bool {
         match &self.test {
             Test::Eq(expected) => json_eq(actual, expected),
             Test::Neq(expected) => !json_eq(actual, expected),
@@ -109,6 +190,74 @@ impl CompiledCondition {
                 u64::try_from(length).is_ok_and(|length| length <= *max)
             }
         }
+    }
+}
+
+/// What testing a condition found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Check<'v> {
+    /// The condition holds: a `require` is met, a `deny_if` denies.
+    Holds,
+    /// The condition does not hold: a `require` denies, a `deny_if` is passed.
+    Fails,
+    /// An `optional` condition whose argument is absent: passed in either list.
+    Skipped,
+    /// The argument cannot be compared: the call is denied in either list.
+    Unusable(Unusable<'v>),
+}
+
+impl From<bool> for Check<'_> {
+    fn from(holds: bool) -> Self {
+        if holds {
+            Check::Holds
+        } else {
+            Check::Fails
+        }
+    }
+}
+
+/// Why a condition's argument cannot be compared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Unusable<'v> {
+    /// It is absent.
+    Missing,
+    /// Step `depth` of its path cannot be taken from `found`.
+    Blocked { depth: usize, found: &'v Value },
+    /// Its type is not one the operator and value imply.
+    Mistyped(&'v Value),
+    /// It is an array for `contains`, with an item of another type than the value.
+    MistypedItem(&'v Value),
+}
+
+impl Test {
+    /// The types of argument this test compares, and (for `contains`) of array items.
+    fn kinds(&self) -> (Kinds, Kinds) {
+        let only = |kinds| (kinds, Kinds::ANY);
+        match self {
+            Test::Eq(operand) | Test::Neq(operand) => only(Kinds::like(operand)),
+            Test::In(options) | Test::NotIn(options) => only(Kinds::like_any(options)),
+            Test::Compare(..) => only(Kinds::NUMBER),
+            Test::Regex(_) | Test::Prefix(_) => only(Kinds::STRING),
+            Test::Contains(needle @ Value::String(_)) => {
+                (Kinds::STRING.or(Kinds::ARRAY), Kinds::of(needle))
+            }
+            Test::Contains(needle) => (Kinds::ARRAY, Kinds::like(needle)),
+            Test::MaxLength(_) => only(Kinds::STRING.or(Kinds::ARRAY).or(Kinds::OBJECT)),
+            Test::Exists(_) => only(Kinds::ANY),
+        }
+    }
+}
+
+/// "a string or an array of strings", "an array", "a number".
+fn describe_expected(accepts: Kinds, items: Kinds) -> String {
+    if items == Kinds::ANY || accepts == Kinds::ANY {
+        return accepts.describe();
+    }
+    let array_of = format!("an array of {}", items.describe_plural());
+    if accepts == Kinds::ARRAY {
+        array_of
+    } else {
+        format!("{} or {array_of}", Kinds::STRING.describe())
     }
 }
 

@@ -167,6 +167,12 @@ pub struct Condition {
     /// The sentence returned to the agent when this condition blocks (alias: `on_deny`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether the argument may be left out: when it is absent the condition is
+    /// skipped (a `require` is met, a `deny_if` does not deny). `false` when omitted,
+    /// so an absent argument denies. A value of the wrong type denies either way.
+    /// Not allowed with `exists`, which tests presence itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 /// A condition's operator.

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::classification::Classification;
 use crate::compile::{CompiledPolicy, CompiledRule};
+use crate::condition::Check;
 use crate::decision::{merge_charge, Decision, Outcome};
 use crate::document::{Action, ClassMatch, DefaultAction};
 
@@ -67,11 +68,8 @@ pub fn evaluate(policy: &CompiledPolicy, call: &ToolCall<'_>) -> Decision {
     if rule.action == Action::Deny {
         return deny(&rule.reason, &rule.pointer);
     }
-    if let Some(unmet) = rule.require.iter().find(|c| !c.holds(call.arguments)) {
-        return deny(&unmet.unmet_reason, &unmet.pointer);
-    }
-    if let Some(met) = rule.deny_if.iter().find(|c| c.holds(call.arguments)) {
-        return deny(&met.met_reason, &met.pointer);
+    if let Some((reason, pointer)) = blocking_condition(rule, call.arguments) {
+        return deny(&reason, pointer);
     }
     let decided = if rule.action == Action::RequireApproval {
         verdict(
@@ -114,6 +112,26 @@ pub fn filter_tools<T>(
         let (name, classification) = describe(tool);
         visible(policy, name, classification)
     });
+}
+
+/// The first condition of the rule that blocks the call, with its reason: a `require`
+/// that fails, then a `deny_if` that holds; in either list, one whose argument is
+/// missing or of a type it cannot compare (fail closed).
+fn blocking_condition<'r>(
+    rule: &'r CompiledRule,
+    arguments: &Value,
+) -> Option<(Arc<str>, &'r Arc<str>)> {
+    let required = rule.require.iter().map(|c| (c, true));
+    let denied = rule.deny_if.iter().map(|c| (c, false));
+    required.chain(denied).find_map(|(condition, is_require)| {
+        let reason = match (condition.check(arguments), is_require) {
+            (Check::Unusable(unusable), _) => condition.unusable_reason(unusable),
+            (Check::Fails, true) => condition.unmet_reason.clone(),
+            (Check::Holds, false) => condition.met_reason.clone(),
+            (Check::Holds, true) | (Check::Fails, false) | (Check::Skipped, _) => return None,
+        };
+        Some((reason, &condition.pointer))
+    })
 }
 
 /// A decision from a would-be outcome, applying shadow mode.

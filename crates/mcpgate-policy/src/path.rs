@@ -55,14 +55,64 @@ impl ArgPath {
 
     /// The value at this path in `arguments`, if there is one.
     pub(crate) fn resolve<'v>(&self, arguments: &'v Value) -> Option<&'v Value> {
-        self.steps
-            .iter()
-            .try_fold(arguments, |value, step| match value {
-                Value::Object(map) => map.get(&*step.key),
-                Value::Array(items) => step.index.and_then(|index| items.get(index)),
-                _ => None,
-            })
+        match self.lookup(arguments) {
+            Lookup::Found(value) => Some(value),
+            Lookup::Missing | Lookup::Blocked { .. } => None,
+        }
     }
+
+    /// Follows the path, telling an absent argument from one whose path runs into
+    /// a value it cannot step through. Arguments of `null` (a call without any) are
+    /// read as `{}`.
+    pub(crate) fn lookup<'v>(&self, arguments: &'v Value) -> Lookup<'v> {
+        let mut value = arguments;
+        for (depth, step) in self.steps.iter().enumerate() {
+            let next = match value {
+                Value::Null if depth == 0 => return Lookup::Missing,
+                Value::Object(map) => map.get(&*step.key),
+                Value::Array(items) if step.index.is_some() => {
+                    step.index.and_then(|index| items.get(index))
+                }
+                found => return Lookup::Blocked { depth, found },
+            };
+            match next {
+                Some(inner) => value = inner,
+                None => return Lookup::Missing,
+            }
+        }
+        Lookup::Found(value)
+    }
+
+    /// The path up to (not including) step `depth`: `args.spec` for depth 1 of
+    /// `args.spec.containers`.
+    pub(crate) fn prefix(&self, depth: usize) -> String {
+        let mut text = String::from("args");
+        for step in self.steps.iter().take(depth) {
+            text.push('.');
+            text.push_str(&step.key);
+        }
+        text
+    }
+
+    /// What the value before step `depth` must be to take that step.
+    pub(crate) fn container_at(&self, depth: usize) -> &'static str {
+        match self.steps.get(depth).and_then(|step| step.index) {
+            Some(_) => "an object or an array",
+            None => "an object",
+        }
+    }
+}
+
+/// Where following an [`ArgPath`] ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Lookup<'v> {
+    /// The path leads to this value.
+    Found(&'v Value),
+    /// An object on the way has no such key, or an array no such index.
+    Missing,
+    /// Step `depth` cannot be taken from `found`: a scalar or null, or an array
+    /// and a step that is not an index.
+    Blocked { depth: usize, found: &'v Value },
 }
 
 #[cfg(test)]
@@ -92,6 +142,46 @@ mod tests {
         for text in ["args.b", "args.a.1", "args.a.x", "args.a.0.deep"] {
             assert_eq!(ArgPath::parse(text).unwrap().resolve(&args), None, "{text}");
         }
+    }
+
+    #[test]
+    fn a_path_through_a_scalar_or_an_array_by_name_is_blocked_not_missing() {
+        use super::Lookup;
+        let args = json!({"spec": "x", "list": [{"a": 1}], "none": null});
+        let lookup = |text: &str| ArgPath::parse(text).unwrap().lookup(&args);
+        let spec = &args["spec"];
+        assert_eq!(
+            lookup("args.spec.a"),
+            Lookup::Blocked {
+                depth: 1,
+                found: spec
+            }
+        );
+        let list = &args["list"];
+        assert_eq!(
+            lookup("args.list.a"),
+            Lookup::Blocked {
+                depth: 1,
+                found: list
+            }
+        );
+        assert_eq!(
+            lookup("args.none.a"),
+            Lookup::Blocked {
+                depth: 1,
+                found: &args["none"]
+            }
+        );
+        assert_eq!(lookup("args.list.1"), Lookup::Missing);
+        assert_eq!(lookup("args.nothing.a"), Lookup::Missing);
+        assert_eq!(
+            ArgPath::parse("args.a").unwrap().lookup(&json!(null)),
+            Lookup::Missing
+        );
+        assert_eq!(
+            ArgPath::parse("args.spec.a").unwrap().prefix(1),
+            "args.spec"
+        );
     }
 
     #[test]

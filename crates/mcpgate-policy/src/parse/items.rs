@@ -36,19 +36,23 @@ const SCOPES: &[(&str, Scope)] = &[
 ];
 
 pub(super) fn read_condition(reader: &mut Reader, value: &Value, path: &str) -> Option<Condition> {
-    let fields = ["path", "op", "value", "reason", "on_deny"];
+    let fields = ["path", "op", "value", "reason", "on_deny", "optional"];
     let map = reader.object(value, path, "a condition", &fields)?;
     let arg_path = reader.required(map, path, "path");
     let arg_path = arg_path.and_then(|v| reader.string(v, &format!("{path}/path")));
     let op = reader.required(map, path, "op");
     let op = op.and_then(|v| reader.one_of(v, &format!("{path}/op"), "operator", OPS));
     let reason = reader.reason(map, path);
+    let optional = reader.optional(map, path, "optional", Reader::boolean);
+    let optional_ok = optional.is_some() || !map.contains_key("optional");
     let condition = Condition {
         path: arg_path?,
         op: op?,
         value: map.get("value").cloned(),
         reason,
+        optional: optional.unwrap_or(false),
     };
+    optional_ok.then_some(())?;
     CompiledCondition::compile(&condition, path, &mut reader.errors)?;
     Some(condition)
 }

@@ -110,15 +110,21 @@ fn deny_if_denies_when_any_condition_holds() {
         &*decide(&policy, "run", latest).rule,
         "/tools/run/deny_if/0"
     );
+    let spec = json!({"containers": [{"image": "app:1.2"}]});
     assert_eq!(
-        &*decide(&policy, "run", json!({"replicas": 6})).rule,
+        &*decide(&policy, "run", json!({"spec": spec, "replicas": 6})).rule,
         "/tools/run/deny_if/1"
     );
     assert_eq!(
-        decide(&policy, "run", json!({"replicas": 5})).outcome,
+        decide(&policy, "run", json!({"spec": spec, "replicas": 5})).outcome,
         Outcome::Allow
     );
-    assert_eq!(decide(&policy, "run", json!({})).outcome, Outcome::Allow);
+    let missing = decide(&policy, "run", json!({"spec": spec}));
+    assert_eq!(
+        (missing.outcome, &*missing.rule),
+        (Outcome::Deny, "/tools/run/deny_if/1"),
+        "a deny_if whose argument is missing fails closed"
+    );
 }
 
 #[test]

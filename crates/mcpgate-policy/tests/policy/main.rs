@@ -6,6 +6,7 @@ mod limits;
 mod properties;
 mod schema;
 mod simulation;
+mod type_confusion;
 mod validation;
 
 use mcpgate_policy::{

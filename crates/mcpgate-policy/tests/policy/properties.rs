@@ -70,14 +70,22 @@ fn condition() -> impl Strategy<Value = mcpgate_policy::Condition> {
         (Just(Op::Prefix), "[a-z/]{0,6}".prop_map(|s| Some(json!(s)))),
         (Just(Op::MaxLength), (0u64..20).prop_map(|n| Some(json!(n)))),
     ];
-    (arg_path(), operand, option::of("[A-Za-z ]{1,20}")).prop_map(|(path, (op, value), reason)| {
-        mcpgate_policy::Condition {
-            path,
-            op,
-            value,
-            reason,
-        }
-    })
+    (
+        arg_path(),
+        operand,
+        option::of("[A-Za-z ]{1,20}"),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(path, (op, value), reason, optional)| mcpgate_policy::Condition {
+                path,
+                op,
+                value,
+                reason,
+                // `optional` means nothing to `exists`, and is refused with it.
+                optional: optional && op != Op::Exists,
+            },
+        )
 }
 
 /// Limits whose counter name fixes window, scope and max, so shared counters agree.
