@@ -60,6 +60,10 @@ pub(crate) async fn dispatch(state: &AppState, message: &Message<'_>, legacy: bo
         "ping" => Reply::Message(result(id, "{}")),
         "tools/list" => Reply::Message(list(state, id, message.params())),
         "tools/call" => call(state, id, message).await,
+        // One text resource per URI and one prompt per name, answered from the request,
+        // so gateways' rules on `resources/read` and `prompts/get` can be exercised.
+        "resources/read" => Reply::Message(result(id, &read(message.params()))),
+        "prompts/get" => Reply::Message(result(id, &prompt(message.params()))),
         other => Reply::Message(error(
             id,
             METHOD_NOT_FOUND,
@@ -68,11 +72,37 @@ pub(crate) async fn dispatch(state: &AppState, message: &Message<'_>, legacy: bo
     }
 }
 
+/// The named field of a request's params, as text.
+fn param(params: Option<&RawValue>, field: &str) -> String {
+    params
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok())
+        .and_then(|p| p.get(field).and_then(|v| v.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn read(params: Option<&RawValue>) -> String {
+    let uri = param(params, "uri");
+    serde_json::json!({"contents": [{"uri": uri, "mimeType": "text/plain",
+        "text": format!("demo resource {uri}")}]})
+    .to_string()
+}
+
+fn prompt(params: Option<&RawValue>) -> String {
+    let name = param(params, "name");
+    serde_json::json!({"messages": [{"role": "user",
+        "content": {"type": "text", "text": format!("demo prompt {name}")}}]})
+    .to_string()
+}
+
 fn initialize(state: &AppState, version: &str) -> String {
     let settings = &state.settings;
     let mut result = serde_json::json!({
         "protocolVersion": version,
-        "capabilities": { "tools": { "listChanged": false } },
+        "capabilities": {
+            "tools": { "listChanged": false },
+            "resources": {},
+            "prompts": {},
+        },
         "serverInfo": { "name": settings.server_name, "version": settings.server_version },
     });
     if let Some(instructions) = &settings.instructions {

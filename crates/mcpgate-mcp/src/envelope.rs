@@ -7,6 +7,7 @@ use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
+use crate::id::RequestId;
 use crate::response::{INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR};
 use crate::strict::{self, BorrowedStr, Scratch, Strict};
 
@@ -113,6 +114,12 @@ impl<'a> Message<'a> {
     /// The id as its raw JSON text (`0`, `"abc"`, `1.0` are kept as sent). `None` for notifications.
     pub fn id(&self) -> Option<&'a RawValue> {
         self.id
+    }
+
+    /// The id by value, for matching an answer to its request (`None` for notifications
+    /// and for an id with no value, such as `null`).
+    pub fn request_id(&self) -> Option<RequestId> {
+        self.id.and_then(|raw| RequestId::from_raw(raw).ok())
     }
 
     /// The method name, unescaped. `None` for responses.
@@ -346,7 +353,16 @@ fn message_from_map<'de, A: MapAccess<'de>>(
         (Some(_), Some(IdKind::Null)) => {
             return Err(context.invalid("a request id must not be null"))
         }
-        (Some(_), Some(_)) => Kind::Request,
+        (Some(_), Some(_)) => {
+            // An id is matched to its answer by value (`crate::RequestId`); integers are
+            // the only numbers MCP peers send, and refusing `1.0` or `1e0` here leaves no
+            // spelling for an upstream to rewrite.
+            let numeric = id.is_some_and(|raw| raw.get().as_bytes()[0] != b'"');
+            if numeric && !id.is_some_and(RequestId::is_plain_integer) {
+                return Err(context.invalid("a request id must be a string or an integer"));
+            }
+            Kind::Request
+        }
         (Some(_), None) => Kind::Notification,
         (None, None) => return Err(context.invalid("\"method\" or \"id\" is required")),
         (None, Some(_)) => {

@@ -12,13 +12,17 @@
 //! - [`legacy`]: helpers for the 2024-11-05 HTTP+SSE transport.
 
 mod envelope;
+mod id;
 pub mod legacy;
+mod methods;
 mod response;
 pub mod sse;
 mod strict;
 mod tools_list;
 
 pub use envelope::{parse, Incoming, Kind, Message, ParseError, ToolCall};
+pub use id::{IdError, RequestId};
+pub use methods::{classify_method, method_target, MethodClass};
 pub use response::{
     error_response, tool_error_result, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
     METHOD_NOT_FOUND, PARSE_ERROR,

@@ -44,15 +44,16 @@ struct Tool<'a> {
     name: Option<Cow<'a, str>>,
 }
 
-/// Returns `response_body` with `result.tools` keeping only the tools whose `name`
-/// passes `keep`. Kept tools and every other byte outside the `tools` array are
+/// Returns `response_body` with `result.tools` keeping only the tools for which
+/// `keep(name, definition)` holds (the definition is the tool's raw JSON, to
+/// fingerprint). Kept tools and every other byte outside the `tools` array are
 /// unchanged (`nextCursor`, `_meta`, key order, whitespace). A tool without a string
 /// `name` cannot be called by name, so it is dropped.
 ///
 /// A JSON-RPC error response (no `result`) comes back unchanged.
 pub fn filter_tools_list(
     response_body: &[u8],
-    mut keep: impl FnMut(&str) -> bool,
+    mut keep: impl FnMut(&str, &RawValue) -> bool,
 ) -> Result<Vec<u8>, FilterError> {
     let text = std::str::from_utf8(response_body).map_err(|_| FilterError::InvalidUtf8)?;
     let malformed = |e: serde_json::Error| FilterError::Malformed(e.to_string());
@@ -66,7 +67,7 @@ pub fn filter_tools_list(
     let mut kept = Vec::with_capacity(tools.len());
     for tool in &tools {
         let parsed: Tool<'_> = serde_json::from_str(tool.get()).map_err(malformed)?;
-        if parsed.name.is_some_and(|name| keep(&name)) {
+        if parsed.name.is_some_and(|name| keep(&name, tool)) {
             kept.push(*tool);
         }
     }
@@ -95,7 +96,7 @@ pub fn filter_tools_list(
 /// `tools/list` response must not be given here.
 pub fn filter_tools_list_event(
     event: &SseEvent,
-    keep: impl FnMut(&str) -> bool,
+    keep: impl FnMut(&str, &RawValue) -> bool,
 ) -> Result<Vec<u8>, FilterError> {
     let data = event.data().ok_or(FilterError::NoData)?;
     let filtered = filter_tools_list(data.as_bytes(), keep)?;
@@ -136,7 +137,7 @@ mod tests {
 
     #[test]
     fn keeps_only_allowed_tools_verbatim_and_every_other_field() {
-        let out = filter_tools_list(LIST.as_bytes(), |name| name != "delete").unwrap();
+        let out = filter_tools_list(LIST.as_bytes(), |name, _| name != "delete").unwrap();
         let text = std::str::from_utf8(&out).unwrap();
         assert_eq!(
             text,
@@ -147,13 +148,13 @@ mod tests {
     #[test]
     fn keep_all_returns_the_body_unchanged() {
         let body = LIST.replace("{\"inputSchema\":{}},", "");
-        let out = filter_tools_list(body.as_bytes(), |_| true).unwrap();
+        let out = filter_tools_list(body.as_bytes(), |_, _| true).unwrap();
         assert_eq!(out, body.as_bytes());
     }
 
     #[test]
     fn keep_none_leaves_an_empty_array() {
-        let out = filter_tools_list(LIST.as_bytes(), |_| false).unwrap();
+        let out = filter_tools_list(LIST.as_bytes(), |_, _| false).unwrap();
         let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(value["result"]["tools"], serde_json::json!([]));
         assert_eq!(value["result"]["nextCursor"], "abc");
@@ -162,15 +163,16 @@ mod tests {
     #[test]
     fn error_responses_pass_through_and_garbage_is_refused() {
         let error = br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}}"#;
-        assert_eq!(filter_tools_list(error, |_| false).unwrap(), error);
-        assert!(filter_tools_list(b"<html>", |_| true).is_err());
+        assert_eq!(filter_tools_list(error, |_, _| false).unwrap(), error);
+        assert!(filter_tools_list(b"<html>", |_, _| true).is_err());
+        assert!(filter_tools_list(
+            br#"{"jsonrpc":"2.0","id":1,"result":{"tools":{}}}"#,
+            |_, _| { true }
+        )
+        .is_err());
         assert!(
-            filter_tools_list(br#"{"jsonrpc":"2.0","id":1,"result":{"tools":{}}}"#, |_| {
-                true
-            })
-            .is_err()
+            filter_tools_list(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#, |_, _| true).is_err()
         );
-        assert!(filter_tools_list(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#, |_| true).is_err());
     }
 
     #[test]
@@ -182,7 +184,7 @@ mod tests {
         );
         parser.push(body.as_bytes()).unwrap();
         let event = parser.next_event().unwrap();
-        let out = filter_tools_list_event(&event, |name| name == "read").unwrap();
+        let out = filter_tools_list_event(&event, |name, _| name == "read").unwrap();
         let mut parser = crate::sse::SseParser::new();
         parser.push(&out).unwrap();
         let event = parser.next_event().unwrap();

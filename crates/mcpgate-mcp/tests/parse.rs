@@ -28,18 +28,43 @@ fn a_tools_call_request_gives_its_raw_id_name_and_arguments() {
 
 #[test]
 fn ids_are_never_normalised() {
-    for id in [
-        "0",
-        "-0",
-        "1.0",
-        "1e2",
-        "\"1\"",
-        "\"\\u0041\"",
-        "12345678901234567890123",
-    ] {
+    for id in ["0", "-0", "\"1\"", "\"\\u0041\"", "12345678901234567890123"] {
         let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
         assert_eq!(single(&body).id().unwrap().get(), id);
     }
+    // Responses carry ids the other side chose: kept as written too.
+    for id in ["1.0", "1e2"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{{}}}}"#);
+        assert_eq!(single(&body).id().unwrap().get(), id);
+    }
+}
+
+#[test]
+fn a_request_id_that_is_a_number_but_not_an_integer_is_refused() {
+    for id in ["1.0", "1e0", "1E2", "-0.0", "2.5"] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"t"}}}}"#
+        );
+        match mcpgate_mcp::parse(body.as_bytes()) {
+            Err(ParseError::InvalidRequest(reason)) => {
+                assert!(reason.contains("string or an integer"), "{reason}");
+            }
+            other => panic!("id {id}: expected an invalid request, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn request_ids_compare_by_value() {
+    let escaped = single(r#"{"jsonrpc":"2.0","id":"\u0031","method":"ping"}"#);
+    let plain = single(r#"{"jsonrpc":"2.0","id":"1","result":{}}"#);
+    assert!(escaped.request_id().is_some());
+    assert_eq!(escaped.request_id(), plain.request_id());
+    let number = single(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#);
+    let rewritten = single(r#"{"jsonrpc":"2.0","id":1.0,"result":{}}"#);
+    assert!(number.request_id().is_some());
+    assert_eq!(number.request_id(), rewritten.request_id());
+    assert_ne!(number.request_id(), plain.request_id());
 }
 
 #[test]

@@ -85,11 +85,11 @@ proptest! {
             "{{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"result\":{{{}\"tools\":{}[{}]{},\"nextCursor\":\"c\"}}}}",
             ws[0], ws[1], tools.join(&format!(",{}", ws[2])), ws[3],
         );
-        let all = mcpgate_mcp::filter_tools_list(body.as_bytes(), |_| true).unwrap();
+        let all = mcpgate_mcp::filter_tools_list(body.as_bytes(), |_, _| true).unwrap();
         prop_assert_eq!(&all, body.as_bytes());
 
         let mut index = 0;
-        let mut keep = |_: &str| { index += 1; drop_mask & (1 << (index - 1)) == 0 };
+        let mut keep = |_: &str, _: &serde_json::value::RawValue| { index += 1; drop_mask & (1 << (index - 1)) == 0 };
         let filtered = mcpgate_mcp::filter_tools_list(body.as_bytes(), &mut keep).unwrap();
         let filtered = String::from_utf8(filtered).unwrap();
         let expected: Vec<&String> = tools
