@@ -51,6 +51,7 @@ pub(crate) struct Metrics {
     overhead: Histogram<{ OVERHEAD_BUCKETS.len() }>,
     redis_errors: AtomicU64,
     audit_dropped: AtomicU64,
+    audit_dead_letter: AtomicU64,
     upstream_errors: AtomicU64,
 }
 
@@ -106,6 +107,7 @@ impl Default for Metrics {
             overhead: Histogram::new(&OVERHEAD_BUCKETS),
             redis_errors: AtomicU64::new(0),
             audit_dropped: AtomicU64::new(0),
+            audit_dead_letter: AtomicU64::new(0),
             upstream_errors: AtomicU64::new(0),
         }
     }
@@ -142,6 +144,11 @@ impl Metrics {
     /// Counts `count` dropped audit events; the total so far.
     pub(crate) fn audit_dropped(&self, count: u64) -> u64 {
         self.audit_dropped.fetch_add(count, Ordering::Relaxed) + count
+    }
+
+    /// Counts `count` audit events set aside in the dead-letter table; the total so far.
+    pub(crate) fn audit_dead_lettered(&self, count: u64) -> u64 {
+        self.audit_dead_letter.fetch_add(count, Ordering::Relaxed) + count
     }
 
     pub(crate) fn upstream_error(&self) {
@@ -204,13 +211,18 @@ impl Metrics {
                 "Audit events lost: the queue was full, or the backlog outgrew it during a database outage.",
                 &self.audit_dropped,
             ),
+            (
+                "mcpgate_proxy_audit_dead_letter_total",
+                "Audit events Postgres refused even after sanitising, kept in the audit_dead_letter table instead.",
+                &self.audit_dead_letter,
+            ),
         ] {
             counter(&mut out, name, help);
             let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
         }
         let _ = writeln!(
             out,
-            "# HELP mcpgate_proxy_audit_queue_depth Audit messages waiting to be written.\n\
+            "# HELP mcpgate_proxy_audit_queue_depth Audit events waiting to be written.\n\
              # TYPE mcpgate_proxy_audit_queue_depth gauge\nmcpgate_proxy_audit_queue_depth {audit_queue_depth}"
         );
         out

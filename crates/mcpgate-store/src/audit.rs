@@ -1,4 +1,9 @@
-//! The audit log: one row per decision, written in batches, read newest first.
+//! The audit log: one row per decision, written in batches, read newest first. Rows
+//! are made storable on the way in ([`storable_event`]); rows Postgres refuses anyway
+//! can be set aside in the dead-letter table ([`insert_dead_letter`]).
+
+mod dead_letter;
+mod storable;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -7,6 +12,9 @@ use sqlx::{PgPool, QueryBuilder};
 
 use crate::ids::{AuditEventId, GrantId, ServerId, TenantId};
 use crate::StoreError;
+
+pub use dead_letter::{dead_letters, insert_dead_letter, AuditWriteFailure, DeadLetter};
+pub use storable::{storable_event, storable_json, storable_text, NUL_REPLACEMENT};
 
 /// One audited decision.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
@@ -38,14 +46,17 @@ const COLUMNS: &str =
     "id, tenant_id, at, server_id, grant_id, request_id, method, tool, decision, \
     rule, reason, policy_version, upstream_status, latency_us, argument_keys, arguments, actor";
 
-/// Writes a batch of events in one statement. Ids are the events' own, so a
-/// retried batch does not duplicate rows.
+/// Writes a batch of events in one statement, each made storable first (every NUL
+/// shown as [`NUL_REPLACEMENT`]). Ids are the events' own, so a retried batch does not
+/// duplicate rows. One refused row fails the whole statement: see
+/// [`AuditWriteFailure::of`] for telling that apart from an outage.
 pub async fn insert_audit_events(pool: &PgPool, events: &[AuditEvent]) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
+    let storable: Vec<_> = events.iter().map(storable_event).collect();
     let mut builder = QueryBuilder::new(format!("INSERT INTO audit_events ({COLUMNS}) "));
-    builder.push_values(events, |mut row, e| {
+    builder.push_values(storable.iter().map(|event| &**event), |mut row, e| {
         row.push_bind(e.id)
             .push_bind(e.tenant_id)
             .push_bind(e.at)

@@ -1,6 +1,7 @@
 //! The proxy end to end: real Postgres and Redis, a real MCP upstream (mcpgate-demo).
 
 mod approvals;
+mod audit;
 mod auth;
 mod batches;
 mod body;
