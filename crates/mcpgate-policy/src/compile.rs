@@ -3,12 +3,14 @@
 
 mod counters;
 mod limit;
+mod names;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(crate) use counters::CounterTable;
 pub(crate) use limit::CompiledLimit;
+pub(crate) use names::{method_key_error, Names};
 
 use crate::condition::CompiledCondition;
 use crate::document::{Action, ClassMatch, DefaultAction, Hide, Mode, Policy, Rule};
@@ -22,9 +24,11 @@ pub struct CompiledPolicy {
     pub(crate) default: DefaultAction,
     pub(crate) shadow: bool,
     pub(crate) hide: HideSet,
-    pub(crate) exact: HashMap<Box<str>, usize>,
-    pub(crate) globs: Vec<(Glob, usize)>,
+    /// Tool rules by name and glob: indexes into `rules`.
+    pub(crate) tools: Names,
     pub(crate) classes: Vec<(ClassMatch, usize)>,
+    /// Method rules by name and glob: indexes into `rules`.
+    pub(crate) methods: Names,
     pub(crate) rules: Vec<CompiledRule>,
     pub(crate) all_tools: Vec<CompiledLimit>,
     pub(crate) settings: Settings,
@@ -83,9 +87,9 @@ pub fn compile(policy: &Policy) -> Result<CompiledPolicy, ValidationErrors> {
         default: policy.default,
         shadow,
         hide: compile_hide(&policy.hide, &mut errors),
-        exact: HashMap::new(),
-        globs: Vec::new(),
+        tools: Names::default(),
         classes: Vec::new(),
+        methods: Names::default(),
         rules: Vec::new(),
         all_tools,
         settings: policy.settings,
@@ -99,20 +103,11 @@ pub fn compile(policy: &Policy) -> Result<CompiledPolicy, ValidationErrors> {
     for (name, rule) in &policy.tools {
         let at = pointer("/tools", name);
         let glob = Glob::parse(name, &at, &mut errors);
-        let rule = compile_rule(rule, &at, shadow, &mut counters, &mut errors);
-        let index = compiled.rules.len();
+        let rule = compile_rule(rule, &at, Subject::Tool, shadow, &mut counters, &mut errors);
+        compiled.tools.insert(glob, compiled.rules.len());
         compiled.rules.push(rule);
-        match glob {
-            Some(glob) if glob.is_exact() => {
-                compiled.exact.insert(name.as_str().into(), index);
-            }
-            Some(glob) => compiled.globs.push((glob, index)),
-            None => {}
-        }
     }
-    compiled
-        .globs
-        .sort_by(|(a, _), (b, _)| a.precedence_key().cmp(&b.precedence_key()));
+    compiled.tools.order();
     for (position, class) in policy.classes.iter().enumerate() {
         let at = format!("/classes/{position}");
         let selector = class.selector;
@@ -123,10 +118,35 @@ pub fn compile(policy: &Policy) -> Result<CompiledPolicy, ValidationErrors> {
             let message = "a selector needs at least one of: category, risk, risk_at_least";
             errors.push(&format!("{at}/match"), message);
         }
-        let rule = compile_rule(&class.rule, &at, shadow, &mut counters, &mut errors);
+        let rule = compile_rule(
+            &class.rule,
+            &at,
+            Subject::Tool,
+            shadow,
+            &mut counters,
+            &mut errors,
+        );
         compiled.classes.push((selector, compiled.rules.len()));
         compiled.rules.push(rule);
     }
+    for (name, rule) in &policy.methods {
+        let at = pointer("/methods", name);
+        if let Some(message) = method_key_error(name) {
+            errors.push(&at, message);
+        }
+        let glob = Glob::parse(name, &at, &mut errors);
+        let rule = compile_rule(
+            rule,
+            &at,
+            Subject::Method,
+            shadow,
+            &mut counters,
+            &mut errors,
+        );
+        compiled.methods.insert(glob, compiled.rules.len());
+        compiled.rules.push(rule);
+    }
+    compiled.methods.order();
     if errors.is_empty() {
         crate::simulate::run_declared_tests(&compiled, &policy.tests, &mut errors);
     }
@@ -153,9 +173,17 @@ fn compile_hide(hide: &Hide, errors: &mut Errors) -> HideSet {
     set
 }
 
+/// What a rule decides about, for its default reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    Tool,
+    Method,
+}
+
 fn compile_rule(
     rule: &Rule,
     at: &str,
+    subject: Subject,
     policy_shadow: bool,
     counters: &mut CounterTable,
     errors: &mut Errors,
@@ -169,9 +197,10 @@ fn compile_rule(
             })
             .collect()
     };
-    let default_reason = match rule.action {
-        Action::RequireApproval => "This call requires human approval.",
-        Action::Allow | Action::Deny => "This tool is denied by policy.",
+    let default_reason = match (rule.action, subject) {
+        (Action::RequireApproval, _) => "This call requires human approval.",
+        (Action::Allow | Action::Deny, Subject::Tool) => "This tool is denied by policy.",
+        (Action::Allow | Action::Deny, Subject::Method) => "This method is denied by policy.",
     };
     CompiledRule {
         pointer: at.into(),

@@ -43,7 +43,8 @@ pub struct Decision {
     /// The sentence for the agent (or the approver) when the call is blocked or held.
     pub reason: Option<Arc<str>>,
     /// The deciding rule: a JSON Pointer into the document (`/tools/k8s_run_pod/limits/0`,
-    /// `/hide/2`) or a marker, `(default allow)` or `(default deny)`.
+    /// `/hide/2`, `/methods/resources~1read/require/0`) or a marker, `(default allow)`,
+    /// `(default deny)` or, for a method, [`crate::UNKNOWN_METHOD_RULE`].
     pub rule: Arc<str>,
     /// The counters to reserve before forwarding; empty when the call is denied.
     pub charges: Vec<Charge>,

@@ -24,7 +24,8 @@ pub struct Policy {
     /// A note for humans; ignored by the engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// What happens to a tool no rule selects (`allow` when omitted, as in PolicyLayer).
+    /// What happens to a tool, or a known method, that no rule selects (`allow` when
+    /// omitted, as in PolicyLayer).
     #[serde(default, skip_serializing_if = "DefaultAction::is_allow")]
     pub default: DefaultAction,
     /// `enforce` (the default) or `shadow`: decide and audit, but let every call through.
@@ -42,6 +43,12 @@ pub struct Policy {
     /// Rules for tools selected by their classification, first match wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<ClassRule>,
+    /// Rules for MCP methods other than `tools/call` (`resources/read`, `prompts/get`,
+    /// ...), by exact method name or glob; conditions and `increment_from` read the
+    /// request's `params` as `args`. A known method no key selects follows `default`;
+    /// an unknown one is denied.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub methods: BTreeMap<String, Rule>,
     /// Declared cases that must hold for the policy to be accepted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<TestCase>,
@@ -50,7 +57,7 @@ pub struct Policy {
     pub settings: Settings,
 }
 
-/// The posture for tools that no rule selects.
+/// The posture for tools (and known methods) that no rule selects.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DefaultAction {
@@ -252,10 +259,20 @@ pub struct TestCase {
     pub expect: Outcome,
 }
 
-/// The call of a [`TestCase`].
+/// The call of a [`TestCase`]: a `tools/call`, or a request for another method.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TestCall {
+    /// `{"tool": ..., "arguments"?: ..., "classification"?: ...}`.
+    Tool(ToolTestCall),
+    /// `{"method": ..., "params"?: ..., "known"?: ...}`.
+    Method(MethodTestCall),
+}
+
+/// A declared test's `tools/call`.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TestCall {
+pub struct ToolTestCall {
     /// The tool's name.
     pub tool: String,
     /// The call's arguments (`{}` when omitted).
@@ -265,4 +282,20 @@ pub struct TestCall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<Classification>,
 }
+
+/// A declared test's request for a method other than `tools/call`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MethodTestCall {
+    /// The method, e.g. `resources/read`.
+    pub method: String,
+    /// The request's `params` (`{}` when omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
+    /// Whether the proxy knows the method as a governed MCP method (`true` when
+    /// omitted); an unknown method that no `methods` key selects is denied.
+    #[serde(default = "support::yes", skip_serializing_if = "support::is_yes")]
+    pub known: bool,
+}
+
 mod support;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::classification::Classification;
-use crate::compile::{CompiledPolicy, CompiledRule};
+use crate::compile::{CompiledLimit, CompiledPolicy, CompiledRule};
 use crate::condition::Check;
 use crate::decision::{merge_charge, Decision, Outcome};
 use crate::document::{Action, ClassMatch, DefaultAction};
@@ -35,6 +35,11 @@ pub fn evaluate(policy: &CompiledPolicy, call: &ToolCall<'_>) -> Decision {
         let reason = policy.hidden_reason.clone();
         return verdict(Outcome::Deny, policy.shadow, Some(reason), entry.clone());
     }
+    let scopes = Scopes {
+        tenant_id: call.tenant_id,
+        server_id: call.server_id,
+        grant_id: call.grant_id,
+    };
     let Some(rule) = policy.select(call.tool, call.classification) else {
         return match policy.default {
             DefaultAction::Deny => {
@@ -53,23 +58,38 @@ pub fn evaluate(policy: &CompiledPolicy, call: &ToolCall<'_>) -> Decision {
                     None,
                     policy.default_rule.clone(),
                 );
-                with_charges(policy, None, call, allowed)
+                with_charges(&policy.all_tools, scopes, call.arguments, allowed)
             }
         };
     };
-    let deny = |reason: &Arc<str>, pointer: &Arc<str>| {
-        verdict(
-            Outcome::Deny,
-            rule.shadow,
-            Some(reason.clone()),
-            pointer.clone(),
-        )
+    decide_rule(rule, &policy.all_tools, scopes, call.arguments)
+}
+
+/// Whose counters a call charges: the ids a limit's `scope` picks from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scopes<'a> {
+    pub(crate) tenant_id: &'a str,
+    pub(crate) server_id: &'a str,
+    pub(crate) grant_id: &'a str,
+}
+
+/// Applies a selected rule to a call: `action: deny`, then its conditions on
+/// `arguments`, then approval or allow, with the charges of the rule's limits and
+/// of `also_charged` (the policy's `all_tools` limits, for tools).
+pub(crate) fn decide_rule(
+    rule: &CompiledRule,
+    also_charged: &[CompiledLimit],
+    scopes: Scopes<'_>,
+    arguments: &Value,
+) -> Decision {
+    let deny = |reason: Arc<str>, pointer: &Arc<str>| {
+        verdict(Outcome::Deny, rule.shadow, Some(reason), pointer.clone())
     };
     if rule.action == Action::Deny {
-        return deny(&rule.reason, &rule.pointer);
+        return deny(rule.reason.clone(), &rule.pointer);
     }
-    if let Some((reason, pointer)) = blocking_condition(rule, call.arguments) {
-        return deny(&reason, pointer);
+    if let Some((reason, pointer)) = blocking_condition(rule, arguments) {
+        return deny(reason, pointer);
     }
     let decided = if rule.action == Action::RequireApproval {
         verdict(
@@ -81,7 +101,8 @@ pub fn evaluate(policy: &CompiledPolicy, call: &ToolCall<'_>) -> Decision {
     } else {
         verdict(Outcome::Allow, rule.shadow, None, rule.pointer.clone())
     };
-    with_charges(policy, Some(rule), call, decided)
+    let limits = [rule.limits.as_slice(), also_charged];
+    with_charges(limits.into_iter().flatten(), scopes, arguments, decided)
 }
 
 /// Whether the tool appears in `tools/list`: not hidden and not denied outright (by
@@ -135,7 +156,12 @@ fn blocking_condition<'r>(
 }
 
 /// A decision from a would-be outcome, applying shadow mode.
-fn verdict(decided: Outcome, shadow: bool, reason: Option<Arc<str>>, rule: Arc<str>) -> Decision {
+pub(crate) fn verdict(
+    decided: Outcome,
+    shadow: bool,
+    reason: Option<Arc<str>>,
+    rule: Arc<str>,
+) -> Decision {
     Decision {
         outcome: if shadow { Outcome::Allow } else { decided },
         decided,
@@ -146,20 +172,19 @@ fn verdict(decided: Outcome, shadow: bool, reason: Option<Arc<str>>, rule: Arc<s
     }
 }
 
-/// Adds the rule's and `all_tools` charges, or denies when a spend amount is unusable.
-fn with_charges(
-    policy: &CompiledPolicy,
-    rule: Option<&CompiledRule>,
-    call: &ToolCall<'_>,
+/// Adds the limits' charges, or denies when a spend amount is unusable.
+fn with_charges<'l>(
+    limits: impl IntoIterator<Item = &'l CompiledLimit>,
+    scopes: Scopes<'_>,
+    arguments: &Value,
     mut decision: Decision,
 ) -> Decision {
-    let rule_limits = rule.map(|rule| rule.limits.as_slice()).unwrap_or_default();
-    for limit in rule_limits.iter().chain(&policy.all_tools) {
-        let Some(cost) = limit.cost(call.arguments) else {
+    for limit in limits {
+        let Some(cost) = limit.cost(arguments) else {
             let reason = Some(limit.bad_amount_reason.clone());
             return verdict(Outcome::Deny, limit.shadow, reason, limit.pointer.clone());
         };
-        merge_charge(&mut decision.charges, limit.charge(call, cost));
+        merge_charge(&mut decision.charges, limit.charge(scopes, cost));
     }
     decision
 }
@@ -186,21 +211,11 @@ impl CompiledPolicy {
         tool: &str,
         classification: Option<Classification>,
     ) -> Option<&CompiledRule> {
-        let index = self
-            .exact
-            .get(tool)
-            .copied()
-            .or_else(|| {
-                self.globs
-                    .iter()
-                    .find(|(g, _)| g.matches(tool))
-                    .map(|(_, i)| *i)
-            })
-            .or_else(|| {
-                let class = classification?;
-                let chosen = self.classes.iter().find(|(m, _)| selects(m, class));
-                chosen.map(|(_, i)| *i)
-            })?;
+        let index = self.tools.find(tool).or_else(|| {
+            let class = classification?;
+            let chosen = self.classes.iter().find(|(m, _)| selects(m, class));
+            chosen.map(|(_, i)| *i)
+        })?;
         self.rules.get(index)
     }
 }

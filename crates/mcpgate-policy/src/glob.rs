@@ -1,8 +1,9 @@
-//! Tool selectors: exact names and globs with `*` (any run) and `?` (one character).
+//! Tool and method selectors: exact names and globs with `*` (any run) and `?`
+//! (one character).
 
 use crate::error::Errors;
 
-/// A tool-name pattern. Without wildcards it is an exact name.
+/// A tool- or method-name pattern. Without wildcards it is an exact name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Glob {
     pattern: Box<str>,
@@ -13,10 +14,11 @@ pub(crate) struct Glob {
 }
 
 impl Glob {
-    /// Checks a tool key or hide entry, recording an error at `path` if it is not a valid pattern.
+    /// Checks a tool or method key or hide entry, recording an error at `path` if it is
+    /// not a valid pattern.
     pub(crate) fn parse(pattern: &str, path: &str, errors: &mut Errors) -> Option<Glob> {
         if pattern.is_empty() {
-            errors.push(path, "a tool name or glob cannot be empty");
+            errors.push(path, "a tool or method name or glob cannot be empty");
             return None;
         }
         if let Some(c) = pattern
@@ -24,8 +26,8 @@ impl Glob {
             .find(|c| c.is_whitespace() || c.is_control())
         {
             let message = format!(
-                "bad tool name or glob `{pattern}`: it contains {c:?}; tool names match \
-                 exactly, so whitespace and control characters are never right"
+                "bad name or glob `{pattern}`: it contains {c:?}; tool and method names \
+                 match exactly, so whitespace and control characters are never right"
             );
             errors.push(path, message);
             return None;
@@ -50,7 +52,7 @@ impl Glob {
         })
     }
 
-    /// Whether the pattern has no wildcard, i.e. is an exact tool name.
+    /// Whether the pattern has no wildcard, i.e. is an exact name.
     pub(crate) fn is_exact(&self) -> bool {
         self.literal_prefix == self.pattern.len()
     }

@@ -1,7 +1,9 @@
 //! The mcpgate policy language: parse, validate, compile and evaluate.
 //!
 //! Pure: no I/O, no async, no HTTP. Used by the API (validate, simulate) and the
-//! proxy (enforce). The language is described in `docs/policy.md`.
+//! proxy (enforce). The language is described in `docs/policy.md`. A `tools/call`
+//! is decided by [`evaluate`], a request for any other governed MCP method
+//! (`resources/read`, `prompts/get`, ...) by [`evaluate_method`].
 //!
 //! ```
 //! use mcpgate_policy::{compile, evaluate, parse, Outcome, ToolCall};
@@ -32,6 +34,7 @@ mod duplicates;
 mod error;
 mod evaluate;
 mod glob;
+mod method;
 mod parse;
 mod path;
 mod schema;
@@ -43,11 +46,12 @@ pub use classification::{Category, Classification, Risk, UnknownName};
 pub use compile::{compile, CompiledPolicy};
 pub use decision::{combine, Charge, Decision, Outcome};
 pub use document::{
-    Action, AllTools, ClassMatch, ClassRule, Condition, DefaultAction, Hide, Limit, Mode, Op,
-    Policy, Rule, Scope, TestCall, TestCase,
+    Action, AllTools, ClassMatch, ClassRule, Condition, DefaultAction, Hide, Limit, MethodTestCall,
+    Mode, Op, Policy, Rule, Scope, TestCall, TestCase, ToolTestCall,
 };
 pub use error::{ValidationError, ValidationErrors};
 pub use evaluate::{evaluate, filter_tools, visible, ToolCall};
+pub use method::{evaluate_method, MethodCall, UNKNOWN_METHOD_RULE};
 pub use parse::{parse, parse_value};
 pub use schema::json_schema;
 pub use settings::{AuditMode, DenyResponse, LimiterErrorPolicy, Settings};

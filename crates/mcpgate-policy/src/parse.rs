@@ -6,7 +6,9 @@
 //! *and* a bad regex reports both. A document that reads cleanly is then compiled
 //! (which runs its declared tests) before it is accepted.
 
+mod declared;
 mod items;
+mod methods;
 mod reader;
 
 use std::collections::BTreeMap;
@@ -28,6 +30,7 @@ const POLICY_FIELDS: &[&str] = &[
     "all_tools",
     "tools",
     "classes",
+    "methods",
     "tests",
     "settings",
 ];
@@ -113,7 +116,12 @@ fn read_policy(reader: &mut Reader, counters: &mut CounterTable, value: &Value) 
     policy.classes = reader.list(map, "", "classes", |r, v, p| {
         items::read_class_rule(r, counters, v, p)
     });
-    policy.tests = reader.list(map, "", "tests", items::read_test);
+    policy.methods = reader
+        .optional(map, "", "methods", |r, v, p| {
+            Some(methods::read_methods(r, counters, v, p))
+        })
+        .unwrap_or_default();
+    policy.tests = reader.list(map, "", "tests", declared::read_test);
     policy.settings = reader
         .optional(map, "", "settings", items::read_settings)
         .unwrap_or_default();
@@ -218,6 +226,7 @@ impl Policy {
             all_tools: AllTools::default(),
             tools: BTreeMap::new(),
             classes: Vec::new(),
+            methods: BTreeMap::new(),
             tests: Vec::new(),
             settings: Default::default(),
         }

@@ -9,9 +9,10 @@ use serde_json::Value;
 use crate::classification::Classification;
 use crate::compile::CompiledPolicy;
 use crate::decision::{Decision, Outcome};
-use crate::document::TestCase;
+use crate::document::{TestCall, TestCase};
 use crate::error::Errors;
 use crate::evaluate::{evaluate, ToolCall};
+use crate::method::{evaluate_method, MethodCall};
 
 /// One call of a dry run, owned so it can come from a request body.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -92,16 +93,34 @@ pub fn simulate(policy: &CompiledPolicy, calls: &[SimulatedCall]) -> Vec<Decisio
 /// at `/tests/<index>`. Tests compare the would-be outcome, so they hold in shadow mode.
 pub(crate) fn run_declared_tests(policy: &CompiledPolicy, tests: &[TestCase], errors: &mut Errors) {
     let empty = Value::Object(Default::default());
+    let (tenant_id, server_id, grant_id) = ("test-tenant", "test-server", "test-grant");
     for (index, test) in tests.iter().enumerate() {
-        let call = ToolCall {
-            tenant_id: "test-tenant",
-            server_id: "test-server",
-            grant_id: "test-grant",
-            tool: &test.call.tool,
-            classification: test.call.classification,
-            arguments: test.call.arguments.as_ref().unwrap_or(&empty),
+        let (what, decision) = match &test.call {
+            TestCall::Tool(call) => {
+                let call = ToolCall {
+                    tenant_id,
+                    server_id,
+                    grant_id,
+                    tool: &call.tool,
+                    classification: call.classification,
+                    arguments: call.arguments.as_ref().unwrap_or(&empty),
+                };
+                (format!("calling `{}`", call.tool), evaluate(policy, &call))
+            }
+            TestCall::Method(call) => {
+                let request = MethodCall {
+                    tenant_id,
+                    server_id,
+                    grant_id,
+                    method: &call.method,
+                    target: None,
+                    params: call.params.as_ref().unwrap_or(&empty),
+                    known: call.known,
+                };
+                let what = format!("requesting `{}`", call.method);
+                (what, evaluate_method(policy, &request))
+            }
         };
-        let decision = evaluate(policy, &call);
         if decision.decided != test.expect {
             let name = test
                 .name
@@ -112,9 +131,8 @@ pub(crate) fn run_declared_tests(policy: &CompiledPolicy, tests: &[TestCase], er
                 .as_deref()
                 .map_or_else(String::new, |r| format!(": {r}"));
             let message = format!(
-                "declared test{name} fails: calling `{}` should {} but the policy decides {} \
+                "declared test{name} fails: {what} should {} but the policy decides {} \
                  (rule {}{reason})",
-                test.call.tool,
                 outcome_name(test.expect),
                 outcome_name(decision.decided),
                 decision.rule,

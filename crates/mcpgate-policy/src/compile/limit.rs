@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::decision::Charge;
 use crate::document::{Limit, Scope};
 use crate::error::Errors;
-use crate::evaluate::ToolCall;
+use crate::evaluate::Scopes;
 use crate::path::ArgPath;
 
 /// One limit, ready to turn a call into a [`Charge`].
@@ -88,7 +88,7 @@ impl CompiledLimit {
     }
 
     /// The charge for a call costing `cost`.
-    pub(crate) fn charge(&self, call: &ToolCall<'_>, cost: u64) -> Charge {
+    pub(crate) fn charge(&self, call: Scopes<'_>, cost: u64) -> Charge {
         let scope_id = match self.scope {
             Scope::Grant => call.grant_id,
             Scope::Server => call.server_id,

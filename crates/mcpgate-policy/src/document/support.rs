@@ -56,6 +56,15 @@ impl AllTools {
     }
 }
 
+/// `true`, the default of [`super::MethodTestCall::known`].
+pub(crate) fn yes() -> bool {
+    true
+}
+
+pub(crate) fn is_yes(flag: &bool) -> bool {
+    *flag
+}
+
 impl Default for Hide {
     fn default() -> Self {
         Hide::Tools(Vec::new())

@@ -1,15 +1,14 @@
-//! Reading the parts of a policy: conditions, limits, classification rules,
-//! declared tests and settings.
+//! Reading the parts of a policy: conditions, limits, classification rules and
+//! settings.
 
 use serde_json::Value;
 
 use super::reader::Reader;
 use super::{read_rule_fields, RULE_FIELDS};
-use crate::classification::{Category, Classification, Risk};
+use crate::classification::{Category, Risk};
 use crate::compile::CounterTable;
 use crate::condition::CompiledCondition;
-use crate::decision::Outcome;
-use crate::document::{ClassMatch, ClassRule, Condition, Limit, Op, Scope, TestCall, TestCase};
+use crate::document::{ClassMatch, ClassRule, Condition, Limit, Op, Scope};
 use crate::path::ArgPath;
 use crate::settings::{AuditMode, DenyResponse, LimiterErrorPolicy, Settings};
 use crate::span::{CounterName, Span};
@@ -145,66 +144,14 @@ fn read_class_match(reader: &mut Reader, value: &Value, path: &str) -> Option<Cl
     Some(selector)
 }
 
-fn read_category(reader: &mut Reader, value: &Value, path: &str) -> Option<Category> {
+pub(super) fn read_category(reader: &mut Reader, value: &Value, path: &str) -> Option<Category> {
     let options = Category::ALL.map(|c| (c.as_str(), c));
     reader.one_of(value, path, "category", &options)
 }
 
-fn read_risk(reader: &mut Reader, value: &Value, path: &str) -> Option<Risk> {
+pub(super) fn read_risk(reader: &mut Reader, value: &Value, path: &str) -> Option<Risk> {
     let options = Risk::ALL.map(|r| (r.as_str(), r));
     reader.one_of(value, path, "risk level", &options)
-}
-
-pub(super) fn read_test(reader: &mut Reader, value: &Value, path: &str) -> Option<TestCase> {
-    let map = reader.object(value, path, "a test case", &["name", "call", "expect"])?;
-    let name = reader.optional(map, path, "name", Reader::string);
-    let call = reader.required(map, path, "call");
-    let call = call.and_then(|v| read_test_call(reader, v, &format!("{path}/call")));
-    let outcomes = [
-        ("allow", Outcome::Allow),
-        ("deny", Outcome::Deny),
-        ("require_approval", Outcome::RequireApproval),
-    ];
-    let expect = reader.required(map, path, "expect");
-    let expect =
-        expect.and_then(|v| reader.one_of(v, &format!("{path}/expect"), "outcome", &outcomes));
-    Some(TestCase {
-        name,
-        call: call?,
-        expect: expect?,
-    })
-}
-
-fn read_test_call(reader: &mut Reader, value: &Value, path: &str) -> Option<TestCall> {
-    let fields = ["tool", "arguments", "classification"];
-    let map = reader.object(value, path, "a call", &fields)?;
-    let tool = reader.required(map, path, "tool");
-    let tool = tool.and_then(|v| reader.string(v, &format!("{path}/tool")));
-    let arguments = reader.optional(map, path, "arguments", |r, v, p| {
-        if v.is_object() {
-            Some(v.clone())
-        } else {
-            r.errors
-                .push(p, "expected the call's arguments as an object");
-            None
-        }
-    });
-    let classification = reader.optional(map, path, "classification", |r, v, p| {
-        let map = r.object(v, p, "a classification", &["category", "risk"])?;
-        let category = r.required(map, p, "category");
-        let category = category.and_then(|v| read_category(r, v, &format!("{p}/category")));
-        let risk = r.required(map, p, "risk");
-        let risk = risk.and_then(|v| read_risk(r, v, &format!("{p}/risk")));
-        Some(Classification {
-            category: category?,
-            risk: risk?,
-        })
-    });
-    Some(TestCall {
-        tool: tool?,
-        arguments,
-        classification,
-    })
 }
 
 pub(super) fn read_settings(reader: &mut Reader, value: &Value, path: &str) -> Option<Settings> {

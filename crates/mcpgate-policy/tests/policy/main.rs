@@ -3,6 +3,7 @@
 mod decisions;
 mod language;
 mod limits;
+mod methods;
 mod properties;
 mod schema;
 mod simulation;

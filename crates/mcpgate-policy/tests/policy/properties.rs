@@ -1,9 +1,9 @@
 //! Property tests: round trips, no panics, default deny, shadow, precedence.
 
 use mcpgate_policy::{
-    compile, evaluate, parse_value, Action, AllTools, Category, ClassMatch, ClassRule,
-    Classification, CounterName, DefaultAction, Hide, Limit, Mode, Op, Outcome, Policy, Risk, Rule,
-    Scope, Settings, Span, ToolCall,
+    compile, evaluate, evaluate_method, parse_value, Action, AllTools, Category, ClassMatch,
+    ClassRule, Classification, CounterName, DefaultAction, Hide, Limit, MethodCall, Mode, Op,
+    Outcome, Policy, Risk, Rule, Scope, Settings, Span, ToolCall,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -18,6 +18,14 @@ const NAMES: &[&str] = &[
     "send_email",
 ];
 const GLOBS: &[&str] = &["k8s_*", "k8s_delete_*", "*_file", "send_?mail", "*"];
+const METHODS: &[&str] = &[
+    "resources/read",
+    "resources/subscribe",
+    "prompts/get",
+    "completion/complete",
+    "tasks/get",
+];
+const METHOD_GLOBS: &[&str] = &["resources/*", "tasks/*", "*/get", "*"];
 
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -158,9 +166,10 @@ fn policy() -> impl Strategy<Value = Policy> {
         btree_map(tool_key.prop_map(str::to_owned), rule(), 0..5),
         vec((class_match(), rule()), 0..3),
         option::of("[a-z ]{0,10}"),
+        btree_map(method_key().prop_map(str::to_owned), rule(), 0..3),
     )
         .prop_map(
-            |(default, mode, hide, all_limits, tools, classes, description)| Policy {
+            |(default, mode, hide, all_limits, tools, classes, description, methods)| Policy {
                 version: "1".into(),
                 description,
                 default,
@@ -172,10 +181,44 @@ fn policy() -> impl Strategy<Value = Policy> {
                     .into_iter()
                     .map(|(selector, rule)| ClassRule { selector, rule })
                     .collect(),
+                methods,
                 tests: Vec::new(),
                 settings: Settings::default(),
             },
         )
+}
+
+fn method_key() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        proptest::sample::select(METHODS),
+        proptest::sample::select(METHOD_GLOBS)
+    ]
+}
+
+fn method_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::sample::select(METHODS).prop_map(str::to_owned),
+        "[a-z]{1,6}/[a-zA-Z]{1,8}",
+        "\\PC{0,12}"
+    ]
+}
+
+fn request(
+    policy: &mcpgate_policy::CompiledPolicy,
+    method: &str,
+    known: bool,
+    params: &Value,
+) -> mcpgate_policy::Decision {
+    let call = MethodCall {
+        tenant_id: "t",
+        server_id: "s",
+        grant_id: "g",
+        method,
+        target: None,
+        params,
+        known,
+    };
+    evaluate_method(policy, &call)
 }
 
 fn classification() -> impl Strategy<Value = Option<Classification>> {
@@ -242,13 +285,49 @@ proptest! {
         let clear = |rule: &mut Rule| rule.mode = None;
         policy.tools.values_mut().for_each(clear);
         policy.classes.iter_mut().for_each(|class| class.rule.mode = None);
+        policy.methods.values_mut().for_each(clear);
         let compiled = compile(&policy).unwrap();
         let decision = decide(&compiled, &tool, class, &args);
         prop_assert_eq!(decision.outcome, Outcome::Allow);
+        for known in [true, false] {
+            prop_assert_eq!(request(&compiled, &tool, known, &args).outcome, Outcome::Allow);
+        }
         for charge in &decision.charges {
             prop_assert_eq!(mcpgate_policy::Decision::limit_exceeded(charge, 1).outcome, Outcome::Allow);
         }
         prop_assert!(mcpgate_policy::visible(&compiled, &tool, class));
+    }
+
+    #[test]
+    fn an_unknown_method_is_never_allowed_unless_a_methods_key_names_it(
+        mut policy in policy(), method in method_name(), params in json_value(),
+    ) {
+        policy.mode = Mode::Enforce;
+        let compiled = compile(&policy).unwrap();
+        let named = policy.methods.keys().any(|key| glob_matches(key, &method));
+        let decision = request(&compiled, &method, false, &params);
+        if named {
+            prop_assert!(decision.rule.starts_with("/methods/"), "{}", decision.rule);
+        } else {
+            prop_assert_eq!(decision.outcome, Outcome::Deny);
+            prop_assert_eq!(&*decision.rule, mcpgate_policy::UNKNOWN_METHOD_RULE);
+        }
+    }
+
+    #[test]
+    fn a_known_method_no_key_names_follows_the_default_with_no_charges(
+        mut policy in policy(), method in method_name(), params in json_value(),
+    ) {
+        policy.mode = Mode::Enforce;
+        let compiled = compile(&policy).unwrap();
+        prop_assume!(!policy.methods.keys().any(|key| glob_matches(key, &method)));
+        let decision = request(&compiled, &method, true, &params);
+        let expected = match policy.default {
+            DefaultAction::Allow => Outcome::Allow,
+            DefaultAction::Deny => Outcome::Deny,
+        };
+        prop_assert_eq!(decision.outcome, expected);
+        prop_assert!(decision.charges.is_empty(), "all_tools limits do not apply to methods");
     }
 
     #[test]
