@@ -38,6 +38,10 @@ fn entry(classified: &ClassifiedTool) -> Value {
         return json!({"action": "require_approval", "reason": reason});
     }
     let signals = Signals::gather(&classified.tool);
+    let required = required_arguments(&classified.tool);
+    let condition = |argument: &str, op: &str, value: Value| {
+        condition(argument, op, value, required.contains(&argument))
+    };
     match category {
         Category::Read if risk == Risk::Low => json!({}),
         Category::Read => json!({"reason": reason}),
@@ -55,14 +59,19 @@ fn entry(classified: &ClassifiedTool) -> Value {
             }
             entry
         }
-        Category::Execute => execute_entry(name, &signals, reason),
+        Category::Execute => execute_entry(name, &signals, reason, &condition),
         Category::Destructive | Category::Credential => {
             json!({"action": "require_approval", "reason": reason})
         }
     }
 }
 
-fn execute_entry(name: &str, signals: &Signals, reason: String) -> Value {
+fn execute_entry(
+    name: &str,
+    signals: &Signals,
+    reason: String,
+    condition: &dyn Fn(&str, &str, Value) -> Value,
+) -> Value {
     let mut entry = json!({"reason": reason, "limits": [rate_limit(name, 10)]});
     let mut require = Vec::new();
     let mut deny_if = Vec::new();
@@ -111,8 +120,24 @@ fn counter_name(tool: &str) -> String {
     format!("{safe}_rate")
 }
 
-fn condition(argument: &str, op: &str, value: Value) -> Value {
-    json!({"path": format!("args.{argument}"), "op": op, "value": value})
+/// A condition on `args.<argument>`. Conditions deny a call whose argument is missing,
+/// so one on an argument the schema does not require is `optional`: skipped when the
+/// argument is absent (a mistyped one still denies).
+fn condition(argument: &str, op: &str, value: Value, required: bool) -> Value {
+    let mut condition = json!({"path": format!("args.{argument}"), "op": op, "value": value});
+    if !required {
+        condition["optional"] = json!(true);
+    }
+    condition
+}
+
+/// The names the tool's input schema lists as `required`.
+fn required_arguments(tool: &crate::ToolDefinition) -> Vec<&str> {
+    tool.input_schema()
+        .and_then(|schema| schema.get("required"))
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// Whether a JSON Schema admits only strings (or null), directly or via `anyOf`.

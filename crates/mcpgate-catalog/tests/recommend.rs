@@ -128,7 +128,7 @@ fn reads_are_allowed_and_dangerous_tools_need_approval() {
 fn execute_tools_get_a_generic_argument_check_where_one_exists() {
     let tools = json!({"tools": [
         {"name": "run_job", "description": "Run a one-off job in a fresh sandbox container",
-         "inputSchema": {"properties": {"command": {"type": "string"}}}},
+         "inputSchema": {"properties": {"command": {"type": "string"}}, "required": ["command"]}},
         {"name": "query", "description": "Run a SQL query",
          "inputSchema": {"properties": {"sql": {"type": "string"}}}}
     ]});
@@ -143,6 +143,8 @@ fn execute_tools_get_a_generic_argument_check_where_one_exists() {
     let query = &policy["tools"]["query"];
     assert_eq!(query["deny_if"][0]["path"], "args.sql");
     assert_eq!(query["deny_if"][0]["op"], "regex");
+    // `sql` is not required: a call without it is not denied for its absence.
+    assert_eq!(query["deny_if"][0]["optional"], true);
 }
 
 #[test]
