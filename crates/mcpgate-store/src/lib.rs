@@ -17,6 +17,7 @@ mod postgres;
 mod redis_conn;
 pub mod servers;
 pub mod sessions;
+pub mod sync_claims;
 
 pub use error::StoreError;
 pub use ids::{ApiKeyId, ApprovalId, AuditEventId, GrantId, ServerId, TenantId, UserId};

@@ -242,6 +242,16 @@ pub async fn list_servers(pool: &PgPool, tenant: TenantId) -> Result<Vec<Server>
     .await?)
 }
 
+/// Every tenant's servers, as `(tenant, server)`: the one cross-tenant read, for
+/// the API's periodic catalogue re-sync, which then works tenant by tenant.
+pub async fn every_server(pool: &PgPool) -> Result<Vec<(TenantId, ServerId)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT tenant_id, id FROM servers ORDER BY tenant_id, id")
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
 /// One of the tenant's servers.
 pub async fn server(pool: &PgPool, tenant: TenantId, id: ServerId) -> Result<Server, StoreError> {
     Ok(sqlx::query_as(&format!(

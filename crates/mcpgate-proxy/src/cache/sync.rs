@@ -89,6 +89,7 @@ async fn apply(cache: &Cache, change: Change) {
             cache.reload_grant(tenant, grant).await.map(drop)
         }
         Change::Server { .. } | Change::Grant { .. } | Change::Approval { .. } => Ok(()),
+        Change::SyncRequested { .. } => Ok(()),
     };
     if let Err(error) = result {
         tracing::warn!(%error, "reloading after a change failed; the next resync retries");
