@@ -7,9 +7,13 @@ mod domain;
 mod error;
 mod extract;
 pub mod openapi;
+mod resync;
 mod routes;
 mod startup;
 mod state;
 
 pub use error::ApiError;
-pub use startup::{ApiDeps, ApiSettings, Application, MAX_BODY_BYTES};
+pub use startup::{
+    ApiDeps, ApiSettings, Application, DEFAULT_CATALOG_RESYNC_COOLDOWN,
+    DEFAULT_CATALOG_RESYNC_INTERVAL, MAX_BODY_BYTES,
+};

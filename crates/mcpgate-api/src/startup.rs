@@ -13,12 +13,20 @@ use mcpgate_service::{health_router, with_common_layers, Readiness};
 use mcpgate_store::{PgPool, Redis};
 use mcpgate_upstream::AddressPolicy;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
+use crate::resync::ResyncSettings;
 use crate::state::{AppState, Keys, PublicUrls};
 
 /// Request bodies larger than this are refused with 413. Policies are the largest
 /// bodies we take; a megabyte is generous for them.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How often every server's tools are re-discovered by default.
+pub const DEFAULT_CATALOG_RESYNC_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+/// The least time between two automatic re-syncs of one server by default.
+pub const DEFAULT_CATALOG_RESYNC_COOLDOWN: Duration = Duration::from_secs(30);
 
 /// The API service's settings.
 #[derive(Debug)]
@@ -35,6 +43,12 @@ pub struct ApiSettings {
     pub grant_signing_key: GrantSigningKey,
     /// Seals upstream credentials at rest.
     pub secret_key: SecretKey,
+    /// Every server's tools are re-discovered once per interval, spread over it;
+    /// zero turns the periodic re-sync off.
+    pub catalog_resync_interval: Duration,
+    /// The least time between two automatic re-syncs of one server, across
+    /// replicas: a proxy's request (`Change::SyncRequested`) or the periodic one.
+    pub catalog_resync_cooldown: Duration,
 }
 
 /// What the API service needs from outside.
@@ -51,6 +65,8 @@ pub struct ApiDeps {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    state: AppState,
+    resync: ResyncSettings,
 }
 
 impl Application {
@@ -79,12 +95,17 @@ impl Application {
         };
         let router = Router::new()
             .nest("/api/v1", crate::routes::router().with_state(state.clone()))
-            .merge(crate::dashboard::router().with_state(state))
+            .merge(crate::dashboard::router().with_state(state.clone()))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .merge(health_router(readiness));
         Ok(Self {
             listener,
             router: with_common_layers(router),
+            state,
+            resync: ResyncSettings {
+                interval: settings.catalog_resync_interval,
+                cooldown: settings.catalog_resync_cooldown,
+            },
         })
     }
 
@@ -93,19 +114,33 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves, and runs the automatic catalogue re-syncs, until `shutdown`
+    /// resolves; then stops the re-syncs and finishes in-flight requests.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "API and dashboard listening");
+        let stop = CancellationToken::new();
+        let background = crate::resync::spawn(self.state, self.resync, stop.clone());
+        let stopping = stop.clone();
         // The peer address keys the dashboard's login rate limit.
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.cancel();
+        })
+        .await;
+        stop.cancel();
+        for task in background {
+            if let Err(error) = task.await {
+                tracing::warn!(%error, "a catalogue re-sync task ended abnormally");
+            }
+        }
+        served
     }
 }

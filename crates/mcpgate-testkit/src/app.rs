@@ -55,12 +55,19 @@ pub struct TestAppOptions {
     /// Allow upstreams on loopback (test upstreams live there); `false` to test
     /// the SSRF guard.
     pub allow_private_upstreams: bool,
+    /// The API's periodic catalogue re-sync; off (zero) unless a test turns it on,
+    /// so no test sees a server's revision move by itself.
+    pub catalog_resync_interval: Duration,
+    /// The least time between two automatic re-syncs of one server.
+    pub catalog_resync_cooldown: Duration,
 }
 
 impl Default for TestAppOptions {
     fn default() -> Self {
         Self {
             allow_private_upstreams: true,
+            catalog_resync_interval: Duration::ZERO,
+            catalog_resync_cooldown: mcpgate_api::DEFAULT_CATALOG_RESYNC_COOLDOWN,
         }
     }
 }
@@ -104,14 +111,7 @@ pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
     .expect("building the proxy");
     let proxy_addr = proxy.local_addr().expect("the proxy's address");
     let api = mcpgate_api::Application::build(
-        mcpgate_api::ApiSettings {
-            listen: any_port,
-            public_proxy_url: format!("http://{proxy_addr}"),
-            public_api_url: "http://127.0.0.1".into(),
-            allow_private_upstreams: options.allow_private_upstreams,
-            grant_signing_key: copy_signing_key(&grant_signing_key),
-            secret_key: copy_secret_key(&secret_key),
-        },
+        api_settings(&options, proxy_addr, &grant_signing_key, &secret_key),
         mcpgate_api::ApiDeps {
             db: db.pool.clone(),
             redis: redis_conn.clone(),
@@ -136,6 +136,64 @@ pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
         grant_signing_key,
         secret_key,
         stop,
+    }
+}
+
+/// The API's settings for a test: port 0, the test's keys and options.
+fn api_settings(
+    options: &TestAppOptions,
+    proxy_addr: SocketAddr,
+    grant_signing_key: &GrantSigningKey,
+    secret_key: &SecretKey,
+) -> mcpgate_api::ApiSettings {
+    mcpgate_api::ApiSettings {
+        listen: "127.0.0.1:0".parse().expect("a loopback address"),
+        public_proxy_url: format!("http://{proxy_addr}"),
+        public_api_url: "http://127.0.0.1".into(),
+        allow_private_upstreams: options.allow_private_upstreams,
+        grant_signing_key: copy_signing_key(grant_signing_key),
+        secret_key: copy_secret_key(secret_key),
+        catalog_resync_interval: options.catalog_resync_interval,
+        catalog_resync_cooldown: options.catalog_resync_cooldown,
+    }
+}
+
+/// A second API process on a [`TestApp`]'s database and Redis, as another
+/// replica behind the load balancer would be; stopped when dropped.
+#[derive(Debug)]
+pub struct ApiReplica {
+    /// Its address.
+    pub api_addr: SocketAddr,
+    stop: CancellationToken,
+}
+
+impl Drop for ApiReplica {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl TestApp {
+    /// Starts another API replica, with `options`, beside this app's.
+    pub async fn spawn_api_replica(&self, options: TestAppOptions) -> ApiReplica {
+        let api = mcpgate_api::Application::build(
+            api_settings(
+                &options,
+                self.proxy_addr,
+                &self.grant_signing_key,
+                &self.secret_key,
+            ),
+            mcpgate_api::ApiDeps {
+                db: self.db.pool.clone(),
+                redis: self.redis_conn.clone(),
+            },
+        )
+        .await
+        .expect("building the API replica");
+        let api_addr = api.local_addr().expect("the replica's address");
+        let stop = CancellationToken::new();
+        tokio::spawn(api.run(stop.clone().cancelled_owned()));
+        ApiReplica { api_addr, stop }
     }
 }
 

@@ -137,6 +137,26 @@ pub struct SettingsArgs {
     )]
     pub proxy_token_cache_entries: Option<usize>,
 
+    /// API: seconds between the automatic re-syncs of each server's tool catalogue,
+    /// spread over the interval; 0 turns them off [default: 900].
+    #[arg(
+        long,
+        env = "MCPGATE_API_CATALOG_RESYNC_INTERVAL_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub api_catalog_resync_interval_seconds: Option<u64>,
+
+    /// API: least seconds between two automatic re-syncs of one server, across API
+    /// replicas, however often its proxies ask [default: 30].
+    #[arg(
+        long,
+        env = "MCPGATE_API_CATALOG_RESYNC_COOLDOWN_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub api_catalog_resync_cooldown_seconds: Option<u64>,
+
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -164,6 +184,8 @@ struct FileSettings {
     proxy_approval_keep_alive_seconds: Option<u64>,
     proxy_approval_poll_seconds: Option<u64>,
     proxy_token_cache_entries: Option<usize>,
+    api_catalog_resync_interval_seconds: Option<u64>,
+    api_catalog_resync_cooldown_seconds: Option<u64>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -185,6 +207,8 @@ pub struct Config {
     pub proxy_approval_keep_alive: Duration,
     pub proxy_approval_poll: Duration,
     pub proxy_token_cache_entries: usize,
+    pub api_catalog_resync_interval: Duration,
+    pub api_catalog_resync_cooldown: Duration,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -278,6 +302,20 @@ impl SettingsArgs {
             "MCPGATE_PROXY_APPROVAL_POLL_SECONDS",
             "proxy-approval-poll-seconds",
         )?;
+        let api_catalog_resync_interval = self
+            .api_catalog_resync_interval_seconds
+            .or(file.api_catalog_resync_interval_seconds)
+            .map_or(
+                mcpgate_api::DEFAULT_CATALOG_RESYNC_INTERVAL,
+                Duration::from_secs,
+            );
+        let api_catalog_resync_cooldown = positive_seconds(
+            self.api_catalog_resync_cooldown_seconds
+                .or(file.api_catalog_resync_cooldown_seconds),
+            mcpgate_api::DEFAULT_CATALOG_RESYNC_COOLDOWN.as_secs(),
+            "MCPGATE_API_CATALOG_RESYNC_COOLDOWN_SECONDS",
+            "api-catalog-resync-cooldown-seconds",
+        )?;
         Ok(Config {
             database_url: self.database_url.clone().or(file.database_url),
             redis_url: self.redis_url.clone().or(file.redis_url),
@@ -299,6 +337,8 @@ impl SettingsArgs {
                 .proxy_token_cache_entries
                 .or(file.proxy_token_cache_entries)
                 .unwrap_or(100_000),
+            api_catalog_resync_interval,
+            api_catalog_resync_cooldown,
             log_format,
             log: self
                 .log
@@ -488,6 +528,27 @@ mod tests {
         assert_eq!(config.api_listen.to_string(), "127.0.0.1:7000");
         assert_eq!(config.proxy_listen.to_string(), "127.0.0.1:9001");
         assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn catalogue_resyncs_default_to_fifteen_minutes_with_a_thirty_second_cooldown() {
+        let config = SettingsArgs::default().load().unwrap();
+        assert_eq!(config.api_catalog_resync_interval, Duration::from_secs(900));
+        assert_eq!(config.api_catalog_resync_cooldown, Duration::from_secs(30));
+        let off = SettingsArgs {
+            api_catalog_resync_interval_seconds: Some(0),
+            ..Default::default()
+        };
+        assert!(off.load().unwrap().api_catalog_resync_interval.is_zero());
+        let no_cooldown = SettingsArgs {
+            api_catalog_resync_cooldown_seconds: Some(0),
+            ..Default::default()
+        };
+        let error = no_cooldown.load().unwrap_err().to_string();
+        assert!(
+            error.contains("MCPGATE_API_CATALOG_RESYNC_COOLDOWN_SECONDS"),
+            "{error}"
+        );
     }
 
     #[test]

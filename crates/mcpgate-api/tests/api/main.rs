@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod audit_and_approvals;
+mod catalog_resync;
 mod grants;
 mod isolation;
 mod policies;

@@ -136,6 +136,7 @@ async fn unreachable_and_non_mcp_upstreams_get_clear_errors_and_nothing_is_store
 async fn loopback_upstreams_are_refused_unless_private_upstreams_are_allowed() {
     let app = spawn_app_with(TestAppOptions {
         allow_private_upstreams: false,
+        ..TestAppOptions::default()
     })
     .await;
     let upstream = demo().await;

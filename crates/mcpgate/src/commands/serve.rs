@@ -49,6 +49,8 @@ pub async fn serve_api(
         allow_private_upstreams: config.allow_private_upstreams,
         grant_signing_key: config.grant_signing_key("api")?,
         secret_key: config.secret_key("api")?,
+        catalog_resync_interval: config.api_catalog_resync_interval,
+        catalog_resync_cooldown: config.api_catalog_resync_cooldown,
     };
     let app = mcpgate_api::Application::build(settings, mcpgate_api::ApiDeps { db, redis })
         .await
