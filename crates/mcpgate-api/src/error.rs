@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use mcpgate_store::StoreError;
-use mcpgate_upstream::DiscoveryError;
+use mcpgate_upstream::{BlockReason, DiscoveryError};
 use serde_json::{json, Value};
 
 /// Everything a request can fail with.
@@ -40,6 +40,9 @@ pub enum ApiError {
     /// Slow down.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// Too much expensive work at once (password hashing): try again shortly.
+    #[error("the server is busy; try again in {retry_after_secs}s")]
+    Busy { retry_after_secs: u64 },
     /// Talking to the tenant's upstream MCP server failed.
     #[error(transparent)]
     Upstream(#[from] DiscoveryError),
@@ -182,6 +185,12 @@ impl IntoResponse for ApiError {
                 format!("too many requests; retry after {retry_after_secs}s"),
                 Some(json!({ "retry_after": retry_after_secs })),
             ),
+            ApiError::Busy { retry_after_secs } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                self.to_string(),
+                Some(json!({ "retry_after": retry_after_secs })),
+            ),
             ApiError::Upstream(error) => upstream_answer(error),
             ApiError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
@@ -205,7 +214,8 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"mcpgate\""),
                 );
             }
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Busy { retry_after_secs } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }
@@ -220,6 +230,10 @@ impl IntoResponse for ApiError {
 /// they can fix (or a 502/504 when it is down), never our 500.
 fn upstream_answer(error: &DiscoveryError) -> (StatusCode, &'static str, String, Option<Value>) {
     let (status, code) = match error {
+        DiscoveryError::Refused {
+            reason: BlockReason::OwnAddress,
+            ..
+        } => (StatusCode::UNPROCESSABLE_ENTITY, "upstream_is_mcpgate"),
         DiscoveryError::Refused { .. } | DiscoveryError::InvalidUrl { .. } => {
             (StatusCode::UNPROCESSABLE_ENTITY, "upstream_address_refused")
         }

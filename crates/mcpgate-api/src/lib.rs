@@ -2,17 +2,21 @@
 //! Postgres. Handlers are thin: extract, call a domain function or the store,
 //! answer; every query is scoped to the caller's tenant.
 
+mod client_address;
 mod dashboard;
 mod domain;
 mod error;
 mod extract;
 pub mod openapi;
+mod passwords;
 mod resync;
 mod routes;
 mod startup;
 mod state;
 
+pub use client_address::{Cidr, InvalidCidr, TrustedProxies};
 pub use error::ApiError;
+pub use passwords::DEFAULT_PASSWORD_HASH_WAIT;
 pub use startup::{
     ApiDeps, ApiSettings, Application, DEFAULT_CATALOG_RESYNC_COOLDOWN,
     DEFAULT_CATALOG_RESYNC_INTERVAL, MAX_BODY_BYTES,

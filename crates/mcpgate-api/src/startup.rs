@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use mcpgate_auth::{GrantSigningKey, SecretKey};
+use mcpgate_auth::{CredentialsKey, GrantSigningKey, SecretKey};
 use mcpgate_service::{health_router, with_common_layers, Readiness};
 use mcpgate_store::{PgPool, Redis};
-use mcpgate_upstream::AddressPolicy;
+use mcpgate_upstream::{AddressPolicy, OwnAddresses};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::client_address::TrustedProxies;
+use crate::passwords::PasswordHashing;
 use crate::resync::ResyncSettings;
 use crate::state::{AppState, Keys, PublicUrls};
 
@@ -39,6 +41,17 @@ pub struct ApiSettings {
     pub public_api_url: String,
     /// Allow upstream servers on loopback and private networks (local development).
     pub allow_private_upstreams: bool,
+    /// Other addresses of this deployment an upstream may not point at (the proxy's
+    /// listen address). Both public URLs and the API's bound address are always refused.
+    pub refused_upstreams: OwnAddresses,
+    /// Password hashes (argon2id, 19 MiB each) run at once at most: sign-ups and logins
+    /// beyond it wait up to `password_hash_wait`, then get 503 with `Retry-After`.
+    pub password_hash_concurrency: usize,
+    /// How long a sign-up or login waits for a hashing slot before its 503.
+    pub password_hash_wait: Duration,
+    /// Proxies whose `X-Forwarded-For` names the client (login rate limit); none by
+    /// default, so the peer address is the client.
+    pub trusted_proxies: TrustedProxies,
     /// Signs grant tokens.
     pub grant_signing_key: GrantSigningKey,
     /// Seals upstream credentials at rest.
@@ -78,20 +91,24 @@ impl Application {
             Some(deps.redis.clone()),
             Duration::from_secs(2),
         );
+        let own = own_addresses(&settings, listener.local_addr()?);
         let state = AppState {
             db: deps.db,
             redis: deps.redis,
             keys: Arc::new(Keys {
                 grant_signing: settings.grant_signing_key,
-                secret: settings.secret_key,
+                credentials: CredentialsKey::new(&settings.secret_key),
             }),
             urls: Arc::new(PublicUrls {
                 proxy: settings.public_proxy_url.trim_end_matches('/').to_owned(),
                 api: settings.public_api_url.trim_end_matches('/').to_owned(),
             }),
-            upstreams: AddressPolicy {
-                allow_private: settings.allow_private_upstreams,
-            },
+            upstreams: AddressPolicy::new(settings.allow_private_upstreams).refusing_own(own),
+            passwords: PasswordHashing::new(
+                settings.password_hash_concurrency,
+                settings.password_hash_wait,
+            ),
+            trusted_proxies: Arc::new(settings.trusted_proxies),
         };
         let router = Router::new()
             .nest("/api/v1", crate::routes::router().with_state(state.clone()))
@@ -143,4 +160,13 @@ impl Application {
         }
         served
     }
+}
+
+/// The addresses that are this deployment: an upstream there would loop.
+fn own_addresses(settings: &ApiSettings, bound: SocketAddr) -> OwnAddresses {
+    let mut own = settings.refused_upstreams.clone();
+    own.add_listen(bound)
+        .add_url(&settings.public_api_url)
+        .add_url(&settings.public_proxy_url);
+    own
 }

@@ -3,9 +3,12 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use mcpgate_auth::{GrantSigningKey, SecretKey};
+use mcpgate_auth::{CredentialsKey, GrantSigningKey};
 use mcpgate_store::{PgPool, Redis};
 use mcpgate_upstream::AddressPolicy;
+
+use crate::client_address::TrustedProxies;
+use crate::passwords::PasswordHashing;
 
 /// The API's shared state; cheap to clone.
 #[derive(Debug, Clone)]
@@ -15,6 +18,10 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub urls: Arc<PublicUrls>,
     pub upstreams: AddressPolicy,
+    /// Bounds argon2 work: sign-ups and logins beyond it get 503.
+    pub passwords: PasswordHashing,
+    /// Whose `X-Forwarded-For` names the client (the login rate limit's key).
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 /// The control plane's secrets.
@@ -22,8 +29,8 @@ pub struct AppState {
 pub struct Keys {
     /// Signs grant tokens.
     pub grant_signing: GrantSigningKey,
-    /// Seals upstream credentials at rest.
-    pub secret: SecretKey,
+    /// Seals upstream credentials at rest (a key derived from `MCPGATE_SECRET_KEY`).
+    pub credentials: CredentialsKey,
 }
 
 /// Where users reach the services.

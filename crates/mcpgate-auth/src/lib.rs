@@ -2,8 +2,10 @@
 //!
 //! - **Grant tokens**: the API signs EdDSA JWTs with a [`GrantSigningKey`]; proxies verify them
 //!   on every request with the matching [`GrantVerifyKey`] and cannot mint their own.
-//! - **Secret box**: [`SecretKey`] seals upstream credentials at rest (AES-256-GCM), bound to
-//!   their row by associated data.
+//! - **Secret box**: [`SecretKey`] seals values (AES-256-GCM), bound to their row by
+//!   associated data, under one key per purpose derived from `MCPGATE_SECRET_KEY`
+//!   ([`SecretKey::derive`], [`KeyPurpose`]); [`CredentialsKey`] is how upstream
+//!   credentials are sealed and opened, by the API and the proxy alike.
 //! - **API keys**: [`ApiKey`] generates and parses `mcpg_<prefix>_<secret>` keys, stored as the
 //!   prefix and a SHA-256 hash.
 //! - **Passwords**: argon2id with [`hash_password`] and [`verify_password`].
@@ -45,6 +47,6 @@ pub use password::{
     hash_password, validate_password, verify_password, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,
 };
 pub use random::random_token;
-pub use secret_box::SecretKey;
+pub use secret_box::{CredentialsKey, KeyPurpose, SecretKey};
 pub use signing::GrantSigningKey;
 pub use verify::{GrantVerifyKey, GRANT_TOKEN_LEEWAY_SECONDS};

@@ -1,4 +1,6 @@
-//! The secret box: AES-256-GCM encryption at rest for upstream credentials.
+//! The secret box: AES-256-GCM encryption at rest for upstream credentials, and for the
+//! proxy's session ids, each under its own key derived from `MCPGATE_SECRET_KEY`
+//! ([`KeyPurpose`]).
 //!
 //! A sealed value is `version (1 byte) ‖ nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes)`.
 //! Version 1 is AES-256-GCM with a random nonce; the version byte lets a later format (another
@@ -8,6 +10,8 @@
 //! Random 96-bit nonces are safe for about 2³² seals under one key (NIST SP 800-38D §8.3);
 //! upstream credentials are written far less often than that.
 
+mod purpose;
+
 use std::fmt;
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
@@ -15,6 +19,8 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use crate::encoding::{decode_key, encode_key};
 use crate::error::AuthError;
 use crate::random;
+
+pub use purpose::{CredentialsKey, KeyPurpose};
 
 const VERSION: u8 = 1;
 const TAG_LEN: usize = 16;

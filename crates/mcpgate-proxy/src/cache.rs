@@ -11,7 +11,7 @@ pub(crate) mod sync;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use mcpgate_auth::SecretKey;
+use mcpgate_auth::CredentialsKey;
 use mcpgate_store::{GrantId, PgPool, ServerId, StoreError, TenantId};
 use mcpgate_upstream::AddressPolicy;
 
@@ -21,7 +21,7 @@ pub(crate) use entry::{GrantEntry, ServerEntry};
 #[derive(Debug)]
 pub(crate) struct Cache {
     db: PgPool,
-    secret_key: Arc<SecretKey>,
+    credentials: CredentialsKey,
     address_policy: AddressPolicy,
     servers: RwLock<HashMap<ServerId, Arc<ServerEntry>>>,
     grants: RwLock<HashMap<GrantId, Arc<GrantEntry>>>,
@@ -30,12 +30,12 @@ pub(crate) struct Cache {
 impl Cache {
     pub(crate) fn new(
         db: PgPool,
-        secret_key: Arc<SecretKey>,
+        credentials: CredentialsKey,
         address_policy: AddressPolicy,
     ) -> Self {
         Self {
             db,
-            secret_key,
+            credentials,
             address_policy,
             servers: RwLock::default(),
             grants: RwLock::default(),
@@ -61,7 +61,14 @@ impl Cache {
         tenant: TenantId,
         id: ServerId,
     ) -> Result<Option<Arc<ServerEntry>>, StoreError> {
-        match ServerEntry::load(&self.db, &self.secret_key, self.address_policy, tenant, id).await?
+        match ServerEntry::load(
+            &self.db,
+            &self.credentials,
+            &self.address_policy,
+            tenant,
+            id,
+        )
+        .await?
         {
             Some(entry) => {
                 let entry = Arc::new(entry);

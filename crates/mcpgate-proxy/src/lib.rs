@@ -8,6 +8,7 @@ mod cache;
 mod enforce;
 mod error;
 mod limiter;
+mod loop_guard;
 mod mcp;
 mod metrics;
 mod origin;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcpgate_auth::{GrantVerifyKey, SecretKey};
+use mcpgate_upstream::OwnAddresses;
 
 /// The proxy service's settings. Build with [`ProxySettings::new`] and adjust fields.
 #[derive(Debug, Clone)]
@@ -21,6 +22,11 @@ pub struct ProxySettings {
     /// Whether upstreams on loopback, private and link-local addresses may be reached.
     /// Tests and single-host setups set it; see the README.
     pub allow_private_upstreams: bool,
+    /// Other addresses of this deployment an upstream may not point at (the API's public
+    /// URL and listen address). The proxy's own public URL and bound address are always
+    /// refused, whatever `allow_private_upstreams` says: an upstream that is the proxy
+    /// loops.
+    pub refused_upstreams: OwnAddresses,
     /// The largest request body accepted (413 above it).
     pub max_body_bytes: usize,
     /// How long connecting to an upstream may take.
@@ -64,6 +70,7 @@ impl ProxySettings {
             grant_verify_key,
             secret_key,
             allow_private_upstreams: false,
+            refused_upstreams: OwnAddresses::new(),
             max_body_bytes: 4 * 1024 * 1024,
             upstream_connect_timeout: Duration::from_secs(5),
             upstream_response_timeout: Duration::from_secs(120),

@@ -23,11 +23,14 @@ use crate::audit::{self, WriterSettings};
 use crate::auth::take_url_token;
 use crate::cache::{sync, Cache};
 use crate::limiter::Limiter;
+use crate::loop_guard;
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
+use crate::session;
 use crate::settings::ProxySettings;
 use crate::state::{AppState, Shared};
 use crate::token_cache::TokenCache;
+use mcpgate_auth::CredentialsKey;
 use mcpgate_upstream::AddressPolicy;
 
 /// How long shutdown waits for the audit writer to drain.
@@ -85,22 +88,26 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| BuildError::Bind { addr, source })?;
-        let address_policy = AddressPolicy {
-            allow_private: settings.allow_private_upstreams,
-        };
-        // No overall timeout: streams last as long as the session.
-        let http = reqwest::Client::builder()
+        // An upstream that is this proxy (or the API) would loop: refused at load and
+        // at connect time, whatever `allow_private_upstreams` says.
+        let mut own = settings.refused_upstreams.clone();
+        own.add_listen(
+            listener
+                .local_addr()
+                .map_err(|source| BuildError::Bind { addr, source })?,
+        )
+        .add_url(&settings.public_url);
+        let address_policy = AddressPolicy::new(settings.allow_private_upstreams).refusing_own(own);
+        // No overall timeout: streams last as long as the session. The client checks
+        // every connection's address and marks each request with the hop header.
+        let http = mcpgate_upstream::upstream_client(address_policy.clone(), loop_guard::HOP_VALUE)
             .connect_timeout(settings.upstream_connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
-            // Redirects and environment proxies would bypass the address guard.
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(mcpgate_upstream::guarded_resolver(address_policy))
             .build()?;
         let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(Cache::new(
             deps.db.clone(),
-            Arc::clone(&settings.secret_key),
+            CredentialsKey::new(&settings.secret_key),
             address_policy,
         ));
         let stop_background = CancellationToken::new();
@@ -132,7 +139,7 @@ impl Application {
         let state = AppState(Arc::new(Shared {
             verify_key: settings.grant_verify_key.clone(),
             tokens: TokenCache::new(settings.token_cache_entries),
-            secret_key: Arc::clone(&settings.secret_key),
+            secret_key: Arc::new(session::key(&settings.secret_key)),
             limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
             origins: AllowedOrigins::new(&settings.public_url),
             approvals,
@@ -152,7 +159,8 @@ impl Application {
         let router = Router::new()
             .merge(crate::mcp::router(state.clone()))
             .route("/metrics", get(metrics_text).with_state(state))
-            .merge(health_router(readiness));
+            .merge(health_router(readiness))
+            .layer(axum::middleware::from_fn(loop_guard::refuse_looped));
         Ok(Self {
             listener,
             router: with_common_layers(router),

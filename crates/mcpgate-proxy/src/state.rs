@@ -25,6 +25,8 @@ pub(crate) struct Shared {
     pub(crate) verify_key: GrantVerifyKey,
     /// Tokens whose signature was already checked.
     pub(crate) tokens: TokenCache,
+    /// Seals and opens client session ids: the session key derived from
+    /// `MCPGATE_SECRET_KEY` ([`crate::session::key`]), never the key itself.
     pub(crate) secret_key: Arc<SecretKey>,
     pub(crate) cache: Arc<Cache>,
     pub(crate) limiter: Arc<Limiter>,

@@ -91,40 +91,73 @@ pub async fn delete_expired_sessions(pool: &PgPool) -> Result<u64, StoreError> {
     )
 }
 
-/// Failed logins counted under `key` in the current window, and the seconds
-/// until the window ends (0 when nothing is counted).
-pub async fn login_failures(redis: &Redis, key: &str) -> Result<(u64, u64), StoreError> {
-    let mut conn = redis.connection();
-    let (count, ttl): (Option<u64>, i64) = redis::pipe()
-        .get(key)
-        .ttl(key)
-        .query_async(&mut conn)
-        .await?;
-    Ok((count.unwrap_or(0), u64::try_from(ttl).unwrap_or(0)))
+/// The answer to [`reserve_login_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// The attempt is counted; check the password, then clear or keep it.
+    Reserved,
+    /// `max` attempts are already counted in the window: refuse without checking.
+    Refused {
+        /// Seconds until the window ends.
+        retry_after_secs: u64,
+    },
 }
 
-/// Counts one failed login under `key`; the window starts at the first failure
-/// and lasts `window_secs`. Returns the count so far.
-pub async fn record_login_failure(
+/// Counts one login attempt under `key` before its password is checked, atomically, so
+/// parallel guesses cannot all pass a check that only counts finished failures. The
+/// window starts at the first attempt (`EXPIRE NX`: retrying does not push its end out)
+/// and lasts `window_secs`; a refused attempt is not counted.
+pub async fn reserve_login_attempt(
     redis: &Redis,
     key: &str,
+    max: u64,
     window_secs: u64,
-) -> Result<u64, StoreError> {
+) -> Result<LoginAttempt, StoreError> {
+    const RESERVE: &str = r"
+        local count = redis.call('INCR', KEYS[1])
+        redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
+        if count > tonumber(ARGV[1]) then
+            redis.call('DECR', KEYS[1])
+            return {0, redis.call('TTL', KEYS[1])}
+        end
+        return {1, 0}
+    ";
     let mut conn = redis.connection();
-    // EXPIRE NX: only the first failure starts the window, so retrying does not
-    // keep pushing the end further out.
-    let (count, _): (u64, i64) = redis::pipe()
-        .incr(key, 1)
-        .cmd("EXPIRE")
-        .arg(key)
+    let (reserved, ttl): (i64, i64) = redis::Script::new(RESERVE)
+        .key(key)
+        .arg(max)
         .arg(window_secs)
-        .arg("NX")
-        .query_async(&mut conn)
+        .invoke_async(&mut conn)
         .await?;
-    Ok(count)
+    Ok(if reserved == 1 {
+        LoginAttempt::Reserved
+    } else {
+        LoginAttempt::Refused {
+            retry_after_secs: u64::try_from(ttl).unwrap_or(0).max(1),
+        }
+    })
 }
 
-/// Forgets the failures counted under `key` (after a successful login).
+/// Gives back one attempt reserved under `key` whose password was never checked (the
+/// server was too busy). Never creates the key: after its window it stays gone.
+pub async fn release_login_attempt(redis: &Redis, key: &str) -> Result<(), StoreError> {
+    const RELEASE: &str = r"
+        if redis.call('EXISTS', KEYS[1]) == 1 then
+            if redis.call('DECR', KEYS[1]) <= 0 then
+                redis.call('DEL', KEYS[1])
+            end
+        end
+        return 0
+    ";
+    let mut conn = redis.connection();
+    redis::Script::new(RELEASE)
+        .key(key)
+        .invoke_async::<i64>(&mut conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the attempts counted under `key` (after a successful login).
 pub async fn clear_login_failures(redis: &Redis, key: &str) -> Result<(), StoreError> {
     let mut conn = redis.connection();
     redis::cmd("DEL")

@@ -60,6 +60,12 @@ pub struct TestAppOptions {
     pub catalog_resync_interval: Duration,
     /// The least time between two automatic re-syncs of one server.
     pub catalog_resync_cooldown: Duration,
+    /// Password hashes the API runs at once (generous by default: debug builds hash slowly).
+    pub password_hash_concurrency: usize,
+    /// How long a sign-up or login waits for a hashing slot before its 503.
+    pub password_hash_wait: Duration,
+    /// Networks whose `X-Forwarded-For` the API believes (CIDRs); none by default.
+    pub trusted_proxies: &'static [&'static str],
 }
 
 impl Default for TestAppOptions {
@@ -68,6 +74,9 @@ impl Default for TestAppOptions {
             allow_private_upstreams: true,
             catalog_resync_interval: Duration::ZERO,
             catalog_resync_cooldown: mcpgate_api::DEFAULT_CATALOG_RESYNC_COOLDOWN,
+            password_hash_concurrency: 4,
+            password_hash_wait: Duration::from_secs(30),
+            trusted_proxies: &[],
         }
     }
 }
@@ -151,6 +160,13 @@ fn api_settings(
         public_proxy_url: format!("http://{proxy_addr}"),
         public_api_url: "http://127.0.0.1".into(),
         allow_private_upstreams: options.allow_private_upstreams,
+        refused_upstreams: mcpgate_upstream::OwnAddresses::new(),
+        password_hash_concurrency: options.password_hash_concurrency,
+        password_hash_wait: options.password_hash_wait,
+        trusted_proxies: mcpgate_api::TrustedProxies::parse_list(
+            &options.trusted_proxies.join(","),
+        )
+        .expect("the test's trusted proxies"),
         grant_signing_key: copy_signing_key(grant_signing_key),
         secret_key: copy_secret_key(secret_key),
         catalog_resync_interval: options.catalog_resync_interval,

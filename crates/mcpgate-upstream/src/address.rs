@@ -1,14 +1,30 @@
 //! Which addresses a tenant's upstream URL may point at (SSRF guard).
+//!
+//! Two rules, applied before connecting and again at connect time:
+//! - **Special-purpose addresses** ([`special`], the IANA registries) are refused unless
+//!   the policy allows private destinations.
+//! - **The gateway's own addresses** ([`OwnAddresses`]) are refused always: an upstream
+//!   that is mcpgate itself makes every call loop through it.
+
+mod special;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use crate::own::OwnAddresses;
+use special::Verdict;
 
 /// Which destinations are allowed. The default refuses everything but public addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Cheap to clone (the own addresses are shared).
+#[derive(Debug, Clone, Default)]
 pub struct AddressPolicy {
     /// Allow loopback, private, link-local and other non-public destinations (local
     /// development and tests only: with it a tenant can reach the gateway's own network).
     pub allow_private: bool,
+    own: Arc<OwnAddresses>,
 }
 
 /// Why an address or name is refused.
@@ -26,12 +42,22 @@ pub enum BlockReason {
     SharedAddressSpace,
     /// 0.0.0.0/8, ::.
     Unspecified,
-    /// 255.255.255.255 and the reserved 240/4.
+    /// 255.255.255.255.
     Broadcast,
     /// 224/4, ff00::/8.
     Multicast,
+    /// Documentation ranges: 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32, 3fff::/20.
+    Documentation,
+    /// Benchmarking ranges: 198.18/15, 2001:2::/48.
+    Benchmarking,
+    /// Reserved or special-purpose and not globally reachable: 240/4, 192.0.0/24,
+    /// 64:ff9b:1::/48, 100::/64, 2001::/23, 5f00::/16, everything outside 2000::/3, ...
+    Reserved,
     /// A name reserved for cloud metadata or private use (`metadata.google.internal`, `*.internal`).
     MetadataName,
+    /// The gateway's own proxy or API (public origin or listen address): the request
+    /// would come back to mcpgate and loop.
+    OwnAddress,
 }
 
 impl fmt::Display for BlockReason {
@@ -43,20 +69,58 @@ impl fmt::Display for BlockReason {
             BlockReason::LinkLocal => "a link-local address (cloud metadata lives here)",
             BlockReason::SharedAddressSpace => "a carrier-grade NAT address",
             BlockReason::Unspecified => "an unspecified address",
-            BlockReason::Broadcast => "a broadcast or reserved address",
+            BlockReason::Broadcast => "the broadcast address",
             BlockReason::Multicast => "a multicast address",
+            BlockReason::Documentation => "a documentation address",
+            BlockReason::Benchmarking => "a benchmarking address",
+            BlockReason::Reserved => "a reserved address that is not globally reachable",
             BlockReason::MetadataName => "a cloud metadata or internal name",
+            BlockReason::OwnAddress => {
+                "this mcpgate deployment's own address (the request would loop back into it)"
+            }
         })
     }
 }
 
 impl AddressPolicy {
-    /// `Some(reason)` if `ip` is not allowed.
+    /// Public destinations only, or (`allow_private`) any destination but the gateway's own.
+    pub fn new(allow_private: bool) -> Self {
+        Self {
+            allow_private,
+            own: Arc::default(),
+        }
+    }
+
+    /// The same policy, also refusing `own` (whatever `allow_private` says).
+    pub fn refusing_own(self, own: OwnAddresses) -> Self {
+        Self {
+            own: Arc::new(own),
+            ..self
+        }
+    }
+
+    /// The gateway's own addresses this policy refuses.
+    pub fn own(&self) -> &OwnAddresses {
+        &self.own
+    }
+
+    /// `Some(reason)` if `ip` is not allowed (on any port).
     pub fn check_ip(&self, ip: IpAddr) -> Option<BlockReason> {
         if self.allow_private {
             return None;
         }
         classify(ip)
+    }
+
+    /// `Some(reason)` if connecting to `peer` from `local` is not allowed: the gateway's
+    /// own listener (always refused), or an address [`AddressPolicy::check_ip`] refuses.
+    /// `local` is the connection's own end, when known: a peer with the same IP is this
+    /// host, which matters for listeners on 0.0.0.0.
+    pub fn check_socket(&self, peer: SocketAddr, local: Option<IpAddr>) -> Option<BlockReason> {
+        if self.own.has_socket(peer, local) {
+            return Some(BlockReason::OwnAddress);
+        }
+        self.check_ip(peer.ip())
     }
 
     /// `Some(reason)` if the host name itself is not allowed, before resolving it.
@@ -72,9 +136,21 @@ impl AddressPolicy {
             || host == "internal";
         blocked.then_some(BlockReason::MetadataName)
     }
+
+    /// `Some(reason)` if `host` (a name or an IP literal, IPv6 with or without brackets)
+    /// on `port` may not be reached, before resolving a name: one of the gateway's own
+    /// origins, a refused literal, or a refused name.
+    pub fn check_host(&self, host: &str, port: u16) -> Option<BlockReason> {
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        match literal.parse::<IpAddr>() {
+            Ok(ip) => self.check_socket(SocketAddr::new(ip, port), None),
+            Err(_) if self.own.has_origin(host, port) => Some(BlockReason::OwnAddress),
+            Err(_) => self.check_name(host),
+        }
+    }
 }
 
-/// Classifies an address regardless of policy: `None` for a public address.
+/// Classifies an address regardless of policy: `None` for a globally reachable address.
 pub fn classify(ip: IpAddr) -> Option<BlockReason> {
     match ip {
         IpAddr::V4(v4) => classify_v4(v4),
@@ -83,133 +159,26 @@ pub fn classify(ip: IpAddr) -> Option<BlockReason> {
 }
 
 fn classify_v4(ip: Ipv4Addr) -> Option<BlockReason> {
-    let [a, b, _, _] = ip.octets();
-    Some(match (a, b) {
-        (127, _) => BlockReason::Loopback,
-        (10, _) | (172, 16..=31) | (192, 168) => BlockReason::Private,
-        (169, 254) => BlockReason::LinkLocal,
-        (100, 64..=127) => BlockReason::SharedAddressSpace,
-        (0, _) => BlockReason::Unspecified,
-        (224..=239, _) => BlockReason::Multicast,
-        (240..=255, _) => BlockReason::Broadcast,
-        _ => return None,
-    })
+    match special::v4(ip)? {
+        Verdict::Refused(reason) => Some(reason),
+        // No IPv4 range embeds another address.
+        Verdict::Reachable | Verdict::EmbedsLast32 { .. } | Verdict::Embeds6to4 => None,
+    }
 }
 
 fn classify_v6(ip: Ipv6Addr) -> Option<BlockReason> {
-    // IPv4 embedded in IPv6 reaches the IPv4 host: ::ffff:0:0/96 (mapped),
-    // ::/96 (deprecated compatible) and 64:ff9b::/96 (NAT64).
-    let segments = ip.segments();
-    let embedded = Ipv4Addr::new(
-        (segments[6] >> 8) as u8,
-        segments[6] as u8,
-        (segments[7] >> 8) as u8,
-        segments[7] as u8,
-    );
-    if ip.is_unspecified() {
-        return Some(BlockReason::Unspecified);
-    }
-    if ip.is_loopback() {
-        return Some(BlockReason::Loopback);
-    }
-    match segments {
-        [0, 0, 0, 0, 0, 0xffff, _, _]
-        | [0, 0, 0, 0, 0, 0, _, _]
-        | [0x64, 0xff9b, 0, 0, 0, 0, _, _] => {
-            return classify_v4(embedded);
+    let octets = ip.octets();
+    match special::v6(ip)? {
+        Verdict::Refused(reason) => Some(reason),
+        Verdict::Reachable => None,
+        // Mapped, compatible and NAT64 addresses reach the IPv4 host in their last 32 bits.
+        Verdict::EmbedsLast32 { otherwise } => {
+            let embedded = Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]);
+            classify_v4(embedded).or(otherwise)
         }
-        _ => {}
-    }
-    Some(match segments[0] {
-        s if s & 0xfe00 == 0xfc00 => BlockReason::UniqueLocal,
-        s if s & 0xffc0 == 0xfe80 => BlockReason::LinkLocal,
-        s if s & 0xff00 == 0xff00 => BlockReason::Multicast,
-        _ => return None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reason(text: &str) -> Option<BlockReason> {
-        classify(text.parse().unwrap())
-    }
-
-    #[test]
-    fn classifies_non_public_ipv4() {
-        use BlockReason::*;
-        let cases = [
-            ("127.0.0.1", Some(Loopback)),
-            ("127.255.0.9", Some(Loopback)),
-            ("10.1.2.3", Some(Private)),
-            ("172.16.0.1", Some(Private)),
-            ("172.31.255.255", Some(Private)),
-            ("172.32.0.1", None),
-            ("192.168.1.1", Some(Private)),
-            ("169.254.169.254", Some(LinkLocal)),
-            ("100.64.0.1", Some(SharedAddressSpace)),
-            ("100.127.255.255", Some(SharedAddressSpace)),
-            ("100.128.0.1", None),
-            ("0.0.0.0", Some(Unspecified)),
-            ("255.255.255.255", Some(Broadcast)),
-            ("224.0.0.1", Some(Multicast)),
-            ("8.8.8.8", None),
-            ("1.1.1.1", None),
-        ];
-        for (ip, expected) in cases {
-            assert_eq!(reason(ip), expected, "{ip}");
+        // 6to4 (2002:V4ADDR::/48) reaches the IPv4 site in bits 16..48.
+        Verdict::Embeds6to4 => {
+            classify_v4(Ipv4Addr::new(octets[2], octets[3], octets[4], octets[5]))
         }
-    }
-
-    #[test]
-    fn classifies_non_public_ipv6_including_embedded_ipv4() {
-        use BlockReason::*;
-        let cases = [
-            ("::1", Some(Loopback)),
-            ("::", Some(Unspecified)),
-            ("fc00::1", Some(UniqueLocal)),
-            ("fd12:3456::1", Some(UniqueLocal)),
-            ("fe80::1", Some(LinkLocal)),
-            ("febf::1", Some(LinkLocal)),
-            ("ff02::1", Some(Multicast)),
-            ("::ffff:127.0.0.1", Some(Loopback)),
-            ("::ffff:169.254.169.254", Some(LinkLocal)),
-            ("::ffff:10.0.0.1", Some(Private)),
-            ("::127.0.0.1", Some(Loopback)),
-            ("64:ff9b::a9fe:a9fe", Some(LinkLocal)),
-            ("::ffff:8.8.8.8", None),
-            ("2001:4860:4860::8888", None),
-        ];
-        for (ip, expected) in cases {
-            assert_eq!(reason(ip), expected, "{ip}");
-        }
-    }
-
-    #[test]
-    fn metadata_names_are_refused_unless_private_is_allowed() {
-        let strict = AddressPolicy::default();
-        for name in [
-            "metadata.google.internal",
-            "METADATA.google.internal.",
-            "metadata",
-            "foo.internal",
-        ] {
-            assert_eq!(
-                strict.check_name(name),
-                Some(BlockReason::MetadataName),
-                "{name}"
-            );
-        }
-        assert_eq!(strict.check_name("mcp.example.com"), None);
-        let open = AddressPolicy {
-            allow_private: true,
-        };
-        assert_eq!(open.check_name("metadata.google.internal"), None);
-        assert_eq!(open.check_ip("127.0.0.1".parse().unwrap()), None);
-        assert_eq!(
-            strict.check_ip("127.0.0.1".parse().unwrap()),
-            Some(BlockReason::Loopback)
-        );
     }
 }

@@ -15,7 +15,8 @@ pub enum DiscoveryError {
     },
     /// The address policy forbids the destination (SSRF guard).
     #[error(
-        "refused to connect to {address}: it is {reason}, and only public addresses are allowed"
+        "refused to connect to {address}: it is {reason}{}",
+        if *reason == BlockReason::OwnAddress { "" } else { ", and only public addresses are allowed" }
     )]
     Refused {
         /// The name and/or address refused.

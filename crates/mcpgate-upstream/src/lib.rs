@@ -2,14 +2,21 @@
 //! SSRF guard.
 //!
 //! Every destination is checked against an [`AddressPolicy`] before the request and
-//! again at connect time (a resolver inside the HTTP client), so neither a private
-//! address nor a name that re-resolves to one (DNS rebinding) is reached. Redirects
-//! and environment proxies are off: both would bypass the check.
+//! again at connect time (a resolver inside the HTTP client for names, and a check of
+//! each new connection's peer address), so neither a private address, nor a name that
+//! re-resolves to one (DNS rebinding), nor the gateway itself ([`OwnAddresses`]) is
+//! reached. Redirects and environment proxies are off: both would bypass the check.
+//!
+//! Every request mcpgate sends upstream carries [`HOP_HEADER`]; the proxy refuses an
+//! inbound request that has it, so a loop through a load balancer (a name the own
+//! addresses do not know) ends at the first hop.
 
 mod address;
+mod connect;
 mod discover;
 mod error;
 mod legacy;
+mod own;
 mod resolve;
 mod rpc;
 
@@ -17,14 +24,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use address::{classify, AddressPolicy, BlockReason};
+pub use connect::{upstream_client, HOP_HEADER};
 pub use discover::{DiscoveredTool, Discovery, Transport};
 pub use error::DiscoveryError;
+pub use own::OwnAddresses;
 pub use resolve::{guarded_resolver, refused_host, GuardedResolver, RefusedAddress};
 
 use resolve::Lookup;
 
 /// Limits for [`discover`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DiscoveryOptions {
     /// Which destinations may be reached.
     pub address_policy: AddressPolicy,
@@ -74,20 +83,18 @@ pub(crate) async fn discover_with(
         url: url.to_owned(),
         reason: e.to_string(),
     })?;
-    let client = reqwest::Client::builder()
-        .connect_timeout(options.connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .dns_resolver(Arc::new(GuardedResolver {
-            lookup: Arc::clone(&lookup),
-            policy: options.address_policy,
-        }))
-        .user_agent(concat!("mcpgate/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| DiscoveryError::Unreachable {
-            address: url.to_owned(),
-            cause: format!("cannot build an HTTP client: {e}"),
-        })?;
+    let client = connect::client_with(
+        options.address_policy.clone(),
+        Arc::clone(&lookup),
+        "discovery",
+    )
+    .connect_timeout(options.connect_timeout)
+    .user_agent(concat!("mcpgate/", env!("CARGO_PKG_VERSION")))
+    .build()
+    .map_err(|e| DiscoveryError::Unreachable {
+        address: url.to_owned(),
+        cause: format!("cannot build an HTTP client: {e}"),
+    })?;
     let rpc = rpc::Rpc::new(
         client,
         discover::header_map(headers)?,
@@ -152,6 +159,65 @@ mod tests {
         assert!(
             accepted.is_err(),
             "nothing connected to the loopback listener"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_name_that_rebinds_to_the_gateways_own_listener_is_refused_at_connect() {
+        use tokio::io::AsyncReadExt;
+        // The listener plays the proxy; private destinations are allowed (as under
+        // `mcpgate up`), so only the own-address rule can refuse it.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let own_addr = listener.local_addr().unwrap();
+        let mut own = OwnAddresses::new();
+        own.add_listen(own_addr);
+        let policy = AddressPolicy::new(true).refusing_own(own);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        // A public address for the early check, then the proxy's address to connect to.
+        let lookup: Lookup = Arc::new(move |_host| {
+            let call = counter.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                let ip: IpAddr = if call == 0 {
+                    "93.184.216.34"
+                } else {
+                    "127.0.0.1"
+                }
+                .parse()
+                .unwrap();
+                Ok(vec![ip])
+            })
+        });
+        let received = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut bytes = Vec::new();
+            let _ = socket.read_to_end(&mut bytes).await;
+            bytes
+        });
+        let url = format!("http://rebind.example:{}/mcp", own_addr.port());
+        let options = DiscoveryOptions {
+            address_policy: policy,
+            ..DiscoveryOptions::default()
+        };
+        let error = discover_with(&url, &[], options, lookup).await.unwrap_err();
+        assert_eq!(
+            error,
+            DiscoveryError::Refused {
+                address: own_addr.to_string(),
+                reason: BlockReason::OwnAddress
+            }
+        );
+        assert!(
+            calls.load(Ordering::SeqCst) >= 2,
+            "the name was resolved again"
+        );
+        let received = tokio::time::timeout(std::time::Duration::from_secs(5), received)
+            .await
+            .expect("the refused connection is closed")
+            .unwrap();
+        assert!(
+            received.is_empty(),
+            "no HTTP byte reached the listener: {received:?}"
         );
     }
 }

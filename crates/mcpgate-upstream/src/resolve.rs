@@ -40,7 +40,7 @@ pub struct RefusedAddress {
 /// Resolves `host` and refuses it if the name or any of its addresses is not allowed.
 pub(crate) async fn resolve_checked(
     lookup: &Lookup,
-    policy: AddressPolicy,
+    policy: &AddressPolicy,
     host: &str,
 ) -> Result<Result<Vec<IpAddr>, RefusedAddress>, io::Error> {
     if let Some(reason) = policy.check_name(host) {
@@ -63,22 +63,21 @@ pub(crate) async fn resolve_checked(
 
 /// A `reqwest` resolver that connects only to addresses `policy` allows, for any
 /// HTTP client that reaches tenants' upstreams (discovery, and the proxy's relay).
+/// Prefer [`crate::upstream_client`], which also checks each connection's address.
 pub fn guarded_resolver(policy: AddressPolicy) -> Arc<GuardedResolver> {
-    Arc::new(GuardedResolver {
-        lookup: system_lookup(),
-        policy,
-    })
+    guarded_resolver_with(system_lookup(), policy)
 }
 
-/// Why the URL's host may not be reached under `policy`, if it may not: the
-/// check before connecting (the resolver repeats it at connect time).
-pub fn refused_host(policy: AddressPolicy, url: &reqwest::Url) -> Option<RefusedAddress> {
+pub(crate) fn guarded_resolver_with(lookup: Lookup, policy: AddressPolicy) -> Arc<GuardedResolver> {
+    Arc::new(GuardedResolver { lookup, policy })
+}
+
+/// Why the URL's host may not be reached under `policy`, if it may not: the check
+/// before connecting (one of the gateway's own origins, a refused literal or name). The
+/// client from [`crate::upstream_client`] repeats it at connect time.
+pub fn refused_host(policy: &AddressPolicy, url: &reqwest::Url) -> Option<RefusedAddress> {
     let host = url.host_str()?;
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    let reason = match literal.parse::<IpAddr>() {
-        Ok(ip) => policy.check_ip(ip),
-        Err(_) => policy.check_name(host),
-    }?;
+    let reason = policy.check_host(host, url.port_or_known_default()?)?;
     Some(RefusedAddress {
         address: host.to_owned(),
         reason,
@@ -95,9 +94,9 @@ pub struct GuardedResolver {
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let lookup = Arc::clone(&self.lookup);
-        let policy = self.policy;
+        let policy = self.policy.clone();
         Box::pin(async move {
-            let addresses = resolve_checked(&lookup, policy, name.as_str()).await??;
+            let addresses = resolve_checked(&lookup, &policy, name.as_str()).await??;
             // reqwest replaces the port with the URL's.
             let addrs: Addrs = Box::new(addresses.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(addrs)
@@ -114,15 +113,13 @@ mod tests {
     fn private_literals_and_metadata_names_are_refused_before_connecting_unless_allowed() {
         let strict = AddressPolicy::default();
         let url = |u: &str| reqwest::Url::parse(u).unwrap();
-        assert!(refused_host(strict, &url("http://127.0.0.1:8080/mcp")).is_some());
-        assert!(refused_host(strict, &url("http://[::1]/mcp")).is_some());
-        assert!(refused_host(strict, &url("http://169.254.169.254/")).is_some());
-        assert!(refused_host(strict, &url("http://metadata.google.internal/")).is_some());
-        assert!(refused_host(strict, &url("https://mcp.example.com/")).is_none());
-        let open = AddressPolicy {
-            allow_private: true,
-        };
-        assert!(refused_host(open, &url("http://127.0.0.1:8080/mcp")).is_none());
+        assert!(refused_host(&strict, &url("http://127.0.0.1:8080/mcp")).is_some());
+        assert!(refused_host(&strict, &url("http://[::1]/mcp")).is_some());
+        assert!(refused_host(&strict, &url("http://169.254.169.254/")).is_some());
+        assert!(refused_host(&strict, &url("http://metadata.google.internal/")).is_some());
+        assert!(refused_host(&strict, &url("https://mcp.example.com/")).is_none());
+        let open = AddressPolicy::new(true);
+        assert!(refused_host(&open, &url("http://127.0.0.1:8080/mcp")).is_none());
     }
 
     #[tokio::test]
@@ -142,9 +139,7 @@ mod tests {
 
         let open = GuardedResolver {
             lookup: system_lookup(),
-            policy: AddressPolicy {
-                allow_private: true,
-            },
+            policy: AddressPolicy::new(true),
         };
         assert!(open
             .resolve(Name::from_str("localhost").unwrap())

@@ -47,30 +47,42 @@ impl Rpc {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Refuses URLs whose host the address policy forbids. IP literals never reach the
-    /// connect-time resolver, so this check is the only one for them.
+    /// Refuses URLs whose host the address policy forbids: the gateway's own origins,
+    /// refused literals and names, and names that resolve to a refused address (the
+    /// client checks each connection again, see [`crate::upstream_client`]).
     pub(crate) async fn check_url(&self, url: &Url) -> Result<(), DiscoveryError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(url, "only http and https are supported"));
         }
         let refused =
             |RefusedAddress { address, reason }| DiscoveryError::Refused { address, reason };
-        let Some(host) = url.host_str() else {
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
             return Err(invalid(url, "the URL has no host"));
         };
+        if let Some(reason) = self.policy.check_host(host, port) {
+            return Err(DiscoveryError::Refused {
+                address: host.to_owned(),
+                reason,
+            });
+        }
         // IPv6 literals come bracketed.
         let bare = host.trim_start_matches('[').trim_end_matches(']');
-        if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
-            return match self.policy.check_ip(ip) {
-                Some(reason) => Err(DiscoveryError::Refused {
-                    address: ip.to_string(),
-                    reason,
-                }),
-                None => Ok(()),
-            };
+        if bare.parse::<std::net::IpAddr>().is_ok() {
+            return Ok(());
         }
-        match resolve_checked(&self.lookup, self.policy, bare).await {
-            Ok(Ok(_)) => Ok(()),
+        match resolve_checked(&self.lookup, &self.policy, bare).await {
+            Ok(Ok(addresses)) => {
+                for ip in addresses {
+                    let peer = std::net::SocketAddr::new(ip, port);
+                    if let Some(reason) = self.policy.check_socket(peer, None) {
+                        return Err(DiscoveryError::Refused {
+                            address: format!("{bare} ({peer})"),
+                            reason,
+                        });
+                    }
+                }
+                Ok(())
+            }
             Ok(Err(refusal)) => Err(refused(refusal)),
             Err(error) => Err(DiscoveryError::Unreachable {
                 address: host_port(url),

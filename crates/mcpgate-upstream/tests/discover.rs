@@ -2,15 +2,13 @@ use std::time::Duration;
 
 use mcpgate_demo::{spawn, DemoSettings, ResponseMode};
 use mcpgate_upstream::{
-    discover, AddressPolicy, BlockReason, DiscoveryError, DiscoveryOptions, Transport,
+    discover, AddressPolicy, BlockReason, DiscoveryError, DiscoveryOptions, OwnAddresses, Transport,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn local() -> DiscoveryOptions {
     DiscoveryOptions {
-        address_policy: AddressPolicy {
-            allow_private: true,
-        },
+        address_policy: AddressPolicy::new(true),
         timeout: Duration::from_secs(5),
         ..Default::default()
     }
@@ -79,6 +77,12 @@ async fn discovers_every_tool_over_json_and_ends_the_session() {
     assert_eq!(
         recorded[0].header("accept"),
         Some("application/json, text/event-stream")
+    );
+    assert!(
+        recorded
+            .iter()
+            .all(|r| r.header("mcp-gate-hop") == Some("discovery")),
+        "every request carries the hop header"
     );
 }
 
@@ -154,7 +158,9 @@ async fn sends_the_registered_headers_and_reports_missing_ones() {
 async fn loopback_is_refused_without_allow_private_and_nothing_is_sent() {
     let demo = spawn(DemoSettings::default()).await;
     let strict = DiscoveryOptions::default();
-    let error = discover(&demo.url(), &[], strict).await.unwrap_err();
+    let error = discover(&demo.url(), &[], strict.clone())
+        .await
+        .unwrap_err();
     assert_eq!(
         error,
         DiscoveryError::Refused {
@@ -163,12 +169,12 @@ async fn loopback_is_refused_without_allow_private_and_nothing_is_sent() {
         }
     );
     let by_name = format!("http://localhost:{}/mcp", demo.address().port());
-    let error = discover(&by_name, &[], strict).await.unwrap_err();
+    let error = discover(&by_name, &[], strict.clone()).await.unwrap_err();
     assert!(
         matches!(error, DiscoveryError::Refused { reason: BlockReason::Loopback, ref address } if address.starts_with("localhost")),
         "{error}"
     );
-    let error = discover("http://[::ffff:169.254.169.254]/", &[], strict)
+    let error = discover("http://[::ffff:169.254.169.254]/", &[], strict.clone())
         .await
         .unwrap_err();
     assert!(
@@ -275,4 +281,36 @@ async fn a_silent_server_times_out() {
     };
     let error = discover(&url, &[], options).await.unwrap_err();
     assert!(matches!(error, DiscoveryError::Timeout { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn the_gateways_own_address_is_refused_even_with_private_upstreams_allowed() {
+    // The demo plays the proxy: its address is registered as ours.
+    let demo = spawn(DemoSettings::default()).await;
+    let mut own = OwnAddresses::new();
+    own.add_listen(demo.address());
+    let options = DiscoveryOptions {
+        address_policy: AddressPolicy::new(true).refusing_own(own),
+        ..local()
+    };
+    assert!(
+        discover(&demo.url(), &[], local()).await.is_ok(),
+        "reachable when it is not ours"
+    );
+    let before = demo.recorded().lock().unwrap().len();
+    let by_name = format!("http://localhost:{}/mcp", demo.address().port());
+    for url in [demo.url(), by_name] {
+        let error = discover(&url, &[], options.clone()).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DiscoveryError::Refused {
+                    reason: BlockReason::OwnAddress,
+                    ..
+                }
+            ),
+            "{url}: {error}"
+        );
+    }
+    assert_eq!(demo.recorded().lock().unwrap().len(), before);
 }

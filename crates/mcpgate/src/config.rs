@@ -157,6 +157,37 @@ pub struct SettingsArgs {
     )]
     pub api_catalog_resync_cooldown_seconds: Option<u64>,
 
+    /// API: password hashes (argon2id, 19 MiB each) computed at once; sign-ups and
+    /// logins beyond it get 503 with Retry-After [default: the number of CPUs].
+    #[arg(
+        long,
+        env = "MCPGATE_API_PASSWORD_HASH_CONCURRENCY",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub api_password_hash_concurrency: Option<usize>,
+
+    /// API: milliseconds a sign-up or login waits for a hashing slot before its 503
+    /// [default: 250].
+    #[arg(
+        long,
+        env = "MCPGATE_API_PASSWORD_HASH_WAIT_MS",
+        global = true,
+        value_name = "MILLISECONDS"
+    )]
+    pub api_password_hash_wait_ms: Option<u64>,
+
+    /// API: comma-separated CIDRs of the proxies (load balancers) in front of the API;
+    /// from a peer among them, the client is the right-most untrusted X-Forwarded-For
+    /// entry (login rate limit) [default: none, the peer is the client].
+    #[arg(
+        long,
+        env = "MCPGATE_API_TRUSTED_PROXIES",
+        global = true,
+        value_name = "CIDRS"
+    )]
+    pub api_trusted_proxies: Option<String>,
+
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -186,6 +217,9 @@ struct FileSettings {
     proxy_token_cache_entries: Option<usize>,
     api_catalog_resync_interval_seconds: Option<u64>,
     api_catalog_resync_cooldown_seconds: Option<u64>,
+    api_password_hash_concurrency: Option<usize>,
+    api_password_hash_wait_ms: Option<u64>,
+    api_trusted_proxies: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -202,13 +236,17 @@ pub struct Config {
     pub grant_signing_key: Option<String>,
     pub grant_verify_key: Option<String>,
     pub secret_key: Option<String>,
-    pub allow_private_upstreams: bool,
+    /// As configured; `None` when nobody set it (see [`Config::allow_private_upstreams`]).
+    pub allow_private_upstreams: Option<bool>,
     pub proxy_drain: Duration,
     pub proxy_approval_keep_alive: Duration,
     pub proxy_approval_poll: Duration,
     pub proxy_token_cache_entries: usize,
     pub api_catalog_resync_interval: Duration,
     pub api_catalog_resync_cooldown: Duration,
+    pub api_password_hash_concurrency: usize,
+    pub api_password_hash_wait: Duration,
+    pub api_trusted_proxies: mcpgate_api::TrustedProxies,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -316,6 +354,38 @@ impl SettingsArgs {
             "MCPGATE_API_CATALOG_RESYNC_COOLDOWN_SECONDS",
             "api-catalog-resync-cooldown-seconds",
         )?;
+        let api_password_hash_concurrency = match self
+            .api_password_hash_concurrency
+            .or(file.api_password_hash_concurrency)
+        {
+            Some(0) => {
+                return Err(ConfigError::Invalid {
+                    variable: "MCPGATE_API_PASSWORD_HASH_CONCURRENCY",
+                    flag: "api-password-hash-concurrency",
+                    reason: "must be at least 1".into(),
+                })
+            }
+            Some(count) => count,
+            None => std::thread::available_parallelism().map_or(1, usize::from),
+        };
+        let api_password_hash_wait = self
+            .api_password_hash_wait_ms
+            .or(file.api_password_hash_wait_ms)
+            .map_or(
+                mcpgate_api::DEFAULT_PASSWORD_HASH_WAIT,
+                Duration::from_millis,
+            );
+        let api_trusted_proxies = mcpgate_api::TrustedProxies::parse_list(
+            self.api_trusted_proxies
+                .as_deref()
+                .or(file.api_trusted_proxies.as_deref())
+                .unwrap_or(""),
+        )
+        .map_err(|error| ConfigError::Invalid {
+            variable: "MCPGATE_API_TRUSTED_PROXIES",
+            flag: "api-trusted-proxies",
+            reason: error.to_string(),
+        })?;
         Ok(Config {
             database_url: self.database_url.clone().or(file.database_url),
             redis_url: self.redis_url.clone().or(file.redis_url),
@@ -328,8 +398,7 @@ impl SettingsArgs {
             secret_key: self.secret_key.clone().or(file.secret_key),
             allow_private_upstreams: self
                 .allow_private_upstreams
-                .or(file.allow_private_upstreams)
-                .unwrap_or(false),
+                .or(file.allow_private_upstreams),
             proxy_drain,
             proxy_approval_keep_alive,
             proxy_approval_poll,
@@ -339,6 +408,9 @@ impl SettingsArgs {
                 .unwrap_or(100_000),
             api_catalog_resync_interval,
             api_catalog_resync_cooldown,
+            api_password_hash_concurrency,
+            api_password_hash_wait,
+            api_trusted_proxies,
             log_format,
             log: self
                 .log
@@ -367,6 +439,12 @@ fn positive_seconds(
 }
 
 impl Config {
+    /// Whether upstreams on loopback and private addresses are allowed: as configured,
+    /// `false` when not set.
+    pub fn allow_private_upstreams(&self) -> bool {
+        self.allow_private_upstreams.unwrap_or(false)
+    }
+
     /// The key that signs grant tokens, required by the API.
     pub fn grant_signing_key(&self, command: &'static str) -> Result<GrantSigningKey, ConfigError> {
         let text = self
@@ -496,7 +574,7 @@ mod tests {
         assert_eq!(config.proxy_listen.to_string(), "127.0.0.1:8090");
         assert_eq!(config.public_proxy_url, "http://127.0.0.1:8090");
         assert_eq!(config.log_format, LogFormat::Text);
-        assert!(!config.allow_private_upstreams);
+        assert!(!config.allow_private_upstreams());
     }
 
     #[test]
@@ -549,6 +627,43 @@ mod tests {
             error.contains("MCPGATE_API_CATALOG_RESYNC_COOLDOWN_SECONDS"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn password_hashing_defaults_to_the_cpus_and_trusts_no_proxy() {
+        let config = SettingsArgs::default().load().unwrap();
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(config.api_password_hash_concurrency, cpus);
+        assert_eq!(config.api_password_hash_wait, Duration::from_millis(250));
+        assert_eq!(
+            config.api_trusted_proxies,
+            mcpgate_api::TrustedProxies::default()
+        );
+        let set = SettingsArgs {
+            api_password_hash_concurrency: Some(3),
+            api_trusted_proxies: Some("10.0.0.0/8, 192.168.1.7".into()),
+            ..Default::default()
+        }
+        .load()
+        .unwrap();
+        assert_eq!(set.api_password_hash_concurrency, 3);
+        assert_ne!(
+            set.api_trusted_proxies,
+            mcpgate_api::TrustedProxies::default()
+        );
+        for bad in [
+            SettingsArgs {
+                api_password_hash_concurrency: Some(0),
+                ..Default::default()
+            },
+            SettingsArgs {
+                api_trusted_proxies: Some("10.0.0.0/40".into()),
+                ..Default::default()
+            },
+        ] {
+            let error = bad.load().unwrap_err().to_string();
+            assert!(error.contains("MCPGATE_API_"), "{error}");
+        }
     }
 
     #[test]

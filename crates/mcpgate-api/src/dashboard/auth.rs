@@ -1,13 +1,11 @@
 //! Signing up, logging in (rate-limited) and out.
 
-use std::sync::OnceLock;
-
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
-use mcpgate_store::sessions::{self, NewSession};
+use mcpgate_store::sessions::{self, LoginAttempt, NewSession};
 use mcpgate_store::{accounts, TenantId, UserId};
 use serde::Deserialize;
 
@@ -107,16 +105,21 @@ pub(crate) async fn login(
     let csrf = cookie(&submitted.headers, LOGIN_CSRF_COOKIE)
         .unwrap_or_default()
         .to_owned();
-    let peer = submitted
-        .peer
+    // The client's address: the peer, or behind a trusted proxy its X-Forwarded-For.
+    let client = submitted
+        .client
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let limit_key = format!(
-        "dashboard:login-failures:{}:{peer}",
+        "dashboard:login-failures:{}:{client}",
         email.trim().to_lowercase()
     );
-    let (failures, retry_after) = sessions::login_failures(&state.redis, &limit_key).await?;
-    if failures >= MAX_FAILURES {
-        let minutes = retry_after.div_ceil(60).max(1);
+    // Counted before the (slow) check, so parallel guesses cannot all run: the sixth
+    // of six at once is refused here without hashing.
+    if let LoginAttempt::Refused { retry_after_secs } =
+        sessions::reserve_login_attempt(&state.redis, &limit_key, MAX_FAILURES, FAILURE_WINDOW_SECS)
+            .await?
+    {
+        let minutes = retry_after_secs.div_ceil(60).max(1);
         let page = LoginPage {
             csrf,
             email,
@@ -126,44 +129,47 @@ pub(crate) async fn login(
             )),
         };
         let mut response = render_with(StatusCode::TOO_MANY_REQUESTS, &page)?;
-        if let Ok(value) = header::HeaderValue::from_str(&retry_after.max(1).to_string()) {
+        if let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         return Ok(response);
     }
 
-    let found = accounts::user_credentials(&state.db, &email).await?;
-    let stored_hash = found
-        .as_ref()
-        .map(|user| user.password_hash.clone())
-        .unwrap_or_else(|| unknown_user_hash().to_owned());
-    // argon2id is slow on purpose: keep it off the async workers. An unknown
-    // email is checked against a fixed hash, so timing does not reveal accounts.
-    let matches =
-        tokio::task::spawn_blocking(move || mcpgate_auth::verify_password(&password, &stored_hash))
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?;
-    let user = match found {
-        Some(user) if matches => user,
-        _ => {
-            sessions::record_login_failure(&state.redis, &limit_key, FAILURE_WINDOW_SECS).await?;
-            let page = LoginPage {
-                csrf,
-                email,
-                error: Some("Wrong email or password.".into()),
-            };
-            return render_with(StatusCode::UNAUTHORIZED, &page);
+    let checked = check_password(&state, &email, password).await;
+    let found = match checked {
+        Ok(found) => found,
+        Err(error) => {
+            // Not checked (too busy, or the database failed): the attempt is given back.
+            if let Err(release) = sessions::release_login_attempt(&state.redis, &limit_key).await {
+                tracing::warn!(error = %release, "could not give back a login attempt");
+            }
+            return Err(PageError(error));
         }
+    };
+    let Some(user) = found else {
+        // The reservation stays: it is this failure's count.
+        let page = LoginPage {
+            csrf,
+            email,
+            error: Some("Wrong email or password.".into()),
+        };
+        return render_with(StatusCode::UNAUTHORIZED, &page);
     };
     sessions::clear_login_failures(&state.redis, &limit_key).await?;
     start_session(&state, user.tenant_id, user.id).await
 }
 
-fn unknown_user_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        mcpgate_auth::hash_password("no account has this password").unwrap_or_default()
-    })
+/// The account if `password` is its password; `None` for a wrong password or an
+/// unknown email (checked against a fixed hash, so timing does not reveal accounts).
+async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<Option<accounts::UserCredentials>, ApiError> {
+    let found = accounts::user_credentials(&state.db, email).await?;
+    let stored = found.as_ref().map(|user| user.password_hash.clone());
+    let matches = state.passwords.verify(password, stored).await?;
+    Ok(found.filter(|_| matches))
 }
 
 /// Creates a session and sends the browser to its servers.

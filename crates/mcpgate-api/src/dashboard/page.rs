@@ -138,6 +138,7 @@ pub(crate) fn form_errors(error: ApiError) -> Result<Vec<FieldError>, PageError>
         | ApiError::NotFound(_)
         | ApiError::PayloadTooLarge
         | ApiError::TooManyRequests { .. }
+        | ApiError::Busy { .. }
         | ApiError::Internal(_)) => Err(PageError(other)),
     }
 }

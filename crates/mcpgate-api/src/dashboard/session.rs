@@ -125,7 +125,9 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 pub(crate) struct LoginCsrfForm<T> {
     pub(crate) form: T,
     pub(crate) headers: HeaderMap,
-    pub(crate) peer: Option<std::net::IpAddr>,
+    /// Who sent it: the peer address, or behind a trusted proxy the client it names
+    /// (see [`crate::client_address`]).
+    pub(crate) client: Option<std::net::IpAddr>,
 }
 
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for LoginCsrfForm<T> {
@@ -134,17 +136,17 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for LoginCsrfForm<T> {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
         let headers = parts.headers.clone();
-        let peer = parts
+        let client = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
+            .map(|info| state.trusted_proxies.client_ip(info.0.ip(), &headers));
         let bytes = read_body(parts, body, state).await?;
         check_token(&form_pairs(&bytes), cookie(&headers, LOGIN_CSRF_COOKIE))?;
         let form = parse_form(bytes).await?;
         Ok(LoginCsrfForm {
             form,
             headers,
-            peer,
+            client,
         })
     }
 }

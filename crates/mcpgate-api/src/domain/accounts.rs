@@ -39,12 +39,8 @@ pub async fn sign_up(state: &AppState, request: SignupRequest) -> Result<SignedU
     let tenant_name = validate_name("/tenant_name", &request.tenant_name, 100)?;
     mcpgate_auth::validate_password(&request.password)
         .map_err(|error| ApiError::invalid("/password", error.to_string()))?;
-    let password = request.password;
-    // argon2id is deliberately slow: keep it off the async workers.
-    let password_hash = tokio::task::spawn_blocking(move || mcpgate_auth::hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    // Bounded: at most as many hashes at once as there are permits, else 503.
+    let password_hash = state.passwords.hash(request.password).await?;
     let key = ApiKey::generate();
     let (tenant, user, stored_key) = accounts::sign_up(
         &state.db,

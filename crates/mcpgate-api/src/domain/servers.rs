@@ -11,7 +11,7 @@ use mcpgate_store::servers::{
     self, DiscoveredServer, DiscoveredTool, NewServer, Server, ServerUpdate, SyncReport,
 };
 use mcpgate_store::{ServerId, TenantId};
-use mcpgate_upstream::{discover, Discovery, DiscoveryOptions, Transport};
+use mcpgate_upstream::{discover, BlockReason, Discovery, DiscoveryOptions, Transport};
 use serde_json::Value;
 
 use crate::domain::accounts::validate_name;
@@ -37,12 +37,6 @@ const RESERVED_HEADERS: &[&str] = &[
     "last-event-id",
 ];
 
-/// The associated data that binds sealed upstream headers to their server, so a
-/// ciphertext copied onto another row does not open. The proxy uses the same.
-pub fn headers_associated_data(tenant: TenantId, server: ServerId) -> Vec<u8> {
-    format!("server-headers:{tenant}:{server}").into_bytes()
-}
-
 /// A server to register.
 #[derive(Debug)]
 pub struct RegisterServer {
@@ -59,6 +53,7 @@ pub async fn register(
 ) -> Result<Server, ApiError> {
     let name = validate_name("/name", &request.name, 100)?;
     let url = validate_url("/url", &request.url)?;
+    refuse_own_address(state, &url)?;
     let headers = validate_headers(&request.headers)?;
     let discovery = discover(&url, &headers, discovery_options(state)).await?;
     let (discovered, tools) = catalogue(&discovery);
@@ -130,6 +125,9 @@ pub async fn update(
         .as_deref()
         .map(|u| validate_url("/url", u))
         .transpose()?;
+    if let Some(url) = &url {
+        refuse_own_address(state, url)?;
+    }
     let headers = request.headers.as_ref().map(validate_headers).transpose()?;
 
     let mut update = ServerUpdate {
@@ -173,7 +171,7 @@ pub async fn delete(state: &AppState, tenant: TenantId, id: ServerId) -> Result<
 
 fn discovery_options(state: &AppState) -> DiscoveryOptions {
     DiscoveryOptions {
-        address_policy: state.upstreams,
+        address_policy: state.upstreams.clone(),
         connect_timeout: Duration::from_secs(5),
         timeout: Duration::from_secs(20),
         ..DiscoveryOptions::default()
@@ -240,6 +238,33 @@ fn validate_url(path: &str, url: &str) -> Result<String, ApiError> {
     }
 }
 
+/// A URL that leads to this deployment's own proxy or API would loop: every call would
+/// come back into mcpgate. Refused before discovery tries it (which would refuse it too,
+/// as would the proxy's client when connecting).
+fn refuse_own_address(state: &AppState, url: &str) -> Result<(), ApiError> {
+    let parsed = url::Url::parse(url).map_err(|_| ApiError::invalid("/url", "is not a URL"))?;
+    let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
+        return Ok(());
+    };
+    match state.upstreams.check_host(host, port) {
+        Some(BlockReason::OwnAddress) => Err(own_address_refused(&format!("{host}:{port}"))),
+        _ => Ok(()),
+    }
+}
+
+/// The 422 for an upstream URL that is mcpgate itself.
+pub(crate) fn own_address_refused(address: &str) -> ApiError {
+    let message = format!(
+        "{address} is this mcpgate deployment's own proxy or API: an upstream there would \
+         send every call back into mcpgate; use the MCP server's own URL"
+    );
+    ApiError::Validation {
+        code: "upstream_is_mcpgate",
+        details: serde_json::json!([{ "path": "/url", "message": message }]),
+        message: format!("/url: {message}"),
+    }
+}
+
 fn validate_headers(headers: &BTreeMap<String, String>) -> Result<Vec<(String, String)>, ApiError> {
     if headers.len() > 20 {
         return Err(ApiError::invalid("/headers", "at most 20 headers"));
@@ -278,9 +303,11 @@ fn seal_headers(
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let plaintext = serde_json::to_vec(&map).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Some(state.keys.secret.seal(
+    // Bound to the server's row; the proxy opens it with the same contract.
+    Ok(Some(state.keys.credentials.seal_server_headers(
+        tenant.as_uuid(),
+        server.as_uuid(),
         &plaintext,
-        &headers_associated_data(tenant, server),
     )))
 }
 
@@ -294,8 +321,8 @@ async fn open_headers(
     };
     let plaintext = state
         .keys
-        .secret
-        .open(&sealed, &headers_associated_data(tenant, server))
+        .credentials
+        .open_server_headers(tenant.as_uuid(), server.as_uuid(), &sealed)
         .map_err(|e| {
             ApiError::Internal(anyhow::anyhow!(
                 "cannot open the server's stored headers (was MCPGATE_SECRET_KEY changed?): {e}"

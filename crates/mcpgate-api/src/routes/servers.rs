@@ -127,7 +127,8 @@ struct SyncAnswer {
         (status = 413, response = PayloadTooLarge),
         (status = 422, description = "Invalid fields (`validation_failed`), or the upstream is refused, \
             not MCP or refuses our credentials (`upstream_address_refused`, `upstream_not_mcp`, \
-            `upstream_unauthorized`)", body = ErrorBody),
+            `upstream_unauthorized`), or the URL is this mcpgate deployment's own proxy or API \
+            (`upstream_is_mcpgate`)", body = ErrorBody),
         (status = 502, response = UpstreamFailed),
         (status = 504, response = UpstreamTimeout),
     ),
@@ -233,7 +234,8 @@ struct UpdateBody {
         (status = 404, response = NotFound),
         (status = 409, description = "You already have a server with this name (`server_name_taken`)", body = ErrorBody),
         (status = 413, response = PayloadTooLarge),
-        (status = 422, description = "Invalid fields, or the new upstream is refused or not MCP", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or the new upstream is refused or not MCP, or the new URL is \
+            this mcpgate deployment's own proxy or API (`upstream_is_mcpgate`)", body = ErrorBody),
         (status = 502, response = UpstreamFailed),
         (status = 504, response = UpstreamTimeout),
     ),

@@ -57,6 +57,8 @@ struct SignedUp {
         (status = 409, description = "An account with this email already exists (`email_taken`)", body = ErrorBody),
         (status = 413, response = PayloadTooLarge),
         (status = 422, response = Invalid),
+        (status = 503, description = "Too many passwords are being hashed at once (`busy`): \
+            retry after `Retry-After` seconds", body = ErrorBody),
     )
 )]
 

@@ -7,5 +7,7 @@ mod audit_and_approvals;
 mod catalog_resync;
 mod grants;
 mod isolation;
+mod loops;
+mod password_hashing;
 mod policies;
 mod servers;

@@ -110,10 +110,26 @@ async fn unreachable_and_non_mcp_upstreams_get_clear_errors_and_nothing_is_store
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert_eq!(body["error"]["code"], "upstream_unreachable");
 
+    // A web page, not an MCP server (not the API itself: that is refused as a loop).
+    let page = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let page_addr = page.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = page.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let html = "<html>hello</html>";
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+                html.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
     let (status, body) = tenant
         .post(
             "/api/v1/servers",
-            json!({"name": "not-mcp", "url": app.api_url("/healthz")}),
+            json!({"name": "not-mcp", "url": format!("http://{page_addr}/")}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

@@ -4,4 +4,5 @@
 mod helpers;
 
 mod journey;
+mod login_limits;
 mod security;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderName, HeaderValue};
-use mcpgate_auth::SecretKey;
+use mcpgate_auth::CredentialsKey;
 use mcpgate_policy::{Classification, CompiledPolicy};
 use mcpgate_store::{grants, policies, servers, GrantId, PgPool, ServerId, StoreError, TenantId};
 use mcpgate_upstream::AddressPolicy;
@@ -55,8 +55,8 @@ pub(crate) struct ToolEntry {
 impl ServerEntry {
     pub(crate) async fn load(
         db: &PgPool,
-        secret_key: &SecretKey,
-        address_policy: AddressPolicy,
+        credentials: &CredentialsKey,
+        address_policy: &AddressPolicy,
         tenant: TenantId,
         id: ServerId,
     ) -> Result<Option<Self>, StoreError> {
@@ -72,7 +72,7 @@ impl ServerEntry {
         )?;
         let headers = match sealed {
             None => Ok(HeaderMap::new()),
-            Some(sealed) => open_headers(secret_key, tenant, id, &sealed),
+            Some(sealed) => open_headers(credentials, tenant, id, &sealed),
         };
         let url = reqwest::Url::parse(&server.url)
             .map_err(|e| StoreError::Corrupt(format!("server {id} has an invalid URL: {e}")))?;
@@ -115,14 +115,13 @@ impl ServerEntry {
 
 /// Opens the sealed `{"Header-Name": "value"}` object, bound to this server's row.
 fn open_headers(
-    secret_key: &SecretKey,
+    credentials: &CredentialsKey,
     tenant: TenantId,
     id: ServerId,
     sealed: &[u8],
 ) -> Result<HeaderMap, String> {
-    let associated_data = format!("server-headers:{tenant}:{id}");
-    let plain = secret_key
-        .open(sealed, associated_data.as_bytes())
+    let plain = credentials
+        .open_server_headers(tenant.as_uuid(), id.as_uuid(), sealed)
         .map_err(|e| e.to_string())?;
     let object: HashMap<String, String> = serde_json::from_slice(&plain)
         .map_err(|e| format!("the opened headers are not a JSON object of strings: {e}"))?;

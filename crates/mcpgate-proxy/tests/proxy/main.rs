@@ -10,5 +10,6 @@ mod failures;
 mod helpers;
 mod legacy;
 mod limits;
+mod loops;
 mod relay;
 mod replicas;

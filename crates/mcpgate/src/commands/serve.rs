@@ -46,7 +46,11 @@ pub async fn serve_api(
         listen: config.api_listen,
         public_proxy_url: config.public_proxy_url.clone(),
         public_api_url: config.public_api_url.clone(),
-        allow_private_upstreams: config.allow_private_upstreams,
+        allow_private_upstreams: config.allow_private_upstreams(),
+        refused_upstreams: own_addresses(config.proxy_listen, &config.public_proxy_url),
+        password_hash_concurrency: config.api_password_hash_concurrency,
+        password_hash_wait: config.api_password_hash_wait,
+        trusted_proxies: config.api_trusted_proxies.clone(),
         grant_signing_key: config.grant_signing_key("api")?,
         secret_key: config.secret_key("api")?,
         catalog_resync_interval: config.api_catalog_resync_interval,
@@ -66,7 +70,8 @@ pub async fn serve_proxy(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let settings = mcpgate_proxy::ProxySettings {
-        allow_private_upstreams: config.allow_private_upstreams,
+        allow_private_upstreams: config.allow_private_upstreams(),
+        refused_upstreams: own_addresses(config.api_listen, &config.public_api_url),
         drain_timeout: config.proxy_drain,
         approval_keep_alive: config.proxy_approval_keep_alive,
         approval_poll_interval: config.proxy_approval_poll,
@@ -82,6 +87,13 @@ pub async fn serve_proxy(
         .await
         .with_context(|| format!("binding the proxy to {}", config.proxy_listen))?;
     app.run(shutdown).await.context("serving the proxy")
+}
+
+/// The other service's addresses: each service refuses its own, and these, as upstreams.
+fn own_addresses(listen: std::net::SocketAddr, public_url: &str) -> mcpgate_upstream::OwnAddresses {
+    let mut own = mcpgate_upstream::OwnAddresses::new();
+    own.add_listen(listen).add_url(public_url);
+    own
 }
 
 async fn connect(config: &Config, command: &'static str) -> anyhow::Result<(PgPool, Redis)> {

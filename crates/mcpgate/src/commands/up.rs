@@ -92,8 +92,7 @@ async fn serve_with(
     load_or_create_keys(config, data_dir)?;
     config.database_url = Some(database_url.clone());
     config.redis_url = Some(redis.url());
-    // Local development: the upstreams people try first run on this machine.
-    config.allow_private_upstreams = true;
+    allow_private_upstreams_unless_refused(config);
 
     let env = format!(
         "MCPGATE_DATABASE_URL={}\nMCPGATE_REDIS_URL={}\n",
@@ -165,6 +164,12 @@ async fn serve_with(
     api.context("the API task panicked")??;
     proxy.context("the proxy task panicked")??;
     Ok(())
+}
+
+/// Local development: the upstreams people try first run on this machine, so `up`
+/// allows private upstreams, unless the configuration says `false` explicitly.
+fn allow_private_upstreams_unless_refused(config: &mut Config) {
+    config.allow_private_upstreams.get_or_insert(true);
 }
 
 /// Polls both services' `/readyz` until they answer 200 (or a service fails).
@@ -246,4 +251,38 @@ fn load_or_create_keys(config: &mut Config, data_dir: &Path) -> anyhow::Result<(
     config.grant_verify_key("up")?;
     config.secret_key("up")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SettingsArgs;
+
+    #[test]
+    fn up_allows_private_upstreams_only_when_the_user_did_not_refuse_them() {
+        let mut unset = SettingsArgs::default().load().unwrap();
+        assert_eq!(unset.allow_private_upstreams, None);
+        allow_private_upstreams_unless_refused(&mut unset);
+        assert!(unset.allow_private_upstreams());
+
+        // MCPGATE_ALLOW_PRIVATE_UPSTREAMS=false (or the flag, or the file) is honoured.
+        let mut refused = SettingsArgs {
+            allow_private_upstreams: Some(false),
+            ..Default::default()
+        }
+        .load()
+        .unwrap();
+        assert_eq!(refused.allow_private_upstreams, Some(false));
+        allow_private_upstreams_unless_refused(&mut refused);
+        assert!(!refused.allow_private_upstreams());
+
+        let mut allowed = SettingsArgs {
+            allow_private_upstreams: Some(true),
+            ..Default::default()
+        }
+        .load()
+        .unwrap();
+        allow_private_upstreams_unless_refused(&mut allowed);
+        assert!(allowed.allow_private_upstreams());
+    }
 }
