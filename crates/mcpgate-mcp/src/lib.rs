@@ -27,4 +27,6 @@ pub use response::{
     error_response, tool_error_result, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
     METHOD_NOT_FOUND, PARSE_ERROR,
 };
-pub use tools_list::{filter_tools_list, filter_tools_list_event, FilterError};
+pub use tools_list::{
+    filter_tools_list, filter_tools_list_event, is_tools_list_result, FilterError,
+};

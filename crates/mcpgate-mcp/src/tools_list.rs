@@ -118,6 +118,27 @@ pub fn filter_tools_list_event(
     Ok(builder.data(&filtered).encode().to_vec())
 }
 
+/// Whether `body` is a JSON-RPC response whose `result` has a `tools` member: a tool
+/// list, whatever request it claims to answer. Streams that carry answers the proxy did
+/// not ask for (a GET stream, the legacy transport's one stream) filter these too.
+pub fn is_tools_list_result(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Result<'a> {
+        #[serde(borrow)]
+        tools: Option<&'a RawValue>,
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    let Ok(Envelope {
+        result: Some(result),
+    }) = serde_json::from_str::<Envelope<'_>>(text)
+    else {
+        return false;
+    };
+    serde_json::from_str::<Result<'_>>(result.get()).is_ok_and(|r| r.tools.is_some())
+}
+
 fn offset_in(outer: &str, inner: &str) -> std::ops::Range<usize> {
     let start = inner.as_ptr() as usize - outer.as_ptr() as usize;
     debug_assert!(start + inner.len() <= outer.len());
@@ -158,6 +179,21 @@ mod tests {
         let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(value["result"]["tools"], serde_json::json!([]));
         assert_eq!(value["result"]["nextCursor"], "abc");
+    }
+
+    #[test]
+    fn tool_lists_are_recognised_under_any_id() {
+        assert!(is_tools_list_result(LIST.as_bytes()));
+        assert!(is_tools_list_result(
+            br#"{"jsonrpc":"2.0","id":"other","result":{"tools":[]}}"#
+        ));
+        assert!(!is_tools_list_result(
+            br#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#
+        ));
+        assert!(!is_tools_list_result(
+            br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#
+        ));
+        assert!(!is_tools_list_result(b"garbage"));
     }
 
     #[test]

@@ -28,8 +28,10 @@ use crate::enforce::AuditNote;
 use crate::limiter::Taken;
 use crate::mcp::call::{Call, Forwarded};
 use crate::refusal::{Refusal, RefusalKind};
-use crate::relay::{is_event_stream, json_response};
-use crate::stream::{relay_events, response_to, Hook, Release};
+use crate::relay::json_response;
+use crate::slots::{Slot, SlotKind};
+use crate::stream::Release;
+use crate::target::Target;
 use waiters::Registration;
 pub(crate) use waiters::Waiters;
 
@@ -41,13 +43,29 @@ type Frames = mpsc::Sender<Bytes>;
 pub(crate) async fn hold(call: Call, body: Bytes, taken: Taken, note: AuditNote) -> Response {
     let state = &call.state;
     let mut release = Release::new(Arc::clone(&state.limiter), taken);
+    let Some(slot) = state.slots.take(call.caller.grant_id, SlotKind::Held) else {
+        release.release();
+        let max = state.slots.max(SlotKind::Held);
+        let refusal = Refusal::new(
+            RefusalKind::Policy,
+            format!("this grant already has {max} calls waiting for approval; wait for a decision before asking for more"),
+            note.rule.clone(),
+        );
+        let refused = AuditNote {
+            decision: "deny",
+            reason: Some(refusal.reason.clone()),
+            ..note
+        };
+        let _ = call.audit(&refused, None, None).await;
+        return json_response(StatusCode::OK, call.render(&refusal));
+    };
     let timeout = call.settings.approval_timeout;
     let new = NewApproval {
         id: ApprovalId::new(),
         server_id: call.caller.server.id,
         grant_id: Some(call.caller.grant_id),
-        tool: call.tool.clone(),
-        arguments: call.arguments.clone(),
+        tool: approval_subject(&call),
+        arguments: approval_arguments(&call),
         rule: note.rule.as_deref().map(str::to_owned),
         reason: note.reason.as_deref().map(str::to_owned),
         expires_at: Utc::now()
@@ -104,6 +122,7 @@ pub(crate) async fn hold(call: Call, body: Bytes, taken: Taken, note: AuditNote)
         note,
         approval: approval.id,
         registration,
+        _slot: slot,
     };
     tokio::spawn(held.wait(frames));
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
@@ -138,6 +157,8 @@ struct Held {
     note: AuditNote,
     approval: ApprovalId,
     registration: Registration,
+    /// The grant's held-call slot, given back when the wait ends.
+    _slot: Slot,
 }
 
 /// How a wait ended.
@@ -260,8 +281,26 @@ impl Held {
             .await;
     }
 
-    /// Approved: the original bytes go upstream and the answer streams back as events.
-    async fn resume(self, frames: &Frames, actor: String) {
+    /// Approved: the grant and server are checked again as they are now (a revocation,
+    /// expiry, narrowed scope, deleted server or a policy that now denies the tool wins
+    /// over the approval), then the original bytes go upstream and the answer streams
+    /// back as events, read exactly as an unheld call's answer ([`Call::relay_answer`]).
+    async fn resume(mut self, frames: &Frames, actor: String) {
+        match crate::auth::recheck(&self.call.state, &self.call.caller).await {
+            Ok(caller) => self.call.caller = caller,
+            Err(reason) => {
+                let reason = format!("approved by {actor}, but {reason}; the call was not made");
+                return self
+                    .refuse(frames, RefusalKind::Policy, reason, &actor)
+                    .await;
+            }
+        }
+        if let Err(refusal) = crate::enforce::still_allowed(&self.call.caller, &self.call.target) {
+            let reason = format!("approved by {actor}, but {}", refusal.reason);
+            return self
+                .refuse(frames, RefusalKind::Policy, reason, &actor)
+                .await;
+        }
         let note = AuditNote {
             decision: "approved",
             ..self.note.clone()
@@ -271,29 +310,30 @@ impl Held {
             .call
             .forward(self.body, taken, note, Some(&actor))
             .await;
-        let (response, mut release) = match forwarded {
+        let response = match forwarded {
             Forwarded::Answer(answer) => {
                 let _ = frames.send(message_frame(&answer)).await;
                 return;
             }
-            Forwarded::Upstream { response, release } => (response, release),
+            Forwarded::Upstream { response, release } => {
+                self.call.relay_answer(response, release).await
+            }
         };
-        let status = response.status();
-        if !status.is_success() {
-            release.release();
-            let message = format!("the upstream answered HTTP {status}");
+        if !response.status().is_success() {
+            let message = format!("the upstream answered HTTP {}", response.status());
             let _ = frames
                 .send(message_frame(&self.call.upstream_error(&message)))
                 .await;
             return;
         }
-        if is_event_stream(response.headers()) {
-            let hook = Hook::ToolCall {
-                id: self.call.id.clone(),
-                release,
-            };
-            let mut events = std::pin::pin!(relay_events(response.bytes_stream(), Some(hook)));
-            while let Some(frame) = events.next().await {
+        let streamed = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/event-stream"));
+        let mut body = response.into_body().into_data_stream();
+        if streamed {
+            while let Some(frame) = body.next().await {
                 match frame {
                     Ok(frame) if frame.is_empty() => {}
                     Ok(frame) => {
@@ -306,21 +346,29 @@ impl Held {
             }
             return;
         }
-        let answer = match response.bytes().await {
-            Ok(bytes) => {
-                if response_to(&bytes, &self.call.id) != Some(false) {
-                    release.release();
-                }
-                bytes.to_vec()
-            }
-            Err(error) => {
-                release.release();
-                self.call
-                    .upstream_error(&format!("the upstream's answer broke off: {error}"))
-            }
-        };
+        // A JSON answer, already read whole (and capped) by `relay_answer`.
+        let mut answer = Vec::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            answer.extend_from_slice(&chunk);
+        }
         let _ = frames.send(message_frame(&answer)).await;
     }
+}
+
+/// What the approval names: the tool, or for another method the method and its target.
+fn approval_subject(call: &Call) -> String {
+    match (&call.target, call.target.name()) {
+        (Target::Tool { name, .. }, _) => name.clone(),
+        (Target::Method { method, .. }, Some(name)) => format!("{method} {name}"),
+        (Target::Method { method, .. }, None) => method.clone(),
+    }
+}
+
+/// The arguments a person sees to decide: values are needed to judge a call, so they
+/// are kept whatever `audit_arguments` says, but with secrets redacted as an audited
+/// call's are. Display only: an approved call sends the held bytes.
+fn approval_arguments(call: &Call) -> serde_json::Value {
+    crate::audit::redacted_arguments(call.target.arguments())
 }
 
 /// One SSE `message` event carrying a JSON-RPC message (which never contains a newline

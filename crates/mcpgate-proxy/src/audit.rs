@@ -20,10 +20,8 @@ use mcpgate_store::audit::{insert_audit_events, AuditEvent};
 use mcpgate_store::{GrantId, PgPool, StoreError};
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use arguments::{argument_keys, audited_arguments};
-// For approval rows (approval.rs); drop the allow once it is called there.
-#[allow(unused_imports)]
 pub(crate) use arguments::redacted_arguments;
+pub(crate) use arguments::{argument_keys, audited_arguments};
 
 use crate::metrics::Metrics;
 use queue::{Admission, FairQueue};

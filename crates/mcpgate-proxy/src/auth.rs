@@ -62,6 +62,8 @@ pub(crate) struct Caller {
     pub(crate) grant_id: GrantId,
     pub(crate) grant: Arc<GrantEntry>,
     pub(crate) server: Arc<ServerEntry>,
+    /// The version of the token presented, to check it again later ([`recheck`]).
+    pub(crate) token_version: u32,
 }
 
 /// Checks, in order: `Origin`, the token's presence, signature and expiry, the server
@@ -141,6 +143,39 @@ async fn authenticate_any(
         grant_id,
         grant,
         server,
+        token_version: claims.version,
+    })
+}
+
+/// The caller as things are now, for a request that waited (a call held for approval):
+/// since it was authenticated, its grant may have been revoked, expired, re-issued or
+/// narrowed, or its server deleted. `Err` says why it may no longer call.
+pub(crate) async fn recheck(state: &AppState, caller: &Caller) -> Result<Caller, String> {
+    let unavailable = |error: mcpgate_store::StoreError| {
+        format!("the grant could not be checked again ({error})")
+    };
+    let grant = state
+        .cache
+        .grant(caller.tenant, caller.grant_id)
+        .await
+        .map_err(unavailable)?
+        .ok_or("the grant no longer exists")?;
+    if let Some(reason) = grant.refusal(caller.token_version, Utc::now()) {
+        return Err(reason.to_owned());
+    }
+    if !grant.covers(caller.server.id) {
+        return Err("the grant no longer covers this server".to_owned());
+    }
+    let server = state
+        .cache
+        .server(caller.tenant, caller.server.id)
+        .await
+        .map_err(unavailable)?
+        .ok_or("the server no longer exists")?;
+    Ok(Caller {
+        grant,
+        server,
+        ..caller.clone()
     })
 }
 

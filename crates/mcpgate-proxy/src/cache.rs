@@ -15,7 +15,7 @@ use mcpgate_auth::CredentialsKey;
 use mcpgate_store::{GrantId, PgPool, ServerId, StoreError, TenantId};
 use mcpgate_upstream::AddressPolicy;
 
-pub(crate) use entry::{GrantEntry, ServerEntry};
+pub(crate) use entry::{GrantEntry, ServerEntry, ToolEntry};
 
 /// The servers and grants loaded so far.
 #[derive(Debug)]

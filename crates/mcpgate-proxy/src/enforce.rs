@@ -1,19 +1,23 @@
-//! Deciding a `tools/call`: the tool's state, the server's policy and the grant's own,
-//! then the rate limits. Pure lookups in memory plus at most one Redis round trip.
+//! Deciding a request ([`Target`]: a `tools/call` or another governed method): the
+//! tool's state, the server's policy and the grant's own, then the rate limits. Pure
+//! lookups in memory plus at most one Redis round trip.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mcpgate_policy::{
-    combine, evaluate, AuditMode, Decision, DenyResponse, LimiterErrorPolicy, Outcome, Settings,
-    ToolCall,
+    combine, evaluate, evaluate_method, AuditMode, CompiledPolicy, Decision, DenyResponse,
+    LimiterErrorPolicy, MethodCall, Outcome, Settings, ToolCall,
 };
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::auth::Caller;
+use crate::cache::ToolEntry;
+use crate::drift::Drift;
 use crate::limiter::{Limiter, Reservation, Taken};
 use crate::metrics::Metrics;
 use crate::refusal::{Refusal, RefusalKind};
+use crate::target::Target;
 
 pub(crate) const NO_POLICY: &str = "no policy is active for this server yet";
 
@@ -84,14 +88,13 @@ impl CallSettings {
     }
 }
 
-/// Decides `tool` with `arguments` for `caller`, reserving its counters if allowed.
+/// Decides `target` for `caller`, reserving its counters if allowed.
 pub(crate) async fn enforce(
     caller: &Caller,
     settings: CallSettings,
     limiter: &Limiter,
     metrics: &Metrics,
-    tool: &str,
-    arguments: &Value,
+    target: &Target,
 ) -> Enforcement {
     let policy_version = caller.server.policy.as_ref().and_then(|p| p.version);
     let refuse = |refusal: Refusal| {
@@ -103,7 +106,7 @@ pub(crate) async fn enforce(
         };
         Enforcement::Refuse { refusal, note }
     };
-    let decision = match decide(caller, tool, arguments) {
+    let decision = match decide(caller, target) {
         Ok(decision) => decision,
         Err(refusal) => return refuse(refusal),
     };
@@ -189,9 +192,22 @@ pub(crate) async fn enforce(
     }
 }
 
+/// For a held call about to resume: whether the policies as they are now still let
+/// `target` through (limits aside: its counters were reserved when it was held).
+pub(crate) fn still_allowed(caller: &Caller, target: &Target) -> Result<(), Refusal> {
+    let decision = decide(caller, target)?;
+    if decision.outcome == Outcome::Deny {
+        let reason = decision
+            .reason
+            .unwrap_or_else(|| "the policy now denies it".into());
+        return Err(Refusal::policy(reason, Some(decision.rule)));
+    }
+    Ok(())
+}
+
 /// The combined decision of the server's and the grant's policies, or a refusal that
 /// comes before any rule: no policy, an unknown tool, a changed and unapproved tool.
-fn decide(caller: &Caller, tool: &str, arguments: &Value) -> Result<Decision, Refusal> {
+fn decide(caller: &Caller, target: &Target) -> Result<Decision, Refusal> {
     let server = &caller.server;
     let policy = server
         .policy
@@ -201,40 +217,96 @@ fn decide(caller: &Caller, tool: &str, arguments: &Value) -> Result<Decision, Re
         .compiled
         .as_ref()
         .map_err(|reason| Refusal::policy(reason.clone(), None))?;
+    let grant = match &caller.grant.policy {
+        None => None,
+        Some(grant_policy) => Some(
+            grant_policy
+                .compiled
+                .as_ref()
+                .map_err(|reason| Refusal::policy(reason.clone(), None))?,
+        ),
+    };
+    let tenant = caller.tenant.to_string();
+    let server_id = server.id.to_string();
+    let grant_id = caller.grant_id.to_string();
+    let evaluate_with = |policy: &CompiledPolicy| match target {
+        Target::Tool { name, arguments } => Ok(evaluate(
+            policy,
+            &ToolCall {
+                tenant_id: &tenant,
+                server_id: &server_id,
+                grant_id: &grant_id,
+                tool: name,
+                classification: tool_entry(caller, name)?.classification,
+                arguments,
+            },
+        )),
+        Target::Method {
+            method,
+            name,
+            params,
+            known,
+        } => Ok(evaluate_method(
+            policy,
+            &MethodCall {
+                tenant_id: &tenant,
+                server_id: &server_id,
+                grant_id: &grant_id,
+                method,
+                target: name.as_deref(),
+                params,
+                known: *known,
+            },
+        )),
+    };
+    let decision = evaluate_with(compiled)?;
+    match grant {
+        None => Ok(decision),
+        Some(grant) => Ok(combine(decision, evaluate_with(grant)?)),
+    }
+}
+
+/// The catalogue's entry for `tool`, or the refusal for a tool the catalogue does not
+/// list or that changed without approval.
+fn tool_entry<'c>(caller: &'c Caller, tool: &str) -> Result<&'c ToolEntry, Refusal> {
+    let server = &caller.server;
     let entry = server.tools.get(tool).ok_or_else(|| {
         Refusal::policy(
             format!("unknown tool '{tool}': this server's tool list (as last synced) does not include it"),
             None,
         )
     })?;
-    if entry.changed && server.block_changed_tools {
+    if server.block_changed_tools && server.tool_changed(tool) {
         return Err(Refusal::policy(
             format!("tool '{tool}' changed since it was approved; an administrator must review and approve the new definition"),
             None,
         ));
     }
-    let tenant = caller.tenant.to_string();
-    let server_id = server.id.to_string();
-    let grant_id = caller.grant_id.to_string();
-    let call = ToolCall {
-        tenant_id: &tenant,
-        server_id: &server_id,
-        grant_id: &grant_id,
-        tool,
-        classification: entry.classification,
-        arguments,
-    };
-    let decision = evaluate(compiled, &call);
-    match &caller.grant.policy {
-        None => Ok(decision),
-        Some(grant_policy) => {
-            let compiled = grant_policy
-                .compiled
-                .as_ref()
-                .map_err(|reason| Refusal::policy(reason.clone(), None))?;
-            Ok(combine(decision, evaluate(compiled, &call)))
-        }
+    Ok(entry)
+}
+
+/// Whether a tool the upstream listed with `definition` may appear for this caller: as
+/// [`tool_visible`], once the definition was checked against the catalogue
+/// ([`crate::drift`]): one other than approved counts as changed from now on, and one the
+/// catalogue does not hold asks for a re-sync.
+pub(crate) fn listed_tool_visible(
+    drift: &Drift,
+    caller: &Caller,
+    tool: &str,
+    definition: &RawValue,
+) -> bool {
+    let server = &caller.server;
+    let listed = crate::drift::check(server, tool, definition);
+    if !listed.approved && server.tools.contains_key(tool) && !server.tool_changed(tool) {
+        tracing::warn!(server = %server.id, tool, "a listed tool's definition differs from the approved one; it counts as changed");
+        server.mark_changed(tool);
     }
+    if !listed.as_synced {
+        let reason =
+            format!("tool '{tool}' was listed with a definition the catalogue does not hold");
+        drift.request_sync(caller.tenant, server.id, &reason);
+    }
+    tool_visible(caller, tool)
 }
 
 /// Whether `tool` may appear in `tools/list` for this caller.
@@ -247,7 +319,7 @@ pub(crate) fn tool_visible(caller: &Caller, tool: &str) -> bool {
     let Some(entry) = server.tools.get(tool) else {
         return false;
     };
-    if server.block_changed_tools && entry.changed {
+    if server.block_changed_tools && server.tool_changed(tool) {
         return false;
     }
     let classification = entry.classification;

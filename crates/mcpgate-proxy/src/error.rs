@@ -31,13 +31,21 @@ pub(crate) enum ProxyError {
     SessionNotFound,
     #[error("the request body is larger than {0} bytes")]
     BodyTooLarge(usize),
+    #[error("the request body did not arrive within {0:?}")]
+    BodyTimeout(std::time::Duration),
+    /// Each message of a batch is decided and audited: a huge batch would flood both.
+    #[error("a batch of {messages} messages is over the limit of {max}; send fewer at a time")]
+    BatchTooLarge { messages: usize, max: usize },
     #[error("{0}")]
     Parse(ParseError),
     #[error("batches that contain tools/list (or a tools/call without a name) are not supported; send them one per request")]
     BatchNotSupported,
-    /// A `tools/call` without an id would be a notification: it could run unchecked.
-    #[error("tools/call must be a request with an id")]
+    /// A `tools/call` (or another decided method) without an id would be a notification:
+    /// it could run unchecked.
+    #[error("tools/call and every method the policy decides must be a request with an id")]
     CallWithoutId,
+    #[error("this grant already keeps {0} streams open; close one before opening another")]
+    TooManyStreams(usize),
     #[error("{0}")]
     UpstreamUnavailable(String),
     /// Postgres could not be read while loading a server or grant for the first time.
@@ -58,11 +66,14 @@ impl ProxyError {
             ProxyError::OutOfScope(_) | ProxyError::ForeignOrigin(_) => StatusCode::FORBIDDEN,
             ProxyError::ServerNotFound | ProxyError::SessionNotFound => StatusCode::NOT_FOUND,
             ProxyError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ProxyError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ProxyError::Parse(_)
+            | ProxyError::BatchTooLarge { .. }
             | ProxyError::BatchNotSupported
             | ProxyError::CallWithoutId
             | ProxyError::LegacyTransport
             | ProxyError::NotLegacy => StatusCode::BAD_REQUEST,
+            ProxyError::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
             ProxyError::UpstreamUnavailable(_) => StatusCode::BAD_GATEWAY,
             ProxyError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -81,8 +92,11 @@ impl ProxyError {
             | ProxyError::ServerNotFound
             | ProxyError::SessionNotFound
             | ProxyError::BodyTooLarge(_)
+            | ProxyError::BodyTimeout(_)
+            | ProxyError::BatchTooLarge { .. }
             | ProxyError::BatchNotSupported
             | ProxyError::CallWithoutId
+            | ProxyError::TooManyStreams(_)
             | ProxyError::LegacyTransport
             | ProxyError::NotLegacy => INVALID_REQUEST,
         }

@@ -5,6 +5,7 @@ mod approval;
 mod audit;
 mod auth;
 mod cache;
+mod drift;
 mod enforce;
 mod error;
 mod limiter;
@@ -16,9 +17,11 @@ mod refusal;
 mod relay;
 mod session;
 mod settings;
+mod slots;
 mod startup;
 mod state;
 mod stream;
+mod target;
 mod token_cache;
 
 pub use refusal::{

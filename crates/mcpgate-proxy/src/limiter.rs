@@ -3,8 +3,10 @@
 //! released when the upstream call fails.
 //!
 //! Windows are fixed and come from Redis `TIME`, never from the proxy's clock: the
-//! bucket of a counter is `<charge key>:<window start>`, with
-//! `window start = floor(now / window) * window`, expiring at the window's end.
+//! bucket of a counter is `<charge key>:<window seconds>:<window start>`, with
+//! `window start = floor(now / window) * window`, expiring at the window's end. The
+//! window's length is part of the key, so one counter name used with two windows (in
+//! a server's and a grant's policy) keeps two counts. Every write leaves a TTL.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -26,7 +28,7 @@ local ends = {}
 for i = 1, #KEYS do
   local window = tonumber(ARGV[i * 4 - 3])
   local start = now - (now % window)
-  buckets[i] = KEYS[i] .. ':' .. start
+  buckets[i] = KEYS[i] .. ':' .. window .. ':' .. start
   ends[i] = start + window
   if ARGV[i * 4] == '0' then
     local current = tonumber(redis.call('GET', buckets[i]) or '0')
@@ -48,11 +50,14 @@ end
 return result
 ";
 
-/// Gives back what a reservation took, never below zero.
+/// Gives back what a reservation took, never below zero. A bucket whose window has
+/// ended (and so expired) is left alone: DECRBY would create it again without a TTL.
 const RELEASE: &str = r"
 for i = 1, #KEYS do
-  if redis.call('DECRBY', KEYS[i], ARGV[i]) < 0 then
-    redis.call('SET', KEYS[i], 0, 'KEEPTTL')
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    if redis.call('DECRBY', KEYS[i], ARGV[i]) < 0 then
+      redis.call('SET', KEYS[i], 0, 'KEEPTTL')
+    end
   end
 end
 return 0
@@ -237,5 +242,94 @@ impl Limiter {
             Ok(Err(error)) => tracing::warn!(%error, "releasing a reservation failed"),
             Err(_) => tracing::warn!("releasing a reservation timed out"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use mcpgate_policy::Charge;
+
+    use super::*;
+
+    fn charge(key: &str, window_secs: u64, max: u64) -> Charge {
+        Charge {
+            counter: "c".into(),
+            key: key.into(),
+            scope: mcpgate_policy::Scope::Grant,
+            window_secs,
+            max,
+            cost: 1,
+            spend_cap: false,
+            rule: "/tools/t/limits/0".into(),
+            shadow: false,
+        }
+    }
+
+    async fn limiter() -> (mcpgate_testkit::TestRedis, Redis, Limiter) {
+        let server = mcpgate_testkit::fresh_redis().await;
+        let redis = mcpgate_store::connect_redis(server.url(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        let limiter = Limiter::new(redis.clone(), Duration::from_secs(1));
+        (server, redis, limiter)
+    }
+
+    async fn ttl(redis: &Redis, key: &str) -> i64 {
+        redis::cmd("TTL")
+            .arg(key)
+            .query_async(&mut redis.connection())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_release_after_the_window_ended_leaves_no_key_without_expiry() {
+        let (_server, redis, limiter) = limiter().await;
+        let Reservation::Taken(taken) =
+            limiter.reserve(&[charge("rl:{t}:k", 60, 5)]).await.unwrap()
+        else {
+            panic!("the first call has room");
+        };
+        let bucket = taken.buckets[0].0.clone();
+        assert!(ttl(&redis, &bucket).await > 0, "a reserved bucket expires");
+        // The window ends (the bucket expires) before the failed call gives it back.
+        let _: () = redis::cmd("DEL")
+            .arg(&bucket)
+            .query_async(&mut redis.connection())
+            .await
+            .unwrap();
+        limiter.release(&taken).await;
+        assert_eq!(ttl(&redis, &bucket).await, -2, "the bucket stays gone");
+    }
+
+    #[tokio::test]
+    async fn one_counter_with_two_windows_keeps_two_counts() {
+        let (_server, redis, limiter) = limiter().await;
+        // Both windows of an hour-aligned second start at the same second: without the
+        // window in the key they would share one bucket.
+        let minute = charge("rl:{t}:grant:g:shared", 60, 1);
+        let hour = charge("rl:{t}:grant:g:shared", 3600, 1);
+        let Reservation::Taken(first) = limiter
+            .reserve(std::slice::from_ref(&minute))
+            .await
+            .unwrap()
+        else {
+            panic!("the minute window has room");
+        };
+        let Reservation::Taken(second) =
+            limiter.reserve(std::slice::from_ref(&hour)).await.unwrap()
+        else {
+            panic!("the hour window keeps its own count");
+        };
+        assert_ne!(first.buckets[0].0, second.buckets[0].0);
+        for (key, _) in first.buckets.iter().chain(&second.buckets) {
+            assert!(ttl(&redis, key).await > 0, "{key} expires");
+        }
+        assert!(matches!(
+            limiter.reserve(&[minute]).await.unwrap(),
+            Reservation::Refused { .. }
+        ));
     }
 }

@@ -18,7 +18,9 @@ use crate::auth::{authenticate, Caller, UrlToken};
 use crate::error::ProxyError;
 use crate::relay::{self, SESSION_HEADER};
 use crate::session;
+use crate::slots::SlotKind;
 use crate::state::AppState;
+use crate::stream::{relay_events, Hook, Watch};
 
 pub(crate) fn router(state: AppState) -> Router {
     let endpoint = post(post::handle).get(get_stream).delete(end_session);
@@ -86,13 +88,32 @@ async fn relay_without_body(
     .await
     .map_err(|failure| ProxyError::UpstreamUnavailable(failure.to_string()))?;
     if method == Method::GET {
+        let slot = state.slots.take(caller.grant_id, SlotKind::Stream).ok_or(
+            ProxyError::TooManyStreams(state.slots.max(SlotKind::Stream)),
+        )?;
         // The session's stream lasts as long as the session: at shutdown it ends, so the
-        // drain is not held up and the client reconnects (to another replica).
+        // drain is not held up and the client reconnects (to another replica). The slot
+        // goes with the stream.
         let (status, headers) = relay::response_head(&state, &caller, &upstream.response);
-        let stream = upstream
-            .response
-            .bytes_stream()
-            .take_until(state.shutdown.clone().cancelled_owned());
+        // Parsed as it passes, to hear `notifications/tools/list_changed` and to filter any
+        // tool list a hostile upstream slips onto it.
+        let watch = Watch::new(&state.drift, &caller);
+        let max = state.settings.max_upstream_message_bytes;
+        let lists = Hook::StrayLists {
+            caller: caller.clone(),
+            drift: std::sync::Arc::clone(&state.drift),
+        };
+        let stream = relay_events(
+            upstream.response.bytes_stream(),
+            Some(lists),
+            Some(watch),
+            max,
+        )
+        .take_until(state.shutdown.clone().cancelled_owned())
+        .map(move |frame| {
+            let _held = &slot;
+            frame
+        });
         return Ok((status, headers, axum::body::Body::from_stream(stream)).into_response());
     }
     Ok(relay::passthrough(&state, &caller, upstream.response).into_response())

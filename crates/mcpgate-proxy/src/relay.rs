@@ -145,6 +145,44 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// An upstream body the proxy reads whole could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadFailure {
+    #[error(
+        "the upstream's answer is larger than {0} bytes (MCPGATE_PROXY_MAX_UPSTREAM_MESSAGE_BYTES)"
+    )]
+    TooLarge(usize),
+    #[error("the upstream's answer broke off: {0}")]
+    Broken(String),
+}
+
+/// Reads a body the proxy must see whole (a JSON answer to filter or check), never
+/// more than `max` bytes of it: an upstream that answers without end is cut off.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Bytes, ReadFailure> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > max as u64)
+    {
+        return Err(ReadFailure::TooLarge(max));
+    }
+    let mut body = bytes::BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max {
+                    return Err(ReadFailure::TooLarge(max));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body.freeze()),
+            Err(error) => return Err(ReadFailure::Broken(error_chain(&error))),
+        }
+    }
+}
+
 /// The status and headers of the client's response, from the upstream's.
 pub(crate) fn response_head(
     state: &AppState,

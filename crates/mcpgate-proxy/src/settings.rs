@@ -29,6 +29,22 @@ pub struct ProxySettings {
     pub refused_upstreams: OwnAddresses,
     /// The largest request body accepted (413 above it).
     pub max_body_bytes: usize,
+    /// The largest upstream answer the proxy reads whole (a JSON body it filters or
+    /// checks) and the largest single SSE event it parses; past it the answer ends with a
+    /// JSON-RPC error and the call's reservation is kept.
+    pub max_upstream_message_bytes: usize,
+    /// The most messages one JSON-RPC batch may hold (each is enforced and audited).
+    pub max_batch_messages: usize,
+    /// Calls of one grant held for approval at once in this process; past it a call
+    /// that needs approval is refused.
+    pub max_held_calls_per_grant: usize,
+    /// Long-lived streams (GET stream, legacy SSE) one grant keeps open at once in this
+    /// process; past it a new one is refused with 429.
+    pub max_streams_per_grant: usize,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// How long a client may take to send its request body (408 after it).
+    pub body_read_timeout: Duration,
     /// How long connecting to an upstream may take.
     pub upstream_connect_timeout: Duration,
     /// How long an upstream may take to send its response headers.
@@ -72,6 +88,12 @@ impl ProxySettings {
             allow_private_upstreams: false,
             refused_upstreams: OwnAddresses::new(),
             max_body_bytes: 4 * 1024 * 1024,
+            max_upstream_message_bytes: 16 * 1024 * 1024,
+            max_batch_messages: 100,
+            body_read_timeout: Duration::from_secs(30),
+            max_held_calls_per_grant: 20,
+            max_streams_per_grant: 50,
+            metrics_token: None,
             upstream_connect_timeout: Duration::from_secs(5),
             upstream_response_timeout: Duration::from_secs(120),
             limiter_timeout: Duration::from_millis(250),

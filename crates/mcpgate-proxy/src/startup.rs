@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, ServiceExt};
 use mcpgate_service::{health_router, with_common_layers, Readiness};
@@ -22,12 +22,14 @@ use crate::approval::Waiters;
 use crate::audit::{self, WriterSettings};
 use crate::auth::take_url_token;
 use crate::cache::{sync, Cache};
+use crate::drift::Drift;
 use crate::limiter::Limiter;
 use crate::loop_guard;
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
 use crate::session;
 use crate::settings::ProxySettings;
+use crate::slots::Slots;
 use crate::state::{AppState, Shared};
 use crate::token_cache::TokenCache;
 use mcpgate_auth::CredentialsKey;
@@ -141,6 +143,11 @@ impl Application {
             tokens: TokenCache::new(settings.token_cache_entries),
             secret_key: Arc::new(session::key(&settings.secret_key)),
             limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
+            drift: Arc::new(Drift::new(deps.redis.clone())),
+            slots: Slots::new(
+                settings.max_held_calls_per_grant,
+                settings.max_streams_per_grant,
+            ),
             origins: AllowedOrigins::new(&settings.public_url),
             approvals,
             legacy: Default::default(),
@@ -220,9 +227,36 @@ impl Application {
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+/// `/metrics`, behind `metrics_token` when one is set (the proxy port is public).
+async fn metrics_text(State(state): State<AppState>, headers: http::HeaderMap) -> Response {
+    if let Some(expected) = &state.settings.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        let matches = presented.is_some_and(|token| {
+            use sha2::Digest;
+            // Compared as digests, so the time taken says nothing about the token.
+            sha2::Sha256::digest(token.as_bytes()) == sha2::Sha256::digest(expected.as_bytes())
+        });
+        if !matches {
+            let body = mcpgate_mcp::error_response(
+                None,
+                mcpgate_mcp::INVALID_REQUEST,
+                "/metrics needs the metrics token: send `Authorization: Bearer <token>`",
+                None,
+            );
+            return (
+                http::StatusCode::UNAUTHORIZED,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response();
+        }
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(state.audit.depth()),
     )
+        .into_response()
 }

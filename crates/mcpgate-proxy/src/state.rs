@@ -8,11 +8,13 @@ use tokio_util::sync::CancellationToken;
 use crate::approval::Waiters;
 use crate::audit::AuditQueue;
 use crate::cache::Cache;
+use crate::drift::Drift;
 use crate::limiter::Limiter;
 use crate::mcp::legacy::LegacySessions;
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
 use crate::settings::ProxySettings;
+use crate::slots::Slots;
 use crate::token_cache::TokenCache;
 
 /// Cheap to clone: one `Arc`.
@@ -37,6 +39,10 @@ pub(crate) struct Shared {
     pub(crate) origins: AllowedOrigins,
     /// Legacy HTTP+SSE streams open in this process.
     pub(crate) legacy: LegacySessions,
+    /// Asks the control plane for re-syncs when listed tools drift.
+    pub(crate) drift: Arc<Drift>,
+    /// What each grant holds open (held calls, streams), capped.
+    pub(crate) slots: Arc<Slots>,
     /// Held calls waiting for a decision.
     pub(crate) approvals: Arc<Waiters>,
     /// Cancelled when shutdown begins: open GET streams end so clients reconnect elsewhere.

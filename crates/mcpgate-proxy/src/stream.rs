@@ -1,8 +1,13 @@
 //! Relaying an upstream `text/event-stream` frame by frame as it arrives, with a hook
 //! that may rewrite or watch the one response the proxy cares about: the `tools/list`
-//! result (filtered) or the `tools/call` result (a failure releases the reservation).
-//! Progress notifications and server→client requests pass through the moment their
-//! frame is complete.
+//! result (filtered) or the `tools/call` result (an error answer releases the
+//! reservation). Progress notifications and server→client requests pass through the
+//! moment their frame is complete.
+//!
+//! Answers are matched to their request by id *value* ([`RequestId`]): an upstream
+//! may write `"\u0031"` back as `"1"`. A call whose answer never comes keeps its
+//! reservation (it may have run), and an event larger than the cap ends the stream
+//! with an error for the client instead of being buffered without end.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -10,12 +15,16 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use mcpgate_mcp::sse::{SseEvent, SseParser};
-use mcpgate_mcp::{filter_tools_list_event, Incoming, Kind};
+use mcpgate_mcp::{
+    error_response, filter_tools_list_event, is_tools_list_result, Incoming, Kind, RequestId,
+};
 use serde_json::value::RawValue;
 
 use crate::auth::Caller;
-use crate::enforce::tool_visible;
+use crate::drift::Drift;
+use crate::enforce::listed_tool_visible;
 use crate::limiter::{Limiter, Taken};
+use crate::refusal::UPSTREAM_UNAVAILABLE;
 
 /// A reservation to give back if the call fails.
 #[derive(Debug)]
@@ -51,20 +60,107 @@ impl Release {
     }
 }
 
-/// What to do with the response to the request `id` when it passes.
+/// What to do with the response to the request `id` when it passes. `id` is the
+/// client's raw id (echoed in the proxy's own answers); matching goes by its value.
 #[derive(Debug)]
 pub(crate) enum Hook {
-    ToolsList { id: Box<RawValue>, caller: Caller },
-    ToolCall { id: Box<RawValue>, release: Release },
+    /// Every response on the stream is filtered: a POST's stream answers only that POST,
+    /// so a response under any id is the list (or a hostile upstream's attempt to pass
+    /// one under another id).
+    ToolsList {
+        id: Box<RawValue>,
+        caller: Caller,
+        drift: Arc<Drift>,
+    },
+    ToolCall {
+        id: Box<RawValue>,
+        release: Release,
+    },
+    /// A stream of answers to no request of its own (the session's GET stream): a hostile
+    /// upstream may slip a tool list onto it for a client to take, so responses that are
+    /// tool lists are filtered too.
+    StrayLists {
+        caller: Caller,
+        drift: Arc<Drift>,
+    },
 }
 
-/// Whether `data` is the JSON-RPC response to `id`; `Some(is_error)` if so.
+impl Hook {
+    fn id(&self) -> Option<&RawValue> {
+        match self {
+            Hook::ToolsList { id, .. } | Hook::ToolCall { id, .. } => Some(id),
+            Hook::StrayLists { .. } => None,
+        }
+    }
+}
+
+/// Whether `data` is the JSON-RPC response to `id` (compared by value); `Some(is_error)`
+/// if so.
 pub(crate) fn response_to(data: &[u8], id: &RawValue) -> Option<bool> {
+    let wanted = RequestId::from_raw(id).ok()?;
     let Ok(Incoming::Single(message)) = mcpgate_mcp::parse(data) else {
         return None;
     };
-    (message.kind() == Kind::Response && message.id().map(RawValue::get) == Some(id.get()))
+    (message.kind() == Kind::Response && message.request_id() == Some(wanted))
         .then(|| message.error().is_some())
+}
+
+/// `event` with the tools this caller may not see taken out; nothing at all when it
+/// cannot be filtered (it may name hidden tools).
+pub(crate) fn filter_list_event(event: &SseEvent, caller: &Caller, drift: &Drift) -> Bytes {
+    match filter_tools_list_event(event, |name, definition| {
+        listed_tool_visible(drift, caller, name, definition)
+    }) {
+        Ok(filtered) => Bytes::from(filtered),
+        Err(error) => {
+            tracing::warn!(%error, "dropping a tools/list event that cannot be filtered");
+            Bytes::new()
+        }
+    }
+}
+
+/// Whether `data` is a JSON-RPC response (to any id), or something the proxy cannot
+/// read and so must treat as one.
+fn is_response(data: &[u8]) -> bool {
+    match mcpgate_mcp::parse(data) {
+        Ok(Incoming::Single(message)) => message.kind() == Kind::Response,
+        Ok(Incoming::Batch(messages)) => messages.iter().any(|m| m.kind() == Kind::Response),
+        Err(_) => true,
+    }
+}
+
+/// Who to tell when the upstream announces `notifications/tools/list_changed` on a
+/// stream: the catalogue of that server is re-checked ([`crate::drift`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Watch {
+    pub(crate) drift: Arc<Drift>,
+    pub(crate) caller: Caller,
+}
+
+impl Watch {
+    pub(crate) fn new(drift: &Arc<Drift>, caller: &Caller) -> Self {
+        Self {
+            drift: Arc::clone(drift),
+            caller: caller.clone(),
+        }
+    }
+
+    /// Looks at one message event's data.
+    pub(crate) fn look(&self, data: &str) {
+        if !data.contains("notifications/tools/list_changed") {
+            return;
+        }
+        if let Ok(Incoming::Single(message)) = mcpgate_mcp::parse(data.as_bytes()) {
+            if message.method() == Some("notifications/tools/list_changed") {
+                let server = &self.caller.server;
+                self.drift.request_sync(
+                    self.caller.tenant,
+                    server.id,
+                    "the upstream sent notifications/tools/list_changed",
+                );
+            }
+        }
+    }
 }
 
 struct State<S> {
@@ -72,13 +168,17 @@ struct State<S> {
     parser: SseParser,
     ready: VecDeque<Bytes>,
     hook: Option<Hook>,
+    watch: Option<Watch>,
     ended: bool,
 }
 
-/// The client's body for an upstream event stream.
+/// The client's body for an upstream event stream; an event larger than
+/// `max_event_bytes` ends it.
 pub(crate) fn relay_events<S, E>(
     upstream: S,
     hook: Option<Hook>,
+    watch: Option<Watch>,
+    max_event_bytes: usize,
 ) -> impl Stream<Item = Result<Bytes, E>> + Send
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
@@ -86,9 +186,10 @@ where
 {
     let state = State {
         upstream,
-        parser: SseParser::new(),
+        parser: SseParser::with_max_event_bytes(max_event_bytes),
         ready: VecDeque::new(),
         hook,
+        watch,
         ended: false,
     };
     futures_util::stream::unfold(state, |mut state| async move {
@@ -101,10 +202,12 @@ where
             }
             match state.upstream.next().await {
                 Some(Ok(chunk)) => {
-                    if state.parser.push(&chunk).is_err() {
-                        // An event past the parser's cap: relay the rest untouched.
-                        state.ready.push_back(chunk);
-                        state.finish_hook_unanswered();
+                    if let Err(error) = state.parser.push(&chunk) {
+                        // Neither buffered further nor relayed unread (it may be a list
+                        // to filter): the stream ends with an error the client can read.
+                        tracing::warn!(%error, "ending an upstream event stream");
+                        state.ended = true;
+                        state.end_too_large(&error.to_string());
                         continue;
                     }
                     while let Some(event) = state.parser.next_event() {
@@ -135,28 +238,29 @@ where
 
 impl<S> State<S> {
     fn frame(&mut self, event: &SseEvent) -> Bytes {
-        let Some(hook) = &mut self.hook else {
-            return event.raw().clone();
-        };
         if !event.is_message() {
             return event.raw().clone();
         }
+        if let Some(watch) = &self.watch {
+            watch.look(event.data().unwrap_or_default());
+        }
+        let Some(hook) = &mut self.hook else {
+            return event.raw().clone();
+        };
         let data = event.data().unwrap_or_default().as_bytes();
         match hook {
-            Hook::ToolsList { id, caller } => {
-                if response_to(data, id).is_none() {
+            Hook::ToolsList { caller, drift, .. } => {
+                // The hook stays for the whole stream: a second "answer" is filtered too.
+                if !is_response(data) {
                     return event.raw().clone();
                 }
-                let caller = caller.clone();
-                self.hook = None;
-                match filter_tools_list_event(event, |name| tool_visible(&caller, name)) {
-                    Ok(filtered) => Bytes::from(filtered),
-                    Err(error) => {
-                        // Never let an unfilterable list through: it may name hidden tools.
-                        tracing::warn!(%error, "dropping a tools/list event that cannot be filtered");
-                        Bytes::new()
-                    }
+                filter_list_event(event, caller, drift)
+            }
+            Hook::StrayLists { caller, drift } => {
+                if !is_tools_list_result(data) {
+                    return event.raw().clone();
                 }
+                filter_list_event(event, caller, drift)
             }
             Hook::ToolCall { id, release } => {
                 match response_to(data, id) {
@@ -170,12 +274,25 @@ impl<S> State<S> {
         }
     }
 
-    /// The stream ended or broke before the response: the call failed.
+    /// The stream ended or broke before the response. The request reached the upstream,
+    /// which may have run it: the reservation is kept.
     fn finish_hook_unanswered(&mut self) {
         if let Some(Hook::ToolCall { release, .. }) = &mut self.hook {
-            release.release();
+            release.keep();
         }
         self.hook = None;
+    }
+
+    /// An event past the cap: the stream ends here, with a JSON-RPC error for the
+    /// request when its answer had not come yet. The reservation is kept (the call ran).
+    fn end_too_large(&mut self, error: &str) {
+        if let Some(id) = self.hook.as_ref().and_then(Hook::id) {
+            let message = format!("the upstream's answer was cut off: {error}");
+            let answer = error_response(Some(id), UPSTREAM_UNAVAILABLE, &message, None);
+            self.ready
+                .push_back(crate::approval::message_frame(&answer));
+        }
+        self.finish_hook_unanswered();
     }
 }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgPool;
 
+use crate::audit::{storable_json, storable_text};
 use crate::ids::{ApprovalId, GrantId, ServerId, TenantId};
 use crate::StoreError;
 
@@ -60,10 +61,11 @@ pub async fn create_approval(
     .bind(tenant)
     .bind(approval.server_id)
     .bind(approval.grant_id)
-    .bind(&approval.tool)
-    .bind(&approval.arguments)
-    .bind(&approval.rule)
-    .bind(&approval.reason)
+    // Client text: NUL (which text and jsonb refuse) is stored as the audit log stores it.
+    .bind(storable_text(&approval.tool))
+    .bind(storable_json(&approval.arguments).into_owned())
+    .bind(approval.rule.as_deref().map(storable_text))
+    .bind(approval.reason.as_deref().map(storable_text))
     .bind(approval.expires_at)
     .fetch_one(pool)
     .await?)

@@ -137,6 +137,65 @@ pub struct SettingsArgs {
     )]
     pub proxy_token_cache_entries: Option<usize>,
 
+    /// Proxy: the largest upstream answer read whole (a JSON body it filters or checks)
+    /// and the largest single SSE event; past it the answer ends with an error
+    /// [default: 16777216].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_MAX_UPSTREAM_MESSAGE_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
+    pub proxy_max_upstream_message_bytes: Option<usize>,
+
+    /// Proxy: the most messages in one JSON-RPC batch [default: 100].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_MAX_BATCH_MESSAGES",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub proxy_max_batch_messages: Option<usize>,
+
+    /// Proxy: seconds a client may take to send a request body (408 after) [default: 30].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_BODY_READ_TIMEOUT_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub proxy_body_read_timeout_seconds: Option<u64>,
+
+    /// Proxy: calls of one grant held for approval at once, per process [default: 20].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_MAX_HELD_CALLS_PER_GRANT",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub proxy_max_held_calls_per_grant: Option<usize>,
+
+    /// Proxy: long-lived streams (GET, legacy SSE) one grant keeps open, per process
+    /// [default: 50].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_MAX_STREAMS_PER_GRANT",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub proxy_max_streams_per_grant: Option<usize>,
+
+    /// Proxy: when set, `/metrics` needs `Authorization: Bearer <token>` [default: unset,
+    /// open].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_METRICS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub proxy_metrics_token: Option<String>,
+
     /// API: seconds between the automatic re-syncs of each server's tool catalogue,
     /// spread over the interval; 0 turns them off [default: 900].
     #[arg(
@@ -215,6 +274,12 @@ struct FileSettings {
     proxy_approval_keep_alive_seconds: Option<u64>,
     proxy_approval_poll_seconds: Option<u64>,
     proxy_token_cache_entries: Option<usize>,
+    proxy_max_upstream_message_bytes: Option<usize>,
+    proxy_max_batch_messages: Option<usize>,
+    proxy_body_read_timeout_seconds: Option<u64>,
+    proxy_max_held_calls_per_grant: Option<usize>,
+    proxy_max_streams_per_grant: Option<usize>,
+    proxy_metrics_token: Option<String>,
     api_catalog_resync_interval_seconds: Option<u64>,
     api_catalog_resync_cooldown_seconds: Option<u64>,
     api_password_hash_concurrency: Option<usize>,
@@ -242,6 +307,12 @@ pub struct Config {
     pub proxy_approval_keep_alive: Duration,
     pub proxy_approval_poll: Duration,
     pub proxy_token_cache_entries: usize,
+    pub proxy_max_upstream_message_bytes: usize,
+    pub proxy_max_batch_messages: usize,
+    pub proxy_body_read_timeout: Duration,
+    pub proxy_max_held_calls_per_grant: usize,
+    pub proxy_max_streams_per_grant: usize,
+    pub proxy_metrics_token: Option<String>,
     pub api_catalog_resync_interval: Duration,
     pub api_catalog_resync_cooldown: Duration,
     pub api_password_hash_concurrency: usize,
@@ -406,6 +477,46 @@ impl SettingsArgs {
                 .proxy_token_cache_entries
                 .or(file.proxy_token_cache_entries)
                 .unwrap_or(100_000),
+            proxy_max_upstream_message_bytes: at_least_one(
+                self.proxy_max_upstream_message_bytes
+                    .or(file.proxy_max_upstream_message_bytes),
+                16 * 1024 * 1024,
+                "MCPGATE_PROXY_MAX_UPSTREAM_MESSAGE_BYTES",
+                "proxy-max-upstream-message-bytes",
+            )?,
+            proxy_max_batch_messages: at_least_one(
+                self.proxy_max_batch_messages
+                    .or(file.proxy_max_batch_messages),
+                100,
+                "MCPGATE_PROXY_MAX_BATCH_MESSAGES",
+                "proxy-max-batch-messages",
+            )?,
+            proxy_body_read_timeout: positive_seconds(
+                self.proxy_body_read_timeout_seconds
+                    .or(file.proxy_body_read_timeout_seconds),
+                30,
+                "MCPGATE_PROXY_BODY_READ_TIMEOUT_SECONDS",
+                "proxy-body-read-timeout-seconds",
+            )?,
+            proxy_max_held_calls_per_grant: at_least_one(
+                self.proxy_max_held_calls_per_grant
+                    .or(file.proxy_max_held_calls_per_grant),
+                20,
+                "MCPGATE_PROXY_MAX_HELD_CALLS_PER_GRANT",
+                "proxy-max-held-calls-per-grant",
+            )?,
+            proxy_max_streams_per_grant: at_least_one(
+                self.proxy_max_streams_per_grant
+                    .or(file.proxy_max_streams_per_grant),
+                50,
+                "MCPGATE_PROXY_MAX_STREAMS_PER_GRANT",
+                "proxy-max-streams-per-grant",
+            )?,
+            proxy_metrics_token: self
+                .proxy_metrics_token
+                .clone()
+                .or(file.proxy_metrics_token)
+                .filter(|token| !token.is_empty()),
             api_catalog_resync_interval,
             api_catalog_resync_cooldown,
             api_password_hash_concurrency,
@@ -435,6 +546,23 @@ fn positive_seconds(
             reason: "must be at least 1".into(),
         }),
         seconds => Ok(Duration::from_secs(seconds)),
+    }
+}
+
+/// A count that must not be zero (a cap of nothing would refuse everything).
+fn at_least_one(
+    value: Option<usize>,
+    default: usize,
+    variable: &'static str,
+    flag: &'static str,
+) -> Result<usize, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(ConfigError::Invalid {
+            variable,
+            flag,
+            reason: "must be at least 1".into(),
+        }),
+        count => Ok(count),
     }
 }
 

@@ -39,7 +39,6 @@ pub(crate) fn audited_arguments(arguments: &Value) -> Value {
 /// The arguments with every secret redacted as in the audit log (by name, by a
 /// sibling's name, by shape), but nothing cut: for rows a person reads to decide on
 /// the call, such as approvals.
-#[allow(dead_code)] // until approval.rs calls it
 pub(crate) fn redacted_arguments(arguments: &Value) -> Value {
     redact(arguments, None)
 }

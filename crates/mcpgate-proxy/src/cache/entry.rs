@@ -1,7 +1,7 @@
 //! The immutable snapshots the cache holds, and how each is read from Postgres.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -31,6 +31,32 @@ pub(crate) struct ServerEntry {
     /// `None`: no policy yet, so every call is denied and no tool is shown.
     pub(crate) policy: Option<PolicyEntry>,
     pub(crate) tools: HashMap<String, ToolEntry>,
+    /// Tools seen listed with a definition other than the approved one since this
+    /// snapshot was loaded ([`crate::drift`]): changed now, before the next sync says so.
+    pub(crate) changed_live: Mutex<HashSet<String>>,
+}
+
+impl ServerEntry {
+    /// Whether `tool` changed since it was approved: as synced, or as seen listed since.
+    pub(crate) fn tool_changed(&self, tool: &str) -> bool {
+        self.tools.get(tool).is_some_and(|entry| entry.changed)
+            || self
+                .changed_live
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(tool)
+    }
+
+    /// Records that `tool` was listed with an unapproved definition.
+    pub(crate) fn mark_changed(&self, tool: &str) {
+        let mut changed = self
+            .changed_live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !changed.contains(tool) {
+            changed.insert(tool.to_owned());
+        }
+    }
 }
 
 /// A compiled server or grant policy.
@@ -45,11 +71,15 @@ pub(crate) struct PolicyEntry {
 }
 
 /// What the proxy knows about one discovered tool.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ToolEntry {
     pub(crate) classification: Option<Classification>,
     /// The definition changed since it was approved.
     pub(crate) changed: bool,
+    /// The fingerprint of the definition as last synced.
+    pub(crate) fingerprint: Arc<str>,
+    /// The fingerprint of the approved definition.
+    pub(crate) approved: Option<Arc<str>>,
 }
 
 impl ServerEntry {
@@ -94,6 +124,8 @@ impl ServerEntry {
                 let entry = ToolEntry {
                     classification,
                     changed,
+                    fingerprint: Arc::from(tool.fingerprint.as_str()),
+                    approved: tool.approved_fingerprint.as_deref().map(Arc::from),
                 };
                 (tool.name, entry)
             })
@@ -109,6 +141,7 @@ impl ServerEntry {
             revision: server.revision,
             policy,
             tools,
+            changed_live: Mutex::default(),
         }))
     }
 }

@@ -19,9 +19,9 @@ use axum::response::Response;
 use http::{HeaderMap, Method, StatusCode};
 use mcpgate_mcp::{error_response, Incoming, Kind, INVALID_REQUEST};
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use super::call::Call;
+use super::post::decided_notification;
 use crate::auth::Caller;
 use crate::enforce::{enforce, AuditNote, CallSettings, Enforcement};
 use crate::error::ProxyError;
@@ -30,6 +30,7 @@ use crate::refusal::UPSTREAM_UNAVAILABLE;
 use crate::relay::{self, json_response};
 use crate::state::AppState;
 use crate::stream::Release;
+use crate::target::Target;
 
 const NOT_RUN: &str =
     "not run: another call in the same batch was refused; nothing in the batch was forwarded";
@@ -41,11 +42,11 @@ type Decided = (Option<Box<RawValue>>, Option<(Call, Enforcement)>);
 #[derive(Debug)]
 pub(super) struct Item {
     id: Option<Box<RawValue>>,
-    call: Option<(String, Value)>,
+    target: Option<Target>,
 }
 
-/// What the batch holds: `Ok(None)` when it has no `tools/call` (relay untouched),
-/// `Err` when it cannot be enforced here.
+/// What the batch holds: `Ok(None)` when nothing in it is decided by the policy (relay
+/// untouched), `Err` when it cannot be enforced here.
 pub(super) fn inspect(incoming: &Incoming<'_>) -> Result<Option<Vec<Item>>, ProxyError> {
     let Incoming::Batch(messages) = incoming else {
         return Ok(None);
@@ -53,21 +54,24 @@ pub(super) fn inspect(incoming: &Incoming<'_>) -> Result<Option<Vec<Item>>, Prox
     if messages.iter().any(|m| m.method() == Some("tools/list")) {
         return Err(ProxyError::BatchNotSupported);
     }
-    if !messages.iter().any(|m| m.method() == Some("tools/call")) {
-        return Ok(None);
-    }
     let mut items = Vec::with_capacity(messages.len());
     for message in messages {
-        let id = message.id().map(ToOwned::to_owned);
-        let call = match (message.kind(), message.method()) {
-            (Kind::Request, Some("tools/call")) => match message.tool_call() {
-                Ok(Some(call)) => Some((call.name.into_owned(), call.arguments)),
-                _ => return Err(ProxyError::BatchNotSupported),
-            },
-            (_, Some("tools/call")) => return Err(ProxyError::CallWithoutId),
+        let target = Target::of(message);
+        if message.kind() == Kind::Notification && decided_notification(message, &target) {
+            return Err(ProxyError::CallWithoutId);
+        }
+        let target = match (message.kind(), target) {
+            (Kind::Request, Ok(target)) => target,
+            (Kind::Request, Err(_)) => return Err(ProxyError::BatchNotSupported),
             _ => None,
         };
-        items.push(Item { id, call });
+        items.push(Item {
+            id: message.id().map(ToOwned::to_owned),
+            target,
+        });
+    }
+    if items.iter().all(|item| item.target.is_none()) {
+        return Ok(None);
     }
     Ok(Some(items))
 }
@@ -85,8 +89,10 @@ pub(super) async fn handle(
     let settings = CallSettings::of(caller);
     let mut decided = Vec::with_capacity(items.len());
     for item in items {
-        let outcome = match (&item.call, &item.id) {
-            (Some((tool, arguments)), Some(id)) => {
+        let outcome = match (item.target, &item.id) {
+            (Some(target), Some(id)) => {
+                let enforcement =
+                    enforce(caller, settings, &state.limiter, &state.metrics, &target).await;
                 let call = Call {
                     state: state.clone(),
                     caller: caller.clone(),
@@ -94,20 +100,10 @@ pub(super) async fn handle(
                     session: session.map(str::to_owned),
                     upstream_url: None,
                     id: id.clone(),
-                    tool: tool.clone(),
-                    arguments: arguments.clone(),
+                    target,
                     settings,
                     started,
                 };
-                let enforcement = enforce(
-                    caller,
-                    settings,
-                    &state.limiter,
-                    &state.metrics,
-                    tool,
-                    arguments,
-                )
-                .await;
                 Some((call, enforcement))
             }
             _ => None,

@@ -1,4 +1,4 @@
-//! One `tools/call` on its way through: enforcement, then a refusal, a forward, or a
+//! One decided request (a `tools/call` or another governed method) on its way through: enforcement, then a refusal, a forward, or a
 //! hold for approval ([`crate::approval`]).
 
 use std::sync::Arc;
@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use http::{HeaderMap, Method, StatusCode};
 use mcpgate_mcp::error_response;
+use mcpgate_policy::DenyResponse;
 use mcpgate_store::audit::AuditEvent;
 use mcpgate_store::AuditEventId;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::audit::{argument_keys, audited_arguments};
 use crate::auth::Caller;
@@ -21,7 +21,8 @@ use crate::limiter::Taken;
 use crate::refusal::{Refusal, RefusalKind, UPSTREAM_UNAVAILABLE};
 use crate::relay::{self, is_event_stream, json_response, response_head};
 use crate::state::AppState;
-use crate::stream::{relay_events, response_to, Hook, Release};
+use crate::stream::{relay_events, response_to, Hook, Release, Watch};
+use crate::target::Target;
 
 const AUDIT_UNAVAILABLE_REASON: &str = "the audit log cannot be written and this server's policy \
     requires every call to be recorded first (settings.audit: strict); the call was not made. \
@@ -37,8 +38,7 @@ pub(crate) struct Call {
     /// Where to forward, when not the server's URL (a legacy server's message endpoint).
     pub(crate) upstream_url: Option<reqwest::Url>,
     pub(crate) id: Box<RawValue>,
-    pub(crate) tool: String,
-    pub(crate) arguments: Value,
+    pub(crate) target: Target,
     pub(crate) settings: CallSettings,
     pub(crate) started: Instant,
 }
@@ -61,8 +61,7 @@ impl Call {
             self.settings,
             &state.limiter,
             &state.metrics,
-            &self.tool,
-            &self.arguments,
+            &self.target,
         )
         .await;
         match enforcement {
@@ -152,8 +151,14 @@ impl Call {
     }
 
     /// The upstream's answer as the client's response: status, headers and body as they
-    /// come (SSE frame by frame), releasing the reservation if the call failed.
-    async fn relay_answer(&self, response: reqwest::Response, mut release: Release) -> Response {
+    /// come (SSE frame by frame). Only an answer that says the call failed (an HTTP error,
+    /// a JSON-RPC error for its id) gives the reservation back: the request reached the
+    /// upstream, so a missing or unreadable answer may still mean the call ran.
+    pub(crate) async fn relay_answer(
+        &self,
+        response: reqwest::Response,
+        mut release: Release,
+    ) -> Response {
         let state = &self.state;
         let status = response.status();
         if !status.is_success() {
@@ -161,33 +166,43 @@ impl Call {
             return relay::passthrough(state, &self.caller, response);
         }
         let (status, headers) = response_head(state, &self.caller, &response);
+        let max = state.settings.max_upstream_message_bytes;
         if is_event_stream(response.headers()) {
             let hook = Hook::ToolCall {
                 id: self.id.clone(),
                 release,
             };
-            let body = Body::from_stream(relay_events(response.bytes_stream(), Some(hook)));
+            let body = Body::from_stream(relay_events(
+                response.bytes_stream(),
+                Some(hook),
+                Some(Watch::new(&state.drift, &self.caller)),
+                max,
+            ));
             return (status, headers, body).into_response();
         }
-        match response.bytes().await {
+        match relay::read_capped(response, max).await {
             Ok(bytes) => {
-                if response_to(&bytes, &self.id) != Some(false) {
+                if response_to(&bytes, &self.id) == Some(true) {
                     release.release();
+                } else {
+                    release.keep();
                 }
                 (status, headers, bytes).into_response()
             }
-            Err(error) => {
-                release.release();
-                json_response(
-                    StatusCode::OK,
-                    self.upstream_error(&format!("the upstream's answer broke off: {error}")),
-                )
+            Err(failure) => {
+                release.keep();
+                json_response(StatusCode::OK, self.upstream_error(&failure.to_string()))
             }
         }
     }
 
     pub(crate) fn render(&self, refusal: &Refusal) -> Vec<u8> {
-        refusal.render(&self.id, self.settings.deny_response)
+        let style = if self.target.is_tool() {
+            self.settings.deny_response
+        } else {
+            DenyResponse::JsonrpcError
+        };
+        refusal.render(&self.id, style)
     }
 
     /// A JSON-RPC error for the call's id saying the upstream gave no answer.
@@ -243,8 +258,8 @@ impl Call {
             server_id: Some(self.caller.server.id),
             grant_id: Some(self.caller.grant_id),
             request_id,
-            method: "tools/call".to_owned(),
-            tool: Some(self.tool.clone()),
+            method: self.target.method().to_owned(),
+            tool: self.target.name().map(str::to_owned),
             decision: note.decision.to_owned(),
             rule: note.rule.as_deref().map(str::to_owned),
             reason: note.reason.as_deref().map(str::to_owned),
@@ -252,11 +267,11 @@ impl Call {
             upstream_status: upstream.map(|(status, _)| i32::from(status.as_u16())),
             latency_us: upstream
                 .map(|(_, latency)| i64::try_from(latency.as_micros()).unwrap_or(i64::MAX)),
-            argument_keys: argument_keys(&self.arguments),
+            argument_keys: argument_keys(self.target.arguments()),
             arguments: self
                 .settings
                 .audit_arguments
-                .then(|| audited_arguments(&self.arguments)),
+                .then(|| audited_arguments(self.target.arguments())),
             actor: actor.map(str::to_owned),
         }
     }

@@ -17,21 +17,26 @@ use axum::Extension;
 use futures_util::StreamExt;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use mcpgate_mcp::sse::{SseEvent, SseParser};
-use mcpgate_mcp::{filter_tools_list_event, Incoming, Kind};
+use mcpgate_mcp::{Incoming, Kind, RequestId};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::call::{Call, Forwarded};
+use super::post::{decided_notification, read_body};
 use crate::approval::message_frame;
 use crate::auth::{authenticate_legacy, Caller, UrlToken};
-use crate::enforce::{enforce, tool_visible, AuditNote, CallSettings, Enforcement};
+use crate::drift::Drift;
+use crate::enforce::{enforce, AuditNote, CallSettings, Enforcement};
 use crate::error::ProxyError;
 use crate::refusal::{Refusal, RefusalKind};
 use crate::relay;
 use crate::session;
+use crate::slots::{Slot, SlotKind};
 use crate::state::AppState;
-use crate::stream::{response_to, Release};
+use crate::stream::Release;
+use crate::stream::{filter_list_event, Watch};
+use crate::target::Target;
 
 const HELD_NOT_SUPPORTED: &str = "this call needs a person's approval, which the legacy \
     HTTP+SSE transport cannot wait for; connect over Streamable HTTP (/mcp/{server}/)";
@@ -56,8 +61,8 @@ struct LegacySession {
     frames: mpsc::Sender<Bytes>,
     /// Where the upstream said to POST (its `endpoint` event).
     endpoint: OnceLock<reqwest::Url>,
-    /// Ids (raw JSON) of `tools/list` requests whose answers are filtered on the stream.
-    lists: Mutex<HashSet<String>>,
+    /// Ids (by value) of `tools/list` requests whose answers are filtered on the stream.
+    lists: Mutex<HashSet<RequestId>>,
 }
 
 impl LegacySession {
@@ -82,6 +87,13 @@ pub(super) async fn open_stream(
 ) -> Result<Response, ProxyError> {
     let caller = authenticate_legacy(&state, &server_id, &headers, url_token.as_deref()).await?;
     state.audit.grant_used(caller.grant_id);
+    let slot =
+        state
+            .slots
+            .take(caller.grant_id, SlotKind::Stream)
+            .ok_or(ProxyError::TooManyStreams(
+                state.slots.max(SlotKind::Stream),
+            ))?;
     let upstream = relay::send(&state, &caller, Method::GET, &headers, None, None)
         .await
         .map_err(|failure| ProxyError::UpstreamUnavailable(failure.to_string()))?;
@@ -115,6 +127,7 @@ pub(super) async fn open_stream(
         session,
         endpoint,
         upstream.response,
+        slot,
     ));
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver
@@ -146,8 +159,9 @@ async fn pump(
     session: Arc<LegacySession>,
     endpoint: String,
     response: reqwest::Response,
+    _slot: Slot,
 ) {
-    let mut parser = SseParser::new();
+    let mut parser = SseParser::with_max_event_bytes(state.settings.max_upstream_message_bytes);
     let mut upstream = response.bytes_stream();
     'relay: loop {
         let chunk = tokio::select! {
@@ -160,7 +174,7 @@ async fn pump(
             break;
         }
         while let Some(event) = parser.next_event() {
-            let Some(frame) = translate(&caller, &session, &endpoint, &event) else {
+            let Some(frame) = translate(&state.drift, &caller, &session, &endpoint, &event) else {
                 break 'relay;
             };
             if !frame.is_empty() && session.frames.send(frame).await.is_err() {
@@ -173,6 +187,7 @@ async fn pump(
 
 /// The frame the client gets for an upstream event; `None` ends the stream.
 fn translate(
+    drift: &Arc<Drift>,
     caller: &Caller,
     session: &LegacySession,
     endpoint: &str,
@@ -194,25 +209,27 @@ fn translate(
     if !event.is_message() {
         return Some(event.raw().clone());
     }
+    Watch::new(drift, caller).look(event.data().unwrap_or_default());
     let data = event.data().unwrap_or_default().as_bytes();
-    let mut lists = session.lists.lock().unwrap_or_else(PoisonError::into_inner);
-    let pending = lists.iter().find(|id| {
-        serde_json::value::RawValue::from_string((*id).clone())
-            .ok()
-            .is_some_and(|id| response_to(data, &id).is_some())
-    });
-    let Some(id) = pending.cloned() else {
-        return Some(event.raw().clone());
+    // Every answer travels on this one stream: a response to a registered `tools/list`
+    // is filtered, and so is any response shaped like a tool list (under an id the proxy
+    // never saw, or unreadable), since a client takes it by its id.
+    let answered = match mcpgate_mcp::parse(data) {
+        Ok(Incoming::Single(message)) if message.kind() == Kind::Response => message.request_id(),
+        Ok(Incoming::Single(_)) => return Some(event.raw().clone()),
+        _ => None,
     };
-    lists.remove(&id);
-    drop(lists);
-    match filter_tools_list_event(event, |name| tool_visible(caller, name)) {
-        Ok(filtered) => Some(Bytes::from(filtered)),
-        Err(error) => {
-            tracing::warn!(%error, "dropping a tools/list event that cannot be filtered");
-            Some(Bytes::new())
-        }
+    let registered = answered.as_ref().is_some_and(|id| {
+        session
+            .lists
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id)
+    });
+    if !registered && !mcpgate_mcp::is_tools_list_result(data) && answered.is_some() {
+        return Some(event.raw().clone());
     }
+    Some(filter_list_event(event, caller, drift))
 }
 
 /// `POST /mcp/{server}/message?sessionId=…`.
@@ -241,16 +258,16 @@ pub(super) async fn post_message(
         .get()
         .cloned()
         .ok_or(ProxyError::SessionNotFound)?;
-    let body = axum::body::to_bytes(body, state.settings.max_body_bytes)
-        .await
-        .map_err(|_| ProxyError::BodyTooLarge(state.settings.max_body_bytes))?;
+    let body = read_body(&headers, body, &state.settings).await?;
     let incoming = mcpgate_mcp::parse(&body).map_err(ProxyError::Parse)?;
     let message = match &incoming {
         Incoming::Batch(messages) => {
             state.metrics.request("batch");
+            // Answers travel on the stream, one by one: a batch with anything the policy
+            // decides (or a list to filter) is not taken apart here.
             let guarded = messages
                 .iter()
-                .any(|m| matches!(m.method(), Some("tools/call" | "tools/list")));
+                .any(|m| m.method() == Some("tools/list") || !matches!(Target::of(m), Ok(None)));
             if guarded {
                 return Err(ProxyError::BatchNotSupported);
             }
@@ -267,14 +284,28 @@ pub(super) async fn post_message(
         });
     }
     let call = match message {
-        Some(m) if m.method() == Some("tools/call") => {
-            let id = m.id().ok_or(ProxyError::CallWithoutId)?.to_owned();
-            match m.tool_call() {
-                Ok(Some(call)) => Some((id, call.name.into_owned(), call.arguments)),
-                Ok(None) => None,
-                Err(error) => {
+        Some(m) if m.method() == Some("tools/list") => {
+            if let Some(id) = m.request_id() {
+                session
+                    .lists
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(id);
+            }
+            None
+        }
+        Some(m) => {
+            let target = Target::of(m);
+            if m.kind() == Kind::Notification && decided_notification(m, &target) {
+                return Err(ProxyError::CallWithoutId);
+            }
+            match (m.id(), target) {
+                (Some(id), Ok(Some(target))) if m.kind() == Kind::Request => {
+                    Some((id.to_owned(), target))
+                }
+                (Some(id), Err(error)) if m.kind() == Kind::Request => {
                     let answer = mcpgate_mcp::error_response(
-                        Some(&id),
+                        Some(id),
                         error.code(),
                         &error.to_string(),
                         None,
@@ -282,21 +313,12 @@ pub(super) async fn post_message(
                     session.inject(&answer).await;
                     return Ok(StatusCode::ACCEPTED.into_response());
                 }
+                _ => None,
             }
         }
-        Some(m) if m.method() == Some("tools/list") => {
-            if let Some(id) = m.id() {
-                session
-                    .lists
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(id.get().to_owned());
-            }
-            None
-        }
-        _ => None,
+        None => None,
     };
-    let Some((id, tool, arguments)) = call else {
+    let Some((id, target)) = call else {
         state.metrics.overhead(started.elapsed());
         let sent = relay::send_to(
             &state,
@@ -319,8 +341,7 @@ pub(super) async fn post_message(
         session: None,
         upstream_url: Some(endpoint),
         id,
-        tool,
-        arguments,
+        target,
         started,
     };
     Ok(legacy_call(call, &session, body).await)
@@ -335,8 +356,7 @@ async fn legacy_call(call: Call, session: &LegacySession, body: Bytes) -> Respon
         call.settings,
         &state.limiter,
         &state.metrics,
-        &call.tool,
-        &call.arguments,
+        &call.target,
     )
     .await;
     let (taken, note) = match enforcement {

@@ -1,6 +1,8 @@
-//! A POST: authenticate, read the body once, parse it strictly, enforce `tools/call`,
-//! filter `tools/list`, relay everything else untouched.
+//! A POST: authenticate, read the body once, parse it strictly, decide `tools/call` and
+//! every other governed method ([`Target`]), filter `tools/list`, relay the plumbing
+//! untouched.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -10,28 +12,28 @@ use axum::Extension;
 use http::{header, HeaderMap, Method, StatusCode};
 use mcpgate_mcp::{error_response, filter_tools_list, Incoming, Kind, Message, ParseError};
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use super::ambiguous::recover_id;
 use super::batch;
 use super::call::Call;
 use super::upstream_session;
 use crate::auth::{authenticate, Caller, UrlToken};
-use crate::enforce::{tool_visible, CallSettings};
+use crate::enforce::{listed_tool_visible, CallSettings};
 use crate::error::ProxyError;
 use crate::refusal::UPSTREAM_UNAVAILABLE;
 use crate::relay::{self, is_event_stream, json_response, response_head};
+use crate::settings::ProxySettings;
 use crate::state::AppState;
-use crate::stream::{relay_events, Hook};
+use crate::stream::{relay_events, Hook, Watch};
+use crate::target::Target;
 
 /// The parts of the body the proxy acts on, owned so nothing borrows across an await.
 enum Inbound {
-    ToolCall {
+    Decided {
         id: Box<RawValue>,
-        name: String,
-        arguments: Value,
+        target: Target,
     },
-    BadToolCall {
+    BadParams {
         id: Box<RawValue>,
         error: ParseError,
     },
@@ -55,7 +57,7 @@ pub(super) async fn handle(
 ) -> Result<Response, ProxyError> {
     let started = Instant::now();
     let caller = authenticate(&state, &server_id, &headers, url_token.as_deref()).await?;
-    let body = read_body(&headers, body, state.settings.max_body_bytes).await?;
+    let body = read_body(&headers, body, &state.settings).await?;
     let session = upstream_session(&state, &caller, &headers)?;
     state.audit.grant_used(caller.grant_id);
 
@@ -65,15 +67,11 @@ pub(super) async fn handle(
     };
     let session_id = session.as_deref();
     match inbound {
-        Inbound::BadToolCall { id, error } => Ok(json_response(
+        Inbound::BadParams { id, error } => Ok(json_response(
             StatusCode::OK,
             error_response(Some(&id), error.code(), &error.to_string(), None),
         )),
-        Inbound::ToolCall {
-            id,
-            name,
-            arguments,
-        } => {
+        Inbound::Decided { id, target } => {
             let call = Call {
                 settings: CallSettings::of(&caller),
                 session,
@@ -82,8 +80,7 @@ pub(super) async fn handle(
                 caller,
                 headers,
                 id,
-                tool: name,
-                arguments,
+                target,
                 started,
             };
             Ok(call.run(body).await)
@@ -129,7 +126,15 @@ pub(super) async fn handle(
     }
 }
 
-async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes, ProxyError> {
+/// The request body, refused above `max_body_bytes` (413) or when the client takes
+/// longer than `body_read_timeout` to send it (408): a slow sender must not hold a
+/// connection and its buffer for ever.
+pub(super) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    settings: &ProxySettings,
+) -> Result<Bytes, ProxyError> {
+    let max = settings.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -137,30 +142,34 @@ async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes,
     if declared.is_some_and(|length| length > max as u64) {
         return Err(ProxyError::BodyTooLarge(max));
     }
-    axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| ProxyError::BodyTooLarge(max))
+    match tokio::time::timeout(settings.body_read_timeout, axum::body::to_bytes(body, max)).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(ProxyError::BodyTooLarge(max)),
+        Err(_) => Err(ProxyError::BodyTimeout(settings.body_read_timeout)),
+    }
 }
 
 fn inspect(state: &AppState, incoming: &Incoming<'_>) -> Result<Inbound, ProxyError> {
     match incoming {
-        Incoming::Batch(_) => {
+        Incoming::Batch(messages) => {
             state.metrics.request("batch");
+            let max = state.settings.max_batch_messages;
+            if messages.len() > max {
+                return Err(ProxyError::BatchTooLarge {
+                    messages: messages.len(),
+                    max,
+                });
+            }
             Ok(match batch::inspect(incoming)? {
                 Some(items) => Inbound::Batch { items },
                 None => Inbound::Other { id: None },
             })
         }
-        Incoming::Single(message) => {
-            if message.kind() == Kind::Notification && message.method() == Some("tools/call") {
-                return Err(ProxyError::CallWithoutId);
-            }
-            Ok(inspect_one(state, message))
-        }
+        Incoming::Single(message) => inspect_one(state, message),
     }
 }
 
-fn inspect_one(state: &AppState, message: &Message<'_>) -> Inbound {
+fn inspect_one(state: &AppState, message: &Message<'_>) -> Result<Inbound, ProxyError> {
     let id = message.id().map(ToOwned::to_owned);
     let label = match message.kind() {
         Kind::Request => message.method().unwrap_or("other"),
@@ -168,19 +177,28 @@ fn inspect_one(state: &AppState, message: &Message<'_>) -> Inbound {
         Kind::Response => "response",
     };
     state.metrics.request(label);
-    match (message.kind(), message.method(), id) {
-        (Kind::Request, Some("tools/call"), Some(id)) => match message.tool_call() {
-            Ok(Some(call)) => Inbound::ToolCall {
-                id,
-                name: call.name.into_owned(),
-                arguments: call.arguments,
-            },
+    let target = Target::of(message);
+    match (message.kind(), id) {
+        (Kind::Notification, _) if decided_notification(message, &target) => {
+            Err(ProxyError::CallWithoutId)
+        }
+        (Kind::Request, Some(id)) => Ok(match target {
+            Ok(Some(target)) => Inbound::Decided { id, target },
+            Ok(None) if message.method() == Some("tools/list") => Inbound::ToolsList { id },
             Ok(None) => Inbound::Other { id: Some(id) },
-            Err(error) => Inbound::BadToolCall { id, error },
-        },
-        (Kind::Request, Some("tools/list"), Some(id)) => Inbound::ToolsList { id },
-        (_, _, id) => Inbound::Other { id },
+            Err(error) => Inbound::BadParams { id, error },
+        }),
+        (_, id) => Ok(Inbound::Other { id }),
     }
+}
+
+/// A notification the policy would have decided were it a request: without an id it
+/// would reach the upstream unchecked, so it is refused (400).
+pub(super) fn decided_notification(
+    message: &Message<'_>,
+    target: &Result<Option<Target>, ParseError>,
+) -> bool {
+    message.method() == Some("tools/call") || matches!(target, Ok(Some(_)) | Err(_))
 }
 
 /// Malformed JSON is `-32700` at HTTP 400; an ambiguous body is answered as
@@ -220,14 +238,24 @@ async fn filter_list(
         let hook = Hook::ToolsList {
             id,
             caller: caller.clone(),
+            drift: Arc::clone(&state.drift),
         };
-        let body = Body::from_stream(relay_events(upstream.bytes_stream(), Some(hook)));
+        let max = state.settings.max_upstream_message_bytes;
+        let body = Body::from_stream(relay_events(
+            upstream.bytes_stream(),
+            Some(hook),
+            Some(Watch::new(&state.drift, caller)),
+            max,
+        ));
         return (status, headers, body).into_response();
     }
-    let filtered = match upstream.bytes().await {
-        Ok(bytes) => filter_tools_list(&bytes, |name| tool_visible(caller, name))
-            .map_err(|error| error.to_string()),
-        Err(error) => Err(error.to_string()),
+    let max = state.settings.max_upstream_message_bytes;
+    let filtered = match relay::read_capped(upstream, max).await {
+        Ok(bytes) => filter_tools_list(&bytes, |name, definition| {
+            listed_tool_visible(&state.drift, caller, name, definition)
+        })
+        .map_err(|error| error.to_string()),
+        Err(failure) => Err(failure.to_string()),
     };
     match filtered {
         Ok(body) => (status, headers, body).into_response(),

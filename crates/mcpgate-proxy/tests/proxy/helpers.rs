@@ -330,9 +330,33 @@ pub async fn wait_for_window_start(redis: &Redis, window: u64) {
     tokio::time::sleep(Duration::from_micros(left + 20_000)).await;
 }
 
+/// The demo's tool definitions, as its `tools/list` answers them.
+pub async fn stored_tools_of(demo: &DemoHandle, client: &reqwest::Client) -> Vec<Value> {
+    list_tools(demo, client).await
+}
+
 /// The demo's tools, classified and fingerprinted as discovery would store them.
 async fn discover(demo: &DemoHandle) -> Vec<DiscoveredTool> {
     let client = reqwest::Client::new();
+    list_tools(demo, &client)
+        .await
+        .iter()
+        .map(|definition| {
+            let tool: ToolDefinition = serde_json::from_value(definition.clone()).unwrap();
+            let assessment = classify(&tool);
+            DiscoveredTool {
+                name: tool.name().to_owned(),
+                definition: definition.clone(),
+                category: assessment.classification.category.as_str().into(),
+                risk: assessment.classification.risk.as_str().into(),
+                evidence: json!([]),
+                fingerprint: fingerprint(&tool).as_str().to_owned(),
+            }
+        })
+        .collect()
+}
+
+async fn list_tools(demo: &DemoHandle, client: &reqwest::Client) -> Vec<Value> {
     let initialize = client
         .post(demo.url())
         .header(UPSTREAM_HEADER.0, UPSTREAM_HEADER.1)
@@ -359,23 +383,7 @@ async fn discover(demo: &DemoHandle) -> Vec<DiscoveredTool> {
         .await
         .unwrap();
     let list = last_message(&list);
-    list["result"]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|definition| {
-            let tool: ToolDefinition = serde_json::from_value(definition.clone()).unwrap();
-            let assessment = classify(&tool);
-            DiscoveredTool {
-                name: tool.name().to_owned(),
-                definition: definition.clone(),
-                category: assessment.classification.category.as_str().into(),
-                risk: assessment.classification.risk.as_str().into(),
-                evidence: json!([]),
-                fingerprint: fingerprint(&tool).as_str().to_owned(),
-            }
-        })
-        .collect()
+    list["result"]["tools"].as_array().unwrap().clone()
 }
 
 impl TestProxy {

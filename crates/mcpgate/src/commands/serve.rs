@@ -76,6 +76,12 @@ pub async fn serve_proxy(
         approval_keep_alive: config.proxy_approval_keep_alive,
         approval_poll_interval: config.proxy_approval_poll,
         token_cache_entries: config.proxy_token_cache_entries,
+        max_upstream_message_bytes: config.proxy_max_upstream_message_bytes,
+        max_batch_messages: config.proxy_max_batch_messages,
+        body_read_timeout: config.proxy_body_read_timeout,
+        max_held_calls_per_grant: config.proxy_max_held_calls_per_grant,
+        max_streams_per_grant: config.proxy_max_streams_per_grant,
+        metrics_token: config.proxy_metrics_token.clone(),
         ..mcpgate_proxy::ProxySettings::new(
             config.proxy_listen,
             config.public_proxy_url.clone(),
