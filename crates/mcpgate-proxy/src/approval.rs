@@ -56,8 +56,7 @@ pub(crate) async fn hold(call: Call, body: Bytes, taken: Taken, note: AuditNote)
             reason: Some(refusal.reason.clone()),
             ..note
         };
-        let _ = call.audit(&refused, None, None).await;
-        return json_response(StatusCode::OK, call.render(&refusal));
+        return json_response(StatusCode::OK, call.refuse(&refusal, &refused).await);
     };
     let timeout = call.settings.approval_timeout;
     let new = NewApproval {

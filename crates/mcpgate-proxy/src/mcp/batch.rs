@@ -7,9 +7,10 @@
 //!
 //! Batches with `tools/list` are still refused with 400 (filtering one answer inside an
 //! array is not supported), and a call that needs approval is refused inside a batch
-//! (a batch cannot be held): clients send those on their own. The reservations of a
-//! forwarded batch are kept even if a call in it fails upstream (the answers are not
-//! matched one by one).
+//! (a batch cannot be held): clients send those on their own. Under strict audit every
+//! call's row is written before the batch is forwarded, and if one cannot be, nothing
+//! is. The reservations of a forwarded batch are kept even if a call in it fails
+//! upstream (the answers are not matched one by one).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,10 +24,9 @@ use serde_json::value::RawValue;
 use super::call::Call;
 use super::post::decided_notification;
 use crate::auth::Caller;
-use crate::enforce::{enforce, AuditNote, CallSettings, Enforcement};
+use crate::enforce::{AuditNote, CallSettings, Enforcement};
 use crate::error::ProxyError;
-use crate::limiter::Taken;
-use crate::refusal::UPSTREAM_UNAVAILABLE;
+use crate::refusal::{DENIED_PREFIX, UPSTREAM_UNAVAILABLE};
 use crate::relay::{self, json_response};
 use crate::state::AppState;
 use crate::stream::Release;
@@ -87,12 +87,10 @@ pub(super) async fn handle(
     started: Instant,
 ) -> Result<Response, ProxyError> {
     let settings = CallSettings::of(caller);
-    let mut decided = Vec::with_capacity(items.len());
+    let mut decided: Vec<Decided> = Vec::with_capacity(items.len());
     for item in items {
         let outcome = match (item.target, &item.id) {
             (Some(target), Some(id)) => {
-                let enforcement =
-                    enforce(caller, settings, &state.limiter, &state.metrics, &target).await;
                 let call = Call {
                     state: state.clone(),
                     caller: caller.clone(),
@@ -104,6 +102,7 @@ pub(super) async fn handle(
                     settings,
                     started,
                 };
+                let enforcement = call.decide().await;
                 Some((call, enforcement))
             }
             _ => None,
@@ -117,7 +116,15 @@ pub(super) async fn handle(
         )
     });
     if refused {
-        return Ok(answer_refused(state, decided).await);
+        return Ok(answer_refused(decided, None).await);
+    }
+    // Strict audit holds inside a batch too: every row first, or nothing runs.
+    for index in 0..decided.len() {
+        if let (_, Some((call, Enforcement::Forward { note, .. }))) = &decided[index] {
+            if let Err(answer) = call.admit(note, None).await {
+                return Ok(answer_refused(decided, Some((index, answer))).await);
+            }
+        }
     }
     state.metrics.overhead(started.elapsed());
     let sent = relay::send(state, caller, Method::POST, headers, session, Some(body)).await;
@@ -126,7 +133,9 @@ pub(super) async fn handle(
             let status = upstream.response.status();
             for (_, outcome) in &decided {
                 if let Some((call, Enforcement::Forward { note, .. })) = outcome {
-                    call.queue(note, Some((status, upstream.latency)), None);
+                    if !call.settings.strict_audit {
+                        call.queue(note, Some((status, upstream.latency)), None);
+                    }
                 }
             }
             // The reservations stay: a batch's answers are not matched one by one.
@@ -136,7 +145,7 @@ pub(super) async fn handle(
             let mut answers = Vec::new();
             for (id, outcome) in decided {
                 if let Some((call, Enforcement::Forward { taken, note })) = outcome {
-                    give_back(state, taken);
+                    Release::new(Arc::clone(&state.limiter), taken).release();
                     let error_note = AuditNote {
                         decision: "error",
                         reason: Some(failure.to_string().into()),
@@ -158,33 +167,36 @@ pub(super) async fn handle(
     }
 }
 
-/// Nothing is forwarded: refusals for the refused calls, "not run" for every other
+/// Nothing is forwarded: refusals for the refused calls (and `failed`, the call whose
+/// strict audit row could not be written, with its answer), "not run" for every other
 /// request; reservations of the allowed calls given back.
-async fn answer_refused(state: &AppState, decided: Vec<Decided>) -> Response {
+async fn answer_refused(decided: Vec<Decided>, failed: Option<(usize, Vec<u8>)>) -> Response {
     let mut answers = Vec::new();
-    for (id, outcome) in decided {
+    let (failed_index, mut failed_answer) = match failed {
+        Some((index, answer)) => (Some(index), Some(answer)),
+        None => (None, None),
+    };
+    for (index, (id, outcome)) in decided.into_iter().enumerate() {
         let answer = match outcome {
+            Some((call, Enforcement::Forward { taken, .. })) if failed_index == Some(index) => {
+                // Its reservation goes back; `admit` already queued the row saying why.
+                Release::new(Arc::clone(&call.state.limiter), taken).release();
+                failed_answer.take()
+            }
             Some((call, Enforcement::Refuse { refusal, note })) => {
-                call.queue(&note, None, None);
-                Some(call.render(&refusal))
+                Some(call.refuse(&refusal, &note).await)
             }
             Some((
                 call,
                 Enforcement::Forward { taken, note } | Enforcement::Hold { taken, note },
             )) => {
-                give_back(state, taken);
-                let reason = if note.decision == "approval_required" {
+                let why = if note.decision == "approval_required" {
                     "needs a person's approval, which a batched call cannot wait for; send it on its own"
                 } else {
                     NOT_RUN
                 };
-                let not_run = AuditNote {
-                    decision: "deny",
-                    reason: Some(reason.into()),
-                    ..note
-                };
-                call.queue(&not_run, None, None);
-                let message = format!("[POLICY DENIED] {reason}");
+                let refusal = call.not_run(taken, note, why);
+                let message = format!("{DENIED_PREFIX}{}", refusal.reason);
                 Some(error_response(
                     Some(&call.id),
                     INVALID_REQUEST,
@@ -197,10 +209,6 @@ async fn answer_refused(state: &AppState, decided: Vec<Decided>) -> Response {
         answers.extend(answer);
     }
     json_response(StatusCode::OK, array(answers))
-}
-
-fn give_back(state: &AppState, taken: Taken) {
-    Release::new(Arc::clone(&state.limiter), taken).release();
 }
 
 /// `[a,b,c]` from already-serialised messages.

@@ -1,20 +1,21 @@
-//! One decided request (a `tools/call` or another governed method) on its way through: enforcement, then a refusal, a forward, or a
-//! hold for approval ([`crate::approval`]).
+//! One decided request (a `tools/call` or another governed method) on its way through.
+//! [`Call::conclude`] is the one place a decision is carried out: the refusal answered
+//! and audited, the hold started, or the call admitted (its row written first under
+//! strict audit) and forwarded, with its reservation kept or given back. Transports and
+//! protocol eras only say how the [`Concluded`] outcome reaches the client.
+
+mod record;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use http::{HeaderMap, Method, StatusCode};
 use mcpgate_mcp::error_response;
 use mcpgate_policy::DenyResponse;
-use mcpgate_store::audit::AuditEvent;
-use mcpgate_store::AuditEventId;
 use serde_json::value::RawValue;
 
-use crate::audit::{argument_keys, audited_arguments};
 use crate::auth::Caller;
 use crate::enforce::{enforce, AuditNote, CallSettings, Enforcement};
 use crate::limiter::Taken;
@@ -43,6 +44,29 @@ pub(crate) struct Call {
     pub(crate) started: Instant,
 }
 
+/// Whether the transport can keep a call waiting for a person.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Holding {
+    /// Its answer is a stream the proxy owns (a Streamable HTTP POST).
+    Possible,
+    /// It cannot (a batch, the legacy transport): a held call is refused with this reason.
+    Impossible(&'static str),
+}
+
+/// How a decided call ended, for its transport to deliver.
+pub(crate) enum Concluded {
+    /// The proxy's own JSON-RPC answer for the call's id (a refusal, an upstream error).
+    Answer(Vec<u8>),
+    /// The upstream answered: relay it, keeping or giving back `release`.
+    Upstream {
+        call: Box<Call>,
+        response: reqwest::Response,
+        release: Release,
+    },
+    /// Held for approval: the stream the waiting call writes to.
+    Held(Response),
+}
+
 /// What forwarding produced: an upstream answer to relay, or the proxy's own JSON-RPC
 /// answer for the call's id.
 pub(crate) enum Forwarded {
@@ -54,35 +78,105 @@ pub(crate) enum Forwarded {
 }
 
 impl Call {
-    pub(crate) async fn run(self, body: Bytes) -> Response {
+    /// Decides the call: the policies, then its counters reserved.
+    pub(crate) async fn decide(&self) -> Enforcement {
         let state = &self.state;
-        let enforcement = enforce(
+        enforce(
             &self.caller,
             self.settings,
             &state.limiter,
             &state.metrics,
             &self.target,
         )
-        .await;
-        match enforcement {
-            Enforcement::Refuse { refusal, note } => {
-                // A refusal fails closed whether or not its row could be written.
-                let _ = self.audit(&note, None, None).await;
-                json_response(StatusCode::OK, self.render(&refusal))
+        .await
+    }
+
+    /// Carries out `enforcement` for a call whose original bytes are `body`.
+    pub(crate) async fn conclude(
+        self,
+        enforcement: Enforcement,
+        body: Bytes,
+        holding: Holding,
+    ) -> Concluded {
+        match (enforcement, holding) {
+            (Enforcement::Refuse { refusal, note }, _) => {
+                Concluded::Answer(self.refuse(&refusal, &note).await)
             }
-            Enforcement::Hold { taken, note } => {
-                crate::approval::hold(self, body, taken, note).await
+            (Enforcement::Hold { taken, note }, Holding::Possible) => {
+                Concluded::Held(crate::approval::hold(self, body, taken, note).await)
             }
-            Enforcement::Forward { taken, note } => {
-                state.metrics.overhead(self.started.elapsed());
+            (Enforcement::Hold { taken, note }, Holding::Impossible(why)) => {
+                let refusal = self.not_run(taken, note, why);
+                Concluded::Answer(self.render(&refusal))
+            }
+            (Enforcement::Forward { taken, note }, _) => {
+                self.state.metrics.overhead(self.started.elapsed());
                 match self.forward(body, taken, note, None).await {
-                    Forwarded::Answer(answer) => json_response(StatusCode::OK, answer),
-                    Forwarded::Upstream { response, release } => {
-                        self.relay_answer(response, release).await
-                    }
+                    Forwarded::Answer(answer) => Concluded::Answer(answer),
+                    Forwarded::Upstream { response, release } => Concluded::Upstream {
+                        call: Box::new(self),
+                        response,
+                        release,
+                    },
                 }
             }
         }
+    }
+
+    /// A Streamable HTTP POST carrying this one call: decided, concluded, answered.
+    pub(crate) async fn run(self, body: Bytes) -> Response {
+        let enforcement = self.decide().await;
+        match self.conclude(enforcement, body, Holding::Possible).await {
+            Concluded::Answer(answer) => json_response(StatusCode::OK, answer),
+            Concluded::Upstream {
+                call,
+                response,
+                release,
+            } => call.relay_answer(response, release).await,
+            Concluded::Held(response) => response,
+        }
+    }
+
+    /// The refusal's answer, audited (a refusal fails closed whether or not its row could
+    /// be written).
+    pub(crate) async fn refuse(&self, refusal: &Refusal, note: &AuditNote) -> Vec<u8> {
+        let _ = self.audit(note, None, None).await;
+        self.render(refusal)
+    }
+
+    /// A call that was allowed (or held) but will not run, because of `why`: its
+    /// reservation given back and the denial audited; the refusal to answer with.
+    pub(crate) fn not_run(&self, taken: Taken, note: AuditNote, why: &str) -> Refusal {
+        Release::new(Arc::clone(&self.state.limiter), taken).release();
+        let refusal = Refusal::new(RefusalKind::Policy, why, note.rule.clone());
+        let refused = AuditNote {
+            decision: "deny",
+            reason: Some(refusal.reason.clone()),
+            ..note
+        };
+        self.queue(&refused, None, None);
+        refusal
+    }
+
+    /// Under strict audit, writes the row of an admitted call before it is forwarded;
+    /// `Err` is the refusal to answer when it could not be written (the row saying so is
+    /// queued). Without strict audit there is nothing to do first.
+    pub(crate) async fn admit(&self, note: &AuditNote, actor: Option<&str>) -> Result<(), Vec<u8>> {
+        if !self.settings.strict_audit || self.audit(note, None, actor).await.is_ok() {
+            return Ok(());
+        }
+        let refusal = Refusal::new(
+            RefusalKind::AuditUnavailable,
+            AUDIT_UNAVAILABLE_REASON,
+            None,
+        );
+        let error_note = AuditNote {
+            decision: "error",
+            reason: Some(refusal.reason.clone()),
+            ..note.clone()
+        };
+        self.queue(&error_note, None, actor);
+        Err(self.render(&refusal))
     }
 
     /// Sends the original bytes upstream with the reservation `taken`; audits the
@@ -97,20 +191,9 @@ impl Call {
     ) -> Forwarded {
         let state = &self.state;
         let mut release = Release::new(Arc::clone(&state.limiter), taken);
-        if self.settings.strict_audit && self.audit(&note, None, actor).await.is_err() {
+        if let Err(refusal) = self.admit(&note, actor).await {
             release.release();
-            let refusal = Refusal::new(
-                RefusalKind::AuditUnavailable,
-                AUDIT_UNAVAILABLE_REASON,
-                None,
-            );
-            let error_note = AuditNote {
-                decision: "error",
-                reason: Some(refusal.reason.clone()),
-                ..note
-            };
-            self.queue(&error_note, None, actor);
-            return Forwarded::Answer(self.render(&refusal));
+            return Forwarded::Answer(refusal);
         }
         let url = self
             .upstream_url
@@ -208,71 +291,5 @@ impl Call {
     /// A JSON-RPC error for the call's id saying the upstream gave no answer.
     pub(crate) fn upstream_error(&self, message: &str) -> Vec<u8> {
         error_response(Some(&self.id), UPSTREAM_UNAVAILABLE, message, None)
-    }
-
-    /// Records the decision: written now in strict mode (an error means it was not),
-    /// queued otherwise.
-    pub(crate) async fn audit(
-        &self,
-        note: &AuditNote,
-        upstream: Option<(StatusCode, Duration)>,
-        actor: Option<&str>,
-    ) -> Result<(), ()> {
-        if !self.settings.strict_audit {
-            self.queue(note, upstream, actor);
-            return Ok(());
-        }
-        self.state.metrics.decision(note.decision);
-        let event = self.event(note, upstream, actor);
-        self.state.audit.write_now(event).await.map_err(|error| {
-            tracing::error!(%error, "strict audit: the call's record could not be written");
-        })
-    }
-
-    /// Queues the decision's row.
-    pub(crate) fn queue(
-        &self,
-        note: &AuditNote,
-        upstream: Option<(StatusCode, Duration)>,
-        actor: Option<&str>,
-    ) {
-        self.state.metrics.decision(note.decision);
-        self.state.audit.record(self.event(note, upstream, actor));
-    }
-
-    fn event(
-        &self,
-        note: &AuditNote,
-        upstream: Option<(StatusCode, Duration)>,
-        actor: Option<&str>,
-    ) -> AuditEvent {
-        let request_id = self
-            .headers
-            .get(mcpgate_service::REQUEST_ID_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        AuditEvent {
-            id: AuditEventId::new(),
-            tenant_id: self.caller.tenant,
-            at: Utc::now(),
-            server_id: Some(self.caller.server.id),
-            grant_id: Some(self.caller.grant_id),
-            request_id,
-            method: self.target.method().to_owned(),
-            tool: self.target.name().map(str::to_owned),
-            decision: note.decision.to_owned(),
-            rule: note.rule.as_deref().map(str::to_owned),
-            reason: note.reason.as_deref().map(str::to_owned),
-            policy_version: note.policy_version,
-            upstream_status: upstream.map(|(status, _)| i32::from(status.as_u16())),
-            latency_us: upstream
-                .map(|(_, latency)| i64::try_from(latency.as_micros()).unwrap_or(i64::MAX)),
-            argument_keys: argument_keys(self.target.arguments()),
-            arguments: self
-                .settings
-                .audit_arguments
-                .then(|| audited_arguments(self.target.arguments())),
-            actor: actor.map(str::to_owned),
-        }
     }
 }

@@ -22,19 +22,17 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::call::{Call, Forwarded};
+use super::call::{Call, Concluded, Holding};
 use super::post::{decided_notification, read_body};
 use crate::approval::message_frame;
 use crate::auth::{authenticate_legacy, Caller, UrlToken};
 use crate::drift::Drift;
-use crate::enforce::{enforce, AuditNote, CallSettings, Enforcement};
+use crate::enforce::CallSettings;
 use crate::error::ProxyError;
-use crate::refusal::{Refusal, RefusalKind};
 use crate::relay;
 use crate::session;
 use crate::slots::{Slot, SlotKind};
 use crate::state::AppState;
-use crate::stream::Release;
 use crate::stream::{filter_list_event, Watch};
 use crate::target::Target;
 
@@ -347,45 +345,21 @@ pub(super) async fn post_message(
     Ok(legacy_call(call, &session, body).await)
 }
 
-/// Enforces a legacy `tools/call`: refusals go onto the client's stream (the POST gets
-/// 202, as the upstream would answer); allowed calls go to the upstream's endpoint.
+/// Enforces a legacy call: the proxy's own answers (refusals) go onto the client's
+/// stream and the POST gets 202, as the upstream would answer; allowed calls go to the
+/// upstream's endpoint. A call cannot be held on this transport.
 async fn legacy_call(call: Call, session: &LegacySession, body: Bytes) -> Response {
-    let state = &call.state;
-    let enforcement = enforce(
-        &call.caller,
-        call.settings,
-        &state.limiter,
-        &state.metrics,
-        &call.target,
-    )
-    .await;
-    let (taken, note) = match enforcement {
-        Enforcement::Refuse { refusal, note } => {
-            let _ = call.audit(&note, None, None).await;
-            session.inject(&call.render(&refusal)).await;
-            return StatusCode::ACCEPTED.into_response();
-        }
-        Enforcement::Hold { taken, note } => {
-            Release::new(Arc::clone(&state.limiter), taken).release();
-            let refusal = Refusal::new(RefusalKind::Policy, HELD_NOT_SUPPORTED, note.rule.clone());
-            let refused = AuditNote {
-                decision: "deny",
-                reason: Some(refusal.reason.clone()),
-                ..note
-            };
-            let _ = call.audit(&refused, None, None).await;
-            session.inject(&call.render(&refusal)).await;
-            return StatusCode::ACCEPTED.into_response();
-        }
-        Enforcement::Forward { taken, note } => (taken, note),
-    };
-    state.metrics.overhead(call.started.elapsed());
-    match call.forward(body, taken, note, None).await {
-        Forwarded::Answer(answer) => {
+    let enforcement = call.decide().await;
+    match call
+        .conclude(enforcement, body, Holding::Impossible(HELD_NOT_SUPPORTED))
+        .await
+    {
+        Concluded::Answer(answer) => {
             session.inject(&answer).await;
             StatusCode::ACCEPTED.into_response()
         }
-        Forwarded::Upstream {
+        Concluded::Upstream {
+            call,
             response,
             mut release,
         } => {
@@ -396,7 +370,8 @@ async fn legacy_call(call: Call, session: &LegacySession, body: Bytes) -> Respon
             } else {
                 release.release();
             }
-            relay::passthrough(state, &call.caller, response)
+            relay::passthrough(&call.state, &call.caller, response)
         }
+        Concluded::Held(response) => response,
     }
 }

@@ -297,3 +297,52 @@ async fn strict_audit_writes_the_row_before_the_call_and_refuses_when_it_cannot(
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn strict_audit_holds_inside_a_batch_and_nothing_runs_when_a_row_cannot_be_written() {
+    let policy = r#"{"version":"1","default":"allow","settings":{"audit":"strict"}}"#;
+    let proxy = spawn(Options {
+        policy: Some(policy.into()),
+        settings: |s| s.audit_flush_interval = Duration::from_secs(3600),
+        ..Options::default()
+    })
+    .await;
+    let session = proxy.initialize().await;
+    let batch = json!([
+        {"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"k8s_get_nodes","arguments":{}}},
+        {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"k8s_get_namespaces","arguments":{}}}
+    ]);
+    let response = proxy.post(Some(&session), batch.to_string()).await;
+    assert_eq!(response.status(), 200);
+    let rows =
+        mcpgate_store::audit::query_audit(&proxy.db.pool, proxy.tenant, &Default::default(), 10)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2, "both rows were written before the batch ran");
+
+    sqlx::query("ALTER TABLE audit_events RENAME TO audit_events_away")
+        .execute(&proxy.db.pool)
+        .await
+        .unwrap();
+    let before = proxy.demo.recorded().lock().unwrap().len();
+    let response = proxy.post(Some(&session), batch.to_string()).await;
+    let answers: Vec<serde_json::Value> = response.json().await.unwrap();
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(
+        answers[0]["result"]["structuredContent"]["kind"], "audit_unavailable",
+        "{answers:?}"
+    );
+    assert!(answers[1]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not run"));
+    assert_eq!(
+        proxy.demo.recorded().lock().unwrap().len(),
+        before,
+        "nothing went upstream"
+    );
+    sqlx::query("ALTER TABLE audit_events_away RENAME TO audit_events")
+        .execute(&proxy.db.pool)
+        .await
+        .unwrap();
+}
