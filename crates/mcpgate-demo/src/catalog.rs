@@ -10,6 +10,15 @@ use serde_json::value::RawValue;
 /// The catalogue served when none is given: the tools of k8s-multicluster-mcp.
 const BUILTIN: &str = include_str!("../catalogs/k8s-multicluster-mcp.json");
 
+/// Tools that need a client answer (elicitation) or run long (tasks).
+const INTERACTIVE: &str = r#"{"tools":[
+  {"name":"demo_confirm","description":"Asks the user to confirm (an elicitation), then answers.",
+   "inputSchema":{"type":"object","properties":{"action":{"type":"string"}}}},
+  {"name":"demo_long_job","description":"Runs for a while: a task when the client speaks the tasks extension.",
+   "inputSchema":{"type":"object","properties":{"job":{"type":"string"}}},
+   "execution":{"taskSupport":"optional"}}
+]}"#;
+
 /// Keys of an MCP `Tool` (2025-11-25); anything else in a catalogue entry (such as
 /// our `label`) is catalogue metadata, not part of what `tools/list` returns.
 const TOOL_KEYS: &[&str] = &[
@@ -123,6 +132,18 @@ impl Catalog {
 
     pub(crate) fn tools(&self) -> &[CatalogTool] {
         &self.tools
+    }
+
+    /// This catalogue plus `demo_confirm` and `demo_long_job` (see
+    /// `DemoSettings::interactive_tools`), unless it has tools of those names already.
+    pub(crate) fn with_interactive_tools(mut self) -> Self {
+        let extra = Self::from_json(INTERACTIVE).expect("the interactive tools are valid");
+        for tool in extra.tools {
+            if !self.contains(&tool.name) {
+                self.tools.push(tool);
+            }
+        }
+        self
     }
 
     pub(crate) fn contains(&self, name: &str) -> bool {

@@ -59,7 +59,7 @@ pub(crate) async fn dispatch(state: &AppState, message: &Message<'_>, legacy: bo
         "initialize" => Reply::Message(result(id, &initialize(state, negotiate(message, legacy)))),
         "ping" => Reply::Message(result(id, "{}")),
         "tools/list" => Reply::Message(list(state, id, message.params())),
-        "tools/call" => call(state, id, message).await,
+        "tools/call" => call(state, id, message, |_, body| body).await,
         // One text resource per URI and one prompt per name, answered from the request,
         // so gateways' rules on `resources/read` and `prompts/get` can be exercised.
         "resources/read" => Reply::Message(result(id, &read(message.params()))),
@@ -73,21 +73,21 @@ pub(crate) async fn dispatch(state: &AppState, message: &Message<'_>, legacy: bo
 }
 
 /// The named field of a request's params, as text.
-fn param(params: Option<&RawValue>, field: &str) -> String {
+pub(crate) fn param(params: Option<&RawValue>, field: &str) -> String {
     params
         .and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok())
         .and_then(|p| p.get(field).and_then(|v| v.as_str()).map(str::to_owned))
         .unwrap_or_default()
 }
 
-fn read(params: Option<&RawValue>) -> String {
+pub(crate) fn read(params: Option<&RawValue>) -> String {
     let uri = param(params, "uri");
     serde_json::json!({"contents": [{"uri": uri, "mimeType": "text/plain",
         "text": format!("demo resource {uri}")}]})
     .to_string()
 }
 
-fn prompt(params: Option<&RawValue>) -> String {
+pub(crate) fn prompt(params: Option<&RawValue>) -> String {
     let name = param(params, "name");
     serde_json::json!({"messages": [{"role": "user",
         "content": {"type": "text", "text": format!("demo prompt {name}")}}]})
@@ -112,6 +112,17 @@ fn initialize(state: &AppState, version: &str) -> String {
 }
 
 fn list(state: &AppState, id: &RawValue, params: Option<&RawValue>) -> String {
+    match list_page(state, params) {
+        Ok(body) => result(id, &body),
+        Err(message) => error(id, INVALID_PARAMS, message),
+    }
+}
+
+/// One `tools/list` page (the result body), or why the cursor was refused.
+pub(crate) fn list_page(
+    state: &AppState,
+    params: Option<&RawValue>,
+) -> Result<String, &'static str> {
     #[derive(Deserialize, Default)]
     struct Params {
         cursor: Option<String>,
@@ -123,7 +134,7 @@ fn list(state: &AppState, id: &RawValue, params: Option<&RawValue>) -> String {
     let start = match params.cursor.as_deref().map(str::parse::<usize>) {
         None => 0,
         Some(Ok(offset)) if offset <= tools.len() => offset,
-        Some(_) => return error(id, INVALID_PARAMS, "invalid cursor"),
+        Some(_) => return Err("invalid cursor"),
     };
     let end = state
         .settings
@@ -135,10 +146,17 @@ fn list(state: &AppState, id: &RawValue, params: Option<&RawValue>) -> String {
         body.push_str(&format!(",\"nextCursor\":\"{end}\""));
     }
     body.push('}');
-    result(id, &body)
+    Ok(body)
 }
 
-async fn call(state: &AppState, id: &RawValue, message: &Message<'_>) -> Reply {
+/// A `tools/call` answered from the catalogue, after the injected latency and failures;
+/// `finish` completes the result body as the request's era wants it.
+pub(crate) async fn call(
+    state: &AppState,
+    id: &RawValue,
+    message: &Message<'_>,
+    finish: fn(&AppState, String) -> String,
+) -> Reply {
     let call = match message.tool_call() {
         Ok(Some(call)) => call,
         Ok(None) => unreachable!("dispatch only sends tools/call here"),
@@ -160,11 +178,7 @@ async fn call(state: &AppState, id: &RawValue, message: &Message<'_>) -> Reply {
     } else {
         (format!("unknown tool: {name}"), true)
     };
-    let content = serde_json::json!({
-        "content": [{ "type": "text", "text": text }],
-        "isError": is_error,
-    });
-    let response = result(id, &content.to_string());
+    let response = result(id, &finish(state, text_result(&text, is_error)));
     match progress_token(message) {
         Some(token) if settings.progress_steps > 0 => {
             let total = settings.progress_steps;
@@ -201,7 +215,16 @@ fn progress_token<'a>(message: &Message<'a>) -> Option<&'a RawValue> {
     params.meta?.progress_token
 }
 
-fn result(id: &RawValue, result: &str) -> String {
+/// A `CallToolResult` body with one text block.
+pub(crate) fn text_result(text: &str, is_error: bool) -> String {
+    serde_json::json!({
+        "content": [{ "type": "text", "text": text }],
+        "isError": is_error,
+    })
+    .to_string()
+}
+
+pub(crate) fn result(id: &RawValue, result: &str) -> String {
     format!(r#"{{"jsonrpc":"2.0","id":{},"result":{result}}}"#, id.get())
 }
 

@@ -18,6 +18,7 @@ use crate::dispatch::{dispatch, Reply};
 use crate::record::record;
 use crate::server::{json_rpc_error, sse_response, Refusal, SharedState};
 use crate::streamable::keep_alives;
+use crate::Era;
 
 pub(crate) async fn open_stream(
     State(state): State<SharedState>,
@@ -25,7 +26,7 @@ pub(crate) async fn open_stream(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    record(&state.recorded, &method, &uri, &headers, b"");
+    record(&state.recorded, Era::Legacy, &method, &uri, &headers, b"");
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
     }
@@ -61,7 +62,7 @@ pub(crate) async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    record(&state.recorded, &method, &uri, &headers, &body);
+    record(&state.recorded, Era::Legacy, &method, &uri, &headers, &body);
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
     }

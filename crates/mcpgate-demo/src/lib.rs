@@ -1,7 +1,10 @@
 //! A small, real MCP server for tests, benchmarks and `mcpgate demo`.
 //!
 //! Serves a tool [`Catalog`] over Streamable HTTP (`/mcp`) and the legacy HTTP+SSE
-//! transport (`/sse` + `/message`), and answers `tools/call` deterministically with
+//! transport (`/sse` + `/message`). `/mcp` is dual-era, chosen per request by its
+//! `MCP-Protocol-Version` header ([`Era::of_headers`]): the handshake era (sessions)
+//! and the stateless 2026-07-28 era (`server/discover`, `_meta` envelopes, multi
+//! round-trip requests, tasks, `subscriptions/listen`). It answers `tools/call` deterministically with
 //! `"<tool> ok: <arguments as compact JSON>"`. Failures and latency can be injected
 //! through [`DemoSettings`], and every request is recorded so tests can check what
 //! reached the upstream.
@@ -11,7 +14,9 @@
 
 mod catalog;
 mod dispatch;
+mod era;
 mod legacy;
+mod modern;
 mod record;
 mod server;
 mod streamable;
@@ -22,7 +27,65 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use catalog::{Catalog, CatalogError};
+pub use era::{Era, HANDSHAKE_VERSIONS, MODERN_VERSIONS};
 pub use record::RecordedRequest;
+
+/// `cacheScope` of cacheable modern results (SPEC server/utilities/caching.mdx).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CacheScope {
+    /// No user-specific data: any cache may serve it to anyone.
+    #[default]
+    Public,
+    /// Reuse only within the same authorization context.
+    Private,
+}
+
+impl CacheScope {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheScope::Public => "public",
+            CacheScope::Private => "private",
+        }
+    }
+}
+
+/// A list whose change `subscriptions/listen` streams announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListChanged {
+    /// `notifications/tools/list_changed` (opt-in `toolsListChanged`).
+    Tools,
+    /// `notifications/prompts/list_changed` (opt-in `promptsListChanged`).
+    Prompts,
+    /// `notifications/resources/list_changed` (opt-in `resourcesListChanged`).
+    Resources,
+}
+
+impl ListChanged {
+    pub(crate) const ALL: [ListChanged; 3] = [
+        ListChanged::Tools,
+        ListChanged::Prompts,
+        ListChanged::Resources,
+    ];
+
+    /// The notification's method.
+    pub fn method(self) -> &'static str {
+        match self {
+            ListChanged::Tools => "notifications/tools/list_changed",
+            ListChanged::Prompts => "notifications/prompts/list_changed",
+            ListChanged::Resources => "notifications/resources/list_changed",
+        }
+    }
+
+    /// The key under `params.notifications` of `subscriptions/listen` that opts in.
+    pub fn opt_in_key(self) -> &'static str {
+        match self {
+            ListChanged::Tools => "toolsListChanged",
+            ListChanged::Prompts => "promptsListChanged",
+            ListChanged::Resources => "resourcesListChanged",
+        }
+    }
+}
 
 /// How `/mcp` answers a request POST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,8 +126,20 @@ pub struct DemoSettings {
     pub hang_tools: Vec<String>,
     /// `(name, value)`: requests without this header get 401.
     pub require_header: Option<(String, String)>,
-    /// Interval of `: keep-alive` comments on long-lived SSE streams.
+    /// Interval of `: keep-alive` comments on long-lived SSE streams (the legacy GET
+    /// and HTTP+SSE streams, and modern `subscriptions/listen`).
     pub keep_alive_interval: Duration,
+    /// `cacheScope` on modern `server/discover`, `tools/list` and `resources/read`.
+    pub cache_scope: CacheScope,
+    /// `ttlMs` on the same results.
+    pub cache_ttl: Duration,
+    /// Adds `demo_confirm` (a multi round-trip elicitation) and `demo_long_job` (a
+    /// task when the client declares the tasks extension) to the catalogue, and
+    /// advertises the tasks extension in `server/discover`. Off by default, so the
+    /// built-in catalogue stays at its 57 tools.
+    pub interactive_tools: bool,
+    /// How long `demo_long_job` runs.
+    pub task_duration: Duration,
 }
 
 impl Default for DemoSettings {
@@ -83,6 +158,10 @@ impl Default for DemoSettings {
             hang_tools: Vec::new(),
             require_header: None,
             keep_alive_interval: Duration::from_secs(15),
+            cache_scope: CacheScope::Public,
+            cache_ttl: Duration::from_secs(60),
+            interactive_tools: false,
+            task_duration: Duration::from_millis(200),
         }
     }
 }
@@ -93,7 +172,7 @@ pub async fn serve(
     settings: DemoSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    server::serve(listener, settings, Arc::default(), shutdown).await
+    server::serve(listener, settings, server::Hooks::default(), shutdown).await
 }
 
 /// A demo server on `127.0.0.1:<free port>`, stopped when dropped.
@@ -101,6 +180,7 @@ pub async fn serve(
 pub struct DemoHandle {
     address: SocketAddr,
     recorded: Arc<Mutex<Vec<RecordedRequest>>>,
+    changes: tokio::sync::broadcast::Sender<ListChanged>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -124,6 +204,17 @@ impl DemoHandle {
     pub fn recorded(&self) -> Arc<Mutex<Vec<RecordedRequest>>> {
         Arc::clone(&self.recorded)
     }
+
+    /// Announces a list change to every open `subscriptions/listen` stream that opted
+    /// into it; returns how many streams are open (opted in or not).
+    pub fn notify_list_changed(&self, list: ListChanged) -> usize {
+        self.changes.send(list).unwrap_or(0)
+    }
+
+    /// How many `subscriptions/listen` streams are open now.
+    pub fn listeners(&self) -> usize {
+        self.changes.receiver_count()
+    }
 }
 
 impl Drop for DemoHandle {
@@ -140,12 +231,13 @@ pub async fn spawn(settings: DemoSettings) -> DemoHandle {
         .await
         .expect("bind 127.0.0.1:0");
     let address = listener.local_addr().expect("local address");
-    let recorded = Arc::<Mutex<Vec<RecordedRequest>>>::default();
+    let hooks = server::Hooks::default();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         let _ = stopped.await;
     };
-    let server = server::serve(listener, settings, Arc::clone(&recorded), shutdown);
+    let (recorded, changes) = (Arc::clone(&hooks.recorded), hooks.changes.clone());
+    let server = server::serve(listener, settings, hooks, shutdown);
     tokio::spawn(async move {
         if let Err(error) = server.await {
             tracing::warn!(%error, "demo MCP server stopped with an error");
@@ -154,6 +246,7 @@ pub async fn spawn(settings: DemoSettings) -> DemoHandle {
     DemoHandle {
         address,
         recorded,
+        changes,
         stop: Some(stop),
     }
 }

@@ -2,6 +2,8 @@ use std::sync::Mutex;
 
 use axum::http::{HeaderMap, Method, Uri};
 
+use crate::Era;
+
 /// One request as the demo server received it.
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
@@ -13,6 +15,8 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The body, lossily decoded.
     pub body: String,
+    /// The era the request was served in (`/sse` and `/message` are always legacy).
+    pub era: Era,
 }
 
 impl RecordedRequest {
@@ -23,10 +27,26 @@ impl RecordedRequest {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// Every value of a header, by case-insensitive name, in arrival order.
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The JSON-RPC `method` of a single-message body, if it has one.
+    pub fn rpc_method(&self) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        body.get("method")?.as_str().map(str::to_owned)
+    }
 }
 
 pub(crate) fn record(
     log: &Mutex<Vec<RecordedRequest>>,
+    era: Era,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -47,6 +67,7 @@ pub(crate) fn record(
             })
             .collect(),
         body: String::from_utf8_lossy(body).into_owned(),
+        era,
     };
     log.lock().expect("record log poisoned").push(request);
 }

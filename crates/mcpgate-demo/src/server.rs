@@ -14,8 +14,9 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::modern::ModernState;
 use crate::record::RecordedRequest;
-use crate::{legacy, streamable, DemoSettings};
+use crate::{legacy, streamable, DemoSettings, ListChanged};
 
 pub(crate) type SharedState = Arc<AppState>;
 
@@ -24,6 +25,7 @@ pub(crate) struct AppState {
     pub(crate) settings: DemoSettings,
     pub(crate) sessions: Mutex<HashMap<String, Session>>,
     pub(crate) recorded: Arc<Mutex<Vec<RecordedRequest>>>,
+    pub(crate) modern: ModernState,
     /// Cancelled at shutdown: ends SSE streams and hanging calls.
     pub(crate) shutdown: CancellationToken,
     next_event_id: AtomicU64,
@@ -87,16 +89,36 @@ impl AppState {
     }
 }
 
+/// What a [`crate::DemoHandle`] shares with the running server.
+#[derive(Debug, Clone)]
+pub(crate) struct Hooks {
+    pub(crate) recorded: Arc<Mutex<Vec<RecordedRequest>>>,
+    pub(crate) changes: tokio::sync::broadcast::Sender<ListChanged>,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Self {
+            recorded: Arc::default(),
+            changes: tokio::sync::broadcast::channel(16).0,
+        }
+    }
+}
+
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
-    settings: DemoSettings,
-    recorded: Arc<Mutex<Vec<RecordedRequest>>>,
+    mut settings: DemoSettings,
+    hooks: Hooks,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if settings.interactive_tools {
+        settings.catalog = settings.catalog.with_interactive_tools();
+    }
     let state = Arc::new(AppState {
         settings,
         sessions: Mutex::default(),
-        recorded,
+        recorded: hooks.recorded,
+        modern: ModernState::new(hooks.changes),
         shutdown: CancellationToken::new(),
         next_event_id: AtomicU64::new(1),
     });

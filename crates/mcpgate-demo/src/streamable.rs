@@ -16,7 +16,7 @@ use tokio_stream::wrappers::{IntervalStream, ReceiverStream};
 use crate::dispatch::{dispatch, Reply};
 use crate::record::record;
 use crate::server::{json_rpc_error, sse_response, AppState, Refusal, SharedState};
-use crate::ResponseMode;
+use crate::{modern, Era, ResponseMode};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 
@@ -27,9 +27,13 @@ pub(crate) async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    record(&state.recorded, &method, &uri, &headers, &body);
+    let era = Era::of_headers(&headers);
+    record(&state.recorded, era, &method, &uri, &headers, &body);
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
+    }
+    if era == Era::Modern {
+        return modern::post(state, headers, body).await;
     }
     let incoming = match parse(&body) {
         Ok(incoming) => incoming,
@@ -77,9 +81,13 @@ pub(crate) async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    record(&state.recorded, &method, &uri, &headers, b"");
+    let era = Era::of_headers(&headers);
+    record(&state.recorded, era, &method, &uri, &headers, b"");
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
+    }
+    if era == Era::Modern {
+        return modern::no_stream();
     }
     let session = match known_session(&state, &headers) {
         Ok(session) => session,
@@ -98,9 +106,13 @@ pub(crate) async fn delete(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    record(&state.recorded, &method, &uri, &headers, b"");
+    let era = Era::of_headers(&headers);
+    record(&state.recorded, era, &method, &uri, &headers, b"");
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
+    }
+    if era == Era::Modern {
+        return modern::no_stream();
     }
     match known_session(&state, &headers) {
         Ok(session) => {
@@ -150,7 +162,7 @@ async fn render(state: &SharedState, replies: Vec<Reply>, batch: bool) -> Respon
         }
     }
     if let Some((notifications, interval, response)) = progress {
-        return progress_stream(state, notifications, interval, response);
+        return progress_stream(state, notifications, interval, response, true);
     }
     if events.is_empty() {
         return StatusCode::ACCEPTED.into_response();
@@ -179,25 +191,27 @@ async fn render(state: &SharedState, replies: Vec<Reply>, batch: bool) -> Respon
     }
 }
 
-fn progress_stream(
+/// Progress notifications `interval` apart, then the response, as one SSE stream;
+/// `event_ids` numbers the events (the legacy era resumes with them, the modern has none).
+pub(crate) fn progress_stream(
     state: &SharedState,
     notifications: Vec<String>,
     interval: Duration,
     response: String,
+    event_ids: bool,
 ) -> Response {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(4);
     let state = SharedState::clone(state);
     tokio::spawn(async move {
+        let id = || event_ids.then(|| state.next_event_id());
         for notification in notifications {
-            let event = message_event(&notification, Some(&state.next_event_id()));
+            let event = message_event(&notification, id().as_deref());
             if sender.send(event).await.is_err() {
                 return;
             }
             tokio::time::sleep(interval).await;
         }
-        let _ = sender
-            .send(message_event(&response, Some(&state.next_event_id())))
-            .await;
+        let _ = sender.send(message_event(&response, id().as_deref())).await;
     });
     sse_response(Body::from_stream(
         ReceiverStream::new(receiver).map(Ok::<_, Infallible>),
