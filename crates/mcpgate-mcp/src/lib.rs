@@ -12,6 +12,7 @@
 //! - [`legacy`]: helpers for the 2024-11-05 HTTP+SSE transport.
 
 mod envelope;
+mod era;
 mod id;
 pub mod legacy;
 mod methods;
@@ -21,6 +22,10 @@ mod strict;
 mod tools_list;
 
 pub use envelope::{parse, Incoming, Kind, Message, ParseError, ToolCall};
+pub use era::{
+    check_mirrors, decode_header_value, Era, HeaderMismatch, Mirrors, HANDSHAKE_VERSIONS,
+    HEADER_MISMATCH, MODERN_VERSION,
+};
 pub use id::{IdError, RequestId};
 pub use methods::{classify_method, method_target, MethodClass};
 pub use response::{

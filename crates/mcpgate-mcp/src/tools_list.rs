@@ -36,6 +36,8 @@ struct Envelope<'a> {
 struct ListResult<'a> {
     #[serde(borrow)]
     tools: &'a RawValue,
+    #[serde(borrow, default, rename = "cacheScope")]
+    cache_scope: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +51,10 @@ struct Tool<'a> {
 /// fingerprint). Kept tools and every other byte outside the `tools` array are
 /// unchanged (`nextCursor`, `_meta`, key order, whitespace). A tool without a string
 /// `name` cannot be called by name, so it is dropped.
+///
+/// A list filtered per caller is that caller's view: a `cacheScope` (2026-07-28) other
+/// than `"private"` becomes `"private"`, so no shared cache serves it to anyone else.
+/// `ttlMs` is kept.
 ///
 /// A JSON-RPC error response (no `result`) comes back unchanged.
 pub fn filter_tools_list(
@@ -71,23 +77,37 @@ pub fn filter_tools_list(
             kept.push(*tool);
         }
     }
-    if kept.len() == tools.len() {
+    // Every RawValue borrows from `text`, so its offset locates it in the original body.
+    let mut splices: Vec<(std::ops::Range<usize>, Vec<u8>)> = Vec::with_capacity(2);
+    if kept.len() != tools.len() {
+        let mut array = Vec::with_capacity(list.tools.get().len());
+        array.push(b'[');
+        for (index, tool) in kept.iter().enumerate() {
+            if index > 0 {
+                array.push(b',');
+            }
+            array.extend_from_slice(tool.get().as_bytes());
+        }
+        array.push(b']');
+        splices.push((offset_in(text, list.tools.get()), array));
+    }
+    if let Some(scope) = list.cache_scope {
+        if scope.get() != r#""private""# {
+            splices.push((offset_in(text, scope.get()), br#""private""#.to_vec()));
+        }
+    }
+    if splices.is_empty() {
         return Ok(response_body.to_vec());
     }
-
-    // Every RawValue borrows from `text`, so its offset locates it in the original body.
-    let array = offset_in(text, list.tools.get());
+    splices.sort_by_key(|(range, _)| range.start);
     let mut out = Vec::with_capacity(response_body.len());
-    out.extend_from_slice(&response_body[..array.start]);
-    out.push(b'[');
-    for (index, tool) in kept.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(tool.get().as_bytes());
+    let mut at = 0;
+    for (range, bytes) in splices {
+        out.extend_from_slice(&response_body[at..range.start]);
+        out.extend_from_slice(&bytes);
+        at = range.end;
     }
-    out.push(b']');
-    out.extend_from_slice(&response_body[array.end..]);
+    out.extend_from_slice(&response_body[at..]);
     Ok(out)
 }
 
@@ -179,6 +199,25 @@ mod tests {
         let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(value["result"]["tools"], serde_json::json!([]));
         assert_eq!(value["result"]["nextCursor"], "abc");
+    }
+
+    #[test]
+    fn a_filtered_list_is_private_to_its_caller_and_keeps_its_ttl() {
+        let body = br#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"},{"name":"b"}],"ttlMs":60000,"cacheScope":"public","resultType":"complete"}}"#;
+        let filtered = filter_tools_list(body, |name, _| name == "a").unwrap();
+        assert_eq!(
+            String::from_utf8(filtered).unwrap(),
+            r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"}],"ttlMs":60000,"cacheScope":"private","resultType":"complete"}}"#
+        );
+        // Nothing dropped: still this caller's view.
+        let all = filter_tools_list(body, |_, _| true).unwrap();
+        assert!(String::from_utf8(all)
+            .unwrap()
+            .contains(r#""cacheScope":"private""#));
+        // Already private, or no scope (2025-11-25): unchanged.
+        let private =
+            br#"{"jsonrpc":"2.0","id":1,"result":{"cacheScope":"private","tools":[{"name":"a"}]}}"#;
+        assert_eq!(filter_tools_list(private, |_, _| true).unwrap(), private);
     }
 
     #[test]

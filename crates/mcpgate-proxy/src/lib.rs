@@ -22,6 +22,7 @@ mod startup;
 mod state;
 mod stream;
 mod target;
+mod tasks;
 mod token_cache;
 
 pub use refusal::{

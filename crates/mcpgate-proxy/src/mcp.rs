@@ -18,7 +18,7 @@ use crate::auth::{authenticate, Caller, UrlToken};
 use crate::error::ProxyError;
 use crate::relay::{self, SESSION_HEADER};
 use crate::session;
-use crate::slots::SlotKind;
+use crate::slots::{Slot, SlotKind};
 use crate::state::AppState;
 use crate::stream::{relay_events, Hook, Watch};
 
@@ -75,8 +75,16 @@ async fn relay_without_body(
     method: Method,
 ) -> Result<Response, ProxyError> {
     let caller = authenticate(&state, &server_id, &headers, url_token.as_deref()).await?;
-    let upstream_session = upstream_session(&state, &caller, &headers)?;
+    // A modern request has no session (its upstream answers GET and DELETE with 405).
+    let upstream_session = match relay::era(&headers) {
+        mcpgate_mcp::Era::Handshake => upstream_session(&state, &caller, &headers)?,
+        mcpgate_mcp::Era::Modern => None,
+    };
     state.audit.grant_used(caller.grant_id);
+    let slot = match method {
+        Method::GET => Some(stream_slot(&state, &caller)?),
+        _ => None,
+    };
     let upstream = relay::send(
         &state,
         &caller,
@@ -87,34 +95,54 @@ async fn relay_without_body(
     )
     .await
     .map_err(|failure| ProxyError::UpstreamUnavailable(failure.to_string()))?;
-    if method == Method::GET {
-        let slot = state.slots.take(caller.grant_id, SlotKind::Stream).ok_or(
-            ProxyError::TooManyStreams(state.slots.max(SlotKind::Stream)),
-        )?;
-        // The session's stream lasts as long as the session: at shutdown it ends, so the
-        // drain is not held up and the client reconnects (to another replica). The slot
-        // goes with the stream.
-        let (status, headers) = relay::response_head(&state, &caller, &upstream.response);
-        // Parsed as it passes, to hear `notifications/tools/list_changed` and to filter any
-        // tool list a hostile upstream slips onto it.
-        let watch = Watch::new(&state.drift, &caller);
-        let max = state.settings.max_upstream_message_bytes;
-        let lists = Hook::StrayLists {
-            caller: caller.clone(),
-            drift: std::sync::Arc::clone(&state.drift),
-        };
-        let stream = relay_events(
-            upstream.response.bytes_stream(),
-            Some(lists),
-            Some(watch),
-            max,
-        )
-        .take_until(state.shutdown.clone().cancelled_owned())
-        .map(move |frame| {
-            let _held = &slot;
-            frame
-        });
-        return Ok((status, headers, axum::body::Body::from_stream(stream)).into_response());
+    if let Some(slot) = slot {
+        return Ok(long_lived(&state, &caller, upstream.response, slot));
     }
     Ok(relay::passthrough(&state, &caller, upstream.response).into_response())
+}
+
+/// A slot for one more long-lived stream of this grant, or 429.
+pub(crate) fn stream_slot(state: &AppState, caller: &Caller) -> Result<Slot, ProxyError> {
+    state
+        .slots
+        .take(caller.grant_id, SlotKind::Stream)
+        .ok_or(ProxyError::TooManyStreams(
+            state.slots.max(SlotKind::Stream),
+        ))
+}
+
+/// A stream that lasts as long as the client wants it (the session's GET stream, a
+/// 2026-07-28 `subscriptions/listen`): relayed event by event (list-changed notifications
+/// heard, stray tool lists filtered) or, when it is not SSE, byte for byte; it ends at
+/// shutdown, so the drain is not held up and the client reconnects (to another replica).
+/// `slot` goes with the stream.
+pub(crate) fn long_lived(
+    state: &AppState,
+    caller: &Caller,
+    upstream: reqwest::Response,
+    slot: Slot,
+) -> Response {
+    if !upstream.status().is_success() {
+        return relay::passthrough(state, caller, upstream);
+    }
+    let (status, headers) = relay::response_head(state, caller, &upstream);
+    let shutdown = state.shutdown.clone().cancelled_owned();
+    let hold = move |frame| {
+        let _held = &slot;
+        frame
+    };
+    if !relay::is_event_stream(upstream.headers()) {
+        let stream = upstream.bytes_stream().take_until(shutdown).map(hold);
+        return (status, headers, axum::body::Body::from_stream(stream)).into_response();
+    }
+    let lists = Hook::StrayLists {
+        caller: caller.clone(),
+        drift: std::sync::Arc::clone(&state.drift),
+    };
+    let watch = Watch::new(&state.drift, caller);
+    let max = state.settings.max_upstream_message_bytes;
+    let stream = relay_events(upstream.bytes_stream(), Some(lists), Some(watch), max)
+        .take_until(shutdown)
+        .map(hold);
+    (status, headers, axum::body::Body::from_stream(stream)).into_response()
 }

@@ -9,25 +9,66 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
+use mcpgate_mcp::{Era, Mirrors};
+
 use crate::auth::Caller;
 use crate::session;
 use crate::state::AppState;
 
 pub(crate) const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
 
-/// Client headers that reach the upstream. Everything else stays behind: the grant
-/// token (`Authorization`), cookies, hop-by-hop headers, `Host`.
-const FORWARDED_HEADERS: [HeaderName; 6] = [
+/// Client headers that reach the upstream, besides every `Mcp-Param-*` (2026-07-28:
+/// mirrored tool arguments, which the upstream checks against the body). Everything else
+/// stays behind: the grant token (`Authorization`), cookies, hop-by-hop headers, `Host`.
+const FORWARDED_HEADERS: [HeaderName; 12] = [
     header::ACCEPT,
     header::CONTENT_TYPE,
     header::USER_AGENT,
     HeaderName::from_static("mcp-protocol-version"),
+    HeaderName::from_static("mcp-method"),
+    HeaderName::from_static("mcp-name"),
     HeaderName::from_static("last-event-id"),
     HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("traceparent"),
+    HeaderName::from_static("tracestate"),
+    HeaderName::from_static("baggage"),
+    header::ACCEPT_LANGUAGE,
 ];
 
+/// The prefix of the headers that mirror tool arguments (`x-mcp-header`).
+const PARAM_HEADER_PREFIX: &str = "mcp-param-";
+
 /// Upstream response headers that reach the client (besides the rewritten session id).
-const RELAYED_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::CACHE_CONTROL];
+const RELAYED_HEADERS: [HeaderName; 3] =
+    [header::CONTENT_TYPE, header::CACHE_CONTROL, header::ALLOW];
+
+/// The mirrored headers of a request, for [`mcpgate_mcp::check_mirrors`].
+pub(crate) fn mirrors(headers: &HeaderMap) -> Mirrors<'_> {
+    let one = |name: &'static str| headers.get(name).and_then(|v| v.to_str().ok());
+    let repeated = ["mcp-protocol-version", "mcp-method", "mcp-name"]
+        .into_iter()
+        .find(|name| headers.get_all(*name).iter().nth(1).is_some())
+        .map(|name| match name {
+            "mcp-protocol-version" => "MCP-Protocol-Version",
+            "mcp-method" => "Mcp-Method",
+            _ => "Mcp-Name",
+        });
+    Mirrors {
+        protocol_version: one("mcp-protocol-version"),
+        method: one("mcp-method"),
+        name: one("mcp-name"),
+        repeated,
+    }
+}
+
+/// The era of a request, from its `MCP-Protocol-Version` header.
+pub(crate) fn era(headers: &HeaderMap) -> Era {
+    Era::of(
+        headers
+            .get("mcp-protocol-version")
+            .and_then(|v| v.to_str().ok()),
+    )
+}
 
 /// The upstream gave no response.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +135,11 @@ pub(crate) async fn send_to(
     for name in FORWARDED_HEADERS {
         if let Some(value) = client_headers.get(&name) {
             headers.insert(name, value.clone());
+        }
+    }
+    for (name, value) in client_headers {
+        if name.as_str().starts_with(PARAM_HEADER_PREFIX) {
+            headers.append(name.clone(), value.clone());
         }
     }
     if let Some(id) = upstream_session.and_then(|id| HeaderValue::from_str(id).ok()) {

@@ -31,6 +31,7 @@ use crate::session;
 use crate::settings::ProxySettings;
 use crate::slots::Slots;
 use crate::state::{AppState, Shared};
+use crate::tasks::TaskBindings;
 use crate::token_cache::TokenCache;
 use mcpgate_auth::CredentialsKey;
 use mcpgate_upstream::AddressPolicy;
@@ -144,6 +145,7 @@ impl Application {
             secret_key: Arc::new(session::key(&settings.secret_key)),
             limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
             drift: Arc::new(Drift::new(deps.redis.clone())),
+            tasks: TaskBindings::new(deps.redis.clone(), settings.limiter_timeout),
             slots: Slots::new(
                 settings.max_held_calls_per_grant,
                 settings.max_streams_per_grant,

@@ -15,6 +15,7 @@ use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
 use crate::settings::ProxySettings;
 use crate::slots::Slots;
+use crate::tasks::TaskBindings;
 use crate::token_cache::TokenCache;
 
 /// Cheap to clone: one `Arc`.
@@ -43,6 +44,8 @@ pub(crate) struct Shared {
     pub(crate) drift: Arc<Drift>,
     /// What each grant holds open (held calls, streams), capped.
     pub(crate) slots: Arc<Slots>,
+    /// Which grant created each task the proxy relayed.
+    pub(crate) tasks: TaskBindings,
     /// Held calls waiting for a decision.
     pub(crate) approvals: Arc<Waiters>,
     /// Cancelled when shutdown begins: open GET streams end so clients reconnect elsewhere.

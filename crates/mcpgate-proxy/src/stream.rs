@@ -25,6 +25,8 @@ use crate::drift::Drift;
 use crate::enforce::listed_tool_visible;
 use crate::limiter::{Limiter, Taken};
 use crate::refusal::UPSTREAM_UNAVAILABLE;
+use crate::tasks::{created_task, CreatedTask, TaskBindings, TaskOwner};
+use mcpgate_store::{ServerId, TenantId};
 
 /// A reservation to give back if the call fails.
 #[derive(Debug)]
@@ -75,14 +77,12 @@ pub(crate) enum Hook {
     ToolCall {
         id: Box<RawValue>,
         release: Release,
+        tasks: Option<TaskBinder>,
     },
     /// A stream of answers to no request of its own (the session's GET stream): a hostile
     /// upstream may slip a tool list onto it for a client to take, so responses that are
     /// tool lists are filtered too.
-    StrayLists {
-        caller: Caller,
-        drift: Arc<Drift>,
-    },
+    StrayLists { caller: Caller, drift: Arc<Drift> },
 }
 
 impl Hook {
@@ -94,15 +94,78 @@ impl Hook {
     }
 }
 
-/// Whether `data` is the JSON-RPC response to `id` (compared by value); `Some(is_error)`
-/// if so.
-pub(crate) fn response_to(data: &[u8], id: &RawValue) -> Option<bool> {
+/// What the answer to a call says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Answered {
+    /// A JSON-RPC error: the call did not run.
+    Failed,
+    /// `resultType: "input_required"` (2026-07-28): the call waits for the client's
+    /// retry, which is decided and counted as a call of its own; this round did not
+    /// complete, so it is not counted.
+    InputRequired,
+    /// The call became a task, to be fetched later.
+    Task(CreatedTask),
+    /// A result: the call ran.
+    Done,
+}
+
+/// What `data` answers about the request `id` (compared by value), if it is its
+/// response.
+pub(crate) fn answer_to(data: &[u8], id: &RawValue) -> Option<Answered> {
+    #[derive(serde::Deserialize)]
+    struct Kinds<'a> {
+        #[serde(rename = "resultType", borrow, default)]
+        result_type: Option<std::borrow::Cow<'a, str>>,
+    }
     let wanted = RequestId::from_raw(id).ok()?;
     let Ok(Incoming::Single(message)) = mcpgate_mcp::parse(data) else {
         return None;
     };
-    (message.kind() == Kind::Response && message.request_id() == Some(wanted))
-        .then(|| message.error().is_some())
+    if message.kind() != Kind::Response || message.request_id() != Some(wanted) {
+        return None;
+    }
+    let Some(result) = message.result() else {
+        return Some(Answered::Failed);
+    };
+    if let Some(task) = created_task(result) {
+        return Some(Answered::Task(task));
+    }
+    let kinds: Option<Kinds<'_>> = serde_json::from_str(result.get()).ok();
+    match kinds.and_then(|k| k.result_type) {
+        Some(kind) if kind == "input_required" => Some(Answered::InputRequired),
+        _ => Some(Answered::Done),
+    }
+}
+
+/// Who to bind a task to when a call's answer creates one.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskBinder {
+    pub(crate) bindings: TaskBindings,
+    pub(crate) tenant: TenantId,
+    pub(crate) server: ServerId,
+    pub(crate) owner: TaskOwner,
+}
+
+/// Settles a call's reservation by what its answer said: given back when it failed or
+/// only asked for input, kept otherwise (an answer that never came included); a task it
+/// created is bound to its grant.
+pub(crate) fn settle(
+    answered: Option<Answered>,
+    release: &mut Release,
+    binder: Option<&TaskBinder>,
+) {
+    match answered {
+        Some(Answered::Failed | Answered::InputRequired) => release.release(),
+        Some(Answered::Task(task)) => {
+            release.keep();
+            if let Some(binder) = binder {
+                binder
+                    .bindings
+                    .bind(binder.tenant, binder.server, &task, binder.owner.clone());
+            }
+        }
+        Some(Answered::Done) | None => release.keep(),
+    }
 }
 
 /// `event` with the tools this caller may not see taken out; nothing at all when it
@@ -262,12 +325,11 @@ impl<S> State<S> {
                 }
                 filter_list_event(event, caller, drift)
             }
-            Hook::ToolCall { id, release } => {
-                match response_to(data, id) {
-                    Some(true) => release.release(),
-                    Some(false) => release.keep(),
-                    None => return event.raw().clone(),
-                }
+            Hook::ToolCall { id, release, tasks } => {
+                let Some(answered) = answer_to(data, id) else {
+                    return event.raw().clone();
+                };
+                settle(Some(answered), release, tasks.as_ref());
                 self.hook = None;
                 event.raw().clone()
             }
@@ -301,28 +363,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_response_is_matched_by_its_exact_id() {
+    fn a_response_is_matched_by_its_id_value_and_read_for_what_it_says() {
         let id = RawValue::from_string("\"a\"".into()).unwrap();
+        let answer = |body: &str| answer_to(body.as_bytes(), &id);
         assert_eq!(
-            response_to(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#, &id),
-            Some(false)
+            answer(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#),
+            Some(Answered::Done)
         );
         assert_eq!(
-            response_to(
-                br#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"x"}}"#,
-                &id
+            answer(r#"{"jsonrpc":"2.0","id":"\u0061","result":{}}"#),
+            Some(Answered::Done)
+        );
+        assert_eq!(
+            answer(r#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"x"}}"#),
+            Some(Answered::Failed)
+        );
+        assert_eq!(
+            answer(
+                r#"{"jsonrpc":"2.0","id":"a","result":{"resultType":"input_required","inputRequests":{}}}"#
             ),
-            Some(true)
+            Some(Answered::InputRequired)
         );
+        assert!(matches!(
+            answer(r#"{"jsonrpc":"2.0","id":"a","result":{"resultType":"task","taskId":"t"}}"#),
+            Some(Answered::Task(_))
+        ));
+        assert_eq!(answer(r#"{"jsonrpc":"2.0","id":"b","result":{}}"#), None);
         assert_eq!(
-            response_to(br#"{"jsonrpc":"2.0","id":"b","result":{}}"#, &id),
-            None
-        );
-        assert_eq!(
-            response_to(
-                br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#,
-                &id
-            ),
+            answer(r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#),
             None
         );
     }

@@ -80,6 +80,18 @@ impl Target {
         }
     }
 
+    /// The task a `tasks/*` request is about.
+    pub(crate) fn task_id(&self) -> Option<&str> {
+        match self {
+            Target::Method {
+                method,
+                name: Some(task),
+                ..
+            } if method.starts_with("tasks/") && method != "tasks/list" => Some(task),
+            Target::Tool { .. } | Target::Method { .. } => None,
+        }
+    }
+
     /// Whether a refusal can be a tool result (`isError`); other methods get a JSON-RPC
     /// error, the only refusal their result types leave room for.
     pub(crate) fn is_tool(&self) -> bool {

@@ -22,8 +22,9 @@ use crate::limiter::Taken;
 use crate::refusal::{Refusal, RefusalKind, UPSTREAM_UNAVAILABLE};
 use crate::relay::{self, is_event_stream, json_response, response_head};
 use crate::state::AppState;
-use crate::stream::{relay_events, response_to, Hook, Release, Watch};
+use crate::stream::{answer_to, relay_events, settle, Hook, Release, TaskBinder, Watch};
 use crate::target::Target;
+use crate::tasks::TaskOwner;
 
 const AUDIT_UNAVAILABLE_REASON: &str = "the audit log cannot be written and this server's policy \
     requires every call to be recorded first (settings.audit: strict); the call was not made. \
@@ -78,9 +79,14 @@ pub(crate) enum Forwarded {
 }
 
 impl Call {
-    /// Decides the call: the policies, then its counters reserved.
+    /// Decides the call: the policies, then its counters reserved. A request about a
+    /// task ([`crate::tasks`]) is decided as the tool that created it, for the grant that
+    /// created it only, and counts against no limit (a poll is not a call).
     pub(crate) async fn decide(&self) -> Enforcement {
         let state = &self.state;
+        if let Some(task) = self.target.task_id() {
+            return self.decide_task(task).await;
+        }
         enforce(
             &self.caller,
             self.settings,
@@ -89,6 +95,66 @@ impl Call {
             &self.target,
         )
         .await
+    }
+
+    async fn decide_task(&self, task: &str) -> Enforcement {
+        let caller = &self.caller;
+        let policy_version = caller.server.policy.as_ref().and_then(|p| p.version);
+        let refuse = |kind: RefusalKind, reason: String| {
+            let refusal = Refusal::new(kind, reason, None);
+            let note = AuditNote {
+                decision: kind.audit_decision(),
+                rule: None,
+                reason: Some(refusal.reason.clone()),
+                policy_version,
+            };
+            Enforcement::Refuse { refusal, note }
+        };
+        let owner = match self
+            .state
+            .tasks
+            .owner(caller.tenant, caller.server.id, task)
+            .await
+        {
+            Ok(Some(owner)) if owner.grant == caller.grant_id => owner,
+            Ok(_) => {
+                return refuse(
+                    RefusalKind::Policy,
+                    format!("task '{task}' was not created through this grant"),
+                )
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "looking up a task's grant failed");
+                return refuse(
+                    RefusalKind::LimiterUnavailable,
+                    format!("{reason}; the request was not made. Try again shortly."),
+                );
+            }
+        };
+        let as_tool = Target::Tool {
+            name: owner.tool.clone(),
+            arguments: serde_json::Value::Object(serde_json::Map::new()),
+        };
+        match crate::enforce::still_allowed(caller, &as_tool) {
+            Ok(()) => Enforcement::Forward {
+                taken: Taken::default(),
+                note: AuditNote {
+                    decision: "allow",
+                    rule: None,
+                    reason: Some(format!("task of tool '{}'", owner.tool).into()),
+                    policy_version,
+                },
+            },
+            Err(refusal) => {
+                let note = AuditNote {
+                    decision: "deny",
+                    rule: refusal.rule.clone(),
+                    reason: Some(refusal.reason.clone()),
+                    policy_version,
+                };
+                Enforcement::Refuse { refusal, note }
+            }
+        }
     }
 
     /// Carries out `enforcement` for a call whose original bytes are `body`.
@@ -250,10 +316,12 @@ impl Call {
         }
         let (status, headers) = response_head(state, &self.caller, &response);
         let max = state.settings.max_upstream_message_bytes;
+        let tasks = self.task_binder();
         if is_event_stream(response.headers()) {
             let hook = Hook::ToolCall {
                 id: self.id.clone(),
                 release,
+                tasks,
             };
             let body = Body::from_stream(relay_events(
                 response.bytes_stream(),
@@ -265,11 +333,7 @@ impl Call {
         }
         match relay::read_capped(response, max).await {
             Ok(bytes) => {
-                if response_to(&bytes, &self.id) == Some(true) {
-                    release.release();
-                } else {
-                    release.keep();
-                }
+                settle(answer_to(&bytes, &self.id), &mut release, tasks.as_ref());
                 (status, headers, bytes).into_response()
             }
             Err(failure) => {
@@ -277,6 +341,22 @@ impl Call {
                 json_response(StatusCode::OK, self.upstream_error(&failure.to_string()))
             }
         }
+    }
+
+    /// Where a task this call creates is bound: to its grant and tool (tool calls only).
+    fn task_binder(&self) -> Option<TaskBinder> {
+        let Target::Tool { name, .. } = &self.target else {
+            return None;
+        };
+        Some(TaskBinder {
+            bindings: self.state.tasks.clone(),
+            tenant: self.caller.tenant,
+            server: self.caller.server.id,
+            owner: TaskOwner {
+                grant: self.caller.grant_id,
+                tool: name.clone(),
+            },
+        })
     }
 
     pub(crate) fn render(&self, refusal: &Refusal) -> Vec<u8> {

@@ -10,7 +10,10 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use http::{header, HeaderMap, Method, StatusCode};
-use mcpgate_mcp::{error_response, filter_tools_list, Incoming, Kind, Message, ParseError};
+use mcpgate_mcp::{
+    check_mirrors, error_response, filter_tools_list, Era, Incoming, Kind, Message, ParseError,
+    HEADER_MISMATCH,
+};
 use serde_json::value::RawValue;
 
 use super::ambiguous::recover_id;
@@ -43,6 +46,10 @@ enum Inbound {
     Batch {
         items: Vec<batch::Item>,
     },
+    /// `subscriptions/listen` (2026-07-28): a POST whose answer is a long-lived stream.
+    Listen {
+        id: Box<RawValue>,
+    },
     Other {
         id: Option<Box<RawValue>>,
     },
@@ -58,13 +65,28 @@ pub(super) async fn handle(
     let started = Instant::now();
     let caller = authenticate(&state, &server_id, &headers, url_token.as_deref()).await?;
     let body = read_body(&headers, body, &state.settings).await?;
-    let session = upstream_session(&state, &caller, &headers)?;
+    let era = relay::era(&headers);
+    // A modern request is self-contained: no session, whatever header it carries.
+    let session = match era {
+        Era::Handshake => upstream_session(&state, &caller, &headers)?,
+        Era::Modern => None,
+    };
     state.audit.grant_used(caller.grant_id);
 
-    let inbound = match mcpgate_mcp::parse(&body) {
-        Ok(incoming) => inspect(&state, &incoming)?,
+    let incoming = match mcpgate_mcp::parse(&body) {
+        Ok(incoming) => incoming,
         Err(error) => return Ok(parse_failure(&body, error)),
     };
+    // The proxy decides on the body: headers that say otherwise would let a router and
+    // the upstream see another request than the one decided.
+    let mirrors = relay::mirrors(&headers);
+    for message in incoming.messages() {
+        if let Err(mismatch) = check_mirrors(message, era, mirrors) {
+            let answer = error_response(message.id(), HEADER_MISMATCH, &mismatch.0, None);
+            return Ok(json_response(StatusCode::BAD_REQUEST, answer));
+        }
+    }
+    let inbound = inspect(&state, &incoming)?;
     let session_id = session.as_deref();
     match inbound {
         Inbound::BadParams { id, error } => Ok(json_response(
@@ -101,6 +123,22 @@ pub(super) async fn handle(
             .await;
             match sent {
                 Ok(upstream) => Ok(filter_list(&state, &caller, id, upstream.response).await),
+                Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
+            }
+        }
+        Inbound::Listen { id } => {
+            let slot = super::stream_slot(&state, &caller)?;
+            let sent = relay::send(
+                &state,
+                &caller,
+                Method::POST,
+                &headers,
+                session_id,
+                Some(body),
+            )
+            .await;
+            match sent {
+                Ok(upstream) => Ok(super::long_lived(&state, &caller, upstream.response, slot)),
                 Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
             }
         }
@@ -185,6 +223,7 @@ fn inspect_one(state: &AppState, message: &Message<'_>) -> Result<Inbound, Proxy
         (Kind::Request, Some(id)) => Ok(match target {
             Ok(Some(target)) => Inbound::Decided { id, target },
             Ok(None) if message.method() == Some("tools/list") => Inbound::ToolsList { id },
+            Ok(None) if message.method() == Some("subscriptions/listen") => Inbound::Listen { id },
             Ok(None) => Inbound::Other { id: Some(id) },
             Err(error) => Inbound::BadParams { id, error },
         }),

@@ -1,0 +1,211 @@
+//! Tasks (the `io.modelcontextprotocol/tasks` extension, and 2025-11-25's experimental
+//! tasks): a `tools/call` may be answered with a task id instead of its result, and the
+//! result is fetched later with `tasks/get` (or `tasks/result`). The upstream knows no
+//! grants: anyone holding a task id could poll its result or cancel it. So the proxy binds
+//! every task id it relays to the grant and tool that created it, in Redis (any replica
+//! serves the follow-up), and a `tasks/*` request is allowed only for that grant, decided
+//! as that tool.
+
+use std::time::Duration;
+
+use mcpgate_store::{GrantId, Redis, ServerId, TenantId};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// How long a binding lives when the task names no TTL of its own.
+const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// The longest a binding lives, whatever the task says.
+const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The task bindings in Redis.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskBindings {
+    redis: Redis,
+    timeout: Duration,
+}
+
+/// Who created a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TaskOwner {
+    pub(crate) grant: GrantId,
+    pub(crate) tool: String,
+}
+
+/// A task an answer created: its id and how long it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CreatedTask {
+    pub(crate) id: String,
+    pub(crate) ttl: Option<Duration>,
+}
+
+impl TaskBindings {
+    pub(crate) fn new(redis: Redis, timeout: Duration) -> Self {
+        Self { redis, timeout }
+    }
+
+    fn key(tenant: TenantId, server: ServerId, task: &str) -> String {
+        // The tenant hash tag keeps a tenant's keys in one cluster slot, as the limiter's.
+        format!("task:{{{tenant}}}:{server}:{task}")
+    }
+
+    /// Records that `grant` created `task` by calling `tool` (in the background: the
+    /// answer is not held up; a lost write makes the task unreachable, never another
+    /// grant's).
+    pub(crate) fn bind(
+        &self,
+        tenant: TenantId,
+        server: ServerId,
+        task: &CreatedTask,
+        owner: TaskOwner,
+    ) {
+        let key = Self::key(tenant, server, &task.id);
+        let ttl = task
+            .ttl
+            .unwrap_or(DEFAULT_TTL)
+            .clamp(Duration::from_secs(60), MAX_TTL);
+        let value = format!("{} {}", owner.grant, owner.tool);
+        let redis = self.redis.clone();
+        let timeout = self.timeout;
+        tokio::spawn(async move {
+            let mut connection = redis.connection();
+            let mut command = redis::cmd("SET");
+            command
+                .arg(&key)
+                .arg(value)
+                .arg("PX")
+                .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            let set = command.query_async::<()>(&mut connection);
+            match tokio::time::timeout(timeout, set).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "recording a task's grant failed"),
+                Err(_) => tracing::warn!("recording a task's grant timed out"),
+            }
+        });
+    }
+
+    /// Who created `task`, if the proxy relayed its creation.
+    pub(crate) async fn owner(
+        &self,
+        tenant: TenantId,
+        server: ServerId,
+        task: &str,
+    ) -> Result<Option<TaskOwner>, String> {
+        let mut connection = self.redis.connection();
+        let mut command = redis::cmd("GET");
+        command.arg(Self::key(tenant, server, task));
+        let get = command.query_async::<Option<String>>(&mut connection);
+        let value = tokio::time::timeout(self.timeout, get)
+            .await
+            .map_err(|_| "the task registry (Redis) did not answer in time".to_owned())?
+            .map_err(|error| format!("the task registry (Redis) failed: {error}"))?;
+        Ok(value.and_then(|value| {
+            let (grant, tool) = value.split_once(' ')?;
+            Some(TaskOwner {
+                grant: grant.parse().ok()?,
+                tool: tool.to_owned(),
+            })
+        }))
+    }
+}
+
+/// The task a `tools/call` result created, if it is one: `resultType: "task"` with a
+/// `taskId` (2026-07-28 tasks extension), or a `task: {taskId}` object (2025-11-25).
+pub(crate) fn created_task(result: &RawValue) -> Option<CreatedTask> {
+    #[derive(Deserialize)]
+    struct Flat {
+        #[serde(rename = "resultType")]
+        result_type: Option<String>,
+        #[serde(rename = "taskId")]
+        task_id: Option<String>,
+        #[serde(rename = "ttlMs")]
+        ttl_ms: Option<u64>,
+        task: Option<Nested>,
+    }
+    #[derive(Deserialize)]
+    struct Nested {
+        #[serde(rename = "taskId")]
+        task_id: Option<String>,
+        ttl: Option<u64>,
+    }
+    let flat: Flat = serde_json::from_str(result.get()).ok()?;
+    if flat.result_type.as_deref() == Some("task") {
+        return flat.task_id.map(|id| CreatedTask {
+            id,
+            ttl: flat.ttl_ms.map(Duration::from_millis),
+        });
+    }
+    let nested = flat.task?;
+    nested.task_id.map(|id| CreatedTask {
+        id,
+        ttl: nested.ttl.map(Duration::from_millis),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn task_results_of_both_eras_name_their_task() {
+        let modern =
+            raw(r#"{"resultType":"task","taskId":"t-1","status":"working","ttlMs":60000}"#);
+        assert_eq!(
+            created_task(&modern),
+            Some(CreatedTask {
+                id: "t-1".into(),
+                ttl: Some(Duration::from_secs(60))
+            })
+        );
+        let old = raw(r#"{"task":{"taskId":"t-2","status":"working"}}"#);
+        assert_eq!(created_task(&old).map(|t| t.id), Some("t-2".into()));
+        assert_eq!(created_task(&raw(r#"{"content":[]}"#)), None);
+        assert_eq!(
+            created_task(&raw(r#"{"resultType":"complete","taskId":"x"}"#)),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bound_task_names_its_grant_and_tool_and_nothing_else_does() {
+        let server = mcpgate_testkit::fresh_redis().await;
+        let redis = mcpgate_store::connect_redis(server.url(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        let bindings = TaskBindings::new(redis, Duration::from_secs(1));
+        let (tenant, server_id, grant) = (TenantId::new(), ServerId::new(), GrantId::new());
+        let task = CreatedTask {
+            id: "t-1".into(),
+            ttl: None,
+        };
+        let owner = TaskOwner {
+            grant,
+            tool: "slow_job".into(),
+        };
+        bindings.bind(tenant, server_id, &task, owner.clone());
+        let mut found = None;
+        for _ in 0..100 {
+            found = bindings.owner(tenant, server_id, "t-1").await.unwrap();
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(found, Some(owner));
+        assert_eq!(
+            bindings.owner(tenant, server_id, "t-2").await.unwrap(),
+            None
+        );
+        assert_eq!(
+            bindings
+                .owner(TenantId::new(), server_id, "t-1")
+                .await
+                .unwrap(),
+            None,
+            "another tenant's task id is not this one"
+        );
+    }
+}

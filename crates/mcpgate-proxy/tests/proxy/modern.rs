@@ -1,0 +1,299 @@
+//! MCP 2026-07-28 through the proxy (issue 12): stateless requests, mirrored headers
+//! checked and forwarded, lists private to their caller, multi round-trip calls counted
+//! once, tasks bound to their grant, `subscriptions/listen` relayed. The upstream is the
+//! front playing a modern server.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::front::{front, Behaviour, Seen};
+use crate::helpers::{add_server, last_message, spawn, Options, TestProxy};
+
+/// A 2026-07-28 request: the `_meta` envelope in the body, the mirrors in headers.
+fn modern(
+    proxy: &TestProxy,
+    token: &str,
+    id: u64,
+    method: &str,
+    name: Option<&str>,
+    mut params: Value,
+) -> reqwest::RequestBuilder {
+    params["_meta"] = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let mut request = proxy
+        .client
+        .post(proxy.url())
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method)
+        .body(body.to_string());
+    if let Some(name) = name {
+        request = request.header("mcp-name", name);
+    }
+    request
+}
+
+async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, last_message(&response.text().await.unwrap()))
+}
+
+fn run_pod(proxy: &TestProxy, id: u64) -> reqwest::RequestBuilder {
+    modern(
+        proxy,
+        &proxy.token,
+        id,
+        "tools/call",
+        Some("k8s_run_pod"),
+        json!({"name": "k8s_run_pod", "arguments": {"image": "nginx"}}),
+    )
+}
+
+fn seen_methods(seen: &Seen) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|(m, _)| m.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_modern_call_needs_no_session_and_its_headers_reach_the_upstream() {
+    let proxy = spawn(Options::default()).await;
+    let seen = front(&proxy, Behaviour::Modern).await;
+    let (status, answer) = answer(
+        run_pod(&proxy, 1)
+            .header("mcp-param-image", "nginx")
+            .header(
+                "traceparent",
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            ),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"]["content"][0]["text"], "ran k8s_run_pod");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "one request upstream");
+    let (method, headers) = &seen[0];
+    assert_eq!(method, "tools/call");
+    assert_eq!(headers["mcp-protocol-version"], "2026-07-28");
+    assert_eq!(headers["mcp-method"], "tools/call");
+    assert_eq!(headers["mcp-name"], "k8s_run_pod");
+    assert_eq!(headers["mcp-param-image"], "nginx");
+    assert!(headers.contains_key("traceparent"));
+    assert!(!headers.contains_key("mcp-session-id"));
+    let authorization = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_ne!(authorization, Some(format!("Bearer {}", proxy.token)));
+}
+
+#[tokio::test]
+async fn a_header_that_disagrees_with_the_body_is_refused_before_anything_is_decided() {
+    let proxy = spawn(Options::default()).await;
+    let seen = front(&proxy, Behaviour::Modern).await;
+    let body_says_run_pod = modern(
+        &proxy,
+        &proxy.token,
+        1,
+        "tools/call",
+        Some("k8s_delete_ns"),
+        json!({"name": "k8s_run_pod", "arguments": {}}),
+    );
+    let (status, refused) = answer(body_says_run_pod).await;
+    assert_eq!(status, 400);
+    assert_eq!(refused["error"]["code"], -32020, "{refused}");
+    assert_eq!(refused["id"], 1);
+    let no_name = modern(
+        &proxy,
+        &proxy.token,
+        2,
+        "tools/call",
+        None,
+        json!({"name": "k8s_run_pod", "arguments": {}}),
+    );
+    let (status, refused) = answer(no_name).await;
+    assert_eq!(status, 400);
+    assert_eq!(refused["error"]["code"], -32020);
+    let wrong_method = run_pod(&proxy, 3).header("mcp-method", "tools/list");
+    let (status, refused) = answer(wrong_method).await;
+    assert_eq!(status, 400, "a repeated Mcp-Method is refused: {refused}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing reached the upstream"
+    );
+}
+
+#[tokio::test]
+async fn a_modern_tool_list_is_filtered_and_private_to_its_caller() {
+    let proxy = spawn(Options::default()).await;
+    front(&proxy, Behaviour::Modern).await;
+    let (status, list) = answer(modern(
+        &proxy,
+        &proxy.token,
+        1,
+        "tools/list",
+        None,
+        json!({}),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["k8s_run_pod"]);
+    assert_eq!(list["result"]["cacheScope"], "private");
+    assert_eq!(list["result"]["ttlMs"], 60000);
+    assert_eq!(list["result"]["resultType"], "complete");
+}
+
+/// k8s_run_pod at most twice a minute.
+const TWICE: &str = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{"limits":[{"counter":"runs","window":"minute","max":2,"scope":"grant"}]}}}"#;
+
+#[tokio::test]
+async fn a_call_that_asks_for_input_is_counted_once_when_it_completes() {
+    let proxy = spawn(Options {
+        policy: Some(TWICE.into()),
+        ..Options::default()
+    })
+    .await;
+    let seen = front(&proxy, Behaviour::ModernInputRequired).await;
+    let retry = |id: u64| {
+        modern(
+            &proxy,
+            &proxy.token,
+            id,
+            "tools/call",
+            Some("k8s_run_pod"),
+            json!({"name": "k8s_run_pod", "arguments": {"image": "nginx"},
+                "inputResponses": {"confirm": {"action": "accept", "content": {}}},
+                "requestState": "s1"}),
+        )
+    };
+    for round in 0..2 {
+        let (_, first) = answer(run_pod(&proxy, 10 + round)).await;
+        assert_eq!(first["result"]["resultType"], "input_required", "{first}");
+        assert_eq!(
+            first["result"]["requestState"], "s1",
+            "passed through untouched"
+        );
+        let (_, done) = answer(retry(20 + round)).await;
+        assert_eq!(
+            done["result"]["content"][0]["text"], "ran k8s_run_pod",
+            "{done}"
+        );
+    }
+    // Two completed calls: the limit is reached, whatever the interim rounds were.
+    let (_, third) = answer(run_pod(&proxy, 30)).await;
+    assert_eq!(third["result"]["isError"], true, "{third}");
+    assert!(third["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Rate limit exceeded"));
+    assert_eq!(
+        seen_methods(&seen).len(),
+        4,
+        "the refused call never went upstream"
+    );
+}
+
+#[tokio::test]
+async fn a_task_answers_only_the_grant_that_created_it() {
+    let proxy = spawn(Options::default()).await;
+    front(&proxy, Behaviour::ModernTasks).await;
+    let (_, created) = answer(run_pod(&proxy, 7)).await;
+    assert_eq!(created["result"]["resultType"], "task", "{created}");
+    let task = created["result"]["taskId"].as_str().unwrap().to_owned();
+    let get = |token: &str, id: u64, task: &str| {
+        modern(
+            &proxy,
+            token,
+            id,
+            "tasks/get",
+            Some(task),
+            json!({"taskId": task}),
+        )
+    };
+    // The binding is written in the background: wait for it.
+    let mut fetched = Value::Null;
+    for attempt in 0..50 {
+        let (_, answer) = answer(get(&proxy.token, 100 + attempt, &task)).await;
+        fetched = answer;
+        if fetched["result"]["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        fetched["result"]["result"]["content"][0]["text"], "task done",
+        "{fetched}"
+    );
+    // Another grant of the same tenant, which may call this server.
+    let (_, other_token) = add_server(&proxy, &proxy.demo, crate::helpers::SEED_POLICY).await;
+    let (_, refused) = answer(get(&other_token, 200, &task)).await;
+    assert_eq!(refused["error"]["code"], -32001, "{refused}");
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("was not created through this grant"));
+    let (_, unknown) = answer(get(&proxy.token, 201, "task-nobody-made")).await;
+    assert_eq!(unknown["error"]["code"], -32001, "{unknown}");
+}
+
+#[tokio::test]
+async fn subscriptions_listen_is_relayed_as_a_stream_and_its_list_changed_asks_for_a_re_sync() {
+    use futures_util::StreamExt;
+    let proxy = spawn(Options::default()).await;
+    let mut changes = Box::pin(
+        mcpgate_store::changes::subscribe(&proxy.redis_conn)
+            .await
+            .unwrap(),
+    );
+    front(&proxy, Behaviour::Modern).await;
+    let response = modern(
+        &proxy,
+        &proxy.token,
+        5,
+        "subscriptions/listen",
+        None,
+        json!({"notifications": {"toolsListChanged": true}}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    while !text.contains("notifications/tools/list_changed") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+            .await
+            .expect("the stream carries the notifications")
+            .expect("and stays open")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        text.contains("notifications/subscriptions/acknowledged"),
+        "{text}"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let change = tokio::time::timeout_at(deadline, changes.next())
+            .await
+            .expect("a re-sync request")
+            .unwrap();
+        if let mcpgate_store::changes::Change::SyncRequested { reason, .. } = change {
+            assert!(reason.contains("list_changed"), "{reason}");
+            break;
+        }
+    }
+}
