@@ -1,3 +1,8 @@
+//! The demo server, driven over HTTP. Handshake-era (2025-11-25 and earlier) and
+//! HTTP+SSE behaviour here; the 2026-07-28 era in `modern`.
+
+mod modern;
+
 use std::time::{Duration, Instant};
 
 use mcpgate_demo::{spawn, Catalog, DemoSettings, ResponseMode};
