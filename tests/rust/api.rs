@@ -96,6 +96,24 @@ impl Tenant<'_> {
         assert_eq!(status, StatusCode::OK, "revoking the grant: {body}");
     }
 
+    /// Held calls in `status` (`pending`, `approved`, ...), newest first.
+    pub async fn approvals(&self, status: &str) -> Vec<Value> {
+        let path = format!("/api/v1/approvals?status={status}");
+        let (status, body) = self.request(Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "listing approvals: {body}");
+        body["approvals"]
+            .as_array()
+            .expect("an approval list")
+            .clone()
+    }
+
+    /// Approves a held call: the proxy forwards it.
+    pub async fn approve(&self, approval: &str) {
+        let path = format!("/api/v1/approvals/{approval}/approve");
+        let (status, body) = self.request(Method::POST, &path, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::OK, "approving {approval}: {body}");
+    }
+
     /// Audit events matching `query` (e.g. `grant=..&decision=shadow`), waiting up to
     /// five seconds for at least one: the proxy writes the log in batches.
     pub async fn audit_events(&self, query: &str) -> Vec<Value> {

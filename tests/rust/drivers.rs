@@ -24,11 +24,19 @@ pub enum Sdk {
     Python1,
     /// TypeScript `@modelcontextprotocol/sdk` (`StreamableHTTPClientTransport`).
     TypeScript,
+    /// TypeScript 2.x `@modelcontextprotocol/client`, which negotiates its era
+    /// (`versionNegotiation`); `tests/e2e/clients/ts2_client.mjs`.
+    TypeScript2,
 }
 
 impl Sdk {
-    /// Every SDK the suite drives.
+    /// The SDKs the handshake-era suites drive; `eras.rs` adds [`Sdk::TypeScript2`].
     pub const ALL: [Sdk; 3] = [Sdk::Python2, Sdk::Python1, Sdk::TypeScript];
+
+    /// Whether its driver can pick a [`Mode`] (the 2.x clients).
+    pub fn negotiates(self) -> bool {
+        matches!(self, Sdk::Python2 | Sdk::TypeScript2)
+    }
 
     fn command(self) -> Command {
         let dir = crate::e2e_dir();
@@ -43,9 +51,14 @@ impl Sdk {
                 command.arg("-u").arg(dir.join("clients/py_client.py"));
                 command
             }
-            Sdk::TypeScript => {
+            Sdk::TypeScript | Sdk::TypeScript2 => {
+                let driver = if self == Sdk::TypeScript {
+                    "clients/ts_client.mjs"
+                } else {
+                    "clients/ts2_client.mjs"
+                };
                 let mut command = Command::new("node");
-                command.arg(dir.join("clients/ts_client.mjs"));
+                command.arg(dir.join(driver));
                 command
             }
         };
@@ -60,8 +73,56 @@ impl fmt::Display for Sdk {
             Sdk::Python2 => "Python SDK 2.x",
             Sdk::Python1 => "Python SDK 1.x",
             Sdk::TypeScript => "TypeScript SDK",
+            Sdk::TypeScript2 => "TypeScript SDK 2.x",
         })
     }
+}
+
+/// The protocol version of the current MCP revision (stateless, `server/discover`).
+pub const MODERN: &str = "2026-07-28";
+/// The last handshake-era revision (`initialize`, sessions).
+pub const HANDSHAKE: &str = "2025-11-25";
+
+/// How a 2.x client negotiates its protocol version (Python `Client(mode=...)`,
+/// TypeScript `versionNegotiation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Probe `server/discover`, fall back to `initialize`.
+    Auto,
+    /// `initialize` only.
+    Legacy,
+    /// Adopt [`MODERN`] without fallback (Python `mode="2026-07-28"`, TypeScript `{pin}`).
+    Pinned,
+}
+
+impl Mode {
+    /// The driver's `MCPGATE_E2E_MODE`.
+    fn as_env(self) -> &'static str {
+        match self {
+            Mode::Auto => "auto",
+            Mode::Legacy => "legacy",
+            Mode::Pinned => MODERN,
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mode::Pinned => write!(f, "pinned {MODERN}"),
+            other => write!(f, "mode {}", other.as_env()),
+        }
+    }
+}
+
+/// What a driver does beyond its SDK's defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// The negotiation mode of a 2.x client (`None`: the driver's session API, which
+    /// runs the `initialize` handshake).
+    pub mode: Option<Mode>,
+    /// Declare elicitation and accept every one with this content.
+    pub elicit_reply: Option<Value>,
 }
 
 /// One `tools/call` as the SDK returned it.
@@ -87,6 +148,11 @@ impl CallOutcome {
     /// Progress notifications received, each with its arrival time `at` (epoch seconds).
     pub fn progress(&self) -> &[Value] {
         self.0["progress"].as_array().map_or(&[], Vec::as_slice)
+    }
+
+    /// Elicitations the client answered during the call (`{"message"}` each).
+    pub fn elicitations(&self) -> &[Value] {
+        self.0["elicitations"].as_array().map_or(&[], Vec::as_slice)
     }
 
     /// When the call was sent and when its result arrived (epoch seconds).
@@ -134,6 +200,30 @@ impl Driver {
     /// every `sampling/createMessage` with `reply`.
     pub async fn start_sampling(sdk: Sdk, url: &str, token: &str, reply: &str) -> Driver {
         Self::spawn(sdk, url, token, Some(reply)).await
+    }
+
+    /// Starts a driver as `launch` says and waits for it to connect.
+    ///
+    /// # Panics
+    /// When a mode is asked of a 1.x SDK, or the driver cannot connect.
+    pub async fn launch(sdk: Sdk, url: &str, token: &str, launch: &Launch) -> Driver {
+        let mut command = sdk.command();
+        if let Some(mode) = launch.mode {
+            assert!(sdk.negotiates(), "{sdk} has no negotiation mode");
+            command.env("MCPGATE_E2E_MODE", mode.as_env());
+        }
+        if let Some(reply) = &launch.elicit_reply {
+            command.env("MCPGATE_E2E_ELICIT_REPLY", reply.to_string());
+        }
+        Self::spawn_with(command, sdk, url, token).await
+    }
+
+    /// The protocol version the client negotiated (`initialize`, `server/discover` or
+    /// a pin), as its SDK reports it.
+    pub fn protocol_version(&self) -> &str {
+        self.initialize["protocolVersion"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     async fn spawn(sdk: Sdk, url: &str, token: &str, sampling_reply: Option<&str>) -> Driver {

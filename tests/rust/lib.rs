@@ -9,6 +9,7 @@
 pub mod api;
 pub mod drivers;
 pub mod everything;
+pub mod policy_server;
 pub mod raw;
 pub mod window;
 
@@ -27,6 +28,7 @@ pub fn e2e_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/e2e")));
     let installed = [
         "node_modules/@modelcontextprotocol/sdk/package.json",
+        "node_modules/@modelcontextprotocol/client/package.json",
         "node_modules/@modelcontextprotocol/server-everything/package.json",
         ".venv-mcp1/bin/python",
         ".venv-mcp2/bin/python",

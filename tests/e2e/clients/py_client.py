@@ -22,6 +22,16 @@ and ends the process with status 2: that is the failure a test must see.
 
 With MCPGATE_E2E_SAMPLING_REPLY set, the client declares the sampling capability and
 answers every `sampling/createMessage` from the server with that text.
+
+With MCPGATE_E2E_ELICIT_REPLY set (a JSON object), the client declares elicitation and accepts
+every elicitation with that content; each call result lists the elicitations answered during
+it as "elicitations": [{"message"}].
+
+With MCPGATE_E2E_MODE set (2.x only), the driver uses the high-level `mcp.client.Client` with
+that `mode`: "auto" (probe server/discover, fall back to initialize), "legacy" (initialize) or
+a version to adopt ("2026-07-28"). At 2026-07-28 an elicitation arrives as an
+InputRequiredResult that `Client` answers through the same callback and retries with
+inputResponses. The `initialize` line's "protocolVersion" is the version negotiated.
 """
 
 from __future__ import annotations
@@ -48,6 +58,10 @@ except ImportError:  # 2.x: bring your own httpx2 client.
 
     SDK_LINE = 2
 
+MODE = os.environ.get("MCPGATE_E2E_MODE")
+if MODE is not None and SDK_LINE != 2:
+    sys.exit("MCPGATE_E2E_MODE needs the 2.x SDK's mcp.client.Client")
+
 try:
     from mcp.shared.exceptions import McpError as ProtocolError
 except ImportError:
@@ -55,6 +69,9 @@ except ImportError:
 
 SDK = f"python-mcp {version('mcp')}"
 DEFAULT_STEP_TIMEOUT = 20.0
+
+# Elicitations answered since the current call started.
+ELICITATIONS: list[dict[str, Any]] = []
 
 
 class TransportFailure(Exception):
@@ -70,15 +87,19 @@ def dump(model: Any) -> Any:
     return model.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
+async def list_page(session: Any, cursor: str | None) -> Any:
+    if MODE is not None:  # mcp.client.Client
+        return await session.list_tools(cursor=cursor)
+    if cursor is None:
+        return await session.list_tools()
+    return await session.list_tools(params=types.PaginatedRequestParams(cursor=cursor))
+
+
 async def list_tools(session: ClientSession) -> dict[str, Any]:
     names: list[str] = []
     cursor = None
     while True:
-        if cursor is None:
-            page = dump(await session.list_tools())
-        else:
-            params = types.PaginatedRequestParams(cursor=cursor)
-            page = dump(await session.list_tools(params=params))
+        page = dump(await list_page(session, cursor))
         names.extend(tool["name"] for tool in page.get("tools", []))
         cursor = page.get("nextCursor")
         if not cursor:
@@ -92,6 +113,7 @@ async def call_once(session: ClientSession, step: dict[str, Any]) -> dict[str, A
         progress.append({"progress": value, "total": total, "message": message, "at": time.time()})
 
     outcome: dict[str, Any] = {"started": time.time()}
+    ELICITATIONS.clear()
     try:
         result = await session.call_tool(
             step["tool"],
@@ -110,6 +132,7 @@ async def call_once(session: ClientSession, step: dict[str, Any]) -> dict[str, A
         outcome["structuredContent"] = body.get("structuredContent")
     outcome["finished"] = time.time()
     outcome["progress"] = progress
+    outcome["elicitations"] = list(ELICITATIONS)
     return outcome
 
 
@@ -155,6 +178,10 @@ async def drive(session: ClientSession, script: str | None) -> None:
             "elapsed": time.time() - started,
         }
     )
+    await run_steps(session, script)
+
+
+async def run_steps(session: Any, script: str | None) -> None:
     async for step in steps_from(script):
         timeout = float(step.get("timeout", DEFAULT_STEP_TIMEOUT))
         try:
@@ -165,15 +192,40 @@ async def drive(session: ClientSession, script: str | None) -> None:
 
 
 def session_options() -> dict[str, Any]:
+    options: dict[str, Any] = {}
     reply = os.environ.get("MCPGATE_E2E_SAMPLING_REPLY")
-    if reply is None:
-        return {}
+    if reply is not None:
 
-    async def sample(_context: Any, _params: Any) -> Any:
-        content = types.TextContent(type="text", text=reply)
-        return types.CreateMessageResult(role="assistant", content=content, model="e2e-stub")
+        async def sample(_context: Any, _params: Any) -> Any:
+            content = types.TextContent(type="text", text=reply)
+            return types.CreateMessageResult(role="assistant", content=content, model="e2e-stub")
 
-    return {"sampling_callback": sample}
+        options["sampling_callback"] = sample
+    elicit_reply = os.environ.get("MCPGATE_E2E_ELICIT_REPLY")
+    if elicit_reply is not None:
+        content = json.loads(elicit_reply)
+
+        async def elicit(_context: Any, params: Any) -> Any:
+            ELICITATIONS.append({"message": getattr(params, "message", None)})
+            return types.ElicitResult(action="accept", content=content)
+
+        options["elicitation_callback"] = elicit
+    return options
+
+
+async def drive_client(client: Any, script: str | None) -> None:
+    """`drive` for the high-level 2.x `Client`, which negotiated when it was entered."""
+    info = client.server_info
+    emit(
+        {
+            "op": "initialize",
+            "sdk": SDK,
+            "mode": MODE,
+            "protocolVersion": client.protocol_version,
+            "serverInfo": dump(info) if info is not None else None,
+        }
+    )
+    await run_steps(client, script)
 
 
 async def main(url: str, token: str, script: str | None) -> None:
@@ -190,6 +242,14 @@ async def main(url: str, token: str, script: str | None) -> None:
         async with streamablehttp_client(url, headers=headers) as (read, write, _session_id):
             async with ClientSession(read, write, **session_options()) as session:
                 await drive(session, script)
+    elif MODE is not None:
+        from mcp.client import Client
+
+        timeout = httpx2.Timeout(30.0, read=300.0)
+        async with httpx2.AsyncClient(headers=headers, timeout=timeout) as http:
+            transport = streamable_http_client(url, http_client=http)
+            async with Client(transport, mode=MODE, **session_options()) as client:
+                await drive_client(client, script)
     else:
         timeout = httpx2.Timeout(30.0, read=300.0)
         async with httpx2.AsyncClient(headers=headers, timeout=timeout) as http:

@@ -8,20 +8,25 @@
 // error is a result; anything else (HTTP failure, dead session, a step slower than its
 // "timeout", default 20 s) prints {"op":"transport_error",...} and exits with status 2.
 // With MCPGATE_E2E_SAMPLING_REPLY set, the client declares the sampling capability and
-// answers every `sampling/createMessage` from the server with that text.
+// answers every `sampling/createMessage` from the server with that text. With
+// MCPGATE_E2E_ELICIT_REPLY set (a JSON object), it declares elicitation and accepts every
+// `elicitation/create` with that content; each call outcome lists them as "elicitations".
 
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CreateMessageRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { CreateMessageRequestSchema, ElicitRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 
 const sdkPackage = new URL("../node_modules/@modelcontextprotocol/sdk/package.json", import.meta.url);
 const SDK = `typescript-sdk ${JSON.parse(readFileSync(sdkPackage, "utf8")).version}`;
 const DEFAULT_STEP_TIMEOUT = 20;
 
 class TransportFailure extends Error {}
+
+// Elicitations answered since the current call started.
+let elicitations = [];
 
 function emit(value) {
   process.stdout.write(JSON.stringify(value) + "\n");
@@ -43,6 +48,7 @@ async function listTools(client) {
 async function callOnce(client, step, timeoutMs) {
   const progress = [];
   const outcome = { started: now() };
+  elicitations = [];
   const options = { timeout: timeoutMs + 5000 };
   if (step.progress) {
     options.onprogress = (p) =>
@@ -67,6 +73,7 @@ async function callOnce(client, step, timeoutMs) {
   }
   outcome.finished = now();
   outcome.progress = progress;
+  outcome.elicitations = elicitations;
   return outcome;
 }
 
@@ -116,7 +123,9 @@ async function main(url, token, script) {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
   const samplingReply = process.env.MCPGATE_E2E_SAMPLING_REPLY;
+  const elicitReply = process.env.MCPGATE_E2E_ELICIT_REPLY;
   const capabilities = samplingReply === undefined ? {} : { sampling: {} };
+  if (elicitReply !== undefined) capabilities.elicitation = {};
   const client = new Client({ name: "mcpgate-e2e", version: "1.0.0" }, { capabilities });
   if (samplingReply !== undefined) {
     client.setRequestHandler(CreateMessageRequestSchema, async () => ({
@@ -124,6 +133,13 @@ async function main(url, token, script) {
       content: { type: "text", text: samplingReply },
       model: "e2e-stub",
     }));
+  }
+  if (elicitReply !== undefined) {
+    const content = JSON.parse(elicitReply);
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      elicitations.push({ message: request.params.message ?? null });
+      return { action: "accept", content };
+    });
   }
   client.onerror = (error) => process.stderr.write(`client error: ${error?.stack ?? error}\n`);
   const started = now();
