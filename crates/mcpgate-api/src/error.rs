@@ -243,7 +243,17 @@ fn upstream_answer(error: &DiscoveryError) -> (StatusCode, &'static str, String,
         DiscoveryError::Unauthorized { .. } => {
             (StatusCode::UNPROCESSABLE_ENTITY, "upstream_unauthorized")
         }
+        DiscoveryError::UnsupportedVersion { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "upstream_version_unsupported",
+        ),
         DiscoveryError::Protocol { .. } => (StatusCode::BAD_GATEWAY, "upstream_protocol_error"),
     };
-    (status, code, error.to_string(), None)
+    let details = match error {
+        DiscoveryError::UnsupportedVersion { supported, .. } => {
+            Some(json!({ "supported": supported }))
+        }
+        _ => None,
+    };
+    (status, code, error.to_string(), details)
 }

@@ -22,6 +22,8 @@ pub struct Server {
     pub header_names: Vec<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub server_info: Option<Value>,
+    /// The protocol version discovery spoke: `2026-07-28` for a modern-era server
+    /// (self-contained requests, no session), else the one `initialize` negotiated.
     pub protocol_version: Option<String>,
     pub instructions: Option<String>,
     pub block_changed_tools: bool,

@@ -9,9 +9,11 @@ use serde_json::value::RawValue;
 
 use crate::error::DiscoveryError;
 use crate::legacy;
+use crate::modern::{self, Probe};
 use crate::rpc::{check_status, protocol, Rpc};
+use crate::Era;
 
-/// The protocol version discovery asks for.
+/// The protocol version discovery asks for in the `initialize` handshake.
 pub(crate) const PROTOCOL_VERSION: &str = "2025-06-18";
 
 /// What an upstream MCP server offers.
@@ -19,8 +21,11 @@ pub(crate) const PROTOCOL_VERSION: &str = "2025-06-18";
 pub struct Discovery {
     /// `serverInfo` as sent (name, version, and whatever else).
     pub server_info: serde_json::Value,
-    /// The negotiated protocol version.
+    /// The negotiated protocol version: `2026-07-28` in the modern era, else the
+    /// one `initialize` agreed on.
     pub protocol_version: String,
+    /// How the upstream was spoken to: per-request envelope, or handshake and session.
+    pub era: Era,
     /// The server's `instructions`, if any.
     pub instructions: Option<String>,
     /// Every tool, across all pages, in order.
@@ -64,6 +69,17 @@ struct ListResult {
     next_cursor: Option<String>,
 }
 
+/// What discovery declares, in both eras: some servers list extra tools only to
+/// clients with sampling, elicitation or roots, and the catalogue must hold every tool
+/// an agent could be offered. Discovery never answers such requests: it only lists.
+pub(crate) fn client_capabilities() -> serde_json::Value {
+    serde_json::json!({ "sampling": {}, "elicitation": {}, "roots": { "listChanged": true } })
+}
+
+pub(crate) fn client_info() -> serde_json::Value {
+    serde_json::json!({ "name": "mcpgate", "version": env!("CARGO_PKG_VERSION") })
+}
+
 pub(crate) fn initialize_body(id: u64) -> String {
     serde_json::json!({
         "jsonrpc": "2.0",
@@ -71,12 +87,8 @@ pub(crate) fn initialize_body(id: u64) -> String {
         "method": "initialize",
         "params": {
             "protocolVersion": PROTOCOL_VERSION,
-            // Declare what clients may declare: some servers list extra tools only to
-            // clients with sampling, elicitation or roots, and the catalogue must hold
-            // every tool an agent could be offered. Discovery never answers such
-            // requests; it ends the session right after listing.
-            "capabilities": { "sampling": {}, "elicitation": {}, "roots": { "listChanged": true } },
-            "clientInfo": { "name": "mcpgate", "version": env!("CARGO_PKG_VERSION") },
+            "capabilities": client_capabilities(),
+            "clientInfo": client_info(),
         },
     })
     .to_string()
@@ -135,12 +147,29 @@ pub(crate) fn too_many_pages(max_pages: usize) -> DiscoveryError {
     )
 }
 
-/// Streamable HTTP discovery; `Ok(None)` when the URL answers like a legacy server.
+/// Discovery over Streamable HTTP: the `server/discover` probe, then either modern
+/// requests or the handshake (which falls back to HTTP+SSE in turn).
 pub(crate) async fn streamable(
     rpc: &Rpc,
     url: &Url,
     max_pages: usize,
 ) -> Result<Discovery, DiscoveryError> {
+    let refusal = match modern::probe(rpc, url).await? {
+        Probe::Modern(discovered) => {
+            return modern::discover(rpc, url, max_pages, discovered).await
+        }
+        Probe::Handshake { refusal } => refusal,
+    };
+    match (handshake(rpc, url, max_pages).await, refusal) {
+        // The probe got a 2026-era error and nothing older answers either: the
+        // probe's error says more than "not MCP".
+        (Err(DiscoveryError::NotMcp { .. }), Some(refusal)) => Err(refusal),
+        (outcome, _) => outcome,
+    }
+}
+
+/// The `initialize` handshake over Streamable HTTP, falling back to HTTP+SSE.
+async fn handshake(rpc: &Rpc, url: &Url, max_pages: usize) -> Result<Discovery, DiscoveryError> {
     let id = rpc.next_id();
     let response = rpc.post(url, None, initialize_body(id)).await?;
     // The specification's backwards-compatibility rule: a 4xx to the initialize POST
@@ -195,6 +224,7 @@ pub(crate) async fn streamable(
     Ok(Discovery {
         server_info,
         protocol_version,
+        era: Era::Handshake,
         instructions,
         tools: outcome?,
         transport: crate::Transport::StreamableHttp,

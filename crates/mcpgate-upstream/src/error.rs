@@ -60,6 +60,21 @@ pub enum DiscoveryError {
         /// 401 or 403.
         status: u16,
     },
+    /// The upstream refused discovery's protocol version (`-32022`) and supports none
+    /// mcpgate speaks.
+    #[error(
+        "{url} supports only MCP protocol versions {}, and mcpgate speaks {} and {} to {}",
+        supported.join(", "),
+        mcpgate_mcp::MODERN_VERSION,
+        mcpgate_mcp::HANDSHAKE_VERSIONS[0],
+        mcpgate_mcp::HANDSHAKE_VERSIONS[mcpgate_mcp::HANDSHAKE_VERSIONS.len() - 1]
+    )]
+    UnsupportedVersion {
+        /// The URL that answered.
+        url: String,
+        /// The versions it named (`data.supported`), as sent.
+        supported: Vec<String>,
+    },
     /// A JSON-RPC error, or a response that breaks the protocol.
     #[error("{method} failed: {message}{}", code.map(|c| format!(" (JSON-RPC error {c})")).unwrap_or_default())]
     Protocol {

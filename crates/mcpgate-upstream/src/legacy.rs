@@ -71,6 +71,7 @@ pub(crate) async fn discover(
             return Ok(Discovery {
                 server_info,
                 protocol_version,
+                era: crate::Era::Handshake,
                 instructions,
                 tools,
                 transport: Transport::LegacySse,

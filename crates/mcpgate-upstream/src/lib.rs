@@ -16,6 +16,7 @@ mod connect;
 mod discover;
 mod error;
 mod legacy;
+mod modern;
 mod own;
 mod resolve;
 mod rpc;
@@ -27,6 +28,7 @@ pub use address::{classify, AddressPolicy, BlockReason};
 pub use connect::{upstream_client, HOP_HEADER};
 pub use discover::{DiscoveredTool, Discovery, Transport};
 pub use error::DiscoveryError;
+pub use mcpgate_mcp::Era;
 pub use own::OwnAddresses;
 pub use resolve::{guarded_resolver, refused_host, GuardedResolver, RefusedAddress};
 
@@ -59,12 +61,14 @@ impl Default for DiscoveryOptions {
     }
 }
 
-/// Connects to an upstream MCP server and lists what it offers: `initialize`,
-/// `notifications/initialized`, every page of `tools/list`, then ends the session.
+/// Connects to an upstream MCP server and lists what it offers.
 ///
-/// Speaks Streamable HTTP and falls back to legacy HTTP+SSE when the server answers the
-/// POST with 400/404/405 and a GET opens an event stream. `headers` are sent on every
-/// request (e.g. the upstream's own credentials).
+/// First a 2026-07-28 `server/discover` probe: if the server lists that version, every
+/// page of `tools/list` follows as self-contained modern requests ([`Era::Modern`]).
+/// Otherwise the handshake: `initialize`, `notifications/initialized`, every page of
+/// `tools/list`, then the session is ended; and when the server answers that POST with
+/// 400/404/405 and a GET opens an event stream, the same over legacy HTTP+SSE.
+/// `headers` are sent on every request (e.g. the upstream's own credentials).
 pub async fn discover(
     url: &str,
     headers: &[(String, String)],

@@ -134,6 +134,41 @@ impl Rpc {
         request.send().await.map_err(|e| Self::send_error(url, e))
     }
 
+    /// POSTs one 2026-07-28 request: the registered headers, then the headers the
+    /// server checks against the body (`MCP-Protocol-Version`, `Mcp-Method`), which
+    /// replace any registered header of the same name (a duplicate is a `-32020`).
+    pub(crate) async fn post_modern(
+        &self,
+        url: &Url,
+        method: &'static str,
+        body: String,
+    ) -> Result<Response, DiscoveryError> {
+        let mut headers = self.headers.clone();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static(ACCEPT_BOTH),
+        );
+        headers.insert(
+            CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            "mcp-protocol-version",
+            reqwest::header::HeaderValue::from_static(mcpgate_mcp::MODERN_VERSION),
+        );
+        headers.insert(
+            "mcp-method",
+            reqwest::header::HeaderValue::from_static(method),
+        );
+        self.client
+            .post(url.clone())
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Self::send_error(url, e))
+    }
+
     /// Reads the response to request `id` from a JSON or SSE answer; `Ok(result)` or the
     /// JSON-RPC error as [`DiscoveryError::Protocol`].
     pub(crate) async fn read_result(
@@ -168,7 +203,11 @@ impl Rpc {
         ))
     }
 
-    async fn read_body(&self, url: &Url, response: &mut Response) -> Result<Bytes, DiscoveryError> {
+    pub(crate) async fn read_body(
+        &self,
+        url: &Url,
+        response: &mut Response,
+    ) -> Result<Bytes, DiscoveryError> {
         let mut body = BytesMut::new();
         while let Some(chunk) = response
             .chunk()
@@ -238,12 +277,24 @@ impl EventStream {
         method: &str,
         id: u64,
     ) -> Result<Box<RawValue>, DiscoveryError> {
+        self.read_reply(url, method, id).await?.into_result(method)
+    }
+
+    /// Like [`EventStream::read_result`], with a JSON-RPC error returned as a [`Reply`].
+    pub(crate) async fn read_reply(
+        &mut self,
+        url: &Url,
+        method: &str,
+        id: u64,
+    ) -> Result<Reply, DiscoveryError> {
         while let Some((kind, data)) = self.next(url).await? {
             if kind != "message" {
                 continue;
             }
-            if let Some(result) = match_response(data.as_bytes(), method, id)? {
-                return Ok(result);
+            let reply = reply_to(data.as_bytes(), Some(id))
+                .map_err(|e| protocol(method, format!("malformed answer: {e}")))?;
+            if let Some(reply) = reply {
+                return Ok(reply);
             }
         }
         Err(protocol(
@@ -253,41 +304,83 @@ impl EventStream {
     }
 }
 
+/// A JSON-RPC response: its result, or its error.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Result(Box<RawValue>),
+    Error(RpcError),
+}
+
+/// A JSON-RPC error object; every field optional, since servers get them wrong.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct RpcError {
+    pub(crate) code: Option<i64>,
+    pub(crate) message: Option<String>,
+    pub(crate) data: Option<serde_json::Value>,
+}
+
+impl Reply {
+    /// The result, or the error as [`DiscoveryError::Protocol`].
+    pub(crate) fn into_result(self, method: &str) -> Result<Box<RawValue>, DiscoveryError> {
+        match self {
+            Reply::Result(result) => Ok(result),
+            Reply::Error(error) => Err(error.into_protocol(method)),
+        }
+    }
+}
+
+impl RpcError {
+    pub(crate) fn into_protocol(self, method: &str) -> DiscoveryError {
+        DiscoveryError::Protocol {
+            method: method.to_owned(),
+            code: self.code,
+            message: self
+                .message
+                .unwrap_or_else(|| "error without a message".into()),
+        }
+    }
+}
+
 /// `Ok(Some(result))` if `body` is the response to `id`, `Ok(None)` if it is another message.
 fn match_response(
     body: &[u8],
     method: &str,
     id: u64,
 ) -> Result<Option<Box<RawValue>>, DiscoveryError> {
-    let incoming =
-        mcpgate_mcp::parse(body).map_err(|e| protocol(method, format!("malformed answer: {e}")))?;
-    let expected = id.to_string();
+    reply_to(body, Some(id))
+        .map_err(|e| protocol(method, format!("malformed answer: {e}")))?
+        .map(|reply| reply.into_result(method))
+        .transpose()
+}
+
+/// The response to `id` in `body`, or with `id` `None` the first error response
+/// whatever its id (servers refusing a request before reading it answer `"id": null`).
+pub(crate) fn reply_to(
+    body: &[u8],
+    id: Option<u64>,
+) -> Result<Option<Reply>, mcpgate_mcp::ParseError> {
+    let incoming = mcpgate_mcp::parse(body)?;
+    let expected = id.map(|id| id.to_string());
     for message in incoming.messages() {
-        if message.kind() != Kind::Response || message.id().map(RawValue::get) != Some(&expected) {
+        if message.kind() != Kind::Response {
             continue;
         }
-        if let Some(error) = message.error() {
-            #[derive(serde::Deserialize)]
-            struct JsonRpcError {
-                code: Option<i64>,
-                message: Option<String>,
+        if let Some(expected) = &expected {
+            if message.id().map(RawValue::get) != Some(expected.as_str()) {
+                continue;
             }
-            let error: JsonRpcError = serde_json::from_str(error.get()).unwrap_or(JsonRpcError {
-                code: None,
-                message: None,
-            });
-            return Err(DiscoveryError::Protocol {
-                method: method.to_owned(),
-                code: error.code,
-                message: error
-                    .message
-                    .unwrap_or_else(|| "error without a message".into()),
-            });
+        }
+        if let Some(error) = message.error() {
+            let error: RpcError = serde_json::from_str(error.get()).unwrap_or_default();
+            return Ok(Some(Reply::Error(error)));
+        }
+        if expected.is_none() {
+            continue;
         }
         let result = message
             .result()
             .expect("a response without error has a result");
-        return Ok(Some(result.to_owned()));
+        return Ok(Some(Reply::Result(result.to_owned())));
     }
     Ok(None)
 }

@@ -2,9 +2,15 @@ use std::time::Duration;
 
 use mcpgate_demo::{spawn, DemoSettings, ResponseMode};
 use mcpgate_upstream::{
-    discover, AddressPolicy, BlockReason, DiscoveryError, DiscoveryOptions, OwnAddresses, Transport,
+    discover, AddressPolicy, BlockReason, DiscoveryError, DiscoveryOptions, Era, OwnAddresses,
+    Transport,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[path = "discover/eras.rs"]
+mod eras;
+#[path = "discover/upstreams.rs"]
+mod upstreams;
 
 fn local() -> DiscoveryOptions {
     DiscoveryOptions {
@@ -48,8 +54,10 @@ fn http(status: &str, content_type: &str, body: &str) -> &'static str {
     )
 }
 
+/// The demo server's era may change (it is to become dual-era): what is asserted here
+/// holds in both; each era's exchange is asserted against the fixtures in `eras`.
 #[tokio::test]
-async fn discovers_every_tool_over_json_and_ends_the_session() {
+async fn discovers_every_tool_of_the_demo_server_over_json() {
     let demo = spawn(DemoSettings {
         instructions: Some("hello".into()),
         ..Default::default()
@@ -57,7 +65,12 @@ async fn discovers_every_tool_over_json_and_ends_the_session() {
     .await;
     let discovery = discover(&demo.url(), &[], local()).await.unwrap();
     assert_eq!(discovery.transport, Transport::StreamableHttp);
-    assert_eq!(discovery.protocol_version, "2025-06-18");
+    assert_eq!(
+        discovery.era == Era::Modern,
+        discovery.protocol_version == "2026-07-28",
+        "the era matches the recorded version {}",
+        discovery.protocol_version
+    );
     assert_eq!(discovery.server_info["name"], "mcpgate-demo");
     assert_eq!(discovery.instructions.as_deref(), Some("hello"));
     assert_eq!(discovery.tools.len(), 57);
@@ -69,15 +82,12 @@ async fn discovers_every_tool_over_json_and_ends_the_session() {
 
     let recorded = demo.recorded();
     let recorded = recorded.lock().unwrap();
-    let methods: Vec<&str> = recorded.iter().map(|r| r.method.as_str()).collect();
-    assert_eq!(methods, ["POST", "POST", "POST", "DELETE"]);
-    assert!(recorded[1].body.contains("notifications/initialized"));
+    assert!(!recorded.is_empty());
     assert!(recorded[0].body.contains(r#""name":"mcpgate""#));
-    assert!(recorded[2].header("mcp-session-id").is_some());
-    assert_eq!(
-        recorded[0].header("accept"),
-        Some("application/json, text/event-stream")
-    );
+    assert!(recorded
+        .iter()
+        .filter(|r| r.method == "POST")
+        .all(|r| r.header("accept") == Some("application/json, text/event-stream")));
     assert!(
         recorded
             .iter()
@@ -259,7 +269,9 @@ async fn an_html_page_is_not_mcp() {
 
 #[tokio::test]
 async fn a_json_rpc_error_from_initialize_is_a_protocol_error() {
-    let body = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"database down"}}"#;
+    // Request 1 is the server/discover probe, which this answer does not match (no
+    // modern evidence: the handshake follows); request 2 is initialize.
+    let body = r#"{"jsonrpc":"2.0","id":2,"error":{"code":-32603,"message":"database down"}}"#;
     let url = canned(Some(http("200 OK", "application/json", body))).await;
     let error = discover(&url, &[], local()).await.unwrap_err();
     assert_eq!(

@@ -117,8 +117,11 @@ struct SyncAnswer {
     tag = "servers",
     operation_id = "register_server",
     summary = "Register an upstream MCP server",
-    description = "Discovers the server (initialize, then every `tools/list` page), classifies each \
-        tool and stores server and tools. The address must pass the SSRF guard.",
+    description = "Discovers the server (a 2026-07-28 `server/discover` probe, then every \
+        `tools/list` page as modern requests; or, for a server that does not list 2026-07-28, \
+        `initialize` and the pages over a session, or legacy HTTP+SSE), classifies each tool and \
+        stores server and tools; `protocol_version` records the era (`2026-07-28` for modern). \
+        The address must pass the SSRF guard.",
     request_body = RegisterBody,
     responses(
         (status = 201, description = "The server and its tools", body = RegisteredServer),
@@ -127,8 +130,9 @@ struct SyncAnswer {
         (status = 413, response = PayloadTooLarge),
         (status = 422, description = "Invalid fields (`validation_failed`), or the upstream is refused, \
             not MCP or refuses our credentials (`upstream_address_refused`, `upstream_not_mcp`, \
-            `upstream_unauthorized`), or the URL is this mcpgate deployment's own proxy or API \
-            (`upstream_is_mcpgate`)", body = ErrorBody),
+            `upstream_unauthorized`), or supports no MCP version mcpgate speaks \
+            (`upstream_version_unsupported`, its versions in `details.supported`), or the URL is \
+            this mcpgate deployment's own proxy or API (`upstream_is_mcpgate`)", body = ErrorBody),
         (status = 502, response = UpstreamFailed),
         (status = 504, response = UpstreamTimeout),
     ),
@@ -234,7 +238,8 @@ struct UpdateBody {
         (status = 404, response = NotFound),
         (status = 409, description = "You already have a server with this name (`server_name_taken`)", body = ErrorBody),
         (status = 413, response = PayloadTooLarge),
-        (status = 422, description = "Invalid fields, or the new upstream is refused or not MCP, or the new URL is \
+        (status = 422, description = "Invalid fields, or the new upstream is refused, not MCP or speaks no MCP \
+            version mcpgate speaks, or the new URL is \
             this mcpgate deployment's own proxy or API (`upstream_is_mcpgate`)", body = ErrorBody),
         (status = 502, response = UpstreamFailed),
         (status = 504, response = UpstreamTimeout),
@@ -297,7 +302,8 @@ async fn remove(
     responses(
         (status = 200, description = "What changed", body = SyncAnswer),
         (status = 404, response = NotFound),
-        (status = 422, description = "The upstream is refused, not MCP or refuses our credentials", body = ErrorBody),
+        (status = 422, description = "The upstream is refused, not MCP, refuses our credentials or supports no \
+            MCP version mcpgate speaks", body = ErrorBody),
         (status = 502, response = UpstreamFailed),
         (status = 504, response = UpstreamTimeout),
     ),

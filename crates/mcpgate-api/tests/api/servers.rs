@@ -5,6 +5,12 @@ use serde_json::{json, Value};
 
 use crate::helpers::{demo, register, sign_up};
 
+/// Upstreams of each era, shared with the discovery tests.
+#[path = "../../../mcpgate-upstream/tests/discover/upstreams.rs"]
+mod upstreams;
+
+use upstreams::{Eras, Sessionless, Upstream};
+
 fn tool<'a>(tools: &'a Value, name: &str) -> &'a Value {
     tools
         .as_array()
@@ -263,4 +269,80 @@ async fn servers_can_be_renamed_and_deleted() {
     assert_eq!(status, StatusCode::OK);
     let (status, body) = tenant.get("/api/v1/servers/not-a-uuid").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[tokio::test]
+async fn a_modern_only_upstream_is_registered_and_re_synced_in_the_modern_era() {
+    let app = mcpgate_testkit::spawn_app().await;
+    let upstream = Upstream::spawn(Eras::modern_only()).await;
+    let tenant = sign_up(&app).await;
+    let server = register(&tenant, "modern", &upstream.url()).await;
+
+    assert_eq!(server["protocol_version"], "2026-07-28");
+    assert_eq!(server["transport"], "streamable_http");
+    assert_eq!(server["server_info"]["name"], "era-fixture");
+    let names: Vec<&str> = server["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(names.contains(&"ask_model"), "capability-gated tool listed");
+    assert!(
+        !upstream.methods().iter().any(|m| m == "initialize"),
+        "no handshake was tried"
+    );
+
+    let id = server["id"].as_str().unwrap();
+    let (status, synced) = tenant
+        .post(&format!("/api/v1/servers/{id}/sync"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{synced}");
+    assert_eq!(synced["sync"]["unchanged"], 4);
+    let (status, shown) = tenant.get(&format!("/api/v1/servers/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(shown["protocol_version"], "2026-07-28");
+}
+
+#[tokio::test]
+async fn an_old_only_upstream_is_registered_in_the_handshake_era() {
+    let app = mcpgate_testkit::spawn_app().await;
+    let upstream = Upstream::spawn(Eras::old_only(Sessionless::MissingSession)).await;
+    let tenant = sign_up(&app).await;
+    let server = register(&tenant, "old", &upstream.url()).await;
+
+    assert_eq!(server["protocol_version"], "2025-06-18");
+    assert_eq!(server["transport"], "streamable_http");
+    assert_eq!(server["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(upstream.methods()[..2], ["server/discover", "initialize"]);
+}
+
+#[tokio::test]
+async fn an_upstream_speaking_no_version_of_ours_gets_a_422_naming_its_versions() {
+    let app = mcpgate_testkit::spawn_app().await;
+    let upstream = Upstream::spawn(Eras {
+        modern: vec!["2027-03-01"],
+        advertised: vec!["2027-03-01"],
+        ..Eras::modern_only()
+    })
+    .await;
+    let tenant = sign_up(&app).await;
+    let (status, body) = tenant
+        .post(
+            "/api/v1/servers",
+            json!({"name": "future", "url": upstream.url()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "upstream_version_unsupported");
+    assert_eq!(body["error"]["details"]["supported"], json!(["2027-03-01"]));
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("2027-03-01") && message.contains("2026-07-28"),
+        "{message}"
+    );
+
+    let (_, listed) = tenant.get("/api/v1/servers").await;
+    assert_eq!(listed["servers"], json!([]));
 }
