@@ -183,7 +183,7 @@ async fn journey(client: Client) {
     );
 
     // Both limited bursts in one calendar minute.
-    ensure_room_in_minute(Duration::from_secs(20)).await;
+    ensure_room_in_minute(Duration::from_secs(10)).await;
     rate_limit_passes_exactly_n_of_m(&who, &mut agent).await;
     elicitation_round_trip_is_one_call(&who, &mut agent).await;
 
