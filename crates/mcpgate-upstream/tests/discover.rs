@@ -9,6 +9,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[path = "discover/eras.rs"]
 mod eras;
+#[path = "discover/sdk.rs"]
+mod sdk;
 #[path = "discover/upstreams.rs"]
 mod upstreams;
 
