@@ -1,39 +1,24 @@
 //! Which protocol era a request on `/mcp` belongs to, decided per request.
+//!
+//! The era vocabulary is mcpgate's own ([`mcpgate_mcp::Era`]); the header checks of
+//! the modern era are not borrowed from mcpgate-mcp on purpose: the demo plays the
+//! upstream in the proxy's tests, and an upstream validating with the proxy's own
+//! code could not catch a mistake in it.
 
 use axum::http::HeaderMap;
-
-/// Versions negotiated by the `initialize` handshake (the legacy era).
-pub const HANDSHAKE_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+use mcpgate_mcp::Era;
 
 /// Versions served statelessly, with the envelope in every request's `_meta`.
-pub const MODERN_VERSIONS: &[&str] = &["2026-07-28"];
+pub const MODERN_VERSIONS: &[&str] = &[mcpgate_mcp::MODERN_VERSION];
 
-/// The protocol era a request came in as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Era {
-    /// 2025-11-25 and earlier: `initialize`, sessions, the GET stream, HTTP+SSE.
-    Legacy,
-    /// 2026-07-28 and later: stateless, `_meta` envelope, mirrored headers.
-    Modern,
-}
-
-impl Era {
-    /// The Python SDK server's rule (`streamable_http_manager.py`): an absent
-    /// `MCP-Protocol-Version`, or a handshake version, is legacy; anything else is
-    /// modern, so an unknown version reaches the modern ladder and gets `-32022`.
-    pub fn of_headers(headers: &HeaderMap) -> Era {
-        match headers.get("mcp-protocol-version") {
-            None => Era::Legacy,
-            Some(value) => {
-                let value = value.to_str().unwrap_or_default().trim_matches([' ', '\t']);
-                if HANDSHAKE_VERSIONS.contains(&value) {
-                    Era::Legacy
-                } else {
-                    Era::Modern
-                }
-            }
-        }
-    }
+/// The Python SDK server's rule (`streamable_http_manager.py`): an absent
+/// `MCP-Protocol-Version`, or a handshake version, is the handshake era; anything
+/// else is modern, so an unknown version reaches the modern ladder and gets `-32022`.
+pub(crate) fn era_of(headers: &HeaderMap) -> Era {
+    let version = headers
+        .get("mcp-protocol-version")
+        .map(|value| value.to_str().unwrap_or_default());
+    Era::of(version)
 }
 
 #[cfg(test)]
@@ -47,12 +32,12 @@ mod tests {
     }
 
     #[test]
-    fn absent_and_handshake_versions_are_legacy_anything_else_modern() {
-        assert_eq!(Era::of_headers(&HeaderMap::new()), Era::Legacy);
-        for version in HANDSHAKE_VERSIONS {
-            assert_eq!(Era::of_headers(&with_version(version)), Era::Legacy);
+    fn absent_and_handshake_versions_are_handshake_anything_else_modern() {
+        assert_eq!(era_of(&HeaderMap::new()), Era::Handshake);
+        for version in mcpgate_mcp::HANDSHAKE_VERSIONS {
+            assert_eq!(era_of(&with_version(version)), Era::Handshake);
         }
-        assert_eq!(Era::of_headers(&with_version("2026-07-28")), Era::Modern);
-        assert_eq!(Era::of_headers(&with_version("v999.0.0")), Era::Modern);
+        assert_eq!(era_of(&with_version("2026-07-28")), Era::Modern);
+        assert_eq!(era_of(&with_version("v999.0.0")), Era::Modern);
     }
 }

@@ -26,7 +26,14 @@ pub(crate) async fn open_stream(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    record(&state.recorded, Era::Legacy, &method, &uri, &headers, b"");
+    record(
+        &state.recorded,
+        Era::Handshake,
+        &method,
+        &uri,
+        &headers,
+        b"",
+    );
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
     }
@@ -62,7 +69,14 @@ pub(crate) async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    record(&state.recorded, Era::Legacy, &method, &uri, &headers, &body);
+    record(
+        &state.recorded,
+        Era::Handshake,
+        &method,
+        &uri,
+        &headers,
+        &body,
+    );
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
     }

@@ -2,7 +2,7 @@
 //!
 //! Serves a tool [`Catalog`] over Streamable HTTP (`/mcp`) and the legacy HTTP+SSE
 //! transport (`/sse` + `/message`). `/mcp` is dual-era, chosen per request by its
-//! `MCP-Protocol-Version` header ([`Era::of_headers`]): the handshake era (sessions)
+//! `MCP-Protocol-Version` header (as [`Era::of`] reads it): the handshake era (sessions)
 //! and the stateless 2026-07-28 era (`server/discover`, `_meta` envelopes, multi
 //! round-trip requests, tasks, `subscriptions/listen`). It answers `tools/call` deterministically with
 //! `"<tool> ok: <arguments as compact JSON>"`. Failures and latency can be injected
@@ -27,7 +27,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use catalog::{Catalog, CatalogError};
-pub use era::{Era, HANDSHAKE_VERSIONS, MODERN_VERSIONS};
+pub use era::MODERN_VERSIONS;
+pub use mcpgate_mcp::{Era, HANDSHAKE_VERSIONS};
 pub use record::RecordedRequest;
 
 /// `cacheScope` of cacheable modern results (SPEC server/utilities/caching.mdx).

@@ -15,7 +15,7 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The body, lossily decoded.
     pub body: String,
-    /// The era the request was served in (`/sse` and `/message` are always legacy).
+    /// The era the request was served in (`/sse` and `/message` are always the handshake era).
     pub era: Era,
 }
 

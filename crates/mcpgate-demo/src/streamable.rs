@@ -14,6 +14,7 @@ use mcpgate_mcp::{parse, Incoming, Kind, INVALID_REQUEST};
 use tokio_stream::wrappers::{IntervalStream, ReceiverStream};
 
 use crate::dispatch::{dispatch, Reply};
+use crate::era::era_of;
 use crate::record::record;
 use crate::server::{json_rpc_error, sse_response, AppState, Refusal, SharedState};
 use crate::{modern, Era, ResponseMode};
@@ -27,7 +28,7 @@ pub(crate) async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let era = Era::of_headers(&headers);
+    let era = era_of(&headers);
     record(&state.recorded, era, &method, &uri, &headers, &body);
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
@@ -81,7 +82,7 @@ pub(crate) async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let era = Era::of_headers(&headers);
+    let era = era_of(&headers);
     record(&state.recorded, era, &method, &uri, &headers, b"");
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();
@@ -106,7 +107,7 @@ pub(crate) async fn delete(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let era = Era::of_headers(&headers);
+    let era = era_of(&headers);
     record(&state.recorded, era, &method, &uri, &headers, b"");
     if let Err(refusal) = state.check_auth(&headers) {
         return refusal.into_response();

@@ -150,7 +150,7 @@ async fn modern_requests_are_served_without_a_session_and_recorded_as_modern() {
 }
 
 #[tokio::test]
-async fn handshake_requests_on_the_same_endpoint_stay_legacy() {
+async fn handshake_requests_on_the_same_endpoint_stay_in_the_handshake_era() {
     let demo = spawn(DemoSettings::default()).await;
     let initialize = reqwest::Client::new()
         .post(demo.url())
@@ -177,7 +177,7 @@ async fn handshake_requests_on_the_same_endpoint_stay_legacy() {
 
     let recorded = demo.recorded();
     let eras: Vec<Era> = recorded.lock().unwrap().iter().map(|r| r.era).collect();
-    assert_eq!(eras, [Era::Legacy, Era::Legacy]);
+    assert_eq!(eras, [Era::Handshake, Era::Handshake]);
 }
 
 #[tokio::test]
