@@ -29,8 +29,8 @@ pub use era::{
 pub use id::{IdError, RequestId};
 pub use methods::{classify_method, method_target, MethodClass};
 pub use response::{
-    error_response, tool_error_result, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
-    METHOD_NOT_FOUND, PARSE_ERROR,
+    error_response, tool_error_result, ToolErrorShape, INTERNAL_ERROR, INVALID_PARAMS,
+    INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
 };
 pub use tools_list::{
     filter_tools_list, filter_tools_list_event, is_tools_list_result, FilterError,

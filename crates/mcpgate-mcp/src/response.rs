@@ -42,22 +42,38 @@ pub fn error_response(
 ///
 /// Clients show this to the model as the tool's answer, where a JSON-RPC error
 /// would abort the call (see MCP-NOTES "How clients take a refusal").
-pub fn tool_error_result(
-    id: &RawValue,
-    text: &str,
-    structured_content: Option<&serde_json::Value>,
-) -> Vec<u8> {
+pub fn tool_error_result(id: &RawValue, text: &str, shape: &ToolErrorShape<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(96 + text.len());
     write_head(&mut out, Some(id));
-    out.extend_from_slice(b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":");
+    out.extend_from_slice(b",\"result\":{");
+    if shape.result_type {
+        out.extend_from_slice(b"\"resultType\":\"complete\",");
+    }
+    out.extend_from_slice(b"\"content\":[{\"type\":\"text\",\"text\":");
     write_json(&mut out, text);
     out.extend_from_slice(b"}],\"isError\":true");
-    if let Some(structured) = structured_content {
+    if let Some(structured) = shape.structured_content {
         out.extend_from_slice(b",\"structuredContent\":");
         write_json(&mut out, structured);
     }
+    if let Some(meta) = shape.meta {
+        out.extend_from_slice(b",\"_meta\":");
+        write_json(&mut out, meta);
+    }
     out.extend_from_slice(b"}}");
     out
+}
+
+/// What a [`tool_error_result`] carries besides its text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ToolErrorShape<'a> {
+    /// `structuredContent`: only for tools without an `outputSchema`, since clients check
+    /// structured content against the schema even on errors.
+    pub structured_content: Option<&'a serde_json::Value>,
+    /// `_meta`, for details a client may read whatever the tool's schema.
+    pub meta: Option<&'a serde_json::Value>,
+    /// `resultType: "complete"`, which results of the 2026-07-28 revision must carry.
+    pub result_type: bool,
 }
 
 fn write_head(out: &mut Vec<u8>, id: Option<&RawValue>) {
@@ -104,14 +120,38 @@ mod tests {
     }
 
     #[test]
+    fn a_modern_tool_error_says_it_is_complete_and_can_carry_meta_instead_of_structure() {
+        let meta = serde_json::json!({"kind": "rate_limit"});
+        let shape = ToolErrorShape {
+            meta: Some(&meta),
+            result_type: true,
+            ..ToolErrorShape::default()
+        };
+        let body: serde_json::Value =
+            serde_json::from_slice(&tool_error_result(&raw("1"), "denied", &shape)).unwrap();
+        assert_eq!(body["result"]["resultType"], "complete");
+        assert_eq!(body["result"]["isError"], true);
+        assert_eq!(body["result"]["_meta"]["kind"], "rate_limit");
+        assert!(body["result"].get("structuredContent").is_none());
+    }
+
+    #[test]
     fn tool_error_result_shapes() {
-        let body = tool_error_result(&raw("\"x\""), "denied\nby policy", None);
+        let body = tool_error_result(
+            &raw("\"x\""),
+            "denied\nby policy",
+            &ToolErrorShape::default(),
+        );
         assert_eq!(
             std::str::from_utf8(&body).unwrap(),
             r#"{"jsonrpc":"2.0","id":"x","result":{"content":[{"type":"text","text":"denied\nby policy"}],"isError":true}}"#
         );
         let structured = serde_json::json!({"reason": "policy"});
-        let body = tool_error_result(&raw("3"), "denied", Some(&structured));
+        let shape = ToolErrorShape {
+            structured_content: Some(&structured),
+            ..ToolErrorShape::default()
+        };
+        let body = tool_error_result(&raw("3"), "denied", &shape);
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(value["result"]["structuredContent"]["reason"], "policy");
         assert_eq!(value["result"]["isError"], true);

@@ -4,6 +4,7 @@
 mod approval;
 mod audit;
 mod auth;
+mod bridge;
 mod cache;
 mod drift;
 mod enforce;
@@ -27,7 +28,7 @@ mod token_cache;
 
 pub use refusal::{
     APPROVAL_DENIED, APPROVAL_EXPIRED, AUDIT_UNAVAILABLE, DENIED_PREFIX, LIMITER_UNAVAILABLE,
-    POLICY_DENIED, RATE_LIMITED, UPSTREAM_UNAVAILABLE,
+    POLICY_DENIED, RATE_LIMITED, REFUSAL_META_KEY, UPSTREAM_UNAVAILABLE,
 };
 pub use settings::ProxySettings;
 pub use startup::{Application, BuildError, ProxyDeps};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mcpgate_mcp::{error_response, tool_error_result};
+use mcpgate_mcp::{error_response, tool_error_result, ToolErrorShape};
 use mcpgate_policy::DenyResponse;
 use serde_json::{json, value::RawValue, Map, Value};
 
@@ -25,6 +25,18 @@ pub const UPSTREAM_UNAVAILABLE: i64 = -32010;
 
 /// Text every refusal's tool result begins with.
 pub const DENIED_PREFIX: &str = "[POLICY DENIED] ";
+
+/// The `_meta` key of a refused tool call's decision.
+pub const REFUSAL_META_KEY: &str = "io.mcpgate/refusal";
+
+/// What shapes a refusal's tool result besides the policy's style.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Answering {
+    /// The request is of the 2026-07-28 era: results carry `resultType`.
+    pub(crate) modern: bool,
+    /// The tool declares an `outputSchema`.
+    pub(crate) output_schema: bool,
+}
 
 /// Why a call was refused; each kind has its own JSON-RPC code and audit word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,13 +137,22 @@ impl Refusal {
         Value::Object(object)
     }
 
-    /// The response body for the request `id`.
-    pub(crate) fn render(&self, id: &RawValue, style: DenyResponse) -> Vec<u8> {
+    /// The response body for the request `id`, a tool result shaped for `answer`.
+    pub(crate) fn render(&self, id: &RawValue, style: DenyResponse, answer: Answering) -> Vec<u8> {
         let structured = self.structured();
         match style {
             DenyResponse::ToolError => {
                 let text = format!("{DENIED_PREFIX}{}", self.reason);
-                tool_error_result(id, &text, Some(&structured))
+                // The decision goes in `structuredContent` unless the tool declares an
+                // `outputSchema` (clients check structured content against it even on
+                // errors); `_meta` carries it either way.
+                let meta = json!({ REFUSAL_META_KEY: &structured });
+                let shape = ToolErrorShape {
+                    structured_content: (!answer.output_schema).then_some(&structured),
+                    meta: Some(&meta),
+                    result_type: answer.modern,
+                };
+                tool_error_result(id, &text, &shape)
             }
             DenyResponse::JsonrpcError => {
                 let message = format!("{DENIED_PREFIX}{}", self.reason);
@@ -155,8 +176,12 @@ mod tests {
             counter: Some("x_rate".into()),
             retry_after: Some(12),
         };
-        let body: Value =
-            serde_json::from_slice(&refusal.render(&id, DenyResponse::ToolError)).unwrap();
+        let body: Value = serde_json::from_slice(&refusal.render(
+            &id,
+            DenyResponse::ToolError,
+            Answering::default(),
+        ))
+        .unwrap();
         assert_eq!(body["id"], 7);
         assert_eq!(body["result"]["isError"], true);
         assert_eq!(
@@ -166,8 +191,12 @@ mod tests {
         assert_eq!(body["result"]["structuredContent"]["retry_after"], 12);
         assert_eq!(body["result"]["structuredContent"]["counter"], "x_rate");
 
-        let body: Value =
-            serde_json::from_slice(&refusal.render(&id, DenyResponse::JsonrpcError)).unwrap();
+        let body: Value = serde_json::from_slice(&refusal.render(
+            &id,
+            DenyResponse::JsonrpcError,
+            Answering::default(),
+        ))
+        .unwrap();
         assert_eq!(body["error"]["code"], RATE_LIMITED);
         assert_eq!(body["error"]["data"]["rule"], "/tools/x/limits/0");
     }

@@ -146,6 +146,7 @@ impl Application {
             limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
             drift: Arc::new(Drift::new(deps.redis.clone())),
             tasks: TaskBindings::new(deps.redis.clone(), settings.limiter_timeout),
+            redis: deps.redis.clone(),
             slots: Slots::new(
                 settings.max_held_calls_per_grant,
                 settings.max_streams_per_grant,

@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     pub(crate) drift: Arc<Drift>,
     /// What each grant holds open (held calls, streams), capped.
     pub(crate) slots: Arc<Slots>,
+    /// Redis, for what replicas share besides counters (bridged sessions).
+    pub(crate) redis: mcpgate_store::Redis,
     /// Which grant created each task the proxy relayed.
     pub(crate) tasks: TaskBindings,
     /// Held calls waiting for a decision.

@@ -60,6 +60,21 @@ impl Release {
     pub(crate) fn keep(&mut self) {
         self.taken = None;
     }
+
+    /// Moves the reservation out, to give back elsewhere ([`Release::release_now`]).
+    pub(crate) fn take(&mut self) -> Release {
+        Release {
+            limiter: Arc::clone(&self.limiter),
+            taken: self.taken.take(),
+        }
+    }
+
+    /// Gives the reservation back, waiting until Redis has it.
+    pub(crate) async fn release_now(mut self) {
+        if let Some(taken) = self.taken.take() {
+            self.limiter.release(&taken).await;
+        }
+    }
 }
 
 /// What to do with the response to the request `id` when it passes. `id` is the
@@ -148,14 +163,17 @@ pub(crate) struct TaskBinder {
 
 /// Settles a call's reservation by what its answer said: given back when it failed or
 /// only asked for input, kept otherwise (an answer that never came included); a task it
-/// created is bound to its grant.
+/// created is bound to its grant. A reservation to give back is returned, for the caller
+/// to give back *before* the client reads the answer: a client that asks again at once
+/// (the retry of an `input_required` call) must find the count already lowered.
+#[must_use]
 pub(crate) fn settle(
     answered: Option<Answered>,
     release: &mut Release,
     binder: Option<&TaskBinder>,
-) {
+) -> Option<Release> {
     match answered {
-        Some(Answered::Failed | Answered::InputRequired) => release.release(),
+        Some(Answered::Failed | Answered::InputRequired) => return Some(release.take()),
         Some(Answered::Task(task)) => {
             release.keep();
             if let Some(binder) = binder {
@@ -166,6 +184,7 @@ pub(crate) fn settle(
         }
         Some(Answered::Done) | None => release.keep(),
     }
+    None
 }
 
 /// `event` with the tools this caller may not see taken out; nothing at all when it
@@ -185,6 +204,11 @@ pub(crate) fn filter_list_event(event: &SseEvent, caller: &Caller, drift: &Drift
 /// Whether `data` is a JSON-RPC response (to any id), or something the proxy cannot
 /// read and so must treat as one.
 fn is_response(data: &[u8]) -> bool {
+    // An event without data (a stream's priming event, carrying only its id and retry)
+    // is no message at all.
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return false;
+    }
     match mcpgate_mcp::parse(data) {
         Ok(Incoming::Single(message)) => message.kind() == Kind::Response,
         Ok(Incoming::Batch(messages)) => messages.iter().any(|m| m.kind() == Kind::Response),
@@ -232,6 +256,8 @@ struct State<S> {
     ready: VecDeque<Bytes>,
     hook: Option<Hook>,
     watch: Option<Watch>,
+    /// A reservation to give back before the next frame goes out.
+    releasing: Option<Release>,
     ended: bool,
 }
 
@@ -253,10 +279,14 @@ where
         ready: VecDeque::new(),
         hook,
         watch,
+        releasing: None,
         ended: false,
     };
     futures_util::stream::unfold(state, |mut state| async move {
         loop {
+            if let Some(release) = state.releasing.take() {
+                release.release_now().await;
+            }
             if let Some(frame) = state.ready.pop_front() {
                 return Some((Ok(frame), state));
             }
@@ -329,7 +359,7 @@ impl<S> State<S> {
                 let Some(answered) = answer_to(data, id) else {
                     return event.raw().clone();
                 };
-                settle(Some(answered), release, tasks.as_ref());
+                self.releasing = settle(Some(answered), release, tasks.as_ref());
                 self.hook = None;
                 event.raw().clone()
             }

@@ -22,6 +22,9 @@ pub(crate) struct ServerEntry {
     pub(crate) refused: Option<String>,
     /// `streamable_http` or `sse` (legacy).
     pub(crate) transport: String,
+    /// The protocol version discovery negotiated (`2026-07-28` for a modern upstream; a
+    /// handshake version for one that speaks only the handshake era; `None`: not known).
+    pub(crate) protocol_version: Option<String>,
     /// The server's own upstream headers, decrypted; `Err` when they cannot be opened
     /// (then every request to the server fails with a clear log line rather than going
     /// upstream without credentials).
@@ -80,6 +83,9 @@ pub(crate) struct ToolEntry {
     pub(crate) fingerprint: Arc<str>,
     /// The fingerprint of the approved definition.
     pub(crate) approved: Option<Arc<str>>,
+    /// The definition declares an `outputSchema` (a refusal then carries no
+    /// `structuredContent`, which clients would check against it).
+    pub(crate) output_schema: bool,
 }
 
 impl ServerEntry {
@@ -126,6 +132,7 @@ impl ServerEntry {
                     changed,
                     fingerprint: Arc::from(tool.fingerprint.as_str()),
                     approved: tool.approved_fingerprint.as_deref().map(Arc::from),
+                    output_schema: tool.definition.get("outputSchema").is_some(),
                 };
                 (tool.name, entry)
             })
@@ -136,6 +143,7 @@ impl ServerEntry {
             url,
             refused,
             transport: server.transport,
+            protocol_version: server.protocol_version,
             headers,
             block_changed_tools: server.block_changed_tools,
             revision: server.revision,

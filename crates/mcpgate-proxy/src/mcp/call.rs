@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use crate::auth::Caller;
 use crate::enforce::{enforce, AuditNote, CallSettings, Enforcement};
 use crate::limiter::Taken;
-use crate::refusal::{Refusal, RefusalKind, UPSTREAM_UNAVAILABLE};
+use crate::refusal::{Answering, Refusal, RefusalKind, UPSTREAM_UNAVAILABLE};
 use crate::relay::{self, is_event_stream, json_response, response_head};
 use crate::state::AppState;
 use crate::stream::{answer_to, relay_events, settle, Hook, Release, TaskBinder, Watch};
@@ -333,7 +333,11 @@ impl Call {
         }
         match relay::read_capped(response, max).await {
             Ok(bytes) => {
-                settle(answer_to(&bytes, &self.id), &mut release, tasks.as_ref());
+                if let Some(release) =
+                    settle(answer_to(&bytes, &self.id), &mut release, tasks.as_ref())
+                {
+                    release.release_now().await;
+                }
                 (status, headers, bytes).into_response()
             }
             Err(failure) => {
@@ -365,7 +369,19 @@ impl Call {
         } else {
             DenyResponse::JsonrpcError
         };
-        refusal.render(&self.id, style)
+        let answering = Answering {
+            modern: relay::era(&self.headers) == mcpgate_mcp::Era::Modern,
+            output_schema: match &self.target {
+                Target::Tool { name, .. } => self
+                    .caller
+                    .server
+                    .tools
+                    .get(name)
+                    .is_some_and(|tool| tool.output_schema),
+                Target::Method { .. } => false,
+            },
+        };
+        refusal.render(&self.id, style, answering)
     }
 
     /// A JSON-RPC error for the call's id saying the upstream gave no answer.

@@ -21,6 +21,7 @@ use super::batch;
 use super::call::Call;
 use super::upstream_session;
 use crate::auth::{authenticate, Caller, UrlToken};
+use crate::bridge;
 use crate::enforce::{listed_tool_visible, CallSettings};
 use crate::error::ProxyError;
 use crate::refusal::UPSTREAM_UNAVAILABLE;
@@ -84,6 +85,17 @@ pub(super) async fn handle(
         if let Err(mismatch) = check_mirrors(message, era, mirrors) {
             let answer = error_response(message.id(), HEADER_MISMATCH, &mismatch.0, None);
             return Ok(json_response(StatusCode::BAD_REQUEST, answer));
+        }
+    }
+    let mut headers = headers;
+    let mut session = session;
+    if era == Era::Modern && bridge::needed(&caller) {
+        match bridge_request(&state, &caller, &headers, &incoming).await {
+            Bridging::Through(bridged) => {
+                headers = bridge::headers(&headers, &bridged);
+                session = Some(bridged.session);
+            }
+            Bridging::Answered(response) => return Ok(response),
         }
     }
     let inbound = inspect(&state, &incoming)?;
@@ -161,6 +173,59 @@ pub(super) async fn handle(
                 Err(failure) => Err(ProxyError::UpstreamUnavailable(failure.to_string())),
             }
         }
+    }
+}
+
+/// What bridging a modern request to a handshake-only upstream came to.
+enum Bridging {
+    /// Send it on this upstream session.
+    Through(bridge::Bridged),
+    /// The proxy answered it itself (`server/discover`, an unbridgeable method, a failure).
+    Answered(Response),
+}
+
+async fn bridge_request(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    incoming: &Incoming<'_>,
+) -> Bridging {
+    let Incoming::Single(message) = incoming else {
+        return Bridging::Answered(ProxyError::BatchNotSupported.into_response());
+    };
+    let id = message.id();
+    let capabilities = message
+        .params()
+        .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+        .and_then(|params| {
+            params
+                .get("_meta")?
+                .get("io.modelcontextprotocol/clientCapabilities")
+                .cloned()
+        })
+        .unwrap_or_else(|| serde_json::json!({}));
+    let method = message.method().unwrap_or_default();
+    if method == "subscriptions/listen" {
+        let answer = error_response(
+            id,
+            mcpgate_mcp::METHOD_NOT_FOUND,
+            "subscriptions/listen is not available: this server speaks only the handshake era, which mcpgate bridges request by request",
+            None,
+        );
+        return Bridging::Answered(json_response(StatusCode::OK, answer));
+    }
+    let discover = method == "server/discover";
+    match bridge::session(state, caller, headers, &capabilities, discover).await {
+        Ok(bridged) if discover => {
+            let initialized = bridged.initialized.unwrap_or_default();
+            let result = bridge::discover_result(&initialized).to_string();
+            // The client's id as it sent it, as every answer of the proxy's echoes it.
+            let id = id.map_or("null", RawValue::get);
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#);
+            Bridging::Answered(json_response(StatusCode::OK, body.into_bytes()))
+        }
+        Ok(bridged) => Bridging::Through(bridged),
+        Err(failure) => Bridging::Answered(upstream_error(id, &failure.to_string())),
     }
 }
 

@@ -46,6 +46,9 @@ pub enum Behaviour {
     /// [`Behaviour::Modern`], with every `tools/call` answered as a task, completed on
     /// `tasks/get`.
     ModernTasks,
+    /// A server of the handshake era only: a 2026-07-28 request is answered as an old
+    /// SDK server answers one (400, "Missing session ID"); the rest goes to the demo.
+    HandshakeOnly,
 }
 
 /// What the front saw: per request, the method and the headers it came with.
@@ -123,6 +126,16 @@ async fn relay(
     let modern = headers
         .get("mcp-protocol-version")
         .is_some_and(|v| v == "2026-07-28");
+    if modern && front.behaviour == Behaviour::HandshakeOnly {
+        let body = json!({"jsonrpc": "2.0", "id": "server-error",
+            "error": {"code": -32600, "message": "Bad Request: Missing session ID"}});
+        return (
+            StatusCode::BAD_REQUEST,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
     if modern
         && matches!(
             front.behaviour,

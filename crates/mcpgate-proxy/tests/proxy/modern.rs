@@ -297,3 +297,87 @@ async fn subscriptions_listen_is_relayed_as_a_stream_and_its_list_changed_asks_f
         }
     }
 }
+
+#[tokio::test]
+async fn a_modern_client_is_bridged_to_a_handshake_only_upstream() {
+    let proxy = spawn(Options::default()).await;
+    let seen = front(&proxy, Behaviour::HandshakeOnly).await;
+    // As discovery records an upstream that speaks only the handshake era.
+    sqlx::query("UPDATE servers SET protocol_version = '2025-06-18' WHERE id = $1")
+        .bind(proxy.server.as_uuid())
+        .execute(&proxy.db.pool)
+        .await
+        .unwrap();
+    mcpgate_store::changes::publish(
+        &proxy.redis_conn,
+        &mcpgate_store::changes::Change::Server {
+            tenant: proxy.tenant,
+            server: proxy.server,
+        },
+    )
+    .await
+    .unwrap();
+    let mut discovered = Value::Null;
+    for attempt in 0..50 {
+        let (status, answer) = answer(modern(
+            &proxy,
+            &proxy.token,
+            attempt,
+            "server/discover",
+            None,
+            json!({}),
+        ))
+        .await;
+        discovered = answer;
+        if status == 200 && discovered.get("result").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        discovered["result"]["supportedVersions"],
+        json!(["2026-07-28"]),
+        "{discovered}"
+    );
+    assert!(discovered["result"]["capabilities"]["tools"].is_object());
+    let (_, list) = answer(modern(
+        &proxy,
+        &proxy.token,
+        60,
+        "tools/list",
+        None,
+        json!({}),
+    ))
+    .await;
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {list}"))
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["k8s_run_pod"]);
+    let (_, ran) = answer(run_pod(&proxy, 61)).await;
+    assert_ne!(ran["result"]["isError"], true, "{ran}");
+    assert!(ran["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("k8s_run_pod"));
+    let seen = seen.lock().unwrap();
+    let bridged: Vec<_> = seen
+        .iter()
+        .filter(|(method, _)| method == "tools/call" || method == "tools/list")
+        .collect();
+    assert_eq!(
+        bridged.len(),
+        2,
+        "{:?}",
+        seen.iter().map(|(m, _)| m).collect::<Vec<_>>()
+    );
+    for (_, headers) in bridged {
+        assert!(
+            headers.contains_key("mcp-session-id"),
+            "sent on the bridged session"
+        );
+        assert_ne!(headers["mcp-protocol-version"], "2026-07-28");
+    }
+}
