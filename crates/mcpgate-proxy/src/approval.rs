@@ -9,6 +9,7 @@
 //! give them back. A client that disconnects leaves the approval pending until it
 //! expires (nobody marks it: approving it later does nothing).
 
+pub(crate) mod task;
 mod waiters;
 
 use std::convert::Infallible;
@@ -32,6 +33,7 @@ use crate::relay::json_response;
 use crate::slots::{Slot, SlotKind};
 use crate::stream::Release;
 use crate::target::Target;
+use crate::tasks::{CreatedTask, TaskOwner};
 use waiters::Registration;
 pub(crate) use waiters::Waiters;
 
@@ -40,7 +42,13 @@ type Frames = mpsc::Sender<Bytes>;
 /// Holds `call`: stores the approval, audits `approval_required`, and answers with an
 /// event stream that the waiting task feeds. If the approval cannot be stored the call
 /// is answered at once with an error and its reservation released.
-pub(crate) async fn hold(call: Call, body: Bytes, taken: Taken, note: AuditNote) -> Response {
+pub(crate) async fn hold(
+    call: Call,
+    body: Bytes,
+    taken: Taken,
+    note: AuditNote,
+    as_task: bool,
+) -> Response {
     let state = &call.state;
     let mut release = Release::new(Arc::clone(&state.limiter), taken);
     let Some(slot) = state.slots.take(call.caller.grant_id, SlotKind::Held) else {
@@ -114,6 +122,44 @@ pub(crate) async fn hold(call: Call, body: Bytes, taken: Taken, note: AuditNote)
     }
     let (frames, receiver) = mpsc::channel::<Bytes>(16);
     let registration = state.approvals.register(approval.id);
+    if as_task {
+        // Answered now; the wait goes on here and its answer waits in Redis for tasks/get.
+        let created = task::created(&approval, note.reason.as_deref());
+        let task_id = format!("{}{}", task::APPROVAL_TASK_PREFIX, approval.id);
+        let owner = TaskOwner {
+            grant: call.caller.grant_id,
+            tool: call.target.name().unwrap_or_default().to_owned(),
+        };
+        let ttl = u64::try_from(created["ttlMs"].as_i64().unwrap_or_default()).ok();
+        state.tasks.bind(
+            call.caller.tenant,
+            call.caller.server.id,
+            &CreatedTask {
+                id: task_id,
+                ttl: ttl.map(std::time::Duration::from_millis),
+            },
+            owner,
+        );
+        let answer = task::reply(&call.id, &created);
+        tokio::spawn(task::collect(
+            state.clone(),
+            call.caller.tenant,
+            approval.id,
+            call.id.clone(),
+            receiver,
+        ));
+        let held = Held {
+            call,
+            body,
+            release,
+            note,
+            approval: approval.id,
+            registration,
+            _slot: slot,
+        };
+        tokio::spawn(held.wait(frames));
+        return json_response(StatusCode::OK, answer);
+    }
     let held = Held {
         call,
         body,

@@ -164,12 +164,24 @@ impl Call {
         body: Bytes,
         holding: Holding,
     ) -> Concluded {
+        if let (Enforcement::Forward { note, .. }, Some(approval)) =
+            (&enforcement, self.approval_task())
+        {
+            // A held call's task lives in the proxy: the proxy answers for it.
+            self.queue(note, None, None);
+            return Concluded::Answer(crate::approval::task::answer(&self, approval).await);
+        }
         match (enforcement, holding) {
             (Enforcement::Refuse { refusal, note }, _) => {
                 Concluded::Answer(self.refuse(&refusal, &note).await)
             }
             (Enforcement::Hold { taken, note }, Holding::Possible) => {
-                Concluded::Held(crate::approval::hold(self, body, taken, note).await)
+                // A modern client that declares the tasks extension gets a task to poll
+                // rather than a stream held open.
+                let as_task = self.target.is_tool()
+                    && relay::era(&self.headers) == mcpgate_mcp::Era::Modern
+                    && crate::approval::task::tasks_declared(&body);
+                Concluded::Held(crate::approval::hold(self, body, taken, note, as_task).await)
             }
             (Enforcement::Hold { taken, note }, Holding::Impossible(why)) => {
                 let refusal = self.not_run(taken, note, why);
@@ -345,6 +357,13 @@ impl Call {
                 json_response(StatusCode::OK, self.upstream_error(&failure.to_string()))
             }
         }
+    }
+
+    /// The approval behind this `tasks/*` request's task, when it is a held call's.
+    fn approval_task(&self) -> Option<mcpgate_store::ApprovalId> {
+        self.target
+            .task_id()
+            .and_then(crate::approval::task::approval_of)
     }
 
     /// Where a task this call creates is bound: to its grant and tool (tool calls only).

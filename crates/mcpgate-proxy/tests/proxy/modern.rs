@@ -17,10 +17,24 @@ fn modern(
     id: u64,
     method: &str,
     name: Option<&str>,
+    params: Value,
+) -> reqwest::RequestBuilder {
+    let capabilities = json!({"elicitation": {}});
+    modern_with(proxy, token, id, method, name, params, capabilities)
+}
+
+/// [`modern`] with the client capabilities given.
+fn modern_with(
+    proxy: &TestProxy,
+    token: &str,
+    id: u64,
+    method: &str,
+    name: Option<&str>,
     mut params: Value,
+    capabilities: Value,
 ) -> reqwest::RequestBuilder {
     params["_meta"] = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
+        "io.modelcontextprotocol/clientCapabilities": capabilities});
     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
     let mut request = proxy
         .client
@@ -380,4 +394,140 @@ async fn a_modern_client_is_bridged_to_a_handshake_only_upstream() {
         );
         assert_ne!(headers["mcp-protocol-version"], "2026-07-28");
     }
+}
+
+/// k8s_run_pod needs a person.
+const HELD: &str = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{"action":"require_approval","reason":"pods need a person"}},"settings":{"approval_timeout":"30s"}}"#;
+
+#[tokio::test]
+async fn a_held_call_is_a_task_for_a_client_that_declares_tasks() {
+    let proxy = spawn(Options {
+        policy: Some(HELD.into()),
+        ..Options::default()
+    })
+    .await;
+    let seen = front(&proxy, Behaviour::Modern).await;
+    let with_tasks = json!({"extensions": {"io.modelcontextprotocol/tasks": {}}});
+    let call = |id: u64| {
+        modern_with(
+            &proxy,
+            &proxy.token,
+            id,
+            "tools/call",
+            Some("k8s_run_pod"),
+            json!({"name": "k8s_run_pod", "arguments": {"image": "nginx"}}),
+            with_tasks.clone(),
+        )
+    };
+    let started = std::time::Instant::now();
+    let (status, created) = answer(call(1)).await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered at once"
+    );
+    assert_eq!(created["result"]["resultType"], "task", "{created}");
+    assert_eq!(created["result"]["status"], "working");
+    let task = created["result"]["taskId"].as_str().unwrap().to_owned();
+    assert!(task.starts_with("mcpgate-approval-"), "{task}");
+    let poll = |id: u64, method: &'static str, task: String| {
+        modern(
+            &proxy,
+            &proxy.token,
+            id,
+            method,
+            Some(&task),
+            json!({"taskId": task.clone()}),
+        )
+    };
+    // Pending: working, and nothing reached the upstream.
+    let mut working = Value::Null;
+    for attempt in 0..50 {
+        let (_, polled) = answer(poll(10 + attempt, "tasks/get", task.clone())).await;
+        working = polled;
+        if working["result"]["status"] == "working" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(working["result"]["status"], "working", "{working}");
+    assert!(!seen_methods(&seen).contains(&"tools/call".to_owned()));
+    // Approved: the call runs, and its result is the task's.
+    let pending =
+        mcpgate_store::approvals::list_approvals(&proxy.db.pool, proxy.tenant, Some("pending"), 10)
+            .await
+            .unwrap();
+    assert_eq!(pending.len(), 1);
+    mcpgate_store::approvals::decide_approval(
+        &proxy.db.pool,
+        proxy.tenant,
+        pending[0].id,
+        "approved",
+        "ada",
+        None,
+    )
+    .await
+    .unwrap();
+    let mut done = Value::Null;
+    for attempt in 0..100 {
+        let (_, polled) = answer(poll(100 + attempt, "tasks/get", task.clone())).await;
+        done = polled;
+        if done["result"]["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(done["result"]["status"], "completed", "{done}");
+    assert_eq!(
+        done["result"]["result"]["content"][0]["text"],
+        "ran k8s_run_pod"
+    );
+    // Another grant cannot read it.
+    let (_, other_token) = add_server(&proxy, &proxy.demo, crate::helpers::SEED_POLICY).await;
+    let (_, refused) = answer(modern(
+        &proxy,
+        &other_token,
+        300,
+        "tasks/get",
+        Some(&task),
+        json!({"taskId": task.clone()}),
+    ))
+    .await;
+    assert_eq!(refused["error"]["code"], -32001, "{refused}");
+
+    // A second held call, cancelled by the client: it never runs.
+    let (_, second) = answer(call(2)).await;
+    let second = second["result"]["taskId"].as_str().unwrap().to_owned();
+    let mut acked = Value::Null;
+    for attempt in 0..50 {
+        let (_, answer) = answer(poll(400 + attempt, "tasks/cancel", second.clone())).await;
+        acked = answer;
+        if acked["result"]["resultType"] == "complete" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(acked["result"]["resultType"], "complete", "{acked}");
+    let mut cancelled = Value::Null;
+    for attempt in 0..100 {
+        let (_, polled) = answer(poll(500 + attempt, "tasks/get", second.clone())).await;
+        cancelled = polled;
+        if cancelled["result"]["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        cancelled["result"]["result"]["isError"], true,
+        "{cancelled}"
+    );
+    assert!(cancelled["result"]["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("cancelled by the client"));
+    let calls = seen_methods(&seen)
+        .into_iter()
+        .filter(|m| m == "tools/call")
+        .count();
+    assert_eq!(calls, 1, "only the approved call ran");
 }
