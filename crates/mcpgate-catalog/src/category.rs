@@ -51,12 +51,7 @@ struct Vote {
 /// Scores every signal and returns the winning category with the votes for it,
 /// strongest first.
 pub(crate) fn score(signals: &Signals) -> (Category, Vec<Evidence>) {
-    let mut votes = Vec::new();
-    name_votes(signals, &mut votes);
-    description_votes(signals, &mut votes);
-    argument_votes(signals, &mut votes);
-    annotation_votes(signals, &mut votes);
-
+    let votes = votes(signals);
     let total = |category: Category| -> u32 {
         votes
             .iter()
@@ -81,6 +76,54 @@ pub(crate) fn score(signals: &Signals) -> (Category, Vec<Evidence>) {
     let mut chosen: Vec<Vote> = votes.into_iter().filter(|v| v.category == winner).collect();
     chosen.sort_by_key(|vote| std::cmp::Reverse(vote.weight));
     (winner, chosen.into_iter().map(|v| v.evidence).collect())
+}
+
+fn votes(signals: &Signals) -> Vec<Vote> {
+    let mut votes = Vec::new();
+    name_votes(signals, &mut votes);
+    description_votes(signals, &mut votes);
+    argument_votes(signals, &mut votes);
+    annotation_votes(signals, &mut votes);
+    votes
+}
+
+/// The votes behind a verdict, as the confidence reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tally {
+    /// Each category's total weight, in precedence order (ties go to the first).
+    pub(crate) totals: Vec<(Category, u32)>,
+    /// Where the name's first verb points.
+    pub(crate) name_verb: Option<Category>,
+    /// Where the description's leading verb points.
+    pub(crate) description_verb: Option<Category>,
+}
+
+/// Counts the same votes [`score`] counts, without choosing.
+pub(crate) fn tally(signals: &Signals) -> Tally {
+    let votes = votes(signals);
+    let totals = PRECEDENCE
+        .into_iter()
+        .map(|category| {
+            let total = votes
+                .iter()
+                .filter(|v| v.category == category)
+                .map(|v| v.weight)
+                .sum();
+            (category, total)
+        })
+        .collect();
+    Tally {
+        totals,
+        name_verb: signals
+            .name_tokens
+            .iter()
+            .find_map(|token| verb_sense(signals, token)),
+        description_verb: signals
+            .lead
+            .as_slice()
+            .first()
+            .and_then(|verb| verb_sense(signals, verb)),
+    }
 }
 
 /// A verb's category, turning retrieval into a network call when an argument is a URL.

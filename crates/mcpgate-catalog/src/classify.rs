@@ -3,6 +3,7 @@
 use mcpgate_policy::Classification;
 
 use crate::category;
+use crate::confidence;
 use crate::evidence::Assessment;
 use crate::exposure;
 use crate::fingerprint::{fingerprint, Fingerprint};
@@ -10,7 +11,8 @@ use crate::risk;
 use crate::signals::Signals;
 use crate::tool::ToolDefinition;
 
-/// Classifies one tool: its category, its risk and the signals that decided them.
+/// Classifies one tool: its category, its risk, the signals that decided them
+/// and how sure that verdict is.
 ///
 /// Deterministic: the same definition always gives the same assessment, with
 /// the same evidence in the same order.
@@ -19,10 +21,13 @@ pub fn classify(tool: &ToolDefinition) -> Assessment {
     let (scored, mut evidence) = category::score(&signals);
     let (category, exposure) = exposure::refine(&signals, scored, &mut evidence);
     let risk = risk::derive(&signals, category, exposure, &mut evidence);
+    let tally = category::tally(&signals);
+    let confidence = confidence::judge(&signals, &tally, scored, category, &evidence);
     Assessment {
         name: tool.name().to_owned(),
         classification: Classification { category, risk },
         evidence,
+        confidence,
     }
 }
 

@@ -3,9 +3,11 @@
 use mcpgate_policy::{Category, Classification, Risk};
 use serde::{Deserialize, Serialize};
 
+use crate::confidence::Confidence;
+
 /// The classification of one tool, with the signals that decided it.
 ///
-/// Serialises as `{"name", "category", "risk", "evidence": [...]}`.
+/// Serialises as `{"name", "category", "risk", "evidence": [...], "confidence": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
     /// The tool's name.
@@ -16,6 +18,8 @@ pub struct Assessment {
     /// The deciding signals: first those that chose the category, strongest
     /// first, then each step of the risk derivation, in order.
     pub evidence: Vec<Evidence>,
+    /// How sure the verdict is, read from the same signals.
+    pub confidence: Confidence,
 }
 
 /// One signal that contributed to an assessment.
