@@ -121,55 +121,37 @@ pub(crate) async fn hold(
         return json_response(StatusCode::OK, call.render(&refusal));
     }
     let (frames, receiver) = mpsc::channel::<Bytes>(16);
-    let registration = state.approvals.register(approval.id);
-    if as_task {
-        // Answered now; the wait goes on here and its answer waits in Redis for tasks/get.
-        let created = task::created(&approval, note.reason.as_deref());
-        let task_id = format!("{}{}", task::APPROVAL_TASK_PREFIX, approval.id);
-        let owner = TaskOwner {
-            grant: call.caller.grant_id,
-            tool: call.target.name().unwrap_or_default().to_owned(),
-        };
-        let ttl = u64::try_from(created["ttlMs"].as_i64().unwrap_or_default()).ok();
-        state.tasks.bind(
-            call.caller.tenant,
-            call.caller.server.id,
-            &CreatedTask {
-                id: task_id,
-                ttl: ttl.map(std::time::Duration::from_millis),
-            },
-            owner,
-        );
-        let answer = task::reply(&call.id, &created);
-        tokio::spawn(task::collect(
-            state.clone(),
-            call.caller.tenant,
-            approval.id,
-            call.id.clone(),
-            receiver,
-        ));
-        let held = Held {
-            call,
-            body,
-            release,
-            note,
-            approval: approval.id,
-            registration,
-            _slot: slot,
-        };
-        tokio::spawn(held.wait(frames));
-        return json_response(StatusCode::OK, answer);
-    }
+    // Answered now as a task, whose answer waits in Redis for tasks/get; or a stream.
+    let reply = match as_task {
+        true => {
+            let answer = task_answer(&call, &approval, note.reason.as_deref());
+            let tenant = call.caller.tenant;
+            let collected = task::collect(
+                state.clone(),
+                tenant,
+                approval.id,
+                call.id.clone(),
+                receiver,
+            );
+            tokio::spawn(collected);
+            Reply::Task(answer)
+        }
+        false => Reply::Stream(receiver),
+    };
     let held = Held {
+        registration: state.approvals.register(approval.id),
         call,
         body,
         release,
         note,
         approval: approval.id,
-        registration,
         _slot: slot,
     };
     tokio::spawn(held.wait(frames));
+    let receiver = match reply {
+        Reply::Stream(receiver) => receiver,
+        Reply::Task(answer) => return json_response(StatusCode::OK, answer),
+    };
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver
             .recv()
@@ -192,6 +174,33 @@ pub(crate) async fn hold(
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+/// How a held call's client is answered.
+enum Reply {
+    /// On this stream, as the wait goes on.
+    Stream(mpsc::Receiver<Bytes>),
+    /// At once, with this task.
+    Task(Vec<u8>),
+}
+
+/// The task a held call is answered with, bound to the call's grant and tool.
+fn task_answer(call: &Call, approval: &Approval, reason: Option<&str>) -> Vec<u8> {
+    let created = task::created(approval, reason);
+    let ttl = u64::try_from(created["ttlMs"].as_i64().unwrap_or_default()).ok();
+    call.state.tasks.bind(
+        call.caller.tenant,
+        call.caller.server.id,
+        &CreatedTask {
+            id: format!("{}{}", task::APPROVAL_TASK_PREFIX, approval.id),
+            ttl: ttl.map(std::time::Duration::from_millis),
+        },
+        TaskOwner {
+            grant: call.caller.grant_id,
+            tool: call.target.name().unwrap_or_default().to_owned(),
+        },
+    );
+    task::reply(&call.id, &created)
 }
 
 /// A call waiting for its decision.

@@ -100,6 +100,17 @@ pub(super) async fn handle(
     }
     let inbound = inspect(&state, &incoming)?;
     let session_id = session.as_deref();
+    // The body as it came, to the server (and session) the caller addressed.
+    let forward = || {
+        relay::send(
+            &state,
+            &caller,
+            Method::POST,
+            &headers,
+            session_id,
+            Some(body.clone()),
+        )
+    };
     match inbound {
         Inbound::BadParams { id, error } => Ok(json_response(
             StatusCode::OK,
@@ -124,15 +135,7 @@ pub(super) async fn handle(
         }
         Inbound::ToolsList { id } => {
             state.metrics.overhead(started.elapsed());
-            let sent = relay::send(
-                &state,
-                &caller,
-                Method::POST,
-                &headers,
-                session_id,
-                Some(body),
-            )
-            .await;
+            let sent = forward().await;
             match sent {
                 Ok(upstream) => Ok(filter_list(&state, &caller, id, upstream.response).await),
                 Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
@@ -140,15 +143,7 @@ pub(super) async fn handle(
         }
         Inbound::Listen { id } => {
             let slot = super::stream_slot(&state, &caller)?;
-            let sent = relay::send(
-                &state,
-                &caller,
-                Method::POST,
-                &headers,
-                session_id,
-                Some(body),
-            )
-            .await;
+            let sent = forward().await;
             match sent {
                 Ok(upstream) => Ok(super::long_lived(&state, &caller, upstream.response, slot)),
                 Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
@@ -156,15 +151,7 @@ pub(super) async fn handle(
         }
         Inbound::Other { id } => {
             state.metrics.overhead(started.elapsed());
-            let sent = relay::send(
-                &state,
-                &caller,
-                Method::POST,
-                &headers,
-                session_id,
-                Some(body),
-            )
-            .await;
+            let sent = forward().await;
             match sent {
                 Ok(upstream) => Ok(relay::passthrough(&state, &caller, upstream.response)),
                 Err(failure) if id.is_some() => {
