@@ -105,6 +105,41 @@ fn canonical_number(text: &str) -> Result<String, IdError> {
     Ok(format!("{value:?}"))
 }
 
+/// What the proxy reads of an upstream's answer to keep its books (release or keep a
+/// reservation, bind a task): the id and whether it is an error, skimmed without the
+/// strict walk for duplicate keys that client input gets. `None` when the body is no
+/// single JSON-RPC response (a request or notification, a batch, garbage).
+#[derive(Debug, Clone)]
+pub struct ResponsePeek<'a> {
+    /// The id by value (`None` for `null` or an id with no value).
+    pub id: Option<RequestId>,
+    /// The `result`, absent for an error response.
+    pub result: Option<&'a RawValue>,
+}
+
+/// Skims `body` as a JSON-RPC response ([`ResponsePeek`]).
+pub fn peek_response(body: &[u8]) -> Option<ResponsePeek<'_>> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, default)]
+        id: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        result: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        error: Option<&'a RawValue>,
+        #[serde(default)]
+        method: Option<serde::de::IgnoredAny>,
+    }
+    let envelope: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    if envelope.method.is_some() || envelope.result.is_some() == envelope.error.is_some() {
+        return None;
+    }
+    Some(ResponsePeek {
+        id: envelope.id.and_then(|raw| RequestId::from_raw(raw).ok()),
+        result: envelope.result,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +184,20 @@ mod tests {
             RequestId::from_json(r#""\ud800""#),
             Err(IdError::InvalidString)
         );
+    }
+
+    #[test]
+    fn a_response_is_skimmed_for_its_id_and_result() {
+        let peek = peek_response(br#"{"jsonrpc":"2.0","id":"\u0031","result":{"a":1}}"#).unwrap();
+        assert_eq!(peek.id, Some(id(r#""1""#)));
+        assert_eq!(peek.result.map(RawValue::get), Some(r#"{"a":1}"#));
+        let error =
+            peek_response(br#"{"jsonrpc":"2.0","id":2,"error":{"code":1,"message":"x"}}"#).unwrap();
+        assert!(error.result.is_none());
+        assert!(peek_response(br#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#).is_none());
+        assert!(peek_response(br#"{"jsonrpc":"2.0","method":"notifications/progress"}"#).is_none());
+        assert!(peek_response(b"[]").is_none());
+        assert!(peek_response(br#"{"jsonrpc":"2.0","id":1,"result":{},"error":{}}"#).is_none());
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use era::{
     check_mirrors, decode_header_value, Era, HeaderMismatch, Mirrors, HANDSHAKE_VERSIONS,
     HEADER_MISMATCH, MODERN_VERSION,
 };
-pub use id::{IdError, RequestId};
+pub use id::{peek_response, IdError, RequestId, ResponsePeek};
 pub use methods::{classify_method, method_target, MethodClass};
 pub use response::{
     error_response, tool_error_result, ToolErrorShape, INTERNAL_ERROR, INVALID_PARAMS,

@@ -25,7 +25,7 @@ use crate::drift::Drift;
 use crate::enforce::listed_tool_visible;
 use crate::limiter::{Limiter, Taken};
 use crate::refusal::UPSTREAM_UNAVAILABLE;
-use crate::tasks::{created_task, CreatedTask, TaskBindings, TaskOwner};
+use crate::tasks::{CreatedTask, ResultKind, TaskBindings, TaskOwner};
 use mcpgate_store::{ServerId, TenantId};
 
 /// A reservation to give back if the call fails.
@@ -127,28 +127,22 @@ pub(crate) enum Answered {
 /// What `data` answers about the request `id` (compared by value), if it is its
 /// response.
 pub(crate) fn answer_to(data: &[u8], id: &RawValue) -> Option<Answered> {
-    #[derive(serde::Deserialize)]
-    struct Kinds<'a> {
-        #[serde(rename = "resultType", borrow, default)]
-        result_type: Option<std::borrow::Cow<'a, str>>,
-    }
-    let wanted = RequestId::from_raw(id).ok()?;
-    let Ok(Incoming::Single(message)) = mcpgate_mcp::parse(data) else {
-        return None;
-    };
-    if message.kind() != Kind::Response || message.request_id() != Some(wanted) {
+    let peek = mcpgate_mcp::peek_response(data)?;
+    if peek.id? != RequestId::from_raw(id).ok()? {
         return None;
     }
-    let Some(result) = message.result() else {
+    let Some(result) = peek.result else {
         return Some(Answered::Failed);
     };
-    if let Some(task) = created_task(result) {
-        return Some(Answered::Task(task));
-    }
-    let kinds: Option<Kinds<'_>> = serde_json::from_str(result.get()).ok();
-    match kinds.and_then(|k| k.result_type) {
-        Some(kind) if kind == "input_required" => Some(Answered::InputRequired),
-        _ => Some(Answered::Done),
+    Some(result_kind(result))
+}
+
+/// What a result says: a task, a request for input, or done.
+fn result_kind(result: &RawValue) -> Answered {
+    match crate::tasks::result_kind(result) {
+        ResultKind::Task(task) => Answered::Task(task),
+        ResultKind::InputRequired => Answered::InputRequired,
+        ResultKind::Done => Answered::Done,
     }
 }
 

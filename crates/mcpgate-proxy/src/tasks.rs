@@ -108,9 +108,20 @@ impl TaskBindings {
     }
 }
 
-/// The task a `tools/call` result created, if it is one: `resultType: "task"` with a
-/// `taskId` (2026-07-28 tasks extension), or a `task: {taskId}` object (2025-11-25).
-pub(crate) fn created_task(result: &RawValue) -> Option<CreatedTask> {
+/// What a `tools/call` result is, read in one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ResultKind {
+    /// It created a task: `resultType: "task"` with a `taskId` (2026-07-28 tasks
+    /// extension), or a `task: {taskId}` object (2025-11-25).
+    Task(CreatedTask),
+    /// `resultType: "input_required"`: it waits for the client's input.
+    InputRequired,
+    /// Anything else: the call's result.
+    Done,
+}
+
+/// Reads what `result` is.
+pub(crate) fn result_kind(result: &RawValue) -> ResultKind {
     #[derive(Deserialize)]
     struct Flat {
         #[serde(rename = "resultType")]
@@ -127,18 +138,28 @@ pub(crate) fn created_task(result: &RawValue) -> Option<CreatedTask> {
         task_id: Option<String>,
         ttl: Option<u64>,
     }
-    let flat: Flat = serde_json::from_str(result.get()).ok()?;
-    if flat.result_type.as_deref() == Some("task") {
-        return flat.task_id.map(|id| CreatedTask {
+    let Ok(flat) = serde_json::from_str::<Flat>(result.get()) else {
+        return ResultKind::Done;
+    };
+    match (flat.result_type.as_deref(), flat.task_id, flat.task) {
+        (Some("task"), Some(id), _) => ResultKind::Task(CreatedTask {
             id,
             ttl: flat.ttl_ms.map(Duration::from_millis),
-        });
+        }),
+        (Some("input_required"), _, _) => ResultKind::InputRequired,
+        (
+            _,
+            _,
+            Some(Nested {
+                task_id: Some(id),
+                ttl,
+            }),
+        ) if flat.result_type.is_none() => ResultKind::Task(CreatedTask {
+            id,
+            ttl: ttl.map(Duration::from_millis),
+        }),
+        _ => ResultKind::Done,
     }
-    let nested = flat.task?;
-    nested.task_id.map(|id| CreatedTask {
-        id,
-        ttl: nested.ttl.map(Duration::from_millis),
-    })
 }
 
 #[cfg(test)]
@@ -154,18 +175,24 @@ mod tests {
         let modern =
             raw(r#"{"resultType":"task","taskId":"t-1","status":"working","ttlMs":60000}"#);
         assert_eq!(
-            created_task(&modern),
-            Some(CreatedTask {
+            result_kind(&modern),
+            ResultKind::Task(CreatedTask {
                 id: "t-1".into(),
                 ttl: Some(Duration::from_secs(60))
             })
         );
         let old = raw(r#"{"task":{"taskId":"t-2","status":"working"}}"#);
-        assert_eq!(created_task(&old).map(|t| t.id), Some("t-2".into()));
-        assert_eq!(created_task(&raw(r#"{"content":[]}"#)), None);
+        assert!(matches!(result_kind(&old), ResultKind::Task(task) if task.id == "t-2"));
+        assert_eq!(result_kind(&raw(r#"{"content":[]}"#)), ResultKind::Done);
         assert_eq!(
-            created_task(&raw(r#"{"resultType":"complete","taskId":"x"}"#)),
-            None
+            result_kind(&raw(r#"{"resultType":"complete","taskId":"x"}"#)),
+            ResultKind::Done
+        );
+        assert_eq!(
+            result_kind(&raw(
+                r#"{"resultType":"input_required","inputRequests":{}}"#
+            )),
+            ResultKind::InputRequired
         );
     }
 

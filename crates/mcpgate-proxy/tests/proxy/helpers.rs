@@ -351,6 +351,7 @@ async fn discover(demo: &DemoHandle) -> Vec<DiscoveredTool> {
                 risk: assessment.classification.risk.as_str().into(),
                 evidence: json!([]),
                 fingerprint: fingerprint(&tool).as_str().to_owned(),
+                confidence: None,
             }
         })
         .collect()
@@ -611,6 +612,7 @@ pub async fn stored_tools(proxy: &TestProxy) -> Vec<DiscoveredTool> {
             risk: tool.risk,
             evidence: tool.evidence,
             fingerprint: tool.fingerprint,
+            confidence: None,
         })
         .collect()
 }
