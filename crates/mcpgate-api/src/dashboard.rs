@@ -10,6 +10,7 @@ mod api_keys;
 mod approvals;
 mod audit;
 mod auth;
+mod classification;
 mod connect;
 mod diff;
 mod grants;
@@ -46,6 +47,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/servers/{id}", get(servers::show))
         .route("/servers/{id}/sync", post(servers::sync))
         .route("/servers/{id}/approve-tool", post(servers::approve_tool))
+        .route("/servers/{id}/tool-classification", post(classification::set))
+        .route(
+            "/servers/{id}/tool-classification/remove",
+            post(classification::remove),
+        )
         .route("/servers/{id}/delete", post(servers::delete))
         .route("/servers/{id}/policy", get(policy::show).post(policy::put))
         .route(

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod approvals;
 pub mod audit;
+pub mod classification;
 pub mod grants;
 pub mod policies;
 pub mod servers;

@@ -3,6 +3,7 @@
 mod api_keys;
 mod approvals;
 mod audit;
+mod classification;
 mod grants;
 mod policies;
 mod servers;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(signup::router())
         .merge(api_keys::router())
         .merge(servers::router())
+        .merge(classification::router())
         .merge(policies::router())
         .merge(grants::router())
         .merge(approvals::router())
@@ -35,6 +37,7 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
     [
         api_keys::Api::openapi(),
         servers::Api::openapi(),
+        classification::Api::openapi(),
         policies::Api::openapi(),
         grants::Api::openapi(),
         approvals::Api::openapi(),

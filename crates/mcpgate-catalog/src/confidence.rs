@@ -232,6 +232,7 @@ fn source(kind: EvidenceKind) -> Option<&'static str> {
         EvidenceKind::Argument => Some("the arguments"),
         EvidenceKind::Annotation => Some("the annotations"),
         EvidenceKind::Rule => Some("a rule"),
+        EvidenceKind::Override => Some("a person"),
         EvidenceKind::Default => None,
     }
 }

@@ -55,6 +55,8 @@ pub enum EvidenceKind {
     Rule,
     /// Nothing recognised: the conservative default applied.
     Default,
+    /// A person corrected the classifier (the tenant's override).
+    Override,
 }
 
 /// What a signal decided.
@@ -65,6 +67,26 @@ pub enum Effect {
     Category(Category),
     /// It set the risk to this level.
     Risk(Risk),
+}
+
+impl Assessment {
+    /// The assessment with a person's correction in place of the classifier's
+    /// verdict: the classification is theirs and the evidence their reason, so a
+    /// policy built from it explains itself. The confidence stays the classifier's.
+    pub fn overridden(mut self, classification: Classification, by: &str, reason: &str) -> Self {
+        let message = format!("set by {by}: {reason}");
+        self.classification = classification;
+        self.evidence = vec![
+            Evidence::category(
+                EvidenceKind::Override,
+                by,
+                classification.category,
+                message.clone(),
+            ),
+            Evidence::risk(EvidenceKind::Override, by, classification.risk, message),
+        ];
+        self
+    }
 }
 
 impl Evidence {

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod audit;
 pub mod changes;
+pub mod classifications;
 mod error;
 pub mod grants;
 mod ids;

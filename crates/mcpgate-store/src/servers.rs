@@ -65,6 +65,17 @@ pub struct DiscoveredTool {
     pub risk: String,
     pub evidence: Value,
     pub fingerprint: String,
+    /// How sure the classifier is of `category` and `risk`.
+    pub confidence: Option<ToolConfidence>,
+}
+
+/// The classifier's confidence, as stored beside its verdict.
+#[derive(Debug, Clone)]
+pub struct ToolConfidence {
+    /// `low`, `medium` or `high`.
+    pub level: String,
+    /// What lowered it.
+    pub reasons: Vec<String>,
 }
 
 /// A stored tool.
@@ -75,12 +86,25 @@ pub struct Tool {
     pub name: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub definition: Value,
-    /// `read`, `write`, `destructive`, `execute`, `credential` or `network`.
+    /// `read`, `write`, `destructive`, `execute`, `credential` or `network`: the
+    /// tenant's override when there is one, else the classifier's verdict.
     pub category: String,
-    /// `low`, `medium`, `high` or `critical`.
+    /// `low`, `medium`, `high` or `critical`, likewise.
     pub risk: String,
-    /// Why the classifier chose the category and risk.
+    /// The classifier's own category, whatever an override says.
+    #[serde(skip)]
+    pub classifier_category: String,
+    /// The classifier's own risk.
+    #[serde(skip)]
+    pub classifier_risk: String,
+    /// Why the classifier chose its category and risk.
     pub evidence: Value,
+    /// How sure the classifier is of its verdict: `low` (review this), `medium` or
+    /// `high`; absent for tools not re-synced since confidence was introduced.
+    pub confidence: Option<String>,
+    /// What lowered the confidence, one sentence each.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub confidence_reasons: Value,
     /// Hash of the definition as last seen.
     pub fingerprint: String,
     pub approved_fingerprint: Option<String>,
@@ -89,10 +113,33 @@ pub struct Tool {
     pub first_seen: DateTime<Utc>,
     pub changed_at: Option<DateTime<Utc>>,
     pub removed_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub override_category: Option<String>,
+    #[serde(skip)]
+    pub override_risk: Option<String>,
+    #[serde(skip)]
+    pub override_reason: Option<String>,
+    #[serde(skip)]
+    pub override_by: Option<String>,
+    #[serde(skip)]
+    pub override_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub override_fingerprint: Option<String>,
+    /// The override was made against another definition than the current one.
+    #[serde(skip)]
+    pub override_stale: bool,
 }
 
-const TOOL_COLUMNS: &str = "server_id, name, definition, category, risk, evidence, fingerprint, \
-    approved_fingerprint, approved_at, approved_by, first_seen, changed_at, removed_at";
+/// Every reader of a tool's classification (the proxy, policies, the tables) reads
+/// these columns, so a tenant's override wins everywhere: `category` and `risk`
+/// are the override when there is one.
+pub(crate) const TOOL_COLUMNS: &str = "server_id, name, definition, \
+    coalesce(override_category, category) AS category, coalesce(override_risk, risk) AS risk, \
+    category AS classifier_category, risk AS classifier_risk, evidence, confidence, \
+    confidence_reasons, fingerprint, approved_fingerprint, approved_at, approved_by, first_seen, \
+    changed_at, removed_at, override_category, override_risk, override_reason, override_by, \
+    override_at, override_fingerprint, \
+    (override_fingerprint IS NOT NULL AND override_fingerprint <> fingerprint) AS override_stale";
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -197,14 +244,16 @@ async fn apply_tools(
             }
             Some(_) => report.unchanged += 1,
         }
-        // changed_at moves only when the definition itself moves.
+        // changed_at moves only when the definition itself moves. A tenant's override
+        // is left alone: it is stale once the fingerprint differs from its own.
         sqlx::query(
             "INSERT INTO tools (tenant_id, server_id, name, definition, category, risk, evidence, \
-             fingerprint, approved_fingerprint, approved_at, approved_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, now(), 'first seen') \
+             fingerprint, approved_fingerprint, approved_at, approved_by, confidence, confidence_reasons) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, now(), 'first seen', $9, $10) \
              ON CONFLICT ON CONSTRAINT tools_pkey DO UPDATE SET \
                definition = EXCLUDED.definition, category = EXCLUDED.category, risk = EXCLUDED.risk, \
                evidence = EXCLUDED.evidence, fingerprint = EXCLUDED.fingerprint, removed_at = NULL, \
+               confidence = EXCLUDED.confidence, confidence_reasons = EXCLUDED.confidence_reasons, \
                changed_at = CASE WHEN tools.fingerprint <> EXCLUDED.fingerprint THEN now() ELSE tools.changed_at END",
         )
         .bind(tenant)
@@ -215,6 +264,11 @@ async fn apply_tools(
         .bind(&tool.risk)
         .bind(&tool.evidence)
         .bind(&tool.fingerprint)
+        .bind(tool.confidence.as_ref().map(|c| c.level.as_str()))
+        .bind(serde_json::json!(tool
+            .confidence
+            .as_ref()
+            .map_or(&[][..], |c| c.reasons.as_slice())))
         .execute(&mut **tx)
         .await?;
     }

@@ -62,6 +62,7 @@ async fn sigterm_under_load_finishes_in_flight_calls_and_loses_no_audit_row() {
         risk: "low".into(),
         evidence: json!([]),
         fingerprint: "fingerprint".into(),
+        confidence: None,
     };
     servers::create_server(
         &db.pool,

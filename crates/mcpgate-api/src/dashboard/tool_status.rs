@@ -4,10 +4,12 @@
 
 use mcpgate_catalog::Evidence;
 use mcpgate_policy::{evaluate, Outcome, ToolCall};
+use mcpgate_store::classifications::ClassificationOverride;
 use mcpgate_store::servers::Tool;
 use mcpgate_store::{ServerId, TenantId};
 use serde_json::Value;
 
+use crate::domain::classification::needs_review;
 use crate::domain::policies::{classifications, validate};
 
 /// One row of the tools table.
@@ -25,6 +27,14 @@ pub(crate) struct ToolRow {
     /// The deciding rule's JSON Pointer (or the default marker).
     pub(crate) rule: String,
     pub(crate) changed_since_approval: bool,
+    /// The classifier's own verdict, shown beside an override.
+    pub(crate) classified_as: String,
+    /// `low`, `medium`, `high`, or empty when not assessed yet.
+    pub(crate) confidence: String,
+    pub(crate) confidence_reasons: Vec<String>,
+    /// Review this: low confidence and no override, or a stale override.
+    pub(crate) review: bool,
+    pub(crate) classification_override: Option<ClassificationOverride>,
 }
 
 /// The rows for a server's current tools under `policy` (none: all allowed).
@@ -103,6 +113,12 @@ pub(crate) fn tool_rows(
                 rule,
                 changed_since_approval: tool.approved_fingerprint.as_deref()
                     != Some(tool.fingerprint.as_str()),
+                classified_as: format!("{} / {}", tool.classifier_category, tool.classifier_risk),
+                confidence: tool.confidence.clone().unwrap_or_default(),
+                confidence_reasons: serde_json::from_value(tool.confidence_reasons.clone())
+                    .unwrap_or_default(),
+                review: needs_review(tool),
+                classification_override: tool.classification_override(),
             }
         })
         .collect()

@@ -167,10 +167,28 @@ pub async fn recommended(
     let classified: Vec<ClassifiedTool> = tools
         .iter()
         .filter(|tool| tool.removed_at.is_none())
-        .filter_map(|tool| ToolDefinition::from_value(&tool.definition).ok())
-        .map(ClassifiedTool::new)
+        .filter_map(|tool| {
+            let definition = ToolDefinition::from_value(&tool.definition).ok()?;
+            Some(with_override(tool, ClassifiedTool::new(definition)))
+        })
         .collect();
     Ok(mcpgate_catalog::recommended_policy(&classified))
+}
+
+/// The tenant's correction, when the tool has one, in place of the verdict.
+fn with_override(tool: &Tool, mut classified: ClassifiedTool) -> ClassifiedTool {
+    let Some(correction) = tool.classification_override() else {
+        return classified;
+    };
+    let (Ok(category), Ok(risk)) = (correction.category.parse(), correction.risk.parse()) else {
+        return classified;
+    };
+    classified.assessment = classified.assessment.overridden(
+        Classification { category, risk },
+        &correction.by,
+        &correction.reason,
+    );
+    classified
 }
 
 /// Each current tool's stored classification, by name.

@@ -9,6 +9,7 @@ use mcpgate_catalog::{classify, fingerprint, ToolDefinition};
 use mcpgate_store::changes::Change;
 use mcpgate_store::servers::{
     self, DiscoveredServer, DiscoveredTool, NewServer, Server, ServerUpdate, SyncReport,
+    ToolConfidence,
 };
 use mcpgate_store::{ServerId, TenantId};
 use mcpgate_upstream::{discover, BlockReason, Discovery, DiscoveryOptions, Transport};
@@ -211,6 +212,10 @@ fn catalogue(discovery: &Discovery) -> (DiscoveredServer, Vec<DiscoveredTool>) {
             evidence: serde_json::to_value(&assessment.evidence)
                 .unwrap_or(Value::Array(Vec::new())),
             fingerprint: fingerprint(&parsed).as_str().to_owned(),
+            confidence: Some(ToolConfidence {
+                level: assessment.confidence.level.as_str().to_owned(),
+                reasons: assessment.confidence.reasons,
+            }),
             definition,
         });
     }

@@ -7,11 +7,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use mcpgate_store::classifications::ClassificationOverride;
 use mcpgate_store::servers::{self, Server, SyncReport, Tool};
 use mcpgate_store::ServerId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::classification::needs_review;
 use crate::domain::servers::{self as domain, RegisterServer, UpdateServer};
 use crate::domain::{not_found_as, publish};
 use crate::error::ApiError;
@@ -53,13 +55,29 @@ impl ServerView {
     }
 }
 
-/// A tool as the API shows it, with its approval state spelled out.
+/// A tool as the API shows it, with its approval state spelled out. `category`
+/// and `risk` are the tenant's override when there is one, else the classifier's.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ToolView {
     #[serde(flatten)]
     tool: Tool,
     /// The definition differs from the approved one.
     changed_since_approval: bool,
+    /// The classifier's own verdict, whatever an override says.
+    classified_as: ClassifiedAs,
+    /// The tenant's correction, if any (`PUT .../classification`).
+    #[serde(rename = "override")]
+    classification_override: Option<ClassificationOverride>,
+    /// Review this: the classifier is unsure (`confidence` low) and nobody
+    /// corrected it, or the override was made against an earlier definition.
+    review: bool,
+}
+
+/// The classifier's category and risk for a tool.
+#[derive(Debug, Serialize, ToSchema)]
+struct ClassifiedAs {
+    category: String,
+    risk: String,
 }
 
 impl From<Tool> for ToolView {
@@ -67,6 +85,12 @@ impl From<Tool> for ToolView {
         Self {
             changed_since_approval: tool.approved_fingerprint.as_deref()
                 != Some(tool.fingerprint.as_str()),
+            classified_as: ClassifiedAs {
+                category: tool.classifier_category.clone(),
+                risk: tool.classifier_risk.clone(),
+            },
+            classification_override: tool.classification_override(),
+            review: needs_review(&tool),
             tool,
         }
     }
