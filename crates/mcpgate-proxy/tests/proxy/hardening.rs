@@ -399,3 +399,32 @@ async fn metrics_need_the_token_when_one_is_set() {
         .unwrap()
         .contains("mcpgate_proxy_audit_dropped_total"));
 }
+
+#[tokio::test]
+async fn an_approval_row_shows_the_arguments_with_their_secrets_redacted() {
+    let proxy = spawn(Options {
+        policy: Some(HELD_POLICY.into()),
+        ..Options::default()
+    })
+    .await;
+    let session = proxy.initialize().await;
+    let body = json!({"jsonrpc":"2.0","id":"held","method":"tools/call",
+        "params":{"name":"k8s_delete_ns","arguments":{"name":"staging","api_token":"s3cr3t",
+            "env":[{"name":"DB_PASSWORD","value":"hunter2"}]}}});
+    let mut response = proxy.post(Some(&session), body.to_string()).await;
+    let first = response.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).starts_with(": held for approval "));
+    let pending = approvals::list_approvals(&proxy.db.pool, proxy.tenant, Some("pending"), 10)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    let arguments = &pending[0].arguments;
+    assert_eq!(
+        arguments["name"], "staging",
+        "what a person needs to judge is kept"
+    );
+    assert_eq!(arguments["api_token"], "[REDACTED]");
+    assert_eq!(arguments["env"][0]["value"], "[REDACTED]");
+    assert!(!arguments.to_string().contains("s3cr3t"));
+    assert!(!arguments.to_string().contains("hunter2"));
+}
