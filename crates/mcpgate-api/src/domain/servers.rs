@@ -35,8 +35,15 @@ const RESERVED_HEADERS: &[&str] = &[
     "proxy-connection",
     "mcp-session-id",
     "mcp-protocol-version",
+    "mcp-method",
+    "mcp-name",
+    "mcp-gate-hop",
     "last-event-id",
 ];
+
+/// Prefixes of headers a tenant may not set: `Mcp-Param-*` mirror the arguments of the
+/// call being made (MCP 2026-07-28), which the proxy decided on.
+const RESERVED_HEADER_PREFIXES: &[&str] = &["mcp-param-"];
 
 /// A server to register.
 #[derive(Debug)]
@@ -280,7 +287,11 @@ fn validate_headers(headers: &BTreeMap<String, String>) -> Result<Vec<(String, S
             let path = format!("/headers/{name}");
             let valid_name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| ApiError::invalid(&path, "is not a valid HTTP header name"))?;
-            if RESERVED_HEADERS.contains(&valid_name.as_str()) {
+            let reserved = RESERVED_HEADERS.contains(&valid_name.as_str())
+                || RESERVED_HEADER_PREFIXES
+                    .iter()
+                    .any(|prefix| valid_name.as_str().starts_with(prefix));
+            if reserved {
                 return Err(ApiError::invalid(
                     &path,
                     "is set by mcpgate itself and cannot be configured",

@@ -346,3 +346,22 @@ async fn an_upstream_speaking_no_version_of_ours_gets_a_422_naming_its_versions(
     let (_, listed) = tenant.get("/api/v1/servers").await;
     assert_eq!(listed["servers"], json!([]));
 }
+
+#[tokio::test]
+async fn headers_that_mirror_the_request_cannot_be_configured_for_an_upstream() {
+    let app = mcpgate_testkit::spawn_app().await;
+    let upstream = mcpgate_demo::spawn(DemoSettings::default()).await;
+    let tenant = sign_up(&app).await;
+    for name in ["Mcp-Name", "Mcp-Method", "Mcp-Param-Region", "Mcp-Gate-Hop"] {
+        let (status, body) = tenant
+            .post(
+                "/api/v1/servers",
+                json!({"name": "mirrors", "url": upstream.url(), "headers": {name: "x"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {body}");
+        assert!(body.to_string().contains("set by mcpgate itself"), "{body}");
+    }
+    let (_, listed) = tenant.get("/api/v1/servers").await;
+    assert_eq!(listed["servers"], json!([]), "nothing was stored");
+}
