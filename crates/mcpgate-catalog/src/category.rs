@@ -9,8 +9,11 @@
 use mcpgate_policy::Category;
 
 use crate::evidence::{Evidence, EvidenceKind};
-use crate::lexicon::{verb_category, EXECUTE_NOUNS, NETWORK_NOUNS, READ_NOUNS, RETRIEVAL_VERBS};
-use crate::signals::{Role, Signals};
+use crate::lexicon::{
+    verb_category, BINDING_TARGETS, COMMIT_TARGETS, EXECUTE_NOUNS, INTERNAL_TARGETS, NETWORK_NOUNS,
+    OPEN_WEB_PHRASES, OUTBOUND_VERBS, READ_NOUNS, RETRIEVAL_VERBS,
+};
+use crate::signals::{name_token_verb, Role, Signals};
 
 /// Ties go to the first of these: the cautious reading.
 const PRECEDENCE: [Category; 6] = [
@@ -75,7 +78,66 @@ pub(crate) fn score(signals: &Signals) -> (Category, Vec<Evidence>) {
         .unwrap_or(Category::Write);
     let mut chosen: Vec<Vote> = votes.into_iter().filter(|v| v.category == winner).collect();
     chosen.sort_by_key(|vote| std::cmp::Reverse(vote.weight));
-    (winner, chosen.into_iter().map(|v| v.evidence).collect())
+    let evidence = chosen.into_iter().map(|v| v.evidence).collect();
+    match context_rule(signals, winner) {
+        Some((category, ruled)) => (category, vec![ruled]),
+        None => (winner, evidence),
+    }
+}
+
+/// Rules that read several signals together and overturn the vote.
+fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Evidence)> {
+    let rule = |matched: &str, category: Category, message: String| {
+        Some((
+            category,
+            Evidence::category(EvidenceKind::Rule, matched, category, message),
+        ))
+    };
+    if winner == Category::Read {
+        if let Some(phrase) = signals.description.first_phrase(OPEN_WEB_PHRASES) {
+            return rule(
+                phrase,
+                Category::Network,
+                format!(
+                    "description says \"{phrase}\": content from the open web comes in → network"
+                ),
+            );
+        }
+    }
+    if matches!(winner, Category::Read | Category::Network) {
+        if let Some(argument) = signals.argument(Role::LocalSave) {
+            return rule(
+                &argument.name,
+                Category::Write,
+                format!(
+                    "argument `{}`: saves the result on the server's disk → write",
+                    argument.name
+                ),
+            );
+        }
+    }
+    let creates = signals.name_has(&["create", "add", "new", "make"]);
+    if creates && signals.name_has(&["webhook"]) && signals.argument(Role::Url).is_none() {
+        return rule(
+            "webhook",
+            Category::Credential,
+            "creates a webhook with no target URL: mints a URL whose token lets anyone post → credential".to_owned(),
+        );
+    }
+    if winner == Category::Write {
+        if let Some(argument) = signals.arguments.iter().find(|a| {
+            a.roles.contains(&Role::Code)
+                && !a.roles.contains(&Role::Sql)
+                && signals.required(&a.name)
+        }) {
+            return rule(
+                &argument.name,
+                Category::Execute,
+                format!("required argument `{}`: the caller supplies the code that is deployed and run → execute", argument.name),
+            );
+        }
+    }
+    None
 }
 
 fn votes(signals: &Signals) -> Vec<Vote> {
@@ -117,7 +179,8 @@ pub(crate) fn tally(signals: &Signals) -> Tally {
         name_verb: signals
             .name_tokens
             .iter()
-            .find_map(|token| verb_sense(signals, token)),
+            .enumerate()
+            .find_map(|(index, token)| name_verb_sense(signals, index, token)),
         description_verb: signals
             .lead
             .as_slice()
@@ -126,9 +189,39 @@ pub(crate) fn tally(signals: &Signals) -> Tally {
     }
 }
 
-/// A verb's category, turning retrieval into a network call when an argument is a URL.
+/// A name token's verb sense (later tokens without third-person endings).
+fn name_verb_sense(signals: &Signals, index: usize, token: &str) -> Option<Category> {
+    name_token_verb(index, token)?;
+    verb_sense(signals, token)
+}
+
+/// A verb's category, read with what the name says it acts on: retrieval of a URL
+/// is a network call, pushing files or publishing a draft note stays a write inside
+/// the tenant's service, navigating without a URL only moves the page, and cancelling
+/// a subscription or an invoice cannot be taken back.
 fn verb_sense(signals: &Signals, verb: &str) -> Option<Category> {
     let category = verb_category(verb)?;
+    let base = verb
+        .strip_suffix("es")
+        .filter(|b| verb_category(b).is_some())
+        .or_else(|| verb.strip_suffix('s'))
+        .filter(|b| verb_category(b).is_some())
+        .unwrap_or(verb);
+    if category == Category::Network {
+        if base == "push" && signals.name_has(COMMIT_TARGETS) {
+            return Some(Category::Write);
+        }
+        if OUTBOUND_VERBS.contains(&base) && signals.name_has(INTERNAL_TARGETS) {
+            return Some(Category::Write);
+        }
+        let reaches = ["navigate", "visit", "goto"].contains(&base);
+        if reaches && signals.argument(Role::Url).is_none() {
+            return Some(Category::Write);
+        }
+    }
+    if base == "cancel" && signals.name_has(BINDING_TARGETS) {
+        return Some(Category::Destructive);
+    }
     let retrieves = RETRIEVAL_VERBS.iter().any(|r| {
         verb == *r || verb.strip_suffix("es") == Some(r) || verb.strip_suffix('s') == Some(r)
     });
@@ -155,9 +248,12 @@ fn vote(
 
 fn name_votes(signals: &Signals, votes: &mut Vec<Vote>) {
     let mut first = true;
-    for token in &signals.name_tokens {
-        if let Some(category) = verb_sense(signals, token) {
-            let weight = if first { 6 } else { 2 };
+    for (index, token) in signals.name_tokens.iter().enumerate() {
+        if let Some(category) = name_verb_sense(signals, index, token) {
+            // `get_or_create_label`: a verb after `or` is as much the tool's action.
+            let joined =
+                index > 0 && ["or", "and"].contains(&signals.name_tokens[index - 1].as_str());
+            let weight = if first || joined { 6 } else { 2 };
             let message = format!("name verb `{token}` → {category}");
             vote(
                 votes,

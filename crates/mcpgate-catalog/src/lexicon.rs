@@ -14,7 +14,8 @@ const READ_VERBS: &[&str] = &[
     "verify", "compare", "tail", "head", "cat", "ls", "grep", "whoami", "fetch", "return", "print",
     "monitor", "poll", "watch", "peek", "estimate", "calculate", "suggest", "recommend", "render",
     "screenshot", "capture", "measure", "browse", "explore", "discover", "test", "lint", "parse",
-    "resolve", "translate", "echo", "dump", "tree",
+    "translate", "echo", "dump", "tree", "convert", "geocode", "generate", "embed", "transcribe",
+    "download",
 ];
 
 #[rustfmt::skip]
@@ -32,7 +33,8 @@ const WRITE_VERBS: &[&str] = &[
     "decrement", "allocate", "provision", "transfer", "refund", "charge", "pay", "cancel", "mkdir",
     "touch", "overwrite", "make", "new", "open", "complete", "finish", "suspend", "unsuspend",
     "promote", "demote", "pin", "unpin", "mute", "unmute", "invite", "link", "unlink", "clone",
-    "checkout", "rebase", "cherry", "stage", "unstage", "reset",
+    "checkout", "rebase", "cherry", "stage", "unstage", "reset", "draft", "resize", "handle",
+    "emulate", "protect", "unprotect", "resolve", "unresolve", "unapprove", "disconnect",
 ];
 
 #[rustfmt::skip]
@@ -59,7 +61,7 @@ const CREDENTIAL_VERBS: &[&str] = &[
 #[rustfmt::skip]
 const NETWORK_VERBS: &[&str] = &[
     "send", "post", "publish", "notify", "email", "mail", "sms", "tweet", "broadcast", "push",
-    "pull", "upload", "download", "navigate", "visit", "goto", "crawl", "scrape", "http", "curl",
+    "pull", "upload", "navigate", "visit", "goto", "crawl", "scrape", "http", "curl",
     "wget", "ping", "connect", "forward", "reply", "share", "dm", "message", "webhook",
 ];
 
@@ -87,6 +89,23 @@ pub(crate) fn verb_category(word: &str) -> Option<Category> {
         })
         .or_else(|| word.strip_suffix("es").and_then(direct))
         .or_else(|| word.strip_suffix('s').and_then(direct))
+}
+
+/// The category of a verb spelled exactly as listed (no third-person ending removed).
+/// Name tokens after the first are read this way: `console_messages` names messages.
+pub(crate) fn exact_verb_category(word: &str) -> Option<Category> {
+    verb_category(word).filter(|_| {
+        [
+            READ_VERBS,
+            WRITE_VERBS,
+            DESTRUCTIVE_VERBS,
+            EXECUTE_VERBS,
+            CREDENTIAL_VERBS,
+            NETWORK_VERBS,
+        ]
+        .iter()
+        .any(|list| list.contains(&word))
+    })
 }
 
 /// Verbs that read something and become network calls when the thing is a URL.
@@ -147,13 +166,17 @@ pub(crate) const CRITICAL_TARGETS: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const RECREATABLE_TARGETS: &[&str] = &[
     "image", "images", "network", "networks", "tag", "tags", "label", "labels", "cache", "alias",
-    "comment", "comments", "reaction", "reactions", "draft", "session", "bookmark",
+    "comment", "comments", "reaction", "reactions", "draft", "session", "bookmark", "note", "link",
+    "alarm", "message", "category", "webhook", "binding", "var", "variable", "route", "cron",
+    "filter", "domain", "watcher", "annotation", "emoji", "award",
 ];
 /// Empty containers: creating one adds nothing anyone depends on yet.
 #[rustfmt::skip]
 pub(crate) const ADDITIVE_TARGETS: &[&str] = &[
     "directory", "directories", "folder", "folders", "dir", "volume", "volumes", "network",
     "networks", "branch", "bookmark", "label", "reaction", "reactions", "emoji", "star", "favorite",
+    "bucket", "queue", "category", "channel", "collection", "team", "group", "repository", "repo",
+    "project", "database", "namespace", "link", "draft", "sprint", "session", "tab",
 ];
 /// Permissions and money: changes here are hard to take back.
 #[rustfmt::skip]
@@ -161,19 +184,72 @@ pub(crate) const PRIVILEGE_OR_MONEY: &[&str] = &[
     "role", "roles", "rolebinding", "clusterrole", "clusterrolebinding", "permission",
     "permissions", "policy", "policies", "iam", "acl", "collaborator", "collaborators", "member",
     "members", "admin", "grant", "grants", "access", "refund", "refunds", "payout", "payouts",
-    "transfer", "transfers", "charge", "charges",
+    "transfer", "transfers", "charge", "charges", "subscription", "subscriptions", "dispute",
+    "disputes", "payment", "payments", "billing", "protection",
+];
+/// Verbs whose write decides what ships or who may change it (merging, approving,
+/// protecting a branch, rolling a deployment back).
+#[rustfmt::skip]
+pub(crate) const GATE_VERBS: &[&str] = &[
+    "merge", "approve", "protect", "unprotect", "rollback",
+];
+/// Verbs that flip a reversible flag (done, resolved, starred) without changing content.
+#[rustfmt::skip]
+pub(crate) const TOGGLE_VERBS: &[&str] = &[
+    "mark", "resolve", "unresolve", "star", "unstar", "pin", "unpin", "follow", "unfollow",
+    "mute", "unmute", "watch", "unwatch",
+];
+/// What closing or disconnecting ends without loss: the caller's own session.
+#[rustfmt::skip]
+pub(crate) const SESSION_TARGETS: &[&str] = &[
+    "browser", "session", "sessions", "connection", "tab", "tabs",
+];
+
+/// Objects through which live traffic flows: changing them redirects it.
+#[rustfmt::skip]
+pub(crate) const TRAFFIC_TARGETS: &[&str] = &[
+    "route", "routes", "domain", "domains", "dns", "hostname", "hostnames",
+];
+/// Objects inside the system that outbound verbs only move along (`publish_draft_note`,
+/// `queue_send_message`): the data stays in the tenant's own service.
+#[rustfmt::skip]
+pub(crate) const INTERNAL_TARGETS: &[&str] = &[
+    "note", "notes", "draft", "drafts", "queue", "queues", "review", "reviews",
+];
+/// Git objects: pushing them writes the tenant's own repository.
+#[rustfmt::skip]
+pub(crate) const COMMIT_TARGETS: &[&str] = &[
+    "file", "files", "commit", "commits", "changes",
+];
+/// Objects whose cancellation cannot be taken back (money and contracts).
+#[rustfmt::skip]
+pub(crate) const BINDING_TARGETS: &[&str] = &[
+    "subscription", "subscriptions", "invoice", "invoices", "order", "orders", "payment",
+    "payments", "contract", "contracts",
+];
+/// Description phrases that say a tool reads the open web.
+#[rustfmt::skip]
+pub(crate) const OPEN_WEB_PHRASES: &[&str] = &[
+    "search the web", "searches the web", "web search", "web searches", "the internet",
+    "search engine", "web pages", "webpages", "websites", "from the web", "across the web",
+];
+/// Argument names that save a result on the server's own disk.
+#[rustfmt::skip]
+pub(crate) const LOCAL_SAVE_ARGUMENTS: &[&str] = &[
+    "save_path", "local_path", "output_path", "download_path", "destination_path", "save_to",
+    "output_dir", "output_directory", "save_dir", "target_path",
 ];
 /// Verbs that run whatever the caller passes, inside something already running.
 #[rustfmt::skip]
 pub(crate) const EXEC_TOKENS: &[&str] = &[
     "exec", "execute", "eval", "evaluate", "shell", "bash", "sh", "terminal", "cmd", "command",
-    "script", "repl", "python", "javascript",
+    "script", "repl", "python", "javascript", "code",
 ];
 #[rustfmt::skip]
 pub(crate) const EXEC_PHRASES: &[&str] = &[
     "execute a command", "executes a command", "execute commands", "shell command",
     "arbitrary command", "arbitrary commands", "arbitrary code", "execute code",
-    "execute javascript", "execute arbitrary",
+    "execute javascript", "execute arbitrary", "executes arbitrary",
 ];
 /// Verbs that send data out rather than bring it in.
 #[rustfmt::skip]

@@ -7,7 +7,8 @@ use crate::evidence::{Evidence, EvidenceKind};
 use crate::exposure::Exposure;
 use crate::lexicon::{
     verb_category, ADDITIVE_TARGETS, CASCADE_PHRASES, CRITICAL_TARGETS, EXEC_PHRASES, EXEC_TOKENS,
-    OUTBOUND_VERBS, PRIVILEGE_OR_MONEY, RECREATABLE_TARGETS,
+    GATE_VERBS, OUTBOUND_VERBS, PRIVILEGE_OR_MONEY, RECREATABLE_TARGETS, SESSION_TARGETS,
+    TOGGLE_VERBS, TRAFFIC_TARGETS,
 };
 use crate::signals::{Role, Signals};
 
@@ -78,6 +79,51 @@ fn write(signals: &Signals) -> Step {
             );
         }
     }
+    // Creating a secret object stores one (`create_secret`: medium); putting or
+    // setting one replaces what the service already uses.
+    let replaces = signals.name_has(&["put", "set", "update", "replace", "overwrite"]);
+    if let Some(noun) = signals.credential_noun().filter(|_| replaces) {
+        return step(
+            Risk::High,
+            &noun,
+            format!("writes a `{noun}`: replaces a secret the service relies on → high"),
+        );
+    }
+    if let Some(verb) = signals
+        .name_tokens
+        .iter()
+        .map(String::as_str)
+        .find(|t| GATE_VERBS.contains(t))
+    {
+        return step(
+            Risk::High,
+            verb,
+            format!("`{verb}` decides what ships or who may change it → high"),
+        );
+    }
+    if let Some(target) = in_objects(signals, TRAFFIC_TARGETS) {
+        return step(
+            Risk::High,
+            target,
+            format!("changes a `{target}`: redirects live traffic → high"),
+        );
+    }
+    let forwards = signals.nested_property_names().into_iter().find(|p| {
+        [
+            "forward",
+            "forward_to",
+            "auto_forward",
+            "forwarding_address",
+        ]
+        .contains(&p.as_str())
+    });
+    if let Some(property) = forwards {
+        return step(
+            Risk::High,
+            &property,
+            format!("schema property `{property}`: can forward data to any address → high"),
+        );
+    }
     let words = &signals.description;
     let overwrites = words.first_phrase(&["overwrite", "overwrites", "overwriting", "overwritten"]);
     if let (Some(phrase), None) = (
@@ -109,21 +155,50 @@ fn write(signals: &Signals) -> Step {
             format!("acts on `{noun}`: permissions or money → high"),
         );
     }
-    if signals.annotations.open_world == Some(true) {
+    let verb = signals.name_verb().map(|(_, v)| v);
+    if let Some(verb) = verb.filter(|v| TOGGLE_VERBS.contains(v)) {
         return step(
-            Risk::Medium,
-            "openWorldHint=true",
-            "annotation openWorldHint=true: reaches outside the system → medium".to_owned(),
+            Risk::Low,
+            verb,
+            format!("`{verb}` flips a reversible flag → low"),
         );
     }
-    let creates = signals
-        .name_verb()
-        .is_some_and(|(_, verb)| ["create", "add", "make", "mkdir", "new"].contains(&verb));
+    let ends_session = verb.is_some_and(|v| ["close", "disconnect"].contains(&v))
+        && signals
+            .name_objects()
+            .iter()
+            .all(|t| SESSION_TARGETS.contains(&t.as_str()));
+    if ends_session {
+        return step(
+            Risk::Low,
+            verb.unwrap_or_default(),
+            "ends the caller's own session: nothing durable is lost → low".to_owned(),
+        );
+    }
+    let publishes = signals
+        .name_tokens
+        .iter()
+        .any(|t| OUTBOUND_VERBS.contains(&t.as_str()));
+    if let Some(draft) = in_objects(signals, &["draft", "drafts"]).filter(|_| !publishes) {
+        return step(
+            Risk::Low,
+            draft,
+            format!("changes a `{draft}`: private until published → low"),
+        );
+    }
+    let creates = signals.name_has(&["create", "add", "make", "mkdir", "new"]);
     if let Some(target) = in_objects(signals, ADDITIVE_TARGETS).filter(|_| creates) {
         return step(
             Risk::Low,
             target,
             format!("creates an empty `{target}`: additive → low"),
+        );
+    }
+    if signals.annotations.open_world == Some(true) {
+        return step(
+            Risk::Medium,
+            "openWorldHint=true",
+            "annotation openWorldHint=true: reaches outside the system → medium".to_owned(),
         );
     }
     if signals.annotations.destructive == Some(false) {
@@ -225,9 +300,11 @@ fn execute(signals: &Signals) -> Step {
 
 fn credential(signals: &Signals) -> Step {
     let mints = signals.name_verb().is_some_and(|(_, verb)| {
-        verb_category(verb) == Some(Category::Write) || ["rotate", "mint"].contains(&verb)
+        verb_category(verb) == Some(Category::Write)
+            || ["rotate", "mint", "generate", "regenerate", "issue"].contains(&verb)
     });
-    match signals.credential_noun().filter(|_| mints) {
+    let webhook = signals.name_has(&["webhook"]).then(|| "webhook".to_owned());
+    match signals.credential_noun().or(webhook).filter(|_| mints) {
         Some(noun) => step(
             Risk::Critical,
             &noun,

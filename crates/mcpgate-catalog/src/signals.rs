@@ -1,6 +1,6 @@
 //! The raw observations the rules work from, gathered once per tool.
 
-use crate::lexicon::{verb_category, CREDENTIAL_NOUNS, KEY_QUALIFIERS};
+use crate::lexicon::{exact_verb_category, verb_category, CREDENTIAL_NOUNS, KEY_QUALIFIERS};
 use crate::text::{first_sentence, identifier_tokens, Words};
 use crate::tool::{ToolAnnotations, ToolDefinition};
 
@@ -29,6 +29,8 @@ pub(crate) enum Role {
     Kind,
     /// A caller-chosen resource type (`kind`, `resource_type`).
     GenericTarget,
+    /// A path on the server's own disk where the result is saved (`save_path`, `local_path`).
+    LocalSave,
 }
 
 /// One top-level argument of the input schema.
@@ -58,6 +60,7 @@ pub(crate) struct Signals {
     pub(crate) lead: Words,
     pub(crate) arguments: Vec<Argument>,
     pub(crate) annotations: ToolAnnotations,
+    required: Vec<String>,
 }
 
 impl Signals {
@@ -73,7 +76,11 @@ impl Signals {
             .into_iter()
             .map(|(name, schema)| Argument {
                 name: name.to_owned(),
-                roles: roles(name, sql_context),
+                roles: roles(name, sql_context)
+                    .into_iter()
+                    // A choice among fixed names (`template: "forward-all" | ...`) is no spec.
+                    .filter(|role| *role != Role::Spec || schema.get("enum").is_none())
+                    .collect(),
                 schema: schema.clone(),
             })
             .collect();
@@ -83,6 +90,17 @@ impl Signals {
             description,
             arguments,
             annotations: tool.annotations(),
+            required: tool
+                .input_schema()
+                .and_then(|schema| schema.get("required"))
+                .and_then(serde_json::Value::as_array)
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(|n| n.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -96,21 +114,67 @@ impl Signals {
         self.name_tokens
             .iter()
             .enumerate()
-            .find(|(_, token)| verb_category(token).is_some())
+            .find(|(index, token)| name_token_verb(*index, token).is_some())
             .map(|(index, token)| (index, token.as_str()))
     }
 
     /// The name tokens after the verb (or all of them): what the tool acts on.
+    /// With the verb last (`route_delete`, `kv_namespace_delete`), the tokens before it.
     pub(crate) fn name_objects(&self) -> &[String] {
         match self.name_verb() {
+            Some((index, _)) if index + 1 == self.name_tokens.len() => &self.name_tokens[..index],
             Some((index, _)) => &self.name_tokens[index + 1..],
             None => &self.name_tokens,
         }
     }
 
+    /// Whether the input schema lists `name` as required.
+    pub(crate) fn required(&self, name: &str) -> bool {
+        self.required.iter().any(|r| r == name)
+    }
+
+    /// Whether any name token is one of `words`.
+    pub(crate) fn name_has(&self, words: &[&str]) -> bool {
+        self.name_tokens.iter().any(|t| words.contains(&t.as_str()))
+    }
+
+    /// Every property name anywhere in the input schema, nested ones included, as
+    /// identifier tokens joined by `_` (`forwardTo` → `forward_to`).
+    pub(crate) fn nested_property_names(&self) -> Vec<String> {
+        fn walk(value: &serde_json::Value, out: &mut Vec<String>, depth: usize) {
+            if depth > 8 {
+                return;
+            }
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::Object(properties)) = map.get("properties") {
+                        out.extend(properties.keys().map(|k| identifier_tokens(k).join("_")));
+                    }
+                    map.values().for_each(|v| walk(v, out, depth + 1));
+                }
+                serde_json::Value::Array(items) => {
+                    items.iter().for_each(|v| walk(v, out, depth + 1))
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for argument in &self.arguments {
+            walk(&argument.schema, &mut out, 0);
+        }
+        out
+    }
+
     /// A credential noun in the name (`secret`, `token`, `api key`), if any.
     pub(crate) fn credential_noun(&self) -> Option<String> {
         let tokens = &self.name_tokens;
+        // What follows `in`/`from` is where the tool looks, not what it handles:
+        // `list_files_in_vault` lists files.
+        let end = tokens
+            .iter()
+            .position(|t| ["in", "from", "within", "inside"].contains(&t.as_str()))
+            .unwrap_or(tokens.len());
+        let tokens = &tokens[..end];
         tokens.iter().enumerate().find_map(|(index, token)| {
             if CREDENTIAL_NOUNS.contains(&token.as_str()) {
                 return Some(token.clone());
@@ -121,6 +185,26 @@ impl Signals {
         })
     }
 }
+
+/// A name token's verb sense: the first token may carry a third-person ending,
+/// later ones must be spelled as listed (`browser_console_messages` names messages).
+pub(crate) fn name_token_verb(index: usize, token: &str) -> Option<mcpgate_policy::Category> {
+    if index == 0 {
+        verb_category(token)
+    } else {
+        exact_verb_category(token)
+    }
+}
+
+/// Qualifiers under which a URL argument is still a host to reach (`page_url`,
+/// `webhook_url`). Any other qualifier makes it the address of the service itself or
+/// of one of its own objects (`regionUrl`, `base_url`, `issueUrl`, `profileUrl`).
+#[rustfmt::skip]
+const TARGET_URL_QUALIFIERS: &[&str] = &[
+    "web", "website", "site", "page", "target", "start", "source", "remote", "download", "file",
+    "image", "feed", "webhook", "callback", "redirect", "external", "destination", "request",
+    "fetch", "link", "video", "audio", "document", "resource",
+];
 
 fn roles(name: &str, sql_context: bool) -> Vec<Role> {
     let tokens = identifier_tokens(name);
@@ -147,6 +231,8 @@ fn roles(name: &str, sql_context: bool) -> Vec<Role> {
         "dockerfile",
         "expression",
     ]) || ["command", "commands", "script", "cmd"].contains(&last)
+        || (tokens.iter().any(|t| t == "script")
+            && ["content", "body", "source", "code", "text"].contains(&last))
     {
         roles.push(Role::Code);
     }
@@ -160,7 +246,12 @@ fn roles(name: &str, sql_context: bool) -> Vec<Role> {
     {
         roles.push(Role::Spec);
     }
-    if ["url", "uri", "urls", "uris", "href", "endpoint", "webhook"].contains(&last) {
+    let service_url = tokens.len() > 1
+        && !tokens[..tokens.len() - 1]
+            .iter()
+            .any(|t| TARGET_URL_QUALIFIERS.contains(&t.as_str()));
+    if ["url", "uri", "urls", "uris", "href", "endpoint", "webhook"].contains(&last) && !service_url
+    {
         roles.push(Role::Url);
     }
     if is(&[
@@ -233,6 +324,9 @@ fn roles(name: &str, sql_context: bool) -> Vec<Role> {
         "include_secrets",
     ]) {
         roles.push(Role::Reveal);
+    }
+    if crate::lexicon::LOCAL_SAVE_ARGUMENTS.contains(&joined.as_str()) {
+        roles.push(Role::LocalSave);
     }
     if is(&["kind"]) {
         roles.push(Role::Kind);

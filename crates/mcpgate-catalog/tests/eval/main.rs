@@ -16,10 +16,8 @@ use set::{Half, Labels};
 
 /// Development-half floors: the figures after tuning, rounded down, so a change that makes
 /// the classifier worse on the development half fails here.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 88.0;
-const DEVELOPMENT_RISK_FLOOR: f64 = 75.0;
-const DEVELOPMENT_OFF_BY_TWO_CEILING: usize = 5;
-const DEVELOPMENT_DANGEROUS_LOW_CEILING: usize = 0;
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 97.5;
+const DEVELOPMENT_RISK_FLOOR: f64 = 93.5;
 
 fn classifier_scorecard(half: Half) -> Scorecard {
     let pairs = set::half(half)
@@ -113,15 +111,21 @@ fn development_half_stays_above_its_floors() {
         "risk {:.1}%",
         card.risk_percent()
     );
+    let names = |pairs: Vec<&Pair>| -> Vec<String> {
+        pairs
+            .iter()
+            .map(|p| format!("{}/{}", p.server, p.name))
+            .collect()
+    };
+    let off_by_two = names(card.off_by_two());
     assert!(
-        card.off_by_two().len() <= DEVELOPMENT_OFF_BY_TWO_CEILING,
-        "{} tools 2+ risk steps off",
-        card.off_by_two().len()
+        off_by_two.is_empty(),
+        "tools two or more risk steps off: {off_by_two:?}"
     );
+    let dangerous_low = names(card.dangerous_called_low());
     assert!(
-        card.dangerous_called_low().len() <= DEVELOPMENT_DANGEROUS_LOW_CEILING,
-        "{} high/critical tools called low",
-        card.dangerous_called_low().len()
+        dangerous_low.is_empty(),
+        "high/critical tools called low: {dangerous_low:?}"
     );
 }
 
