@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod audit_and_approvals;
 mod catalog_resync;
+mod classification;
 mod grants;
 mod isolation;
 mod loops;

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod classification;
 mod journey;
 mod login_limits;
 mod security;
