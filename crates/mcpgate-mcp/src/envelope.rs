@@ -103,6 +103,8 @@ pub struct ToolCall<'a> {
     pub name: Cow<'a, str>,
     /// The arguments; an empty object when absent or `null`.
     pub arguments: serde_json::Value,
+    /// The `requestState` a retry echoes (2026-07-28 multi round-trip requests).
+    pub request_state: Option<String>,
 }
 
 impl<'a> Message<'a> {
@@ -156,8 +158,14 @@ impl<'a> Message<'a> {
             name: Cow<'a, str>,
             #[serde(default)]
             arguments: Option<serde_json::Value>,
+            #[serde(default, rename = "requestState")]
+            request_state: Option<String>,
         }
-        let Params { name, arguments } = serde_json::from_str(params.get())
+        let Params {
+            name,
+            arguments,
+            request_state,
+        } = serde_json::from_str(params.get())
             .map_err(|e| ParseError::InvalidParams(e.to_string()))?;
         let arguments = match arguments {
             None | Some(serde_json::Value::Null) => serde_json::Value::Object(Default::default()),
@@ -168,7 +176,11 @@ impl<'a> Message<'a> {
                 ))
             }
         };
-        Ok(Some(ToolCall { name, arguments }))
+        Ok(Some(ToolCall {
+            name,
+            arguments,
+            request_state,
+        }))
     }
 }
 

@@ -124,7 +124,7 @@ pub(crate) async fn hold(
     // Answered now as a task, whose answer waits in Redis for tasks/get; or a stream.
     let reply = match as_task {
         true => {
-            let answer = task_answer(&call, &approval, note.reason.as_deref());
+            let answer = task_answer(&call, &approval, note.reason.as_deref()).await;
             let tenant = call.caller.tenant;
             let collected = task::collect(
                 state.clone(),
@@ -185,21 +185,24 @@ enum Reply {
 }
 
 /// The task a held call is answered with, bound to the call's grant and tool.
-fn task_answer(call: &Call, approval: &Approval, reason: Option<&str>) -> Vec<u8> {
+async fn task_answer(call: &Call, approval: &Approval, reason: Option<&str>) -> Vec<u8> {
     let created = task::created(approval, reason);
     let ttl = u64::try_from(created["ttlMs"].as_i64().unwrap_or_default()).ok();
-    call.state.tasks.bind(
-        call.caller.tenant,
-        call.caller.server.id,
-        &CreatedTask {
-            id: format!("{}{}", task::APPROVAL_TASK_PREFIX, approval.id),
-            ttl: ttl.map(std::time::Duration::from_millis),
-        },
-        TaskOwner {
-            grant: call.caller.grant_id,
-            tool: call.target.name().unwrap_or_default().to_owned(),
-        },
-    );
+    call.state
+        .tasks
+        .bind(
+            call.caller.tenant,
+            call.caller.server.id,
+            &CreatedTask {
+                id: format!("{}{}", task::APPROVAL_TASK_PREFIX, approval.id),
+                ttl: ttl.map(std::time::Duration::from_millis),
+            },
+            TaskOwner {
+                grant: call.caller.grant_id,
+                tool: call.target.name().unwrap_or_default().to_owned(),
+            },
+        )
+        .await;
     task::reply(&call.id, &created)
 }
 

@@ -230,7 +230,9 @@ fn decide(caller: &Caller, target: &Target) -> Result<Decision, Refusal> {
     let server_id = server.id.to_string();
     let grant_id = caller.grant_id.to_string();
     let evaluate_with = |policy: &CompiledPolicy| match target {
-        Target::Tool { name, arguments } => Ok(evaluate(
+        Target::Tool {
+            name, arguments, ..
+        } => Ok(evaluate(
             policy,
             &ToolCall {
                 tenant_id: &tenant,

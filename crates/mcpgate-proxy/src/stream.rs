@@ -116,8 +116,8 @@ pub(crate) enum Answered {
     Failed,
     /// `resultType: "input_required"` (2026-07-28): the call waits for the client's
     /// retry, which is decided and counted as a call of its own; this round did not
-    /// complete, so it is not counted.
-    InputRequired,
+    /// complete, so it is not counted. The state its retry must echo, if any.
+    InputRequired(Option<String>),
     /// The call became a task, to be fetched later.
     Task(CreatedTask),
     /// A result: the call ran.
@@ -141,7 +141,7 @@ pub(crate) fn answer_to(data: &[u8], id: &RawValue) -> Option<Answered> {
 fn result_kind(result: &RawValue) -> Answered {
     match crate::tasks::result_kind(result) {
         ResultKind::Task(task) => Answered::Task(task),
-        ResultKind::InputRequired => Answered::InputRequired,
+        ResultKind::InputRequired { state } => Answered::InputRequired(state),
         ResultKind::Done => Answered::Done,
     }
 }
@@ -155,30 +155,79 @@ pub(crate) struct TaskBinder {
     pub(crate) owner: TaskOwner,
 }
 
+/// What settling a call's answer leaves to do before the client reads the answer: a
+/// client that asks again at once (the retry of an `input_required` call, a `tasks/get`)
+/// must find the count lowered and the state or task bound.
+#[derive(Debug)]
+pub(crate) struct Settling {
+    release: Option<Release>,
+    bind: Option<(TaskBinder, Bound)>,
+}
+
+#[derive(Debug)]
+enum Bound {
+    State(String),
+    Task(CreatedTask),
+}
+
+impl Settling {
+    pub(crate) async fn finish(self) {
+        if let Some(release) = self.release {
+            release.release_now().await;
+        }
+        match self.bind {
+            Some((binder, Bound::State(state))) => {
+                let grant = binder.owner.grant;
+                binder
+                    .bindings
+                    .bind_state(binder.tenant, binder.server, &state, grant)
+                    .await;
+            }
+            Some((binder, Bound::Task(task))) => {
+                binder
+                    .bindings
+                    .bind(binder.tenant, binder.server, &task, binder.owner.clone())
+                    .await;
+            }
+            None => {}
+        }
+    }
+}
+
 /// Settles a call's reservation by what its answer said: given back when it failed or
-/// only asked for input, kept otherwise (an answer that never came included); a task it
-/// created is bound to its grant. A reservation to give back is returned, for the caller
-/// to give back *before* the client reads the answer: a client that asks again at once
-/// (the retry of an `input_required` call) must find the count already lowered.
+/// only asked for input, kept otherwise (an answer that never came included); a task or
+/// `requestState` it handed out is bound to its grant.
 #[must_use]
 pub(crate) fn settle(
     answered: Option<Answered>,
     release: &mut Release,
     binder: Option<&TaskBinder>,
-) -> Option<Release> {
+) -> Settling {
+    let bound = |bound: Bound| binder.map(|binder| (binder.clone(), bound));
     match answered {
-        Some(Answered::Failed | Answered::InputRequired) => return Some(release.take()),
+        Some(Answered::InputRequired(state)) => Settling {
+            release: Some(release.take()),
+            bind: state.and_then(|state| bound(Bound::State(state))),
+        },
+        Some(Answered::Failed) => Settling {
+            release: Some(release.take()),
+            bind: None,
+        },
         Some(Answered::Task(task)) => {
             release.keep();
-            if let Some(binder) = binder {
-                binder
-                    .bindings
-                    .bind(binder.tenant, binder.server, &task, binder.owner.clone());
+            Settling {
+                release: None,
+                bind: bound(Bound::Task(task)),
             }
         }
-        Some(Answered::Done) | None => release.keep(),
+        Some(Answered::Done) | None => {
+            release.keep();
+            Settling {
+                release: None,
+                bind: None,
+            }
+        }
     }
-    None
 }
 
 /// `event` with the tools this caller may not see taken out; nothing at all when it
@@ -250,8 +299,8 @@ struct State<S> {
     ready: VecDeque<Bytes>,
     hook: Option<Hook>,
     watch: Option<Watch>,
-    /// A reservation to give back before the next frame goes out.
-    releasing: Option<Release>,
+    /// What to settle before the next frame goes out.
+    settling: Option<Settling>,
     ended: bool,
 }
 
@@ -273,13 +322,13 @@ where
         ready: VecDeque::new(),
         hook,
         watch,
-        releasing: None,
+        settling: None,
         ended: false,
     };
     futures_util::stream::unfold(state, |mut state| async move {
         loop {
-            if let Some(release) = state.releasing.take() {
-                release.release_now().await;
+            if let Some(settling) = state.settling.take() {
+                settling.finish().await;
             }
             if let Some(frame) = state.ready.pop_front() {
                 return Some((Ok(frame), state));
@@ -353,7 +402,7 @@ impl<S> State<S> {
                 let Some(answered) = answer_to(data, id) else {
                     return event.raw().clone();
                 };
-                self.releasing = settle(Some(answered), release, tasks.as_ref());
+                self.settling = Some(settle(Some(answered), release, tasks.as_ref()));
                 self.hook = None;
                 event.raw().clone()
             }
@@ -406,7 +455,7 @@ mod tests {
             answer(
                 r#"{"jsonrpc":"2.0","id":"a","result":{"resultType":"input_required","inputRequests":{}}}"#
             ),
-            Some(Answered::InputRequired)
+            Some(Answered::InputRequired(None))
         );
         assert!(matches!(
             answer(r#"{"jsonrpc":"2.0","id":"a","result":{"resultType":"task","taskId":"t"}}"#),

@@ -9,7 +9,12 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub(crate) enum Target {
     /// `tools/call`: the tool rules decide.
-    Tool { name: String, arguments: Value },
+    Tool {
+        name: String,
+        arguments: Value,
+        /// The `requestState` a retry of a multi round-trip call echoes.
+        request_state: Option<String>,
+    },
     /// Any other method the policy decides (its `methods` rules).
     Method {
         method: String,
@@ -34,6 +39,7 @@ impl Target {
                 return Ok(message.tool_call()?.map(|call| Target::Tool {
                     name: call.name.into_owned(),
                     arguments: call.arguments,
+                    request_state: call.request_state,
                 }))
             }
             MethodClass::Plumbing | MethodClass::ToolsList | MethodClass::Listing => {
@@ -77,6 +83,14 @@ impl Target {
         match self {
             Target::Tool { arguments, .. } => arguments,
             Target::Method { params, .. } => params,
+        }
+    }
+
+    /// The `requestState` this request echoes (the retry of a multi round-trip request).
+    pub(crate) fn request_state(&self) -> Option<&str> {
+        match self {
+            Target::Tool { request_state, .. } => request_state.as_deref(),
+            Target::Method { params, .. } => params.get("requestState")?.as_str(),
         }
     }
 

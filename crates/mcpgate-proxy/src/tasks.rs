@@ -8,14 +8,19 @@
 
 use std::time::Duration;
 
+use std::fmt::Write as _;
+
 use mcpgate_store::{GrantId, Redis, ServerId, TenantId};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
 /// How long a binding lives when the task names no TTL of its own.
 const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// The longest a binding lives, whatever the task says.
 const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// How long a handed-out `requestState` may be echoed.
+const STATE_TTL: Duration = Duration::from_secs(60 * 60);
 
 /// The task bindings in Redis.
 #[derive(Debug, Clone)]
@@ -48,39 +53,23 @@ impl TaskBindings {
         format!("task:{{{tenant}}}:{server}:{task}")
     }
 
-    /// Records that `grant` created `task` by calling `tool` (in the background: the
-    /// answer is not held up; a lost write makes the task unreachable, never another
-    /// grant's).
-    pub(crate) fn bind(
+    /// Records that `grant` created `task` by calling `tool`, before the client learns
+    /// the task id (it may poll at once). A failed write makes the task unreachable,
+    /// never another grant's.
+    pub(crate) async fn bind(
         &self,
         tenant: TenantId,
         server: ServerId,
         task: &CreatedTask,
         owner: TaskOwner,
     ) {
-        let key = Self::key(tenant, server, &task.id);
         let ttl = task
             .ttl
             .unwrap_or(DEFAULT_TTL)
             .clamp(Duration::from_secs(60), MAX_TTL);
         let value = format!("{} {}", owner.grant, owner.tool);
-        let redis = self.redis.clone();
-        let timeout = self.timeout;
-        tokio::spawn(async move {
-            let mut connection = redis.connection();
-            let mut command = redis::cmd("SET");
-            command
-                .arg(&key)
-                .arg(value)
-                .arg("PX")
-                .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
-            let set = command.query_async::<()>(&mut connection);
-            match tokio::time::timeout(timeout, set).await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "recording a task's grant failed"),
-                Err(_) => tracing::warn!("recording a task's grant timed out"),
-            }
-        });
+        self.set(Self::key(tenant, server, &task.id), value, ttl)
+            .await;
     }
 
     /// Who created `task`, if the proxy relayed its creation.
@@ -90,14 +79,7 @@ impl TaskBindings {
         server: ServerId,
         task: &str,
     ) -> Result<Option<TaskOwner>, String> {
-        let mut connection = self.redis.connection();
-        let mut command = redis::cmd("GET");
-        command.arg(Self::key(tenant, server, task));
-        let get = command.query_async::<Option<String>>(&mut connection);
-        let value = tokio::time::timeout(self.timeout, get)
-            .await
-            .map_err(|_| "the task registry (Redis) did not answer in time".to_owned())?
-            .map_err(|error| format!("the task registry (Redis) failed: {error}"))?;
+        let value = self.get(Self::key(tenant, server, task)).await?;
         Ok(value.and_then(|value| {
             let (grant, tool) = value.split_once(' ')?;
             Some(TaskOwner {
@@ -105,6 +87,69 @@ impl TaskBindings {
                 tool: tool.to_owned(),
             })
         }))
+    }
+
+    fn state_key(tenant: TenantId, server: ServerId, state: &str) -> String {
+        let digest = Sha256::digest(state.as_bytes());
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            let _ = write!(hex, "{byte:02x}");
+        }
+        format!("rs:{{{tenant}}}:{server}:{hex}")
+    }
+
+    /// Records that the `requestState` an upstream handed out was handed to `grant`: the
+    /// upstream sees every grant's calls under the server's one credential, so it cannot
+    /// tell them apart, and a state replayed by another grant must be refused here.
+    pub(crate) async fn bind_state(
+        &self,
+        tenant: TenantId,
+        server: ServerId,
+        state: &str,
+        grant: GrantId,
+    ) {
+        let key = Self::state_key(tenant, server, state);
+        self.set(key, grant.to_string(), STATE_TTL).await;
+    }
+
+    /// The grant a `requestState` was handed to, if the proxy relayed it.
+    pub(crate) async fn state_owner(
+        &self,
+        tenant: TenantId,
+        server: ServerId,
+        state: &str,
+    ) -> Result<Option<GrantId>, String> {
+        let value = self.get(Self::state_key(tenant, server, state)).await?;
+        Ok(value.and_then(|grant| grant.parse().ok()))
+    }
+
+    async fn set(&self, key: String, value: String, ttl: Duration) {
+        let mut connection = self.redis.connection();
+        let mut command = redis::cmd("SET");
+        command
+            .arg(&key)
+            .arg(value)
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+        let set = command.query_async::<()>(&mut connection);
+        match tokio::time::timeout(self.timeout, set).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "recording who a task or state belongs to failed");
+            }
+            Err(_) => tracing::warn!("recording who a task or state belongs to timed out"),
+        }
+    }
+
+    async fn get(&self, key: String) -> Result<Option<String>, String> {
+        let mut connection = self.redis.connection();
+        let mut command = redis::cmd("GET");
+        command.arg(key);
+        let get = command.query_async::<Option<String>>(&mut connection);
+        tokio::time::timeout(self.timeout, get)
+            .await
+            .map_err(|_| "the task registry (Redis) did not answer in time".to_owned())?
+            .map_err(|error| format!("the task registry (Redis) failed: {error}"))
     }
 }
 
@@ -114,8 +159,9 @@ pub(crate) enum ResultKind {
     /// It created a task: `resultType: "task"` with a `taskId` (2026-07-28 tasks
     /// extension), or a `task: {taskId}` object (2025-11-25).
     Task(CreatedTask),
-    /// `resultType: "input_required"`: it waits for the client's input.
-    InputRequired,
+    /// `resultType: "input_required"`: it waits for the client's input; the
+    /// `requestState` its retry must echo, if any.
+    InputRequired { state: Option<String> },
     /// Anything else: the call's result.
     Done,
 }
@@ -131,6 +177,8 @@ pub(crate) fn result_kind(result: &RawValue) -> ResultKind {
         #[serde(rename = "ttlMs")]
         ttl_ms: Option<u64>,
         task: Option<Nested>,
+        #[serde(rename = "requestState")]
+        request_state: Option<String>,
     }
     #[derive(Deserialize)]
     struct Nested {
@@ -146,7 +194,9 @@ pub(crate) fn result_kind(result: &RawValue) -> ResultKind {
             id,
             ttl: flat.ttl_ms.map(Duration::from_millis),
         }),
-        (Some("input_required"), _, _) => ResultKind::InputRequired,
+        (Some("input_required"), _, _) => ResultKind::InputRequired {
+            state: flat.request_state,
+        },
         (
             _,
             _,
@@ -190,9 +240,11 @@ mod tests {
         );
         assert_eq!(
             result_kind(&raw(
-                r#"{"resultType":"input_required","inputRequests":{}}"#
+                r#"{"resultType":"input_required","inputRequests":{},"requestState":"s1"}"#
             )),
-            ResultKind::InputRequired
+            ResultKind::InputRequired {
+                state: Some("s1".into())
+            }
         );
     }
 
@@ -212,16 +264,18 @@ mod tests {
             grant,
             tool: "slow_job".into(),
         };
-        bindings.bind(tenant, server_id, &task, owner.clone());
-        let mut found = None;
-        for _ in 0..100 {
-            found = bindings.owner(tenant, server_id, "t-1").await.unwrap();
-            if found.is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        bindings.bind(tenant, server_id, &task, owner.clone()).await;
+        let found = bindings.owner(tenant, server_id, "t-1").await.unwrap();
         assert_eq!(found, Some(owner));
+        bindings.bind_state(tenant, server_id, "s1", grant).await;
+        assert_eq!(
+            bindings.state_owner(tenant, server_id, "s1").await.unwrap(),
+            Some(grant)
+        );
+        assert_eq!(
+            bindings.state_owner(tenant, server_id, "s2").await.unwrap(),
+            None
+        );
         assert_eq!(
             bindings.owner(tenant, server_id, "t-2").await.unwrap(),
             None

@@ -87,6 +87,11 @@ impl Call {
         if let Some(task) = self.target.task_id() {
             return self.decide_task(task).await;
         }
+        if let Some(state) = self.target.request_state() {
+            if let Err(refusal) = self.check_state(state).await {
+                return refusal;
+            }
+        }
         enforce(
             &self.caller,
             self.settings,
@@ -95,6 +100,36 @@ impl Call {
             &self.target,
         )
         .await
+    }
+
+    /// A retry's `requestState` must be one the upstream handed to this grant: the
+    /// upstream cannot tell the grants apart (they share the server's credential).
+    async fn check_state(&self, state: &str) -> Result<(), Enforcement> {
+        let caller = &self.caller;
+        let owner = self
+            .state
+            .tasks
+            .state_owner(caller.tenant, caller.server.id, state)
+            .await;
+        let (kind, reason) = match owner {
+            Ok(Some(grant)) if grant == caller.grant_id => return Ok(()),
+            Ok(_) => (
+                RefusalKind::Policy,
+                "this requestState was not handed to this grant; start the call again".to_owned(),
+            ),
+            Err(reason) => (
+                RefusalKind::LimiterUnavailable,
+                format!("{reason}; the call was not made. Try again shortly."),
+            ),
+        };
+        let refusal = Refusal::new(kind, reason, None);
+        let note = AuditNote {
+            decision: kind.audit_decision(),
+            rule: None,
+            reason: Some(refusal.reason.clone()),
+            policy_version: caller.server.policy.as_ref().and_then(|p| p.version),
+        };
+        Err(Enforcement::Refuse { refusal, note })
     }
 
     async fn decide_task(&self, task: &str) -> Enforcement {
@@ -134,6 +169,7 @@ impl Call {
         let as_tool = Target::Tool {
             name: owner.tool.clone(),
             arguments: serde_json::Value::Object(serde_json::Map::new()),
+            request_state: None,
         };
         match crate::enforce::still_allowed(caller, &as_tool) {
             Ok(()) => Enforcement::Forward {
@@ -345,11 +381,9 @@ impl Call {
         }
         match relay::read_capped(response, max).await {
             Ok(bytes) => {
-                if let Some(release) =
-                    settle(answer_to(&bytes, &self.id), &mut release, tasks.as_ref())
-                {
-                    release.release_now().await;
-                }
+                settle(answer_to(&bytes, &self.id), &mut release, tasks.as_ref())
+                    .finish()
+                    .await;
                 (status, headers, bytes).into_response()
             }
             Err(failure) => {
@@ -366,10 +400,12 @@ impl Call {
             .and_then(crate::approval::task::approval_of)
     }
 
-    /// Where a task this call creates is bound: to its grant and tool (tool calls only).
+    /// Where a task or a `requestState` this call's answer hands out is bound: to its
+    /// grant, and the tool (or method) it was for.
     fn task_binder(&self) -> Option<TaskBinder> {
-        let Target::Tool { name, .. } = &self.target else {
-            return None;
+        let owner = match &self.target {
+            Target::Tool { name, .. } => name.clone(),
+            Target::Method { method, .. } => method.clone(),
         };
         Some(TaskBinder {
             bindings: self.state.tasks.clone(),
@@ -377,7 +413,7 @@ impl Call {
             server: self.caller.server.id,
             owner: TaskOwner {
                 grant: self.caller.grant_id,
-                tool: name.clone(),
+                tool: owner,
             },
         })
     }

@@ -209,7 +209,7 @@ const METHOD_POLICY: &str = r#"{"version":"1","default":"deny",
     "methods":{
       "resources/read":{"require":[{"path":"args.uri","op":"prefix","value":"k8s://public/"}],
                         "reason":"only public resources",
-                        "limits":[{"counter":"reads","window":"minute","max":2}]},
+                        "limits":[{"counter":"reads","window":"hour","max":2}]},
       "prompts/get":{"action":"deny","reason":"prompts are off"}}}"#;
 
 async fn send(proxy: &TestProxy, session: &str, body: Value) -> (u16, Value) {

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use crate::front::{front, Behaviour};
 use crate::helpers::{last_message, spawn, Options, TestProxy};
 
-/// The seed policy with a limit of 3, so a bypass shows quickly.
-const THREE_A_MINUTE: &str = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{"limits":[{"counter":"k8s_run_pod_rate","window":"minute","max":3,"scope":"grant"}]}}}"#;
+/// A limit of 3 an hour, so a bypass shows quickly (and no window ends mid-test).
+const THREE_AN_HOUR: &str = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{"limits":[{"counter":"k8s_run_pod_rate","window":"hour","max":3,"scope":"grant"}]}}}"#;
 
 async fn call_with_id(proxy: &TestProxy, session: &str, id: &str) -> Value {
     let body = format!(
@@ -26,7 +26,7 @@ async fn call_with_id(proxy: &TestProxy, session: &str, id: &str) -> Value {
 #[tokio::test]
 async fn a_respelled_request_id_does_not_give_back_the_reservation() {
     let proxy = spawn(Options {
-        policy: Some(THREE_A_MINUTE.into()),
+        policy: Some(THREE_AN_HOUR.into()),
         ..Options::default()
     })
     .await;
@@ -110,7 +110,7 @@ async fn a_list_answered_under_another_id_or_twice_is_still_filtered() {
 #[tokio::test]
 async fn an_answer_without_end_is_cut_off_and_still_counted() {
     let proxy = spawn(Options {
-        policy: Some(THREE_A_MINUTE.into()),
+        policy: Some(THREE_AN_HOUR.into()),
         settings: |settings| settings.max_upstream_message_bytes = 256 * 1024,
         ..Options::default()
     })

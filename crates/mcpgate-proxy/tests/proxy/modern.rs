@@ -169,8 +169,8 @@ async fn a_modern_tool_list_is_filtered_and_private_to_its_caller() {
     assert_eq!(list["result"]["resultType"], "complete");
 }
 
-/// k8s_run_pod at most twice a minute.
-const TWICE: &str = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{"limits":[{"counter":"runs","window":"minute","max":2,"scope":"grant"}]}}}"#;
+/// k8s_run_pod at most twice an hour (no window ends mid-test).
+const TWICE: &str = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{"limits":[{"counter":"runs","window":"hour","max":2,"scope":"grant"}]}}}"#;
 
 #[tokio::test]
 async fn a_call_that_asks_for_input_is_counted_once_when_it_completes() {
@@ -530,4 +530,44 @@ async fn a_held_call_is_a_task_for_a_client_that_declares_tasks() {
         .filter(|m| m == "tools/call")
         .count();
     assert_eq!(calls, 1, "only the approved call ran");
+}
+
+#[tokio::test]
+async fn a_request_state_answers_only_the_grant_it_was_handed_to() {
+    let proxy = spawn(Options::default()).await;
+    front(&proxy, Behaviour::ModernInputRequired).await;
+    let (_, other_token) = add_server(&proxy, &proxy.demo, crate::helpers::SEED_POLICY).await;
+    let retry = |token: &str, id: u64| {
+        modern(
+            &proxy,
+            token,
+            id,
+            "tools/call",
+            Some("k8s_run_pod"),
+            json!({"name": "k8s_run_pod", "arguments": {"image": "nginx"},
+                "inputResponses": {"confirm": {"action": "accept", "content": {}}},
+                "requestState": "s1"}),
+        )
+    };
+    // Never handed out: refused before it reaches the upstream.
+    let (_, unknown) = answer(retry(&proxy.token, 1)).await;
+    assert!(
+        unknown.to_string().contains("was not handed to this grant"),
+        "{unknown}"
+    );
+    let (_, first) = answer(run_pod(&proxy, 2)).await;
+    assert_eq!(first["result"]["requestState"], "s1", "{first}");
+    // Another grant replaying the state is refused; the grant it was handed to goes on.
+    let (_, replayed) = answer(retry(&other_token, 3)).await;
+    assert!(
+        replayed
+            .to_string()
+            .contains("was not handed to this grant"),
+        "{replayed}"
+    );
+    let (_, done) = answer(retry(&proxy.token, 4)).await;
+    assert_eq!(
+        done["result"]["content"][0]["text"], "ran k8s_run_pod",
+        "{done}"
+    );
 }
