@@ -336,3 +336,35 @@ async fn another_tenant_can_neither_see_nor_correct_the_classification() {
     let (_, history) = owner.get(&format!("{path}/history")).await;
     assert_eq!(history["changes"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_correction_is_stored_and_audited_while_redis_is_down() {
+    let mut app = mcpgate_testkit::spawn_app().await;
+    let upstream = upstream().await;
+    let (key, tenant_id, id) = {
+        let tenant = sign_up(&app).await;
+        let server = register(&tenant, "k8s", &upstream.url()).await;
+        let id = server["id"].as_str().unwrap().to_owned();
+        (tenant.key, tenant.tenant_id, id)
+    };
+    app.redis.kill().await;
+    let tenant = mcpgate_testkit::rest::Tenant {
+        app: &app,
+        key,
+        tenant_id,
+    };
+
+    // The change cannot be announced; it is committed, answered and recorded
+    // anyway, and proxies pick it up when they next load the server.
+    let started = std::time::Instant::now();
+    let (status, corrected) = tenant
+        .put(&tool_path(&id, LISTING, "/classification"), correction())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{corrected}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    let (_, shown) = tenant.get(&tool_path(&id, LISTING, "")).await;
+    assert_eq!(shown["category"], "destructive");
+    let path = tool_path(&id, LISTING, "/classification/history");
+    let (_, history) = tenant.get(&path).await;
+    assert_eq!(history["changes"].as_array().unwrap().len(), 1, "{history}");
+}
