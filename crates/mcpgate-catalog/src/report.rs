@@ -10,11 +10,11 @@ use crate::evidence::{Assessment, Effect, EvidenceKind};
 
 /// Classifies the catalogue in `text` and renders the result.
 ///
-/// With `json = false`: an aligned table (name, category, risk, top
-/// evidence), followed, when tools carry `label: {category, risk, why}`, by
+/// With `json = false`: an aligned table (name, category, risk, confidence,
+/// top evidence), followed, when tools carry `label: {category, risk, why}`, by
 /// the agreement with the labels and the list of disagreements. With
 /// `json = true`: one JSON object per tool and line,
-/// `{"name", "category", "risk", "evidence": [...]}`.
+/// `{"name", "category", "risk", "evidence": [...], "confidence": {...}}`.
 pub fn report(text: &str, json: bool) -> Result<String, CatalogError> {
     let catalogue = Catalogue::parse(text)?;
     let assessments: Vec<Assessment> = catalogue
@@ -65,15 +65,26 @@ fn top_evidence(assessment: &Assessment) -> String {
         .join("; ")
 }
 
+/// `high`, `medium`, or `low (review)`.
+fn confidence_cell(assessment: &Assessment) -> String {
+    let level = assessment.confidence.level.as_str();
+    if assessment.confidence.needs_review() {
+        format!("{level} (review)")
+    } else {
+        level.to_owned()
+    }
+}
+
 fn table(assessments: &[Assessment]) -> String {
-    let header = ["NAME", "CATEGORY", "RISK", "EVIDENCE"];
-    let rows: Vec<[String; 4]> = assessments
+    let header = ["NAME", "CATEGORY", "RISK", "CONFIDENCE", "EVIDENCE"];
+    let rows: Vec<[String; 5]> = assessments
         .iter()
         .map(|a| {
             [
                 a.name.clone(),
                 a.classification.category.to_string(),
                 a.classification.risk.to_string(),
+                confidence_cell(a),
                 top_evidence(a),
             ]
         })
@@ -85,24 +96,26 @@ fn table(assessments: &[Assessment]) -> String {
             .max()
             .unwrap_or(0)
     };
-    let widths = [width(0), width(1), width(2)];
+    let widths = [width(0), width(1), width(2), width(3)];
     let mut out = String::new();
-    let mut line = |cells: [&str; 4]| {
+    let mut line = |cells: [&str; 5]| {
         let _ = writeln!(
             out,
-            "{:w0$}  {:w1$}  {:w2$}  {}",
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}",
             cells[0],
             cells[1],
             cells[2],
             cells[3],
+            cells[4],
             w0 = widths[0],
             w1 = widths[1],
-            w2 = widths[2]
+            w2 = widths[2],
+            w3 = widths[3]
         );
     };
     line(header);
     for row in &rows {
-        line([&row[0], &row[1], &row[2], &row[3]]);
+        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
     let _ = writeln!(out, "{} tools", rows.len());
     out
@@ -165,6 +178,14 @@ mod tests {
         assert_eq!(&lines[2][risk_column..risk_column + 8], "critical", "{out}");
         assert!(lines[2].contains("name verb `delete`"), "{out}");
         assert!(out.contains("2 tools"), "{out}");
+    }
+
+    #[test]
+    fn the_table_marks_low_confidence_verdicts_for_review() {
+        let out = report(r#"{"tools": [{"name": "frobnicate"}]}"#, false).expect("report");
+        let lines: Vec<&str> = out.lines().collect();
+        let column = lines[0].find("CONFIDENCE").expect("confidence header");
+        assert_eq!(&lines[1][column..column + 12], "low (review)", "{out}");
     }
 
     #[test]

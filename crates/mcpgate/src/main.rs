@@ -49,7 +49,7 @@ enum Command {
     Classify {
         /// The catalogue file (JSON).
         file: std::path::PathBuf,
-        /// One JSON object per line per tool: {"name", "category", "risk", "evidence"}.
+        /// One JSON object per line per tool: {"name", "category", "risk", "evidence", "confidence"}.
         #[arg(long)]
         json: bool,
     },
