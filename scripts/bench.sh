@@ -1,15 +1,71 @@
 #!/usr/bin/env bash
-# The proxy against a direct connection to the same fast upstream, side by side
-# in one run: open-loop latency at fixed rates with a rate-limit rule active,
-# closed-loop maximum throughput, and the proxy's memory with open SSE streams.
-# Everything runs on 127.0.0.1. Results go to stdout (copy them into
-# docs/benchmarks.md). Usage: scripts/bench.sh [seconds per run, default 20]
+# The proxy side by side with the same fast upstream reached directly and through
+# nginx (Debian's nginx-light, plain proxy_pass with upstream keep-alive), in one
+# run: for each target, alternating, several rounds of
+#   - open loop at 1,000 calls/s with oha --latency-correction (a fixed number of
+#     calls, over which the CPU time of the proxy, the upstream, Redis and Postgres
+#     is read from /proc), then mcpgate-bench's own open loop;
+#   - closed loop with 32 connections (oha) and 32 workers (mcpgate-bench).
+# Then the proxy's own time split, with PERF=1 a CPU profile of the proxy, and its
+# memory with 1,000 open SSE streams. Everything runs on 127.0.0.1. Results go to
+# stdout (copy them into docs/benchmarks.md).
+#
+# Usage: scripts/bench.sh [seconds per closed-loop run, default 10]
+#        scripts/bench.sh --check   only mcpgate's CPU per call over 20,000 calls at
+#                                   1,000/s; exit 1 when it is more than 25% above
+#                                   the <!-- cpu-per-call-us: N --> of docs/benchmarks.md
+# Environment: ROUNDS (default 3), OPEN_CALLS (calls per open-loop run, default
+# 20000), PERF=1 (profile), MCPGATE_BENCH_CACHE (where oha is built, default
+# ~/.cache/mcpgate-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prereqs.sh
+
+mode=full
+if [ "${1:-}" = --check ]; then mode=check; shift; fi
+seconds=${1:-10}
+rounds=${ROUNDS:-3}
+open_calls=${OPEN_CALLS:-20000}
+open_rate=1000
+tolerance_percent=25
+oha_version=1.16.0
+report() { python3 scripts/bench_report.py "$@"; }
+load_average() { cut -d' ' -f1-3 /proc/loadavg; }
+# The machine is shared: before measuring, wait (up to SETTLE seconds, default 180)
+# for the 1-minute load average to fall to 1.5, which our own build raised.
+settle() {
+  local waited=0
+  while python3 -c "import sys; sys.exit(0 if float(open('/proc/loadavg').read().split()[0]) > 1.5 else 1)" \
+    && [ "$waited" -lt "${SETTLE:-180}" ]; do
+    sleep 5; waited=$((waited + 5))
+  done
+}
+
+# oha, built once per version into a cache folder (crates.io, its own lock file);
+# its default TLS (rustls) stays in: oha 1.16 does not build without one.
+ensure_oha() {
+  local root="${MCPGATE_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mcpgate-bench}/oha-$oha_version"
+  oha="$root/bin/oha"
+  if [ "$("$oha" --version 2>/dev/null)" != "oha $oha_version" ]; then
+    log "Building oha $oha_version into $root (once)"
+    cargo install oha --version "$oha_version" --locked --root "$root" --force
+  fi
+}
+
+# Debian's nginx-light. On a machine with an init system the package starts its
+# default site on port 80: stop it, since this script only listens on 127.0.0.1.
+ensure_nginx() {
+  command -v nginx >/dev/null 2>&1 && return 0
+  apt_install nginx-light
+  if [ -s /run/nginx.pid ]; then
+    systemctl disable --now nginx 2>/dev/null || invoke-rc.d nginx stop 2>/dev/null || true
+  fi
+}
+
 ensure_rust
 ensure_servers
-seconds=${1:-20}
+[ "$mode" = full ] && ensure_nginx
+ensure_oha
 
 log "Building release binaries"
 cargo build --release --locked -p mcpgate -p mcpgate-bench
@@ -29,20 +85,64 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_for() { for _ in $(seq 1 300); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
 
 "$bin/mcpgate" up --deps-only --data-dir "$work/deps" --env-file "$work/env" --log warn >"$work/deps.log" 2>&1 &
-pids+=($!)
+deps_pid=$!
+pids+=($deps_pid)
 for _ in $(seq 1 600); do [ -f "$work/env" ] && break; sleep 0.1; done
 set -a; source "$work/env"; eval "$("$bin/mcpgate" keygen | grep '^MCPGATE_')"; set +a
 export MCPGATE_ALLOW_PRIVATE_UPSTREAMS=true MCPGATE_LOG=warn
 api=127.0.0.1:$(free_port); proxy=127.0.0.1:$(free_port); demo=127.0.0.1:$(free_port)
+redis_pid=$(report find-child "$deps_pid" redis-server)
+postgres_pid=$(report find-child "$deps_pid" postgres)
 
 "$bin/mcpgate" demo --demo-listen "$demo" >"$work/demo.log" 2>&1 &
-pids+=($!)
+demo_pid=$!
+pids+=($demo_pid)
 MCPGATE_API_LISTEN=$api "$bin/mcpgate" api >"$work/api.log" 2>&1 &
 pids+=($!)
-MCPGATE_PROXY_LISTEN=$proxy MCPGATE_PUBLIC_PROXY_URL=http://$proxy "$bin/mcpgate" proxy >"$work/proxy.log" 2>&1 &
+# The memory run holds 1,000 streams on one grant: above the default cap of 50.
+MCPGATE_PROXY_MAX_STREAMS_PER_GRANT=2000 MCPGATE_PROXY_LISTEN=$proxy MCPGATE_PUBLIC_PROXY_URL=http://$proxy "$bin/mcpgate" proxy >"$work/proxy.log" 2>&1 &
 proxy_pid=$!
 pids+=($proxy_pid)
 wait_for "http://$api/readyz"; wait_for "http://$proxy/readyz"
+
+# nginx with its own prefix, pid, logs and temp folders in the bench's folder, in
+# the foreground as the current user (as root, its workers stay root too).
+nginx_pid=""
+if [ "$mode" = full ]; then
+  nginx=127.0.0.1:$(free_port)
+  mkdir -p "$work/nginx"
+  {
+    [ "$(id -u)" -eq 0 ] && echo "user root;"
+    cat <<EOF
+worker_processes auto;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  upstream demo { server $demo; keepalive 64; }
+  server {
+    listen $nginx;
+    location / {
+      proxy_pass http://demo;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+    }
+  }
+}
+EOF
+  } >"$work/nginx/nginx.conf"
+  nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
+  nginx_pid=$!
+  pids+=($nginx_pid)
+fi
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 key=$(curl -sf -X POST "http://$api/api/v1/signup" -H 'content-type: application/json' \
@@ -56,13 +156,131 @@ curl -sf -X PUT "http://$api/api/v1/servers/$server/policy" -H "authorization: B
 token=$(curl -sf -X POST "http://$api/api/v1/grants" -H "authorization: Bearer $key" -H 'content-type: application/json' \
   -d "{\"name\":\"bench\",\"servers\":[\"$server\"]}" | json '["token"]')
 
-direct_url="http://$demo/mcp"
-proxy_url="http://$proxy/mcp/$server/"
-echo "## $(date -u +%FT%TZ) $(nproc) cores, ${seconds}s per run"
-for rate in 500 1000 2000; do
-  "$bin/mcpgate-bench" rate --label direct --url "$direct_url" --rate "$rate" --seconds "$seconds"
-  "$bin/mcpgate-bench" rate --label proxy --url "$proxy_url" --token "$token" --rate "$rate" --seconds "$seconds"
+declare -A url=([direct]="http://$demo/mcp" [mcpgate]="http://$proxy/mcp/$server/")
+declare -A auth=([direct]="" [mcpgate]="$token")
+targets=(mcpgate)
+if [ "$mode" = full ]; then
+  url[nginx]="http://$nginx/mcp"
+  auth[nginx]=""
+  targets=(direct nginx mcpgate)
+fi
+proxy_url=${url[mcpgate]}
+
+# One MCP session per target for oha, opened as mcpgate-bench opens its own
+# (initialize, then notifications/initialized, at 2025-06-18); every oha call is
+# the same tools/call in it. The demo server keeps the session, nginx passes it
+# through, mcpgate relays it to the demo server.
+call_body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"k8s_get_namespaces","arguments":{"context":"bench"}}}'
+declare -A session
+mcp_post() { # url token session body -> the answer, headers included
+  local args=(-sS -i -X POST "$1" -H 'content-type: application/json' -H 'accept: application/json, text/event-stream')
+  [ -n "$2" ] && args+=(-H "authorization: Bearer $2")
+  [ -n "$3" ] && args+=(-H "mcp-session-id: $3" -H 'mcp-protocol-version: 2025-06-18')
+  curl "${args[@]}" -d "$4"
+}
+for target in "${targets[@]}"; do
+  for _ in $(seq 1 50); do mcp_post "${url[$target]}" "" "" '{}' >/dev/null 2>&1 && break; sleep 0.1; done
+  session[$target]=$(mcp_post "${url[$target]}" "${auth[$target]}" "" \
+    '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench.sh","version":"1"}}}' \
+    | tr -d '\r' | awk 'tolower($1) == "mcp-session-id:" {print $2}')
+  [ -n "${session[$target]}" ] || { echo "no session id from $target (${url[$target]})" >&2; exit 1; }
+  mcp_post "${url[$target]}" "${auth[$target]}" "${session[$target]}" '{"jsonrpc":"2.0","method":"notifications/initialized"}' >/dev/null
+  answer=$(mcp_post "${url[$target]}" "${auth[$target]}" "${session[$target]}" "$call_body")
+  if ! grep -q '"result"' <<<"$answer" || grep -q '"isError":true' <<<"$answer"; then
+    echo "the benchmarked call fails through $target:" >&2; echo "$answer" >&2; exit 1
+  fi
 done
+
+oha_run() { # target output-file oha-arguments...
+  local target=$1 out=$2; shift 2
+  local args=(--no-tui --output-format json -m POST -H 'content-type: application/json'
+    -H 'accept: application/json, text/event-stream' -H "mcp-session-id: ${session[$target]}"
+    -H 'mcp-protocol-version: 2025-06-18' -d "$call_body")
+  [ -n "${auth[$target]}" ] && args+=(-H "authorization: Bearer ${auth[$target]}")
+  "$oha" "${args[@]}" "$@" "${url[$target]}" >"$out"
+}
+watched() { # the processes whose CPU is read, as name=pid
+  echo "proxy=$proxy_pid" "upstream=$demo_pid" "redis=$redis_pid" "postgres=$postgres_pid"
+  if [ -n "$nginx_pid" ]; then echo "nginx=$nginx_pid"; fi
+}
+results=$work/results.tsv
+record() { # round target tool prefix < "metric<TAB>value" lines
+  while IFS=$'\t' read -r metric value; do printf '%s\t%s\t%s\t%s%s\t%s\n' "$1" "$2" "$3" "$4" "$metric" "$value"; done >>"$results"
+}
+# Open loop at 1,000/s over a fixed number of calls, with CPU from /proc around it.
+open_loop() { # round target
+  report ticks $(watched) >"$work/before.json"
+  oha_run "$2" "$work/oha.json" -n "$open_calls" -q "$open_rate" --latency-correction -c 16
+  report ticks $(watched) >"$work/after.json"
+  report oha "$work/oha.json" | record "$1" "$2" oha open_
+  report cpu "$work/before.json" "$work/after.json" "$open_calls" | record "$1" "$2" oha ""
+}
+show_round() { # round target
+  awk -F'\t' -v r="$1" -v t="$2" '$1 == r && $2 == t {printf "%s %s=%s ", $3, $4, $5} END {print ""}' "$results" \
+    | sed "s/^/round $1 $2: /"
+}
+
+settle
+load_at_start=$(load_average)
+report others-start $$ >"$work/others.json"
+# The load average at the end counts this benchmark's own processes; what others
+# used meanwhile is the machine's busy time less this script's process tree.
+quiet_enough() {
+  local others
+  others=$(report others-since "$work/others.json" $$)
+  echo "load average at the end: $(load_average); other processes kept $others cores busy on average meanwhile"
+  python3 -c "import sys; sys.exit(0 if float('${load_at_start%% *}') <= 1.5 and $others <= 0.3 else 1)"
+}
+if [ "$mode" = check ]; then
+  recorded=$(report recorded docs/benchmarks.md)
+  limit=$(python3 -c "print(round($recorded * (100 + $tolerance_percent) / 100, 1))")
+  echo "## CPU-per-call check $(date -u +%FT%TZ), $(nproc) cores, load average $load_at_start"
+  oha_run mcpgate "$work/warmup.json" -n 2000 -q "$open_rate" --latency-correction -c 16
+  # A regression shows in every run; a busy neighbour only in some: the best of up
+  # to three runs is compared.
+  best=""
+  for attempt in 1 2 3; do
+    open_loop "$attempt" mcpgate
+    measured=$(awk -F'\t' -v r="$attempt" '$1 == r && $4 == "cpu_us_proxy" {print $5}' "$results")
+    errors=$(awk -F'\t' -v r="$attempt" '$1 == r && $4 == "open_errors" {print $5}' "$results")
+    echo "run $attempt: mcpgate proxy ${measured} µs of CPU per call over $open_calls calls at $open_rate/s ($errors failed calls)"
+    [ "$errors" = 0 ] || { echo "FAIL: $errors calls failed through the proxy" >&2; exit 1; }
+    best=$(python3 -c "print(min(x for x in ($measured, ${best:-$measured})))")
+    python3 -c "import sys; sys.exit(0 if $best <= $limit else 1)" && break
+  done
+  quiet_enough || echo "warning: the machine was busy (load above 1.5 at the start or others using the CPU): a failure may be the neighbours'" >&2
+  if python3 -c "import sys; sys.exit(0 if $best <= $limit else 1)"; then
+    echo "ok: ${best} µs per call, within ${tolerance_percent}% of the recorded ${recorded} µs (limit ${limit} µs)"
+    exit 0
+  fi
+  echo "FAIL: mcpgate's proxy used ${best} µs of CPU per call, more than ${tolerance_percent}% above the ${recorded} µs recorded in docs/benchmarks.md (limit ${limit} µs)" >&2
+  exit 1
+fi
+
+echo "## $(date -u +%FT%TZ) $(nproc) cores, $rounds rounds, ${seconds}s per closed-loop run, $open_calls calls per open-loop run at $open_rate/s"
+echo "load average at the start: $load_at_start"
+for target in "${targets[@]}"; do # warm-up: connections, caches, the JIT-free steady state
+  oha_run "$target" "$work/warmup.json" -n 2000 -q "$open_rate" --latency-correction -c 16
+done
+for round in $(seq 1 "$rounds"); do
+  # Alternate the order too, so no target always runs right after another.
+  offset=$(( (round - 1) % ${#targets[@]} ))
+  ordered=("${targets[@]:offset}" "${targets[@]:0:offset}")
+  for target in "${ordered[@]}"; do
+    open_loop "$round" "$target"
+    "$bin/mcpgate-bench" rate --label "$target" --url "${url[$target]}" ${auth[$target]:+--token "${auth[$target]}"} \
+      --rate "$open_rate" --seconds "$seconds" >"$work/bench.out"
+    report mcpgate-bench "$(cat "$work/bench.out")" | record "$round" "$target" mcpgate-bench open_
+    oha_run "$target" "$work/oha.json" -c 32 -z "${seconds}s" -w
+    report oha "$work/oha.json" | record "$round" "$target" oha max_
+    "$bin/mcpgate-bench" max --label "$target" --url "${url[$target]}" ${auth[$target]:+--token "${auth[$target]}"} \
+      --workers 32 --seconds "$seconds" >"$work/bench.out"
+    report mcpgate-bench "$(cat "$work/bench.out")" | record "$round" "$target" mcpgate-bench max_
+    show_round "$round" "$target"
+  done
+done
+report report "$results"
+
 # Where the proxy's time goes: its own histograms (time before forwarding, and
 # the upstream's share), and with PERF=1 a CPU profile of the proxy at 1000/s.
 curl -sf "http://$proxy/metrics" | python3 -c '
@@ -79,16 +297,18 @@ for k in sorted(sums):
 if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
   perf record -F 999 -g -p "$proxy_pid" -o "$work/perf.data" -- sleep 8 >/dev/null 2>&1 &
   perf_pid=$!
-  "$bin/mcpgate-bench" rate --label proxy-profiled --url "$proxy_url" --token "$token" --rate 1000 --seconds 7
+  oha_run mcpgate "$work/oha.json" -w -z 7s -q "$open_rate" --latency-correction -c 16
   wait "$perf_pid" || true
-  echo "perf: where the proxy's CPU samples fall (by binary, then by symbol)"
+  echo "perf: where the proxy's CPU samples fall at $open_rate calls/s (by binary, then by symbol)"
   perf report -i "$work/perf.data" --no-children --stdio -g none --sort dso --percent-limit 1 2>/dev/null \
     | grep '%' | sed 's/ \{2,\}/ /g' | head -8
   perf report -i "$work/perf.data" --no-children --stdio -g none --sort symbol --percent-limit 0.7 2>/dev/null \
-    | grep '%' | sed 's/ \{2,\}/ /g' | cut -c1-110 | head -25
+    | grep '%' | sed 's/ \{2,\}/ /g' | cut -c1-110 | head -30
+  echo "perf: the same samples summed by crate (the first path segment of each symbol)"
+  perf report -i "$work/perf.data" --no-children --stdio -g none --sort dso,symbol --percent-limit 0 \
+    >"$work/perf.txt" 2>/dev/null
+  report perf-groups "$work/perf.txt"
 fi
-"$bin/mcpgate-bench" max --label direct --url "$direct_url" --workers 32 --seconds "$seconds"
-"$bin/mcpgate-bench" max --label proxy --url "$proxy_url" --token "$token" --workers 32 --seconds "$seconds"
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$proxy_pid/status"; }
 before=$(rss)
@@ -98,3 +318,6 @@ sleep 4
 during=$(rss)
 wait "$streams_pid"
 echo "proxy RSS: ${before} KiB idle, ${during} KiB with 1000 open SSE streams ($(( (during - before) / 1000 )) KiB per stream)"
+if ! quiet_enough; then
+  echo "warning: the machine was busy (load above 1.5 at the start or others using more than 0.3 cores): run again for figures to record" >&2
+fi

@@ -15,6 +15,11 @@ ensure_browser
 log "cargo fmt --check"
 cargo fmt --all -- --check
 
+# The benchmark is run by hand (scripts/bench.sh, scripts/bench.sh --check), not in
+# CI; CI only checks that it parses.
+bash -n scripts/bench.sh
+python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' scripts/bench_report.py
+
 log "cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
