@@ -47,7 +47,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/servers/{id}", get(servers::show))
         .route("/servers/{id}/sync", post(servers::sync))
         .route("/servers/{id}/approve-tool", post(servers::approve_tool))
-        .route("/servers/{id}/tool-classification", post(classification::set))
+        .route(
+            "/servers/{id}/tool-classification",
+            post(classification::set),
+        )
         .route(
             "/servers/{id}/tool-classification/remove",
             post(classification::remove),
