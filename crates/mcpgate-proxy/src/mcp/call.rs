@@ -87,11 +87,7 @@ impl Call {
         if let Some(task) = self.target.task_id() {
             return self.decide_task(task).await;
         }
-        if let Some(state) = self.target.request_state() {
-            if let Err(refusal) = self.check_state(state).await {
-                return refusal;
-            }
-        }
+
         enforce(
             &self.caller,
             self.settings,
@@ -100,36 +96,6 @@ impl Call {
             &self.target,
         )
         .await
-    }
-
-    /// A retry's `requestState` must be one the upstream handed to this grant: the
-    /// upstream cannot tell the grants apart (they share the server's credential).
-    async fn check_state(&self, state: &str) -> Result<(), Enforcement> {
-        let caller = &self.caller;
-        let owner = self
-            .state
-            .tasks
-            .state_owner(caller.tenant, caller.server.id, state)
-            .await;
-        let (kind, reason) = match owner {
-            Ok(Some(grant)) if grant == caller.grant_id => return Ok(()),
-            Ok(_) => (
-                RefusalKind::Policy,
-                "this requestState was not handed to this grant; start the call again".to_owned(),
-            ),
-            Err(reason) => (
-                RefusalKind::LimiterUnavailable,
-                format!("{reason}; the call was not made. Try again shortly."),
-            ),
-        };
-        let refusal = Refusal::new(kind, reason, None);
-        let note = AuditNote {
-            decision: kind.audit_decision(),
-            rule: None,
-            reason: Some(refusal.reason.clone()),
-            policy_version: caller.server.policy.as_ref().and_then(|p| p.version),
-        };
-        Err(Enforcement::Refuse { refusal, note })
     }
 
     async fn decide_task(&self, task: &str) -> Enforcement {

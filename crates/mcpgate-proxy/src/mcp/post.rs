@@ -117,6 +117,11 @@ pub(super) async fn handle(
             error_response(Some(&id), error.code(), &error.to_string(), None),
         )),
         Inbound::Decided { id, target } => {
+            if let Some(state_echoed) = target.request_state() {
+                if let Err(answer) = check_state(&state, &caller, &id, state_echoed).await {
+                    return Ok(answer);
+                }
+            }
             let call = Call {
                 settings: CallSettings::of(&caller),
                 session,
@@ -160,6 +165,39 @@ pub(super) async fn handle(
                 Err(failure) => Err(ProxyError::UpstreamUnavailable(failure.to_string())),
             }
         }
+    }
+}
+
+/// A retry's `requestState` must be one the upstream handed to this grant: the upstream
+/// sees every grant under the server's one credential and cannot tell them apart. A
+/// state handed to another grant, or never handed out (tampered), is an invalid
+/// parameter, answered as an upstream answers a state it cannot verify (400, `-32602`).
+async fn check_state(
+    state: &AppState,
+    caller: &Caller,
+    id: &RawValue,
+    echoed: &str,
+) -> Result<(), Response> {
+    let owner = state
+        .tasks
+        .state_owner(caller.tenant, caller.server.id, echoed)
+        .await;
+    match owner {
+        Ok(Some(grant)) if grant == caller.grant_id => Ok(()),
+        Ok(_) => {
+            let data = serde_json::json!({"reason": "invalid_request_state"});
+            let answer = error_response(
+                Some(id),
+                mcpgate_mcp::INVALID_PARAMS,
+                "Invalid or expired requestState: it was not handed to this grant",
+                Some(&data),
+            );
+            Err(json_response(StatusCode::BAD_REQUEST, answer))
+        }
+        Err(reason) => Err(upstream_error(
+            Some(id),
+            &format!("{reason}; the call was not made. Try again shortly."),
+        )),
     }
 }
 
