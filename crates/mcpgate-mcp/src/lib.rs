@@ -33,5 +33,6 @@ pub use response::{
     INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
 };
 pub use tools_list::{
-    filter_tools_list, filter_tools_list_event, is_tools_list_result, FilterError,
+    filter_list, filter_list_event, filter_tools_list, filter_tools_list_event,
+    is_tools_list_result, FilterError, ListKind,
 };

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | [`MethodClass::Plumbing`] | `initialize`, `ping`, `server/discover`, `logging/setLevel`, `resources/unsubscribe`, `subscriptions/listen`, every `notifications/*` | relayed: no effect outside the session |
 //! | [`MethodClass::ToolsList`] | `tools/list` | relayed, the answer filtered per grant |
-//! | [`MethodClass::Listing`] | `resources/list`, `resources/templates/list`, `prompts/list` | relayed |
+//! | [`MethodClass::Listing`] | `resources/list`, `resources/templates/list`, `prompts/list` | relayed (prompt and resource lists filtered per grant, see [`crate::ListKind`]) |
 //! | [`MethodClass::ToolCall`] | `tools/call` | decided by the policy's tool rules |
 //! | [`MethodClass::Governed`] | `resources/read`, `resources/subscribe`, `prompts/get`, `completion/complete`, `tasks/*` | decided by the policy's `methods` rules (else its `default`) |
 //! | [`MethodClass::Unknown`] | anything else | refused unless the policy's `methods` names it |

@@ -34,16 +34,45 @@ struct Envelope<'a> {
 
 #[derive(Deserialize)]
 struct ListResult<'a> {
-    #[serde(borrow)]
-    tools: &'a RawValue,
+    #[serde(borrow, default)]
+    tools: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    prompts: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    resources: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "cacheScope")]
     cache_scope: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
-struct Tool<'a> {
-    #[serde(borrow)]
+struct Item<'a> {
+    #[serde(borrow, default)]
     name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    uri: Option<Cow<'a, str>>,
+}
+
+/// A list result the proxy filters per caller, and what names each of its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    /// `tools/list`: `tools`, by `name`.
+    Tools,
+    /// `prompts/list`: `prompts`, by `name`.
+    Prompts,
+    /// `resources/list`: `resources`, by `uri`.
+    Resources,
+}
+
+impl ListKind {
+    /// The list a method answers, if the proxy filters it.
+    pub fn of_method(method: &str) -> Option<ListKind> {
+        match method {
+            "tools/list" => Some(ListKind::Tools),
+            "prompts/list" => Some(ListKind::Prompts),
+            "resources/list" => Some(ListKind::Resources),
+            _ => None,
+        }
+    }
 }
 
 /// Returns `response_body` with `result.tools` keeping only the tools for which
@@ -59,6 +88,16 @@ struct Tool<'a> {
 /// A JSON-RPC error response (no `result`) comes back unchanged.
 pub fn filter_tools_list(
     response_body: &[u8],
+    keep: impl FnMut(&str, &RawValue) -> bool,
+) -> Result<Vec<u8>, FilterError> {
+    filter_list(response_body, ListKind::Tools, keep)
+}
+
+/// [`filter_tools_list`] for any [`ListKind`]: `result.prompts` by `name`,
+/// `result.resources` by `uri`, with the same guarantees.
+pub fn filter_list(
+    response_body: &[u8],
+    kind: ListKind,
     mut keep: impl FnMut(&str, &RawValue) -> bool,
 ) -> Result<Vec<u8>, FilterError> {
     let text = std::str::from_utf8(response_body).map_err(|_| FilterError::InvalidUtf8)?;
@@ -68,19 +107,31 @@ pub fn filter_tools_list(
         return Ok(response_body.to_vec());
     };
     let list: ListResult<'_> = serde_json::from_str(result.get()).map_err(malformed)?;
-    let tools: Vec<&RawValue> = serde_json::from_str(list.tools.get()).map_err(malformed)?;
+    let (items_raw, field) = match kind {
+        ListKind::Tools => (list.tools, "tools"),
+        ListKind::Prompts => (list.prompts, "prompts"),
+        ListKind::Resources => (list.resources, "resources"),
+    };
+    let items_raw = items_raw
+        .ok_or_else(|| FilterError::Malformed(format!("the result has no `{field}` array")))?;
+    let items: Vec<&RawValue> = serde_json::from_str(items_raw.get()).map_err(malformed)?;
 
-    let mut kept = Vec::with_capacity(tools.len());
-    for tool in &tools {
-        let parsed: Tool<'_> = serde_json::from_str(tool.get()).map_err(malformed)?;
-        if parsed.name.is_some_and(|name| keep(&name, tool)) {
-            kept.push(*tool);
+    let mut kept = Vec::with_capacity(items.len());
+    for item in &items {
+        let parsed: Item<'_> = serde_json::from_str(item.get()).map_err(malformed)?;
+        let key = match kind {
+            ListKind::Tools | ListKind::Prompts => parsed.name,
+            ListKind::Resources => parsed.uri,
+        };
+        if key.is_some_and(|key| keep(&key, item)) {
+            kept.push(*item);
         }
     }
+    let list_items = items_raw;
     // Every RawValue borrows from `text`, so its offset locates it in the original body.
     let mut splices: Vec<(std::ops::Range<usize>, Vec<u8>)> = Vec::with_capacity(2);
-    if kept.len() != tools.len() {
-        let mut array = Vec::with_capacity(list.tools.get().len());
+    if kept.len() != items.len() {
+        let mut array = Vec::with_capacity(list_items.get().len());
         array.push(b'[');
         for (index, tool) in kept.iter().enumerate() {
             if index > 0 {
@@ -89,7 +140,7 @@ pub fn filter_tools_list(
             array.extend_from_slice(tool.get().as_bytes());
         }
         array.push(b']');
-        splices.push((offset_in(text, list.tools.get()), array));
+        splices.push((offset_in(text, list_items.get()), array));
     }
     if let Some(scope) = list.cache_scope {
         if scope.get() != r#""private""# {
@@ -118,8 +169,17 @@ pub fn filter_tools_list_event(
     event: &SseEvent,
     keep: impl FnMut(&str, &RawValue) -> bool,
 ) -> Result<Vec<u8>, FilterError> {
+    filter_list_event(event, ListKind::Tools, keep)
+}
+
+/// [`filter_list`] on the `data` of an SSE event, as [`filter_tools_list_event`].
+pub fn filter_list_event(
+    event: &SseEvent,
+    kind: ListKind,
+    keep: impl FnMut(&str, &RawValue) -> bool,
+) -> Result<Vec<u8>, FilterError> {
     let data = event.data().ok_or(FilterError::NoData)?;
-    let filtered = filter_tools_list(data.as_bytes(), keep)?;
+    let filtered = filter_list(data.as_bytes(), kind, keep)?;
     if filtered == data.as_bytes() {
         return Ok(event.raw().to_vec());
     }
@@ -199,6 +259,32 @@ mod tests {
         let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(value["result"]["tools"], serde_json::json!([]));
         assert_eq!(value["result"]["nextCursor"], "abc");
+    }
+
+    #[test]
+    fn prompt_and_resource_lists_are_filtered_by_name_and_uri() {
+        let prompts = br#"{"jsonrpc":"2.0","id":1,"result":{"prompts":[{"name":"greet"},{"name":"secret"}],"cacheScope":"public"}}"#;
+        let out = filter_list(prompts, ListKind::Prompts, |name, _| name != "secret").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"jsonrpc":"2.0","id":1,"result":{"prompts":[{"name":"greet"}],"cacheScope":"private"}}"#
+        );
+        let resources = br#"{"jsonrpc":"2.0","id":1,"result":{"resources":[{"uri":"a://1","name":"one"},{"uri":"b://2"}]}}"#;
+        let out = filter_list(resources, ListKind::Resources, |uri, _| {
+            uri.starts_with("a:")
+        })
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"jsonrpc":"2.0","id":1,"result":{"resources":[{"uri":"a://1","name":"one"}]}}"#
+        );
+        // A list without its array is not relayed.
+        assert!(filter_list(resources, ListKind::Prompts, |_, _| true).is_err());
+        assert_eq!(
+            ListKind::of_method("resources/list"),
+            Some(ListKind::Resources)
+        );
+        assert_eq!(ListKind::of_method("resources/templates/list"), None);
     }
 
     #[test]

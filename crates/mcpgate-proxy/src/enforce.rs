@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mcpgate_mcp::ListKind;
 use mcpgate_policy::{
     combine, evaluate, evaluate_method, AuditMode, CompiledPolicy, Decision, DenyResponse,
     LimiterErrorPolicy, MethodCall, Outcome, Settings, ToolCall,
@@ -309,6 +310,31 @@ pub(crate) fn listed_tool_visible(
         drift.request_sync(caller.tenant, server.id, &reason);
     }
     tool_visible(caller, tool)
+}
+
+/// Whether an item the upstream listed may appear for this caller: a tool as
+/// [`listed_tool_visible`]; a prompt or resource when the policies would not deny reading
+/// it (`prompts/get` with its name, `resources/read` with its URI; a rule whose
+/// conditions need more than that hides it, the safe side of not knowing).
+pub(crate) fn listed_visible(
+    drift: &Drift,
+    caller: &Caller,
+    kind: ListKind,
+    key: &str,
+    definition: &RawValue,
+) -> bool {
+    let (method, params) = match kind {
+        ListKind::Tools => return listed_tool_visible(drift, caller, key, definition),
+        ListKind::Prompts => ("prompts/get", serde_json::json!({ "name": key })),
+        ListKind::Resources => ("resources/read", serde_json::json!({ "uri": key })),
+    };
+    let target = Target::Method {
+        method: method.to_owned(),
+        name: Some(key.to_owned()),
+        params,
+        known: true,
+    };
+    decide(caller, &target).is_ok_and(|decision| decision.outcome != Outcome::Deny)
 }
 
 /// Whether `tool` may appear in `tools/list` for this caller.

@@ -16,13 +16,14 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use mcpgate_mcp::sse::{SseEvent, SseParser};
 use mcpgate_mcp::{
-    error_response, filter_tools_list_event, is_tools_list_result, Incoming, Kind, RequestId,
+    error_response, filter_list_event as filter_list_event_of, is_tools_list_result, Incoming,
+    Kind, ListKind, RequestId,
 };
 use serde_json::value::RawValue;
 
 use crate::auth::Caller;
 use crate::drift::Drift;
-use crate::enforce::listed_tool_visible;
+use crate::enforce::listed_visible;
 use crate::limiter::{Limiter, Taken};
 use crate::refusal::UPSTREAM_UNAVAILABLE;
 use crate::tasks::{CreatedTask, ResultKind, TaskBindings, TaskOwner};
@@ -88,6 +89,7 @@ pub(crate) enum Hook {
         id: Box<RawValue>,
         caller: Caller,
         drift: Arc<Drift>,
+        kind: ListKind,
     },
     ToolCall {
         id: Box<RawValue>,
@@ -232,9 +234,14 @@ pub(crate) fn settle(
 
 /// `event` with the tools this caller may not see taken out; nothing at all when it
 /// cannot be filtered (it may name hidden tools).
-pub(crate) fn filter_list_event(event: &SseEvent, caller: &Caller, drift: &Drift) -> Bytes {
-    match filter_tools_list_event(event, |name, definition| {
-        listed_tool_visible(drift, caller, name, definition)
+pub(crate) fn filter_list_event(
+    event: &SseEvent,
+    caller: &Caller,
+    drift: &Drift,
+    kind: ListKind,
+) -> Bytes {
+    match filter_list_event_of(event, kind, |key, definition| {
+        listed_visible(drift, caller, kind, key, definition)
     }) {
         Ok(filtered) => Bytes::from(filtered),
         Err(error) => {
@@ -385,18 +392,23 @@ impl<S> State<S> {
         };
         let data = event.data().unwrap_or_default().as_bytes();
         match hook {
-            Hook::ToolsList { caller, drift, .. } => {
+            Hook::ToolsList {
+                caller,
+                drift,
+                kind,
+                ..
+            } => {
                 // The hook stays for the whole stream: a second "answer" is filtered too.
                 if !is_response(data) {
                     return event.raw().clone();
                 }
-                filter_list_event(event, caller, drift)
+                filter_list_event(event, caller, drift, *kind)
             }
             Hook::StrayLists { caller, drift } => {
                 if !is_tools_list_result(data) {
                     return event.raw().clone();
                 }
-                filter_list_event(event, caller, drift)
+                filter_list_event(event, caller, drift, ListKind::Tools)
             }
             Hook::ToolCall { id, release, tasks } => {
                 let Some(answered) = answer_to(data, id) else {

@@ -227,7 +227,12 @@ fn translate(
     if !registered && !mcpgate_mcp::is_tools_list_result(data) && answered.is_some() {
         return Some(event.raw().clone());
     }
-    Some(filter_list_event(event, caller, drift))
+    Some(filter_list_event(
+        event,
+        caller,
+        drift,
+        mcpgate_mcp::ListKind::Tools,
+    ))
 }
 
 /// `POST /mcp/{server}/message?sessionId=…`.

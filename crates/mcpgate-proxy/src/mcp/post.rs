@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use http::{header, HeaderMap, Method, StatusCode};
 use mcpgate_mcp::{
-    check_mirrors, error_response, filter_tools_list, Era, Incoming, Kind, Message, ParseError,
+    check_mirrors, error_response, Era, Incoming, Kind, ListKind, Message, ParseError,
     HEADER_MISMATCH,
 };
 use serde_json::value::RawValue;
@@ -22,7 +22,7 @@ use super::call::Call;
 use super::upstream_session;
 use crate::auth::{authenticate, Caller, UrlToken};
 use crate::bridge;
-use crate::enforce::{listed_tool_visible, CallSettings};
+use crate::enforce::{listed_visible, CallSettings};
 use crate::error::ProxyError;
 use crate::refusal::UPSTREAM_UNAVAILABLE;
 use crate::relay::{self, is_event_stream, json_response, response_head};
@@ -41,8 +41,9 @@ enum Inbound {
         id: Box<RawValue>,
         error: ParseError,
     },
-    ToolsList {
+    List {
         id: Box<RawValue>,
+        kind: ListKind,
     },
     Batch {
         items: Vec<batch::Item>,
@@ -138,11 +139,11 @@ pub(super) async fn handle(
         Inbound::Batch { items } => {
             batch::handle(&state, &caller, &headers, session_id, items, body, started).await
         }
-        Inbound::ToolsList { id } => {
+        Inbound::List { id, kind } => {
             state.metrics.overhead(started.elapsed());
             let sent = forward().await;
             match sent {
-                Ok(upstream) => Ok(filter_list(&state, &caller, id, upstream.response).await),
+                Ok(upstream) => Ok(filter_list(&state, &caller, id, kind, upstream.response).await),
                 Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
             }
         }
@@ -306,16 +307,19 @@ fn inspect_one(state: &AppState, message: &Message<'_>) -> Result<Inbound, Proxy
     };
     state.metrics.request(label);
     let target = Target::of(message);
+    let list_kind = message.method().and_then(ListKind::of_method);
     match (message.kind(), id) {
         (Kind::Notification, _) if decided_notification(message, &target) => {
             Err(ProxyError::CallWithoutId)
         }
-        (Kind::Request, Some(id)) => Ok(match target {
-            Ok(Some(target)) => Inbound::Decided { id, target },
-            Ok(None) if message.method() == Some("tools/list") => Inbound::ToolsList { id },
-            Ok(None) if message.method() == Some("subscriptions/listen") => Inbound::Listen { id },
-            Ok(None) => Inbound::Other { id: Some(id) },
-            Err(error) => Inbound::BadParams { id, error },
+        (Kind::Request, Some(id)) => Ok(match (target, list_kind) {
+            (Ok(Some(target)), _) => Inbound::Decided { id, target },
+            (Ok(None), Some(kind)) => Inbound::List { id, kind },
+            (Ok(None), None) if message.method() == Some("subscriptions/listen") => {
+                Inbound::Listen { id }
+            }
+            (Ok(None), None) => Inbound::Other { id: Some(id) },
+            (Err(error), _) => Inbound::BadParams { id, error },
         }),
         (_, id) => Ok(Inbound::Other { id }),
     }
@@ -352,11 +356,13 @@ fn upstream_error(id: Option<&RawValue>, message: &str) -> Response {
     )
 }
 
-/// Relays a `tools/list` answer without the tools this caller may not see.
+/// Relays a list answer (tools, prompts, resources) without the items this caller may
+/// not see.
 async fn filter_list(
     state: &AppState,
     caller: &Caller,
     id: Box<RawValue>,
+    kind: ListKind,
     upstream: reqwest::Response,
 ) -> Response {
     let (status, headers) = response_head(state, caller, &upstream);
@@ -368,6 +374,7 @@ async fn filter_list(
             id,
             caller: caller.clone(),
             drift: Arc::clone(&state.drift),
+            kind,
         };
         let max = state.settings.max_upstream_message_bytes;
         let body = Body::from_stream(relay_events(
@@ -380,8 +387,8 @@ async fn filter_list(
     }
     let max = state.settings.max_upstream_message_bytes;
     let filtered = match relay::read_capped(upstream, max).await {
-        Ok(bytes) => filter_tools_list(&bytes, |name, definition| {
-            listed_tool_visible(&state.drift, caller, name, definition)
+        Ok(bytes) => mcpgate_mcp::filter_list(&bytes, kind, |key, definition| {
+            listed_visible(&state.drift, caller, kind, key, definition)
         })
         .map_err(|error| error.to_string()),
         Err(failure) => Err(failure.to_string()),
@@ -390,7 +397,7 @@ async fn filter_list(
         Ok(body) => (status, headers, body).into_response(),
         Err(error) => upstream_error(
             Some(&id),
-            &format!("unusable tools/list answer from the upstream: {error}"),
+            &format!("unusable list answer from the upstream: {error}"),
         ),
     }
 }

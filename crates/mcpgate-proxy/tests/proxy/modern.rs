@@ -571,3 +571,47 @@ async fn a_request_state_answers_only_the_grant_it_was_handed_to() {
         "{done}"
     );
 }
+
+#[tokio::test]
+async fn prompt_and_resource_lists_show_only_what_the_grant_may_read() {
+    let policy = r#"{"version":"1","default":"deny","tools":{"k8s_run_pod":{}},
+        "methods":{
+          "prompts/get":{"deny_if":[{"path":"args.name","op":"eq","value":"secret_prompt"}]},
+          "resources/read":{"require":[{"path":"args.uri","op":"prefix","value":"k8s://public/"}]}}}"#;
+    let proxy = spawn(Options {
+        policy: Some(policy.into()),
+        ..Options::default()
+    })
+    .await;
+    front(&proxy, Behaviour::Modern).await;
+    let (_, prompts) = answer(modern(
+        &proxy,
+        &proxy.token,
+        1,
+        "prompts/list",
+        None,
+        json!({}),
+    ))
+    .await;
+    assert_eq!(
+        prompts["result"]["prompts"],
+        json!([{"name": "greet"}]),
+        "{prompts}"
+    );
+    assert_eq!(prompts["result"]["cacheScope"], "private");
+    let (_, resources) = answer(modern(
+        &proxy,
+        &proxy.token,
+        2,
+        "resources/list",
+        None,
+        json!({}),
+    ))
+    .await;
+    assert_eq!(
+        resources["result"]["resources"],
+        json!([{"uri": "k8s://public/a", "name": "a"}]),
+        "{resources}"
+    );
+    assert_eq!(resources["result"]["ttlMs"], 1000);
+}

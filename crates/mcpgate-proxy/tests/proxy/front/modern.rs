@@ -65,6 +65,17 @@ pub(super) fn answer(tools: &[Value], behaviour: Behaviour, request: Option<&Val
                     "content": [{"type": "text", "text": format!("ran {tool}")}]}),
             )
         }
+        "prompts/list" => result(
+            id,
+            json!({"prompts": [{"name": "greet"}, {"name": "secret_prompt"}],
+                "ttlMs": 1000, "cacheScope": "public", "resultType": "complete"}),
+        ),
+        "resources/list" => result(
+            id,
+            json!({"resources": [{"uri": "k8s://public/a", "name": "a"},
+                    {"uri": "k8s://secret/x", "name": "x"}],
+                "ttlMs": 1000, "cacheScope": "public", "resultType": "complete"}),
+        ),
         "tasks/get" => result(
             id,
             json!({"resultType": "complete", "taskId": params["taskId"], "status": "completed",
