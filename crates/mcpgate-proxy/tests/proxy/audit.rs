@@ -360,7 +360,12 @@ async fn a_failing_database_keeps_audit_rows_queued_and_writes_them_once_it_reco
         rows_of(&proxy, proxy.tenant).await.is_empty(),
         "precondition"
     );
-    assert_eq!(metric(&proxy, "mcpgate_proxy_audit_queue_depth").await, 3);
+    // The depth counts the rows waiting in the queue, not the batch the writer holds
+    // while an attempt fails: wait for a moment between attempts.
+    eventually("the three rows wait in the queue", || async {
+        (metric(&proxy, "mcpgate_proxy_audit_queue_depth").await == 3).then_some(())
+    })
+    .await;
 
     sqlx::query("DROP TRIGGER test_audit_outage ON audit_events")
         .execute(&proxy.db.pool)
