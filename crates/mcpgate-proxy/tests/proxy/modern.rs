@@ -57,6 +57,25 @@ async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
     (status, last_message(&response.text().await.unwrap()))
 }
 
+/// Sends `request(id)` for ids from `first` on until `done` holds on the answer (at most
+/// 100 times, 30 ms apart: a decision or a background step may take a moment); the last
+/// answer.
+async fn until(
+    first: u64,
+    mut request: impl FnMut(u64) -> reqwest::RequestBuilder,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut last = Value::Null;
+    for id in first..first + 100 {
+        last = answer(request(id)).await.1;
+        if done(&last) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    last
+}
+
 fn run_pod(proxy: &TestProxy, id: u64) -> reqwest::RequestBuilder {
     modern(
         proxy,
@@ -236,16 +255,13 @@ async fn a_task_answers_only_the_grant_that_created_it() {
             json!({"taskId": task}),
         )
     };
-    // The binding is written in the background: wait for it.
-    let mut fetched = Value::Null;
-    for attempt in 0..50 {
-        let (_, answer) = answer(get(&proxy.token, 100 + attempt, &task)).await;
-        fetched = answer;
-        if fetched["result"]["status"] == "completed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // The upstream completes the task by the time it is asked.
+    let fetched = until(
+        100,
+        |id| get(&proxy.token, id, &task),
+        |answer| answer["result"]["status"] == "completed",
+    )
+    .await;
     assert_eq!(
         fetched["result"]["result"]["content"][0]["text"], "task done",
         "{fetched}"
@@ -441,15 +457,12 @@ async fn a_held_call_is_a_task_for_a_client_that_declares_tasks() {
         )
     };
     // Pending: working, and nothing reached the upstream.
-    let mut working = Value::Null;
-    for attempt in 0..50 {
-        let (_, polled) = answer(poll(10 + attempt, "tasks/get", task.clone())).await;
-        working = polled;
-        if working["result"]["status"] == "working" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let working = until(
+        10,
+        |id| poll(id, "tasks/get", task.clone()),
+        |answer| answer["result"]["status"] == "working",
+    )
+    .await;
     assert_eq!(working["result"]["status"], "working", "{working}");
     assert!(!seen_methods(&seen).contains(&"tools/call".to_owned()));
     // Approved: the call runs, and its result is the task's.
@@ -468,15 +481,12 @@ async fn a_held_call_is_a_task_for_a_client_that_declares_tasks() {
     )
     .await
     .unwrap();
-    let mut done = Value::Null;
-    for attempt in 0..100 {
-        let (_, polled) = answer(poll(100 + attempt, "tasks/get", task.clone())).await;
-        done = polled;
-        if done["result"]["status"] == "completed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let done = until(
+        100,
+        |id| poll(id, "tasks/get", task.clone()),
+        |answer| answer["result"]["status"] == "completed",
+    )
+    .await;
     assert_eq!(done["result"]["status"], "completed", "{done}");
     assert_eq!(
         done["result"]["result"]["content"][0]["text"],
@@ -498,25 +508,19 @@ async fn a_held_call_is_a_task_for_a_client_that_declares_tasks() {
     // A second held call, cancelled by the client: it never runs.
     let (_, second) = answer(call(2)).await;
     let second = second["result"]["taskId"].as_str().unwrap().to_owned();
-    let mut acked = Value::Null;
-    for attempt in 0..50 {
-        let (_, answer) = answer(poll(400 + attempt, "tasks/cancel", second.clone())).await;
-        acked = answer;
-        if acked["result"]["resultType"] == "complete" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let acked = until(
+        400,
+        |id| poll(id, "tasks/cancel", second.clone()),
+        |answer| answer["result"]["resultType"] == "complete",
+    )
+    .await;
     assert_eq!(acked["result"]["resultType"], "complete", "{acked}");
-    let mut cancelled = Value::Null;
-    for attempt in 0..100 {
-        let (_, polled) = answer(poll(500 + attempt, "tasks/get", second.clone())).await;
-        cancelled = polled;
-        if cancelled["result"]["status"] == "completed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let cancelled = until(
+        500,
+        |id| poll(id, "tasks/get", second.clone()),
+        |answer| answer["result"]["status"] == "completed",
+    )
+    .await;
     assert_eq!(
         cancelled["result"]["result"]["isError"], true,
         "{cancelled}"
