@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use mcpgate_store::accounts::{self, NewApiKey, NewSignup};
 use mcpgate_store::audit::{dead_letters, query_audit, AuditEvent};
 use mcpgate_store::grants::{self, NewGrant};
 use mcpgate_store::servers::{self, DiscoveredServer, NewServer};
@@ -12,7 +11,8 @@ use mcpgate_store::{policies, GrantId, ServerId, TenantId};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    initialize_body, last_message, mint, spawn, stored_tools, Options, TestProxy, UPSTREAM_HEADER,
+    initialize_body, last_message, mint, seal_upstream_header, sign_up_tenant, spawn, stored_tools,
+    Options, TestProxy,
 };
 
 const ALLOW_AND_AUDIT_ARGUMENTS: &str =
@@ -51,28 +51,9 @@ struct OtherTenant {
 
 impl OtherTenant {
     async fn sign_up(proxy: &TestProxy, policy: &str) -> Self {
-        let (tenant, _, _) = accounts::sign_up(
-            &proxy.db.pool,
-            &NewSignup {
-                tenant_name: "Globex".into(),
-                email: "owner@globex.test".into(),
-                password_hash: "not-a-real-hash".into(),
-                first_key: NewApiKey {
-                    name: "first".into(),
-                    prefix: "globexkk".into(),
-                    hash: vec![1; 32],
-                },
-            },
-        )
-        .await
-        .expect("signing up the second tenant");
-        let tenant = tenant.id;
+        let tenant = sign_up_tenant(&proxy.db.pool, "Globex", "globexkk").await;
         let server = ServerId::new();
-        let headers = json!({"X-Upstream-Key": UPSTREAM_HEADER.1}).to_string();
-        let associated = format!("server-headers:{tenant}:{server}");
-        let sealed = proxy
-            .secret_key
-            .seal(headers.as_bytes(), associated.as_bytes());
+        let sealed = seal_upstream_header(&proxy.secret_key, tenant, server);
         servers::create_server(
             &proxy.db.pool,
             tenant,

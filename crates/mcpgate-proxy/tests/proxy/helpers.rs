@@ -127,26 +127,9 @@ pub async fn spawn(options: Options) -> TestProxy {
     let signing_key = GrantSigningKey::generate();
     let secret_key = Arc::new(SecretKey::generate());
 
-    let (tenant, _, _) = accounts::sign_up(
-        &db.pool,
-        &NewSignup {
-            tenant_name: "Acme".into(),
-            email: "owner@acme.test".into(),
-            password_hash: "not-a-real-hash".into(),
-            first_key: NewApiKey {
-                name: "first".into(),
-                prefix: "abcdefgh".into(),
-                hash: vec![0; 32],
-            },
-        },
-    )
-    .await
-    .expect("signing up");
-    let tenant = tenant.id;
+    let tenant = sign_up_tenant(&db.pool, "Acme", "abcdefgh").await;
     let server = ServerId::new();
-    let headers = json!({"X-Upstream-Key": UPSTREAM_HEADER.1}).to_string();
-    let associated = format!("server-headers:{tenant}:{server}");
-    let sealed = secret_key.seal(headers.as_bytes(), associated.as_bytes());
+    let sealed = seal_upstream_header(&secret_key, tenant, server);
     let tools = discover(&demo).await;
     servers::create_server(
         &db.pool,
@@ -223,6 +206,35 @@ pub async fn spawn(options: Options) -> TestProxy {
     }
 }
 
+/// A tenant named `name`, signed up through the store (the API key is a placeholder
+/// with the 8-character `prefix`).
+pub async fn sign_up_tenant(pool: &mcpgate_store::PgPool, name: &str, prefix: &str) -> TenantId {
+    let (tenant, _, _) = accounts::sign_up(
+        pool,
+        &NewSignup {
+            tenant_name: name.into(),
+            email: format!("owner@{}.test", name.to_lowercase()),
+            password_hash: "not-a-real-hash".into(),
+            first_key: NewApiKey {
+                name: "first".into(),
+                prefix: prefix.into(),
+                hash: prefix.bytes().cycle().take(32).collect(),
+            },
+        },
+    )
+    .await
+    .expect("signing up");
+    tenant.id
+}
+
+/// The demo upstream's required header, sealed for `server` as servers' headers are
+/// stored (with the configured key itself: opening also accepts it, the legacy form).
+pub fn seal_upstream_header(secret_key: &SecretKey, tenant: TenantId, server: ServerId) -> Vec<u8> {
+    let headers = json!({"X-Upstream-Key": UPSTREAM_HEADER.1}).to_string();
+    let associated = format!("server-headers:{tenant}:{server}");
+    secret_key.seal(headers.as_bytes(), associated.as_bytes())
+}
+
 pub fn mint(key: &GrantSigningKey, tenant: TenantId, grant: GrantId, server: ServerId) -> String {
     let claims = GrantClaims::new(
         grant.as_uuid(),
@@ -258,11 +270,7 @@ async fn register(
     policy: &str,
 ) -> (ServerId, String) {
     let server = ServerId::new();
-    let headers = json!({"X-Upstream-Key": UPSTREAM_HEADER.1}).to_string();
-    let associated = format!("server-headers:{}:{server}", proxy.tenant);
-    let sealed = proxy
-        .secret_key
-        .seal(headers.as_bytes(), associated.as_bytes());
+    let sealed = seal_upstream_header(&proxy.secret_key, proxy.tenant, server);
     let tools = discover(demo).await;
     servers::create_server(
         &proxy.db.pool,
