@@ -2,6 +2,10 @@
 //!
 //! On the wire: `{"iss":"mcpgate","aud":"mcpgate-proxy","sub":<grant id>,"tid":<tenant id>,
 //! "srv":"*" | [<server id>, ...],"ver":<version>,"iat":<seconds>,"exp":<seconds>?,"jti":<random>}`.
+//!
+//! An OAuth access token (issued by the API's authorization server to a connected client) is
+//! the same token with one more audience: `"aud":["mcpgate-proxy", <resource>]`, the proxy URL
+//! it was issued for (RFC 8707, RFC 9068 §2.2); the proxy refuses it anywhere else.
 
 use std::fmt;
 
@@ -97,6 +101,10 @@ pub struct GrantClaims {
     pub expires_at: Option<DateTime<Utc>>,
     /// A random id of this token (`jti`), for logs.
     pub token_id: String,
+    /// The one protected resource (a proxy URL) an OAuth access token is for: its audience
+    /// besides [`AUDIENCE`]. `None` for a grant token, which is good at any proxy URL its
+    /// scope covers.
+    pub resource: Option<String>,
 }
 
 impl GrantClaims {
@@ -117,7 +125,14 @@ impl GrantClaims {
             issued_at: whole_seconds(issued_at),
             expires_at: expires_at.map(whole_seconds),
             token_id: random_token(16),
+            resource: None,
         }
+    }
+
+    /// The same claims, for an access token good only at `resource` (a proxy URL).
+    pub fn for_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
     }
 }
 
@@ -129,7 +144,7 @@ fn whole_seconds(time: DateTime<Utc>) -> DateTime<Utc> {
 #[derive(Serialize)]
 pub(crate) struct OutgoingClaims<'a> {
     pub(crate) iss: &'a str,
-    pub(crate) aud: &'a str,
+    pub(crate) aud: Audience<'a>,
     pub(crate) sub: Uuid,
     pub(crate) tid: Uuid,
     pub(crate) srv: &'a ServerScope,
@@ -144,7 +159,10 @@ impl<'a> OutgoingClaims<'a> {
     pub(crate) fn new(claims: &'a GrantClaims) -> Self {
         Self {
             iss: ISSUER,
-            aud: AUDIENCE,
+            aud: match &claims.resource {
+                None => Audience::Proxy(AUDIENCE),
+                Some(resource) => Audience::ProxyAndResource([AUDIENCE, resource]),
+            },
             sub: claims.grant_id,
             tid: claims.tenant_id,
             srv: &claims.servers,
@@ -156,9 +174,39 @@ impl<'a> OutgoingClaims<'a> {
     }
 }
 
+/// `aud` as signed: the proxy alone (grant tokens keep the string form they always had), or
+/// the proxy and one resource.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(crate) enum Audience<'a> {
+    Proxy(&'a str),
+    ProxyAndResource([&'a str; 2]),
+}
+
+/// `aud` as read: a string or a list of strings (RFC 7519 §4.1.3).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IncomingAudience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl IncomingAudience {
+    /// The audience besides the proxy; `None` when there is none. jsonwebtoken already
+    /// checked that [`AUDIENCE`] is among them.
+    fn resource(self) -> Option<String> {
+        match self {
+            Self::One(_) => None,
+            Self::Many(audiences) => audiences.into_iter().find(|aud| aud != AUDIENCE),
+        }
+    }
+}
+
 /// The claims as they are read; `iss` and `aud` were already checked by jsonwebtoken.
 #[derive(Deserialize)]
 pub(crate) struct IncomingClaims {
+    #[serde(default)]
+    aud: Option<IncomingAudience>,
     sub: Uuid,
     tid: Uuid,
     srv: ServerScope,
@@ -184,6 +232,7 @@ impl IncomingClaims {
             issued_at: DateTime::from_timestamp(self.iat, 0)?,
             expires_at,
             token_id: self.jti,
+            resource: self.aud.and_then(IncomingAudience::resource),
         })
     }
 }

@@ -101,3 +101,24 @@ fn times_outside_the_calendar_are_refused() {
     assert!(incoming.into_claims().is_none());
     assert!(DateTime::from_timestamp(i64::MAX, 0).is_none());
 }
+
+#[test]
+fn an_access_token_names_the_proxy_and_its_resource_in_aud_and_round_trips() {
+    let issued = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+    let resource = "https://proxy.example.com/mcp/0193";
+    let claims = GrantClaims::new(
+        server(1),
+        server(2),
+        ServerScope::Only(vec![server(5)]),
+        1,
+        issued,
+        Some(issued),
+    )
+    .for_resource(resource);
+    let wire = serde_json::to_value(OutgoingClaims::new(&claims)).unwrap();
+    assert_eq!(wire["aud"], json!(["mcpgate-proxy", resource]));
+    let incoming: IncomingClaims = serde_json::from_value(wire).unwrap();
+    let read = incoming.into_claims().unwrap();
+    assert_eq!(read.resource.as_deref(), Some(resource));
+    assert_eq!(read, claims);
+}

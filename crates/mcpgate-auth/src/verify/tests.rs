@@ -240,3 +240,29 @@ fn bad_verify_keys_are_refused_with_the_variable_name() {
     let error = GrantVerifyKey::from_base64(&signing).unwrap_err();
     assert!(error.to_string().contains("signing key"), "{error}");
 }
+
+#[test]
+fn an_audience_list_is_accepted_only_when_it_names_the_proxy() {
+    let signing = GrantSigningKey::generate();
+    let token = signing.issue(&claims(None).for_resource("https://proxy.example.com/mcp/a"));
+    let verified = signing.verify_key().verify(&token, noon()).unwrap();
+    assert_eq!(
+        verified.resource.as_deref(),
+        Some("https://proxy.example.com/mcp/a")
+    );
+    let plain = signing
+        .verify_key()
+        .verify(&signing.issue(&claims(None)), noon())
+        .unwrap();
+    assert_eq!(plain.resource, None);
+}
+
+#[test]
+fn an_audience_list_without_the_proxy_is_refused() {
+    let signing = GrantSigningKey::generate();
+    let token = sign_with_jsonwebtoken(
+        &signing,
+        &wire(json!({"aud": ["https://proxy.example.com/mcp/a"]})),
+    );
+    assert!(signing.verify_key().verify(&token, noon()).is_err());
+}
