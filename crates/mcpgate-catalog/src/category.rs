@@ -10,8 +10,8 @@ use mcpgate_policy::Category;
 
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::lexicon::{
-    verb_category, BINDING_TARGETS, COMMIT_TARGETS, EXECUTE_NOUNS, INTERNAL_TARGETS, NETWORK_NOUNS,
-    OPEN_WEB_PHRASES, OUTBOUND_VERBS, READ_NOUNS, RETRIEVAL_VERBS,
+    verb_category, BINDING_TARGETS, CODE_ARTIFACTS, COMMIT_TARGETS, EXECUTE_NOUNS,
+    INTERNAL_TARGETS, NETWORK_NOUNS, OPEN_WEB_PHRASES, OUTBOUND_VERBS, READ_NOUNS, RETRIEVAL_VERBS,
 };
 use crate::signals::{name_token_verb, Role, Signals};
 
@@ -42,6 +42,25 @@ const NETWORK_PHRASES: &[&str] = &[
 const READ_PHRASES: &[&str] = &[
     "read only", "does not modify", "without modifying",
 ];
+
+/// A code artifact the tool writes with a body the caller supplies, or installs.
+pub(crate) fn code_artifact(signals: &Signals) -> Option<String> {
+    let artifact = signals
+        .name_objects()
+        .iter()
+        .find(|t| CODE_ARTIFACTS.contains(&t.as_str()))?;
+    let installs = signals.name_has(&["install"]);
+    let body = signals.arguments.iter().any(|a| {
+        let tokens = crate::text::identifier_tokens(&a.name);
+        let last = tokens.last().map(String::as_str).unwrap_or("");
+        ["body", "content", "source", "code", "definition"].contains(&last)
+            && signals.required(&a.name)
+    });
+    (installs || body).then(|| artifact.clone())
+}
+
+/// Values of an operation argument that make the tool a deletion too.
+const REMOVAL_OPERATIONS: &[&str] = &["delete", "remove", "drop", "destroy", "purge", "truncate"];
 
 /// A weighted vote for a category.
 #[derive(Debug)]
@@ -116,6 +135,26 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             );
         }
     }
+    if let Some(choice) = signals.interpreter_choice() {
+        return rule(
+            &choice.name,
+            Category::Execute,
+            format!(
+                "argument `{}` picks the interpreter for the caller's code → execute",
+                choice.name
+            ),
+        );
+    }
+    if let Some(method) = signals.any_api_request() {
+        return rule(
+            &method.name,
+            Category::Execute,
+            format!(
+                "argument `{}` offers DELETE beside writes, with a path to send it to: any call against the API → execute",
+                method.name
+            ),
+        );
+    }
     let creates = signals.name_has(&["create", "add", "new", "make"]);
     if creates && signals.name_has(&["webhook"]) && signals.argument(Role::Url).is_none() {
         return rule(
@@ -125,6 +164,13 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
         );
     }
     if winner == Category::Write {
+        if let Some(artifact) = code_artifact(signals) {
+            return rule(
+                &artifact,
+                Category::Execute,
+                format!("writes or installs a `{artifact}` with its body: code the service then runs → execute"),
+            );
+        }
         if let Some(argument) = signals.arguments.iter().find(|a| {
             a.roles.contains(&Role::Code)
                 && !a.roles.contains(&Role::Sql)
@@ -248,12 +294,17 @@ fn vote(
 
 fn name_votes(signals: &Signals, votes: &mut Vec<Vote>) {
     let mut first = true;
+    let action = signals.name_verb().map(|(index, _)| index);
     for (index, token) in signals.name_tokens.iter().enumerate() {
         if let Some(category) = name_verb_sense(signals, index, token) {
             // `get_or_create_label`: a verb after `or` is as much the tool's action.
             let joined =
                 index > 0 && ["or", "and"].contains(&signals.name_tokens[index - 1].as_str());
-            let weight = if first || joined { 6 } else { 2 };
+            let weight = if action == Some(index) || joined {
+                6
+            } else {
+                2
+            };
             let message = format!("name verb `{token}` → {category}");
             vote(
                 votes,
@@ -361,6 +412,38 @@ fn argument_votes(signals: &Signals, votes: &mut Vec<Vote>) {
             "secret passed in",
         ),
     ];
+    // An operation chosen among fixed values (`operation: insert | update | delete`): the
+    // schema says what the one tool can do, whatever its name says.
+    let operations: [(&[&str], Category, &str); 2] = [
+        (
+            REMOVAL_OPERATIONS,
+            Category::Destructive,
+            "the same call deletes",
+        ),
+        (
+            &[
+                "grant", "revoke", "insert", "create", "update", "upsert", "set",
+            ],
+            Category::Write,
+            "the same call changes state",
+        ),
+    ];
+    for (values, category, meaning) in operations {
+        if let Some((argument, value)) = signals.enum_offering(values) {
+            let message = format!(
+                "argument `{}` offers `{value}`: {meaning} → {category}",
+                argument.name
+            );
+            vote(
+                votes,
+                category,
+                4,
+                EvidenceKind::Argument,
+                &argument.name,
+                message,
+            );
+        }
+    }
     let mut voted: Vec<Category> = Vec::new();
     for (role, category, weight, meaning) in roles {
         // One argument vote per category: `command` and `entrypoint` are one signal.

@@ -168,7 +168,7 @@ pub(crate) const RECREATABLE_TARGETS: &[&str] = &[
     "image", "images", "network", "networks", "tag", "tags", "label", "labels", "cache", "alias",
     "comment", "comments", "reaction", "reactions", "draft", "session", "bookmark", "note", "link",
     "alarm", "message", "category", "webhook", "binding", "var", "variable", "route", "cron",
-    "filter", "domain", "watcher", "annotation", "emoji", "award",
+    "filter", "domain", "watcher", "annotation", "emoji", "award", "snapshot",
 ];
 /// Empty containers: creating one adds nothing anyone depends on yet.
 #[rustfmt::skip]
@@ -185,7 +185,16 @@ pub(crate) const PRIVILEGE_OR_MONEY: &[&str] = &[
     "permissions", "policy", "policies", "iam", "acl", "collaborator", "collaborators", "member",
     "members", "admin", "grant", "grants", "access", "refund", "refunds", "payout", "payouts",
     "transfer", "transfers", "charge", "charges", "subscription", "subscriptions", "dispute",
-    "disputes", "payment", "payments", "billing", "protection",
+    "disputes", "payment", "payments", "billing", "protection", "restriction", "restrictions",
+    "sharing",
+];
+/// What a service runs once written: code uploaded under a name (`write_apex`,
+/// `workflow_update`, `install_plugin`) is execute, even with a write verb.
+#[rustfmt::skip]
+pub(crate) const CODE_ARTIFACTS: &[&str] = &[
+    "apex", "script", "scripts", "function", "functions", "lambda", "worker", "workers", "plugin",
+    "plugins", "extension", "extensions", "trigger", "triggers", "workflow", "workflows", "macro",
+    "macros", "addon", "addons",
 ];
 /// Verbs whose write decides what ships or who may change it (merging, approving,
 /// protecting a branch, rolling a deployment back).

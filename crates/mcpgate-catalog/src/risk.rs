@@ -155,6 +155,27 @@ fn write(signals: &Signals) -> Step {
             format!("acts on `{noun}`: permissions or money → high"),
         );
     }
+    // Renaming breaks everything that names the object; a bulk update reaches every match.
+    let renames = signals.name_verb().map(|(_, v)| v) == Some("rename");
+    let bulk = signals.name_has(&["update"]) && signals.name_has(&["many", "all", "bulk"]);
+    if renames || bulk {
+        let matched = if renames { "rename" } else { "update many" };
+        return step(
+            Risk::High,
+            matched,
+            format!("`{matched}`: every reference or every match changes at once → high"),
+        );
+    }
+    if let Some((argument, value)) = signals.enum_offering(&["grant", "revoke"]) {
+        return step(
+            Risk::High,
+            &argument.name,
+            format!(
+                "argument `{}` offers `{value}`: changes who may do what → high",
+                argument.name
+            ),
+        );
+    }
     let verb = signals.name_verb().map(|(_, v)| v);
     if let Some(verb) = verb.filter(|v| TOGGLE_VERBS.contains(v)) {
         return step(
@@ -201,13 +222,6 @@ fn write(signals: &Signals) -> Step {
             "annotation openWorldHint=true: reaches outside the system → medium".to_owned(),
         );
     }
-    if signals.annotations.destructive == Some(false) {
-        return step(
-            Risk::Low,
-            "destructiveHint=false",
-            "annotation destructiveHint=false: additive only → low".to_owned(),
-        );
-    }
     step(Risk::Medium, "", "writes start at medium".to_owned())
 }
 
@@ -243,10 +257,58 @@ fn destructive(signals: &Signals) -> Step {
             format!("deletes a `{target}`: cheap to recreate → medium"),
         );
     }
+    if let Some(part) = removed_part(signals) {
+        return step(
+            Risk::Medium,
+            &part,
+            format!("removes `{part}` from a data structure, not the structure → medium"),
+        );
+    }
     step(Risk::High, "", "destructive tools start at high".to_owned())
 }
 
+/// The part a removal takes out of a list, set, hash or stream ("Remove a member from a
+/// sorted set"): one element of a structure that stays, as cheap as a label.
+fn removed_part(signals: &Signals) -> Option<String> {
+    let lead = signals.lead.as_slice();
+    let from = lead.iter().position(|w| w == "from")?;
+    let part = lead[..from]
+        .iter()
+        .find(|w| REMOVED_PARTS.contains(&w.as_str()))?;
+    lead[from + 1..]
+        .iter()
+        .take(4)
+        .any(|w| STRUCTURES.contains(&w.as_str()))
+        .then(|| part.clone())
+}
+
+const REMOVED_PARTS: &[&str] = &[
+    "element", "elements", "member", "members", "field", "fields", "entry", "entries", "value",
+    "values", "item", "items",
+];
+const STRUCTURES: &[&str] = &["list", "set", "hash", "stream", "array", "map", "queue"];
+
 fn execute(signals: &Signals) -> Step {
+    if let Some(choice) = signals.interpreter_choice() {
+        return step(
+            Risk::Critical,
+            &choice.name,
+            format!(
+                "argument `{}`: caller-written code in a caller-chosen interpreter → critical",
+                choice.name
+            ),
+        );
+    }
+    if let Some(method) = signals.any_api_request() {
+        return step(
+            Risk::Critical,
+            &method.name,
+            format!(
+                "argument `{}`: any request, deletes and token mints included, with the server's credential → critical",
+                method.name
+            ),
+        );
+    }
     if let Some(argument) = signals.argument(Role::Sql) {
         let read_only = signals.annotations.read_only == Some(true)
             || signals.description.has_phrase("read only");
@@ -290,6 +352,13 @@ fn execute(signals: &Signals) -> Step {
                 ),
             );
         }
+    }
+    if let Some(artifact) = crate::category::code_artifact(signals) {
+        return step(
+            Risk::High,
+            &artifact,
+            format!("the caller supplies the `{artifact}` the service runs → high"),
+        );
     }
     step(
         Risk::Medium,

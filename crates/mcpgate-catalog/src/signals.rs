@@ -1,5 +1,7 @@
 //! The raw observations the rules work from, gathered once per tool.
 
+use mcpgate_policy::Category;
+
 use crate::lexicon::{exact_verb_category, verb_category, CREDENTIAL_NOUNS, KEY_QUALIFIERS};
 use crate::text::{first_sentence, identifier_tokens, Words};
 use crate::tool::{ToolAnnotations, ToolDefinition};
@@ -85,7 +87,7 @@ impl Signals {
             })
             .collect();
         Signals {
-            name_tokens: identifier_tokens(tool.name()),
+            name_tokens: name_tokens(tool.name()),
             lead: Words::new(first_sentence(tool.description())),
             description,
             arguments,
@@ -104,18 +106,97 @@ impl Signals {
         }
     }
 
+    /// The first top-level argument whose `enum` offers one of `values` (compared in
+    /// lowercase), with the value it offers: `operation: insert | update | delete`.
+    pub(crate) fn enum_offering(&self, values: &[&str]) -> Option<(&Argument, String)> {
+        self.arguments.iter().find_map(|argument| {
+            let offered = argument.schema.get("enum")?.as_array()?;
+            offered
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_lowercase)
+                .find(|value| values.contains(&value.as_str()))
+                .map(|value| (argument, value))
+        })
+    }
+
+    /// A generic request against the service's own API: a `method` argument offering
+    /// DELETE beside other HTTP methods, and a path or endpoint argument to send it to.
+    pub(crate) fn any_api_request(&self) -> Option<&Argument> {
+        let method = self.arguments.iter().find(|a| {
+            let offered: Vec<String> = a
+                .schema
+                .get("enum")
+                .and_then(serde_json::Value::as_array)
+                .map(|values| {
+                    values
+                        .iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .map(str::to_uppercase)
+                        .collect()
+                })
+                .unwrap_or_default();
+            identifier_tokens(&a.name).last().map(String::as_str) == Some("method")
+                && offered.iter().any(|m| m == "DELETE")
+                && offered
+                    .iter()
+                    .any(|m| m == "POST" || m == "PUT" || m == "PATCH")
+        })?;
+        self.arguments
+            .iter()
+            .any(|a| {
+                let tokens = identifier_tokens(&a.name);
+                ["endpoint", "path", "url", "uri"]
+                    .contains(&tokens.last().map(String::as_str).unwrap_or(""))
+            })
+            .then_some(method)
+    }
+
     /// The first argument with this role.
     pub(crate) fn argument(&self, role: Role) -> Option<&Argument> {
         self.arguments.iter().find(|a| a.roles.contains(&role))
     }
 
-    /// The first name token that is a known verb, with its position.
+    /// An argument choosing the interpreter the code argument runs in (`language: bash |
+    /// python | node`): the caller writes and picks what executes.
+    pub(crate) fn interpreter_choice(&self) -> Option<&Argument> {
+        self.argument(Role::Code)?;
+        self.arguments.iter().find(|a| {
+            a.schema
+                .get("enum")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|values| {
+                    values
+                        .iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .any(|v| CODE_LANGUAGES.contains(&v.to_lowercase().as_str()))
+                })
+        })
+    }
+
+    /// The name's action, with its position: the first token that is a known verb, or,
+    /// in the resource-then-action convention (`monitor_delete`, `index_update`), a
+    /// changing verb ending the name after a token that only reads as a verb.
     pub(crate) fn name_verb(&self) -> Option<(usize, &str)> {
-        self.name_tokens
+        let first = self
+            .name_tokens
             .iter()
             .enumerate()
             .find(|(index, token)| name_token_verb(*index, token).is_some())
-            .map(|(index, token)| (index, token.as_str()))
+            .map(|(index, token)| (index, token.as_str()))?;
+        let last = self.name_tokens.len() - 1;
+        let closing = &self.name_tokens[last];
+        let changes = matches!(
+            exact_verb_category(closing),
+            Some(Category::Write | Category::Destructive | Category::Execute)
+        );
+        // `get_refund`, `list_charges`: a plain read verb leads, and the rest is its object.
+        let reads_first = name_token_verb(first.0, first.1) == Some(Category::Read)
+            && !PLAIN_READ_VERBS.contains(&first.1);
+        if last > first.0 && changes && reads_first {
+            return Some((last, closing.as_str()));
+        }
+        Some(first)
     }
 
     /// The name tokens after the verb (or all of them): what the tool acts on.
@@ -206,6 +287,33 @@ const TARGET_URL_QUALIFIERS: &[&str] = &[
     "fetch", "link", "video", "audio", "document", "resource",
 ];
 
+/// The name's tokens, without the HTTP method of an OpenAPI-generated name
+/// (`API-post-search`, `API-patch-page`): the method says how, not what.
+fn name_tokens(name: &str) -> Vec<String> {
+    let mut tokens = identifier_tokens(name);
+    let generated = tokens.len() > 2
+        && tokens[0] == "api"
+        && ["get", "post", "put", "patch", "delete"].contains(&tokens[1].as_str());
+    if generated && tokens[1] != "delete" {
+        tokens.remove(1);
+    }
+    tokens
+}
+
+/// Read verbs that only ever lead a name (`get_refund` gets a refund).
+#[rustfmt::skip]
+const PLAIN_READ_VERBS: &[&str] = &[
+    "get", "list", "read", "search", "find", "fetch", "show", "describe", "view", "query",
+    "retrieve", "lookup", "count",
+];
+
+/// Languages whose name before `code` makes an argument code (`apexCode`, `python_code`).
+#[rustfmt::skip]
+const CODE_LANGUAGES: &[&str] = &[
+    "apex", "js", "javascript", "typescript", "ts", "python", "py", "ruby", "lua", "bash", "sh",
+    "shell", "node", "php", "perl", "groovy", "powershell", "java", "go", "rust", "c", "r",
+];
+
 fn roles(name: &str, sql_context: bool) -> Vec<Role> {
     let tokens = identifier_tokens(name);
     let joined = tokens.join("_");
@@ -231,6 +339,12 @@ fn roles(name: &str, sql_context: bool) -> Vec<Role> {
         "dockerfile",
         "expression",
     ]) || ["command", "commands", "script", "cmd"].contains(&last)
+        // `apexCode`, `python_code`, `js_function`: code in a named language; `function`
+        // alone is the function body an evaluator runs.
+        || is(&["function"])
+        || (tokens.len() > 1
+            && ["code", "function", "source"].contains(&last)
+            && CODE_LANGUAGES.contains(&tokens[0].as_str()))
         || (tokens.iter().any(|t| t == "script")
             && ["content", "body", "source", "code", "text"].contains(&last))
     {
