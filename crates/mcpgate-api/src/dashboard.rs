@@ -14,71 +14,110 @@ mod classification;
 mod connect;
 mod diff;
 mod grants;
-mod page;
+pub(crate) mod page;
 mod policy;
 mod policy_edit;
 mod servers;
-mod session;
+pub(crate) mod session;
 mod snippets;
 mod tool_status;
+mod upstream_oauth;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::error::ApiError;
+use crate::access::{Access, Permission, Routes};
 use crate::startup::MAX_BODY_BYTES;
 use crate::state::AppState;
 
 const STYLESHEET: &str = include_str!("dashboard/assets/dashboard.css");
 const SCRIPT: &str = include_str!("dashboard/assets/dashboard.js");
 
-/// Every dashboard route.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/signup", get(auth::signup_page).post(auth::signup))
-        .route("/login", get(auth::login_page).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/servers", get(servers::list).post(servers::add))
-        .route("/servers/{id}", get(servers::show))
-        .route("/servers/{id}/sync", post(servers::sync))
-        .route("/servers/{id}/approve-tool", post(servers::approve_tool))
-        .route(
+/// Every dashboard route, each with the access it requires.
+pub(crate) fn router() -> Routes {
+    use Permission as P;
+    Routes::dashboard()
+        .get("/", Access::Public, home)
+        .get("/signup", Access::Public, auth::signup_page)
+        .post("/signup", Access::Public, auth::signup)
+        .get("/login", Access::Public, auth::login_page)
+        .post("/login", Access::Public, auth::login)
+        .post("/logout", Access::SignedIn, auth::logout)
+        .get("/servers", P::ViewServers, servers::list)
+        .post("/servers", P::ManageServers, servers::add)
+        .get("/servers/{id}", P::ViewServers, servers::show)
+        .post("/servers/{id}/sync", P::ManageServers, servers::sync)
+        .post(
+            "/servers/{id}/approve-tool",
+            P::ManageServers,
+            servers::approve_tool,
+        )
+        .post(
             "/servers/{id}/tool-classification",
-            post(classification::set),
+            P::ManageServers,
+            classification::set,
         )
-        .route(
+        .post(
             "/servers/{id}/tool-classification/remove",
-            post(classification::remove),
+            P::ManageServers,
+            classification::remove,
         )
-        .route("/servers/{id}/delete", post(servers::delete))
-        .route("/servers/{id}/policy", get(policy::show).post(policy::put))
-        .route(
+        .post("/servers/{id}/delete", P::ManageServers, servers::delete)
+        .post(
+            "/servers/{id}/oauth-connect",
+            P::ManageServers,
+            upstream_oauth::connect,
+        )
+        .get("/servers/{id}/policy", P::ViewPolicies, policy::show)
+        .post("/servers/{id}/policy", P::ManagePolicies, policy::put)
+        .post(
             "/servers/{id}/policy/recommended",
-            post(policy::use_recommended),
+            P::ManagePolicies,
+            policy::use_recommended,
         )
-        .route("/servers/{id}/policy/quick", post(policy::quick))
-        .route("/servers/{id}/policy/builder", post(policy::builder))
-        .route("/servers/{id}/policy/rollback", post(policy::rollback))
-        .route("/servers/{id}/policy/simulate", post(policy::simulate))
-        .route(
-            "/servers/{id}/connect",
-            get(connect::show).post(connect::issue),
+        .post("/servers/{id}/policy/quick", P::ManagePolicies, policy::quick)
+        .post(
+            "/servers/{id}/policy/builder",
+            P::ManagePolicies,
+            policy::builder,
         )
-        .route("/grants", get(grants::list).post(grants::create))
-        .route("/grants/{id}/rotate", post(grants::rotate))
-        .route("/grants/{id}/revoke", post(grants::revoke))
-        .route("/approvals", get(approvals::list))
-        .route("/approvals/{id}/decide", post(approvals::decide))
-        .route("/audit", get(audit::show))
-        .route("/api-keys", get(api_keys::list).post(api_keys::create))
-        .route("/api-keys/{id}/revoke", post(api_keys::revoke))
-        .route("/assets/dashboard.css", get(stylesheet))
-        .route("/assets/dashboard.js", get(script))
+        .post(
+            "/servers/{id}/policy/rollback",
+            P::ManagePolicies,
+            policy::rollback,
+        )
+        .post(
+            "/servers/{id}/policy/simulate",
+            P::ViewPolicies,
+            policy::simulate,
+        )
+        .get("/servers/{id}/connect", P::ManageGrants, connect::show)
+        .post("/servers/{id}/connect", P::ManageGrants, connect::issue)
+        .get("/grants", P::ViewGrants, grants::list)
+        .post("/grants", P::ManageGrants, grants::create)
+        .post("/grants/{id}/rotate", P::ManageGrants, grants::rotate)
+        .post("/grants/{id}/revoke", P::ManageGrants, grants::revoke)
+        .get("/approvals", P::ViewApprovals, approvals::list)
+        .post(
+            "/approvals/{id}/decide",
+            P::DecideApprovals,
+            approvals::decide,
+        )
+        .get("/audit", P::ViewAudit, audit::show)
+        .get("/api-keys", P::ManageApiKeys, api_keys::list)
+        .post("/api-keys", P::ManageApiKeys, api_keys::create)
+        .post("/api-keys/{id}/revoke", P::ManageApiKeys, api_keys::revoke)
+        .get("/assets/dashboard.css", Access::Public, stylesheet)
+        .get("/assets/dashboard.js", Access::Public, script)
+}
+
+/// The dashboard's routes with the headers every page carries.
+pub(crate) fn serve(routes: Routes) -> Router<AppState> {
+    routes
+        .into_router()
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Pages show secrets once (tokens, keys): never cache them. Assets set
         // their own Cache-Control, which `if_not_present` keeps.
@@ -137,11 +176,9 @@ impl axum::extract::OptionalFromRequestParts<AppState> for session::UserSession 
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        use axum::extract::FromRequestParts;
-        match <Self as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
-            Ok(session) => Ok(Some(session)),
-            Err(page::PageError(ApiError::Unauthorized(_))) => Ok(None),
-            Err(other) => Err(other),
+        if let Some(session) = parts.extensions.get::<Self>() {
+            return Ok(Some(session.clone()));
         }
+        Self::lookup(parts, state).await
     }
 }

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audit;
 pub mod classification;
 pub mod grants;
+pub mod members;
 pub mod policies;
 pub mod servers;
 

@@ -21,6 +21,12 @@ pub enum ApiError {
     /// Authenticated, but not allowed (e.g. a form without its CSRF token).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The caller's role does not hold the permission the route requires.
+    #[error("the {role} role may not {permission}")]
+    Denied {
+        role: mcpgate_store::Role,
+        permission: &'static str,
+    },
     /// No such resource for this tenant (also for another tenant's ids).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -89,6 +95,18 @@ fn conflict(constraint: &str) -> ApiError {
             "approval_not_pending",
             "the call was already decided or has expired",
         ),
+        mcpgate_store::members::LAST_ADMIN => (
+            "last_admin",
+            "a tenant keeps at least one admin: make someone else admin first",
+        ),
+        mcpgate_store::members::INVITATION_USED => (
+            "invitation_used",
+            "this invitation was already used or revoked",
+        ),
+        mcpgate_store::members::INVITATION_OTHER_EMAIL => (
+            "invitation_other_email",
+            "this invitation is for another email address",
+        ),
         _ => ("conflict", "the request conflicts with existing data"),
     };
     ApiError::Conflict {
@@ -154,6 +172,12 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(why) => {
                 (StatusCode::FORBIDDEN, "forbidden", (*why).to_owned(), None)
             }
+            ApiError::Denied { role, permission } => (
+                StatusCode::FORBIDDEN,
+                "role_forbidden",
+                self.to_string(),
+                Some(json!({ "role": role, "permission": permission })),
+            ),
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -3,7 +3,7 @@
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
-use mcpgate_store::{accounts, TenantId};
+use mcpgate_store::{accounts, ApiKeyId, Role, TenantId, UserId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -54,13 +54,27 @@ pub struct PathParams<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct QueryParams<T>(pub T);
 
-/// Who is calling: the only source of a request's `TenantId`.
+/// Who is calling: the only source of a request's `TenantId`. Only a route's guard
+/// (see [`crate::access`]) makes one, after checking the route's permission.
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The tenant every query of this request is scoped to.
     pub tenant: TenantId,
     /// Who, for audit trails: `api-key:<prefix>` or `user:<email>`.
     pub actor: String,
+    /// The member's or key's role in the tenant, as of this request.
+    pub role: Role,
+    /// The member or key itself.
+    pub principal: Principal,
+}
+
+/// Who a caller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// A person signed in to the dashboard.
+    Member(UserId),
+    /// An API key.
+    ApiKey(ApiKeyId),
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -68,30 +82,39 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(caller) = parts.extensions.get::<Caller>() {
-            return Ok(caller.clone());
-        }
-        let header =
-            parts
-                .headers
-                .get(axum::http::header::AUTHORIZATION)
-                .ok_or(ApiError::Unauthorized(
-                    "send `Authorization: Bearer <api key>`",
-                ))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized(
-                "the Authorization header must be `Bearer <api key>`",
-            ))?;
-        let caller = authenticate_api_key(state, token).await?;
-        parts.extensions.insert(caller.clone());
-        Ok(caller)
+        // Fail closed: a route registered around `access::Routes` has no guard.
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "{} {} declares no access: register it through access::Routes",
+                parts.method,
+                parts.uri.path()
+            ))
+        })
     }
+}
+
+/// The caller an `Authorization: Bearer <api key>` header names.
+pub(crate) async fn authenticate_bearer(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Caller, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized(
+            "send `Authorization: Bearer <api key>`",
+        ))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ApiError::Unauthorized(
+            "the Authorization header must be `Bearer <api key>`",
+        ))?;
+    authenticate_api_key(state, token).await
 }
 
 async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
@@ -107,5 +130,7 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Caller, A
     Ok(Caller {
         tenant: found.tenant_id,
         actor: format!("api-key:{}", parsed.prefix()),
+        role: found.role,
+        principal: Principal::ApiKey(found.id),
     })
 }

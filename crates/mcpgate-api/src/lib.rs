@@ -2,6 +2,7 @@
 //! Postgres. Handlers are thin: extract, call a domain function or the store,
 //! answer; every query is scoped to the caller's tenant.
 
+pub mod access;
 mod client_address;
 mod dashboard;
 mod domain;

@@ -17,7 +17,7 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use schemas::{
-    BadRequest, Internal, Invalid, NotFound, PayloadTooLarge, Unauthorized, UpstreamFailed,
+    BadRequest, Forbidden, Internal, Invalid, NotFound, PayloadTooLarge, Unauthorized, UpstreamFailed,
     UpstreamTimeout, POLICY_DOCUMENT_DESCRIPTION,
 };
 
@@ -32,12 +32,16 @@ pub(crate) const API_KEY: &str = "api_key";
             register upstream MCP servers and review their tools, write policies, issue grants \
             (agents' credentials), decide held calls and read the audit log.\n\n\
             Every route but sign-up and these docs needs `Authorization: Bearer <api key>`. \
-            Errors are `{\"error\": {\"code\", \"message\", \"details\"?}}`."
+            Errors are `{\"error\": {\"code\", \"message\", \"details\"?}}`.\n\n\
+            Every API key has a role (`admin`, `policy_manager`, `approver`, `viewer`); each \
+            operation names the permission it requires in `x-mcpgate-permission` and the roles \
+            holding it in `x-mcpgate-roles`, and answers 403 `role_forbidden` to any other role."
     ),
     paths(openapi_json, docs),
     components(responses(
         BadRequest,
         Unauthorized,
+        Forbidden,
         NotFound,
         Invalid,
         PayloadTooLarge,
@@ -54,6 +58,8 @@ pub(crate) const API_KEY: &str = "api_key";
         (name = "grants", description = "Agents' credentials for the proxy, scoped to servers, optionally with a policy of their own."),
         (name = "approvals", description = "Calls a policy held for a person's decision."),
         (name = "audit", description = "Every decision the proxies made."),
+        (name = "members", description = "The people in the tenant, their roles, and invitations."),
+        (name = "admin-audit", description = "Every change made to the tenant's configuration: who, when, from where, what."),
         (name = "docs", description = "This document and the page that renders it."),
     )
 )]
@@ -115,7 +121,34 @@ fn add_common_responses(document: &mut Document) {
 pub fn document_json() -> Value {
     let mut value = serde_json::to_value(document()).expect("an OpenAPI document serialises");
     value["components"]["schemas"]["PolicyDocument"] = policy_schema();
+    add_permissions(&mut value);
     value
+}
+
+/// Each operation's permission and roles, from the route table the router is built
+/// from, with the 403 every role without it gets.
+fn add_permissions(document: &mut Value) {
+    for route in crate::access::route_table() {
+        let crate::access::Access::Requires(permission) = route.access else {
+            continue;
+        };
+        let method = route.method.to_lowercase();
+        let Some(operation) = document["paths"]
+            .get_mut(&route.path)
+            .and_then(|item| item.get_mut(&method))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        operation.insert("x-mcpgate-permission".into(), json!(permission.as_str()));
+        operation.insert("x-mcpgate-roles".into(), json!(permission.roles()));
+        if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+            responses.insert(
+                "403".into(),
+                json!({"$ref": "#/components/responses/Forbidden"}),
+            );
+        }
+    }
 }
 
 /// [`document_json`] pretty-printed, as committed in `docs/openapi.json`.

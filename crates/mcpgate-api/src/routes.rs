@@ -5,19 +5,20 @@ mod approvals;
 mod audit;
 mod classification;
 mod grants;
+mod members;
+mod oauth_settings;
 mod policies;
 mod servers;
 mod signup;
+mod upstream_oauth;
 
-use axum::routing::get;
-use axum::Router;
 use utoipa::OpenApi;
 
-use crate::state::AppState;
+use crate::access::{Access, Routes};
 
-/// Every `/api/v1` route.
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every `/api/v1` route, each with the access it requires.
+pub(crate) fn router() -> Routes {
+    Routes::api()
         .merge(signup::router())
         .merge(api_keys::router())
         .merge(servers::router())
@@ -25,9 +26,12 @@ pub fn router() -> Router<AppState> {
         .merge(policies::router())
         .merge(grants::router())
         .merge(approvals::router())
+        .merge(members::router())
+        .merge(oauth_settings::router())
         .merge(audit::router())
-        .route("/openapi.json", get(crate::openapi::openapi_json))
-        .route("/docs", get(crate::openapi::docs))
+        .merge(upstream_oauth::router())
+        .get("/openapi.json", Access::Public, crate::openapi::openapi_json)
+        .get("/docs", Access::Public, crate::openapi::docs)
         .fallback(not_found)
 }
 
@@ -41,7 +45,10 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
         policies::Api::openapi(),
         grants::Api::openapi(),
         approvals::Api::openapi(),
+        members::Api::openapi(),
+        oauth_settings::Api::openapi(),
         audit::Api::openapi(),
+        upstream_oauth::Api::openapi(),
     ]
     .into_iter()
     .fold(signup::Api::openapi(), |mut document, part| {

@@ -111,8 +111,15 @@ impl Application {
             trusted_proxies: Arc::new(settings.trusted_proxies),
         };
         let router = Router::new()
-            .nest("/api/v1", crate::routes::router().with_state(state.clone()))
-            .merge(crate::dashboard::router().with_state(state.clone()))
+            .nest(
+                "/api/v1",
+                crate::routes::router()
+                    .into_router()
+                    .with_state(state.clone()),
+            )
+            .merge(
+                crate::dashboard::serve(crate::dashboard::router()).with_state(state.clone()),
+            )
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .merge(health_router(readiness));
         Ok(Self {

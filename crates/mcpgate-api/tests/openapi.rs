@@ -35,74 +35,14 @@ fn documented_operations(document: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// `(method, path)` of every `.route("...", get(..).post(..))` in the routes
-/// sources, prefixed as `startup.rs` nests them (`/api/v1`). Reading the source
-/// is the only way to list an axum router's routes; the test below fails if a
-/// route is registered in a form this does not recognise.
+/// `(method, path)` of every REST route, from the route table the application's
+/// router is built from (`mcpgate_api::access::route_table`).
 fn registered_routes() -> BTreeSet<(String, String)> {
-    let mut sources = vec![crate_dir().join("src/routes.rs")];
-    let mut modules: Vec<PathBuf> = std::fs::read_dir(crate_dir().join("src/routes"))
-        .expect("src/routes exists")
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
-        .collect();
-    modules.sort();
-    sources.extend(modules);
-    let mut routes = BTreeSet::new();
-    for source in sources {
-        let text = std::fs::read_to_string(&source).expect("a routes source file");
-        for (start, _) in text.match_indices(".route(") {
-            let call = balanced_call(&text[start + ".route".len()..]);
-            let path = call
-                .split('"')
-                .nth(1)
-                .unwrap_or_else(|| panic!("a .route( without a literal path in {source:?}"));
-            let methods: Vec<&str> = METHODS
-                .into_iter()
-                .filter(|method| {
-                    call.match_indices(&format!("{method}(")).any(|(at, _)| {
-                        // `get(` as a word, not the end of `forget(`.
-                        !call[..at]
-                            .chars()
-                            .next_back()
-                            .is_some_and(|c| c.is_alphanumeric() || c == '_')
-                    })
-                })
-                .collect();
-            assert!(
-                !methods.is_empty(),
-                "no method router found in `.route{call}` ({source:?})"
-            );
-            for method in methods {
-                routes.insert((method.to_owned(), format!("/api/v1{path}")));
-            }
-        }
-        for unsupported in [".route_service(", ".nest(", ".nest_service("] {
-            assert!(
-                !text.contains(unsupported),
-                "{source:?} registers routes with `{unsupported}`: teach this test to read it"
-            );
-        }
-    }
-    routes
-}
-
-/// The parenthesised argument list that starts `text`, parentheses included.
-fn balanced_call(text: &str) -> &str {
-    let mut depth = 0;
-    for (index, c) in text.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return &text[..=index];
-                }
-            }
-            _ => {}
-        }
-    }
-    panic!("unbalanced parentheses after .route")
+    mcpgate_api::access::route_table()
+        .into_iter()
+        .filter(|route| !route.dashboard)
+        .map(|route| (route.method.to_lowercase(), route.path))
+        .collect()
 }
 
 #[test]

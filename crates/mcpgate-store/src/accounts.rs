@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::ids::{ApiKeyId, TenantId, UserId};
+use crate::roles::Role;
 use crate::StoreError;
 
 /// A tenant.
@@ -44,6 +45,8 @@ pub struct ApiKey {
     pub name: String,
     /// The key's public start, which identifies it in lists and logs.
     pub prefix: String,
+    /// What the key may do.
+    pub role: Role,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -55,6 +58,7 @@ pub struct NewApiKey {
     pub name: String,
     pub prefix: String,
     pub hash: Vec<u8>,
+    pub role: Role,
 }
 
 /// A sign-up: the tenant, its owner and a first API key, created together.
@@ -66,7 +70,7 @@ pub struct NewSignup {
     pub first_key: NewApiKey,
 }
 
-/// Creates the tenant, its owner and its first API key in one transaction.
+/// Creates the tenant, its owner (its first admin) and its first API key in one transaction.
 ///
 /// A taken email is `StoreError::Conflict { constraint: "users_email_key" }`.
 pub async fn sign_up(
@@ -91,6 +95,11 @@ pub async fn sign_up(
     .bind(&signup.password_hash)
     .fetch_one(&mut *tx)
     .await?;
+    sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'admin')")
+        .bind(tenant.id)
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
     let key = insert_api_key(&mut *tx, tenant.id, &signup.first_key).await?;
     tx.commit().await?;
     Ok((tenant, user, key))
@@ -136,14 +145,16 @@ async fn insert_api_key<'e>(
     key: &NewApiKey,
 ) -> Result<ApiKey, StoreError> {
     Ok(sqlx::query_as(
-        "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash) VALUES ($1, $2, $3, $4, $5) \
-         RETURNING id, name, prefix, created_at, last_used_at, revoked_at",
+        "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         RETURNING id, name, prefix, role, created_at, last_used_at, revoked_at",
     )
     .bind(ApiKeyId::new())
     .bind(tenant)
     .bind(key.name.trim())
     .bind(&key.prefix)
     .bind(&key.hash)
+    .bind(key.role)
     .fetch_one(executor)
     .await?)
 }
@@ -160,7 +171,7 @@ pub async fn create_api_key(
 /// The tenant's API keys, newest first, revoked ones included.
 pub async fn list_api_keys(pool: &PgPool, tenant: TenantId) -> Result<Vec<ApiKey>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys \
+        "SELECT id, name, prefix, role, created_at, last_used_at, revoked_at FROM api_keys \
          WHERE tenant_id = $1 ORDER BY id DESC",
     )
     .bind(tenant)
@@ -176,7 +187,7 @@ pub async fn revoke_api_key(
 ) -> Result<ApiKey, StoreError> {
     Ok(sqlx::query_as(
         "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 \
-         RETURNING id, name, prefix, created_at, last_used_at, revoked_at",
+         RETURNING id, name, prefix, role, created_at, last_used_at, revoked_at",
     )
     .bind(tenant)
     .bind(id)
@@ -190,6 +201,7 @@ pub struct ApiKeyLookup {
     pub id: ApiKeyId,
     pub tenant_id: TenantId,
     pub key_hash: Vec<u8>,
+    pub role: Role,
 }
 
 /// Finds the live (unrevoked) key with this prefix.
@@ -198,7 +210,7 @@ pub async fn api_key_by_prefix(
     prefix: &str,
 ) -> Result<Option<ApiKeyLookup>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, tenant_id, key_hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL",
+        "SELECT id, tenant_id, key_hash, role FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL",
     )
     .bind(prefix)
     .fetch_optional(pool)

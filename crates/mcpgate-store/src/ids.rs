@@ -68,4 +68,8 @@ id_type! {
     ApprovalId,
     /// One audit row.
     AuditEventId,
+    /// An invitation to join a tenant.
+    InvitationId,
+    /// One row of the admin audit trail.
+    AdminAuditId,
 }

@@ -6,6 +6,7 @@
 //! nothing (`StoreError::NotFound`), never someone else's row.
 
 pub mod accounts;
+pub mod admin_audit;
 pub mod approvals;
 pub mod audit;
 pub mod changes;
@@ -13,16 +14,22 @@ pub mod classifications;
 mod error;
 pub mod grants;
 mod ids;
+pub mod members;
 pub mod policies;
 mod postgres;
 mod redis_conn;
+mod roles;
 pub mod servers;
 pub mod sessions;
 pub mod sync_claims;
 
 pub use error::StoreError;
-pub use ids::{ApiKeyId, ApprovalId, AuditEventId, GrantId, ServerId, TenantId, UserId};
+pub use ids::{
+    AdminAuditId, ApiKeyId, ApprovalId, AuditEventId, GrantId, InvitationId, ServerId, TenantId,
+    UserId,
+};
 pub use postgres::{
     connect_postgres, ensure_database, migrate, ping_postgres, PgPool, PostgresSettings,
 };
 pub use redis_conn::{connect_redis, Redis};
+pub use roles::{Role, UnknownRole};

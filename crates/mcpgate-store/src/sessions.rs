@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::ids::{TenantId, UserId};
-use crate::{Redis, StoreError};
+use crate::roles::Role;
+use crate::{AtomicScript, Redis, StoreError};
 
 /// A live session with what a dashboard request needs of its user.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -17,6 +18,8 @@ pub struct Session {
     pub user_id: UserId,
     pub email: String,
     pub tenant_name: String,
+    /// The member's role in the session's tenant, read on every request.
+    pub role: Role,
     pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
 }
@@ -51,8 +54,9 @@ pub async fn create_session(
     Ok(())
 }
 
-/// The unexpired session whose cookie value is `secret`, and records that it
-/// was seen (at most once a minute, to spare writes).
+/// The unexpired session whose cookie value is `secret`, with the member's current
+/// role, and records that it was seen (at most once a minute, to spare writes). A
+/// removed member has no session (the membership's removal deleted it).
 pub async fn live_session(pool: &PgPool, secret: &str) -> Result<Option<Session>, StoreError> {
     Ok(sqlx::query_as(
         "WITH found AS ( \
@@ -61,8 +65,10 @@ pub async fn live_session(pool: &PgPool, secret: &str) -> Result<Option<Session>
              WHERE session_hash = sha256(convert_to($1, 'UTF8')) AND expires_at > now() \
              RETURNING tenant_id, user_id, csrf_token, expires_at) \
          SELECT found.tenant_id, found.user_id, users.email, tenants.name AS tenant_name, \
-                found.csrf_token, found.expires_at \
-         FROM found JOIN users ON users.tenant_id = found.tenant_id AND users.id = found.user_id \
+                memberships.role, found.csrf_token, found.expires_at \
+         FROM found JOIN users ON users.id = found.user_id \
+         JOIN memberships ON memberships.tenant_id = found.tenant_id \
+              AND memberships.user_id = found.user_id \
          JOIN tenants ON tenants.id = found.tenant_id",
     )
     .bind(secret)
@@ -79,6 +85,71 @@ pub async fn delete_session(pool: &PgPool, secret: &str) -> Result<(), StoreErro
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Moves the session whose cookie value is `secret` to another tenant of its user;
+/// `NotFound` unless the user is a member there (the foreign key refuses it).
+pub async fn switch_tenant(
+    pool: &PgPool,
+    secret: &str,
+    user: UserId,
+    tenant: TenantId,
+) -> Result<(), StoreError> {
+    let moved = sqlx::query(
+        "UPDATE dashboard_sessions SET tenant_id = $3 \
+         WHERE session_hash = sha256(convert_to($1, 'UTF8')) AND user_id = $2 \
+           AND EXISTS (SELECT 1 FROM memberships WHERE tenant_id = $3 AND user_id = $2)",
+    )
+    .bind(secret)
+    .bind(user)
+    .bind(tenant)
+    .execute(pool)
+    .await?;
+    if moved.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// One of a person's live sessions, as their session list shows it (never its secret).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionSummary {
+    pub tenant_name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Whether it is the session asking.
+    pub current: bool,
+}
+
+/// The user's unexpired sessions in every tenant, newest first; `secret` marks the
+/// current one.
+pub async fn user_sessions(
+    pool: &PgPool,
+    user: UserId,
+    secret: &str,
+) -> Result<Vec<SessionSummary>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT tenants.name AS tenant_name, s.created_at, s.last_seen_at, s.expires_at, \
+                s.session_hash = sha256(convert_to($2, 'UTF8')) AS current \
+         FROM dashboard_sessions s JOIN tenants ON tenants.id = s.tenant_id \
+         WHERE s.user_id = $1 AND s.expires_at > now() ORDER BY s.created_at DESC",
+    )
+    .bind(user)
+    .bind(secret)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Ends every session of the user, in every tenant (sign out everywhere); returns how many.
+pub async fn delete_user_sessions(pool: &PgPool, user: UserId) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM dashboard_sessions WHERE user_id = $1")
+            .bind(user)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Removes expired sessions; returns how many.
@@ -123,11 +194,12 @@ pub async fn reserve_login_attempt(
         return {1, 0}
     ";
     let mut conn = redis.connection();
-    let (reserved, ttl): (i64, i64) = redis::Script::new(RESERVE)
+    let (reserved, ttl): (i64, i64) = AtomicScript::new(RESERVE)
+        .call()
         .key(key)
         .arg(max)
         .arg(window_secs)
-        .invoke_async(&mut conn)
+        .invoke(&mut conn)
         .await?;
     Ok(if reserved == 1 {
         LoginAttempt::Reserved
@@ -150,9 +222,10 @@ pub async fn release_login_attempt(redis: &Redis, key: &str) -> Result<(), Store
         return 0
     ";
     let mut conn = redis.connection();
-    redis::Script::new(RELEASE)
+    AtomicScript::new(RELEASE)
+        .call()
         .key(key)
-        .invoke_async::<i64>(&mut conn)
+        .invoke::<i64>(&mut conn)
         .await?;
     Ok(())
 }

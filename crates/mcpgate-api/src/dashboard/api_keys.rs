@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use mcpgate_store::accounts::{self, ApiKey};
-use mcpgate_store::ApiKeyId;
+use mcpgate_store::{ApiKeyId, Role};
 use serde::Deserialize;
 
 use crate::dashboard::auth::EmptyForm;
@@ -14,6 +14,7 @@ use crate::dashboard::page::{form_errors, render, render_with, FieldError, PageE
 use crate::dashboard::session::{CsrfForm, Nav, UserSession};
 use crate::domain::accounts::new_api_key;
 use crate::domain::not_found_as;
+use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::state::AppState;
 
@@ -61,13 +62,26 @@ pub(crate) async fn list(
 pub(crate) struct CreateForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    role: String,
 }
 
 pub(crate) async fn create(
     State(state): State<AppState>,
     CsrfForm { session, form, .. }: CsrfForm<CreateForm>,
 ) -> Result<Response, PageError> {
-    match new_api_key(&state, session.caller.tenant, &form.name).await {
+    let role = if form.role.is_empty() {
+        Ok(Role::Admin)
+    } else {
+        form.role
+            .parse::<Role>()
+            .map_err(|error| ApiError::invalid("/role", error.to_string()))
+    };
+    let created = match role {
+        Ok(role) => new_api_key(&state, session.caller.tenant, &form.name, role).await,
+        Err(error) => Err(error),
+    };
+    match created {
         Ok(created) => {
             let mut page = page(&state, &session).await?;
             page.new_key = Some(created.key_secret);

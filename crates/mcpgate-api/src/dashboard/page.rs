@@ -135,6 +135,7 @@ pub(crate) fn form_errors(error: ApiError) -> Result<Vec<FieldError>, PageError>
         }]),
         other @ (ApiError::Unauthorized(_)
         | ApiError::Forbidden(_)
+        | ApiError::Denied { .. }
         | ApiError::NotFound(_)
         | ApiError::PayloadTooLarge
         | ApiError::TooManyRequests { .. }

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::dashboard::page::PageError;
 use crate::error::ApiError;
-use crate::extract::Caller;
+use crate::extract::{Caller, Principal};
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -31,9 +31,12 @@ pub(crate) const SESSION_HOURS: i64 = 12;
 #[derive(Debug, Clone)]
 pub(crate) struct UserSession {
     pub(crate) caller: Caller,
+    pub(crate) user: mcpgate_store::UserId,
     pub(crate) email: String,
     pub(crate) tenant_name: String,
     pub(crate) csrf: String,
+    /// Every tenant the person belongs to, for the switcher.
+    pub(crate) tenants: Vec<mcpgate_store::members::Membership>,
 }
 
 /// The value of cookie `name` in the request, if sent.
@@ -61,34 +64,55 @@ pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
+impl UserSession {
+    /// The session the request's cookie names, with the member's current role.
+    pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Self, PageError> {
+        Self::lookup(parts, state)
+            .await?
+            .ok_or(PageError(ApiError::Unauthorized("log in to use the dashboard")))
+    }
+
+    /// Like [`Self::authenticate`], `None` without a live session (public pages
+    /// that only decide where to send a visitor).
+    pub(crate) async fn lookup(parts: &Parts, state: &AppState) -> Result<Option<Self>, PageError> {
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        let Some(found) = sessions::live_session(&state.db, secret).await? else {
+            return Ok(None);
+        };
+        let tenants = mcpgate_store::members::memberships_of(&state.db, found.user_id).await?;
+        Ok(Some(UserSession {
+            tenants,
+            caller: Caller {
+                tenant: found.tenant_id,
+                actor: format!("user:{}", found.email),
+                role: found.role,
+                principal: Principal::Member(found.user_id),
+            },
+            user: found.user_id,
+            email: found.email,
+            tenant_name: found.tenant_name,
+            csrf: found.csrf_token,
+        }))
+    }
+}
+
 impl FromRequestParts<AppState> for UserSession {
     type Rejection = PageError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(session) = parts.extensions.get::<UserSession>() {
-            return Ok(session.clone());
-        }
-        const LOGIN: ApiError = ApiError::Unauthorized("log in to use the dashboard");
-        let secret = cookie(&parts.headers, SESSION_COOKIE).ok_or(LOGIN)?;
-        let found = sessions::live_session(&state.db, secret)
-            .await?
-            .ok_or(LOGIN)?;
-        let session = UserSession {
-            caller: Caller {
-                tenant: found.tenant_id,
-                actor: format!("user:{}", found.email),
-            },
-            email: found.email,
-            tenant_name: found.tenant_name,
-            csrf: found.csrf_token,
-        };
-        // Handlers that take the API's `Caller` see the same tenant.
-        parts.extensions.insert(session.caller.clone());
-        parts.extensions.insert(session.clone());
-        Ok(session)
+        // Fail closed: only a route's guard (see `crate::access`) puts a session here.
+        parts.extensions.get::<UserSession>().cloned().ok_or_else(|| {
+            PageError(ApiError::Internal(anyhow::anyhow!(
+                "{} {} declares no access: register it through access::Routes",
+                parts.method,
+                parts.uri.path()
+            )))
+        })
     }
 }
 
@@ -200,16 +224,54 @@ pub(crate) struct Nav {
     pub(crate) tenant_name: String,
     pub(crate) csrf: String,
     pub(crate) active: &'static str,
+    /// The member's role here, and what it lets the layout offer.
+    pub(crate) role: mcpgate_store::Role,
+    pub(crate) can: Can,
+    /// `(id, name, current)` of every tenant the person belongs to.
+    pub(crate) tenants: Vec<(String, String, bool)>,
+}
+
+/// Which links and forms a page shows; the routes' guards decide regardless.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Can {
+    pub(crate) manage_servers: bool,
+    pub(crate) manage_policies: bool,
+    pub(crate) manage_grants: bool,
+    pub(crate) decide_approvals: bool,
+    pub(crate) manage_api_keys: bool,
+    pub(crate) manage_members: bool,
 }
 
 impl UserSession {
     /// The layout's navigation, with `active` highlighted.
     pub(crate) fn nav(&self, active: &'static str) -> Nav {
+        use crate::access::Permission as P;
+        let role = self.caller.role;
         Nav {
             email: self.email.clone(),
             tenant_name: self.tenant_name.clone(),
             csrf: self.csrf.clone(),
             active,
+            role,
+            can: Can {
+                manage_servers: P::ManageServers.allows(role),
+                manage_policies: P::ManagePolicies.allows(role),
+                manage_grants: P::ManageGrants.allows(role),
+                decide_approvals: P::DecideApprovals.allows(role),
+                manage_api_keys: P::ManageApiKeys.allows(role),
+                manage_members: P::ManageMembers.allows(role),
+            },
+            tenants: self
+                .tenants
+                .iter()
+                .map(|tenant| {
+                    (
+                        tenant.tenant_id.to_string(),
+                        tenant.tenant_name.clone(),
+                        tenant.tenant_id == self.caller.tenant,
+                    )
+                })
+                .collect(),
         }
     }
 }

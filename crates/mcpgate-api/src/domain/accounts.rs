@@ -2,7 +2,7 @@
 
 use mcpgate_auth::ApiKey;
 use mcpgate_store::accounts::{self, NewApiKey, NewSignup, Tenant, User};
-use mcpgate_store::TenantId;
+use mcpgate_store::{Role, TenantId};
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -52,6 +52,7 @@ pub async fn sign_up(state: &AppState, request: SignupRequest) -> Result<SignedU
                 name: "first key".into(),
                 prefix: key.prefix().to_owned(),
                 hash: key.hash().to_vec(),
+                role: Role::Admin,
             },
         },
     )
@@ -66,11 +67,12 @@ pub async fn sign_up(state: &AppState, request: SignupRequest) -> Result<SignedU
     })
 }
 
-/// Makes and stores a new API key for the tenant.
+/// Makes and stores a new API key for the tenant, with `role`'s permissions.
 pub async fn new_api_key(
     state: &AppState,
     tenant: TenantId,
     name: &str,
+    role: Role,
 ) -> Result<CreatedApiKey, ApiError> {
     let name = validate_name("/name", name, 100)?;
     let key = ApiKey::generate();
@@ -81,6 +83,7 @@ pub async fn new_api_key(
             name,
             prefix: key.prefix().to_owned(),
             hash: key.hash().to_vec(),
+            role,
         },
     )
     .await?;
@@ -111,7 +114,8 @@ pub fn validate_name(path: &str, name: &str, max: usize) -> Result<String, ApiEr
     Ok(name.to_owned())
 }
 
-fn validate_email(email: &str) -> Result<String, ApiError> {
+/// A trimmed address shaped like `ada@example.com`.
+pub fn validate_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim();
     let shaped = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {

@@ -42,6 +42,11 @@ pub(crate) struct BadRequest(ErrorBody);
 #[derive(ToResponse)]
 pub(crate) struct Unauthorized(ErrorBody);
 
+/// The API key's role does not hold the permission the operation names in
+/// `x-mcpgate-permission` (`role_forbidden`; `details` has `role` and `permission`).
+#[derive(ToResponse)]
+pub(crate) struct Forbidden(ErrorBody);
+
 /// No such resource in this account (`not_found`). Other accounts' ids and malformed ids
 /// are not found either.
 #[derive(ToResponse)]

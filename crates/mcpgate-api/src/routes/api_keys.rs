@@ -2,22 +2,23 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
-use mcpgate_store::{accounts, ApiKeyId};
+use axum::Json;
+use mcpgate_store::{accounts, ApiKeyId, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::accounts::{new_api_key, CreatedApiKey};
+use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{BadRequest, Invalid, NotFound, PayloadTooLarge};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api-keys", get(list).post(create))
-        .route("/api-keys/{id}", delete(revoke))
+pub(crate) fn router() -> Routes {
+    Routes::api()
+        .get("/api-keys", Permission::ManageApiKeys, list)
+        .post("/api-keys", Permission::ManageApiKeys, create)
+        .delete("/api-keys/{id}", Permission::ManageApiKeys, revoke)
 }
 
 /// This module's routes, for the OpenAPI document.
@@ -53,6 +54,13 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<ApiK
 struct CreateBody {
     /// What the key is for: at most 100 characters.
     name: String,
+    /// What the key may do; `admin` when absent.
+    #[serde(default = "admin")]
+    role: Role,
+}
+
+fn admin() -> Role {
+    Role::Admin
 }
 
 #[utoipa::path(
@@ -77,7 +85,7 @@ async fn create(
     caller: Caller,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
-    let created = new_api_key(&state, caller.tenant, &body.name).await?;
+    let created = new_api_key(&state, caller.tenant, &body.name, body.role).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

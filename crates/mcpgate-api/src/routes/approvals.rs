@@ -1,8 +1,7 @@
 //! Held calls: `GET /approvals?status=pending`, `POST /approvals/{id}/approve|deny`.
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use mcpgate_store::approvals::Approval;
 use mcpgate_store::{approvals, ApprovalId};
 use serde::{Deserialize, Serialize};
@@ -10,17 +9,18 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::approvals::{self as domain, Verdict};
 use crate::domain::not_found_as;
+use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, PathParams, QueryParams, RawBody};
 use crate::openapi::schemas::{BadRequest, ErrorBody, Invalid, NotFound, PayloadTooLarge};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/approvals", get(list))
-        .route("/approvals/{id}", get(show))
-        .route("/approvals/{id}/approve", post(approve))
-        .route("/approvals/{id}/deny", post(deny))
+pub(crate) fn router() -> Routes {
+    Routes::api()
+        .get("/approvals", Permission::ViewApprovals, list)
+        .get("/approvals/{id}", Permission::ViewApprovals, show)
+        .post("/approvals/{id}/approve", Permission::DecideApprovals, approve)
+        .post("/approvals/{id}/deny", Permission::DecideApprovals, deny)
 }
 
 /// This module's routes, for the OpenAPI document.

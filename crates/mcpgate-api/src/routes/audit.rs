@@ -1,21 +1,21 @@
 //! `GET /audit`: the audit log, newest first, filtered, cursor-paginated.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use mcpgate_store::audit::{self, AuditEvent, AuditFilter};
 use mcpgate_store::{GrantId, ServerId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, QueryParams};
 use crate::openapi::schemas::ErrorBody;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(query))
+pub(crate) fn router() -> Routes {
+    Routes::api().get("/audit", Permission::ViewAudit, query)
 }
 
 /// This module's routes, for the OpenAPI document.

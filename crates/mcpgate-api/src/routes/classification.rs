@@ -3,8 +3,7 @@
 //! `.../classification/history`.
 
 use axum::extract::State;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use mcpgate_store::classifications::ClassificationChange;
 use mcpgate_store::ServerId;
 use serde::{Deserialize, Serialize};
@@ -12,21 +11,29 @@ use utoipa::ToSchema;
 
 use super::servers::ToolView;
 use crate::domain::classification::{self as domain, Correction};
+use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{BadRequest, ErrorBody, NotFound, PayloadTooLarge};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/servers/{id}/tools/{name}", get(show))
-        .route(
+pub(crate) fn router() -> Routes {
+    Routes::api()
+        .get("/servers/{id}/tools/{name}", Permission::ViewServers, show)
+        .put(
             "/servers/{id}/tools/{name}/classification",
-            put(set).delete(remove),
+            Permission::ManageServers,
+            set,
         )
-        .route(
+        .delete(
+            "/servers/{id}/tools/{name}/classification",
+            Permission::ManageServers,
+            remove,
+        )
+        .get(
             "/servers/{id}/tools/{name}/classification/history",
-            get(history),
+            Permission::ViewServers,
+            history,
         )
 }
 

@@ -2,8 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use mcpgate_store::grants::Grant;
 use mcpgate_store::{grants, GrantId};
@@ -13,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::domain::grants::{self as domain, ChangeGrant, CreateGrant, IssuedGrant, ServersSpec};
 use crate::domain::not_found_as;
+use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{
@@ -20,10 +20,13 @@ use crate::openapi::schemas::{
 };
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/grants", get(list).post(create))
-        .route("/grants/{id}", get(show).patch(change).delete(revoke))
+pub(crate) fn router() -> Routes {
+    Routes::api()
+        .get("/grants", Permission::ViewGrants, list)
+        .post("/grants", Permission::ManageGrants, create)
+        .get("/grants/{id}", Permission::ViewGrants, show)
+        .patch("/grants/{id}", Permission::ManageGrants, change)
+        .delete("/grants/{id}", Permission::ManageGrants, revoke)
 }
 
 /// This module's routes, for the OpenAPI document.

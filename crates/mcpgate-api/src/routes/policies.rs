@@ -4,8 +4,7 @@
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use mcpgate_store::policies::{self, PolicyVersion};
 use mcpgate_store::{servers, ServerId};
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::not_found_as;
 use crate::domain::policies::{self as domain, SimulateCall};
+use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams, QueryParams, RawBody};
 use crate::openapi::schemas::{
@@ -21,14 +21,31 @@ use crate::openapi::schemas::{
 };
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/servers/{id}/policy", get(active).put(put))
-        .route("/servers/{id}/policy/versions", get(versions))
-        .route("/servers/{id}/policy/versions/{version}", get(version))
-        .route("/servers/{id}/policy/rollback", post(rollback))
-        .route("/servers/{id}/policy/simulate", post(simulate))
-        .route("/servers/{id}/policy/recommended", get(recommended))
+pub(crate) fn router() -> Routes {
+    Routes::api()
+        .get("/servers/{id}/policy", Permission::ViewPolicies, active)
+        .put("/servers/{id}/policy", Permission::ManagePolicies, put)
+        .get("/servers/{id}/policy/versions", Permission::ViewPolicies, versions)
+        .get(
+            "/servers/{id}/policy/versions/{version}",
+            Permission::ViewPolicies,
+            version,
+        )
+        .post(
+            "/servers/{id}/policy/rollback",
+            Permission::ManagePolicies,
+            rollback,
+        )
+        .post(
+            "/servers/{id}/policy/simulate",
+            Permission::ViewPolicies,
+            simulate,
+        )
+        .get(
+            "/servers/{id}/policy/recommended",
+            Permission::ViewPolicies,
+            recommended,
+        )
 }
 
 /// This module's routes, for the OpenAPI document.

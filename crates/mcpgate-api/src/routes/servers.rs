@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use mcpgate_store::classifications::ClassificationOverride;
 use mcpgate_store::servers::{self, Server, SyncReport, Tool};
 use mcpgate_store::ServerId;
@@ -16,6 +15,7 @@ use utoipa::ToSchema;
 use crate::domain::classification::needs_review;
 use crate::domain::servers::{self as domain, RegisterServer, UpdateServer};
 use crate::domain::{not_found_as, publish};
+use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{
@@ -23,13 +23,20 @@ use crate::openapi::schemas::{
 };
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/servers", get(list).post(register))
-        .route("/servers/{id}", get(show).patch(update).delete(remove))
-        .route("/servers/{id}/sync", post(sync))
-        .route("/servers/{id}/tools", get(tools))
-        .route("/servers/{id}/tools/{name}/approve", post(approve_tool))
+pub(crate) fn router() -> Routes {
+    Routes::api()
+        .get("/servers", Permission::ViewServers, list)
+        .post("/servers", Permission::ManageServers, register)
+        .get("/servers/{id}", Permission::ViewServers, show)
+        .patch("/servers/{id}", Permission::ManageServers, update)
+        .delete("/servers/{id}", Permission::ManageServers, remove)
+        .post("/servers/{id}/sync", Permission::ManageServers, sync)
+        .get("/servers/{id}/tools", Permission::ViewServers, tools)
+        .post(
+            "/servers/{id}/tools/{name}/approve",
+            Permission::ManageServers,
+            approve_tool,
+        )
 }
 
 /// This module's routes, for the OpenAPI document.

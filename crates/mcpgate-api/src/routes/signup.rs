@@ -1,20 +1,20 @@
 //! `POST /signup`: a new tenant, its owner, and a first API key (shown once).
 
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use mcpgate_store::accounts::{Tenant, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::accounts::{self, CreatedApiKey, SignupRequest};
+use crate::access::{Access, Routes};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::schemas::{BadRequest, ErrorBody, Invalid, PayloadTooLarge};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/signup", post(signup))
+pub(crate) fn router() -> Routes {
+    Routes::api().post("/signup", Access::Public, signup)
 }
 
 /// This module's routes, for the OpenAPI document.

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access_matrix;
 mod accounts;
 mod audit_and_approvals;
 mod catalog_resync;
