@@ -58,10 +58,9 @@ pub struct NewApiKey {
     pub name: String,
     pub prefix: String,
     pub hash: Vec<u8>,
-    pub role: Role,
 }
 
-/// A sign-up: the tenant, its owner and a first API key, created together.
+/// A sign-up: the tenant, its owner and a first API key (an admin's), created together.
 #[derive(Debug, Clone)]
 pub struct NewSignup {
     pub tenant_name: String,
@@ -100,7 +99,7 @@ pub async fn sign_up(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    let key = insert_api_key(&mut *tx, tenant.id, &signup.first_key).await?;
+    let key = insert_api_key(&mut *tx, tenant.id, &signup.first_key, Role::Admin).await?;
     tx.commit().await?;
     Ok((tenant, user, key))
 }
@@ -143,6 +142,7 @@ async fn insert_api_key<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     tenant: TenantId,
     key: &NewApiKey,
+    role: Role,
 ) -> Result<ApiKey, StoreError> {
     Ok(sqlx::query_as(
         "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role) \
@@ -154,18 +154,19 @@ async fn insert_api_key<'e>(
     .bind(key.name.trim())
     .bind(&key.prefix)
     .bind(&key.hash)
-    .bind(key.role)
+    .bind(role)
     .fetch_one(executor)
     .await?)
 }
 
-/// Stores a new API key for the tenant.
+/// Stores a new API key for the tenant, with `role`'s permissions.
 pub async fn create_api_key(
     pool: &PgPool,
     tenant: TenantId,
     key: &NewApiKey,
+    role: Role,
 ) -> Result<ApiKey, StoreError> {
-    insert_api_key(pool, tenant, key).await
+    insert_api_key(pool, tenant, key, role).await
 }
 
 /// The tenant's API keys, newest first, revoked ones included.

@@ -52,7 +52,6 @@ pub async fn sign_up(state: &AppState, request: SignupRequest) -> Result<SignedU
                 name: "first key".into(),
                 prefix: key.prefix().to_owned(),
                 hash: key.hash().to_vec(),
-                role: Role::Admin,
             },
         },
     )
@@ -83,8 +82,8 @@ pub async fn new_api_key(
             name,
             prefix: key.prefix().to_owned(),
             hash: key.hash().to_vec(),
-            role,
         },
+        role,
     )
     .await?;
     Ok(CreatedApiKey {
