@@ -11,6 +11,7 @@
 //! upstream credentials are written far less often than that.
 
 mod purpose;
+mod upstream_oauth;
 
 use std::fmt;
 
@@ -21,6 +22,7 @@ use crate::error::AuthError;
 use crate::random;
 
 pub use purpose::{CredentialsKey, KeyPurpose};
+pub use upstream_oauth::{OAuthTokens, ServerSecret};
 
 const VERSION: u8 = 1;
 const TAG_LEN: usize = 16;

@@ -138,6 +138,7 @@ async fn authenticate_any(
         .await
         .map_err(ProxyError::StoreUnavailable)?
         .ok_or(ProxyError::ServerNotFound)?;
+    let server = crate::upstream_oauth::current(state, server).await;
     Ok(Caller {
         tenant,
         grant_id,

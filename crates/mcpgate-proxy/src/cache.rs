@@ -15,7 +15,7 @@ use mcpgate_auth::CredentialsKey;
 use mcpgate_store::{GrantId, PgPool, ServerId, StoreError, TenantId};
 use mcpgate_upstream::AddressPolicy;
 
-pub(crate) use entry::{GrantEntry, ServerEntry, ToolEntry};
+pub(crate) use entry::{CredentialsProblem, GrantEntry, ServerEntry, ToolEntry};
 
 /// The servers and grants loaded so far.
 #[derive(Debug)]
@@ -141,6 +141,11 @@ impl Cache {
 
     pub(crate) fn db(&self) -> &PgPool {
         &self.db
+    }
+
+    /// The key upstream credentials are sealed with (OAuth refreshes seal new tokens).
+    pub(crate) fn credentials(&self) -> &CredentialsKey {
+        &self.credentials
     }
 }
 

@@ -24,6 +24,7 @@ mod state;
 mod stream;
 mod target;
 mod tasks;
+mod upstream_oauth;
 mod token_cache;
 
 pub use refusal::{

@@ -81,6 +81,9 @@ pub(crate) enum UpstreamFailure {
     Refused(String),
     #[error("the server's stored upstream credentials cannot be opened; re-enter them")]
     Credentials,
+    /// An OAuth server whose connection needs a person (connect or reconnect).
+    #[error("{0}")]
+    NotConnected(std::sync::Arc<str>),
 }
 
 /// A response from the upstream and how long its headers took.
@@ -127,10 +130,10 @@ pub(crate) async fn send_to(
     if let Some(reason) = &server.refused {
         return Err(UpstreamFailure::Refused(reason.clone()));
     }
-    let credentials = server.headers.as_ref().map_err(|reason| {
-        tracing::error!(server = %server.id, %reason, "cannot open the server's headers");
-        UpstreamFailure::Credentials
-    })?;
+    let credentials = server
+        .headers
+        .as_ref()
+        .map_err(|problem| problem.failure(server.id))?;
     let mut headers = HeaderMap::with_capacity(FORWARDED_HEADERS.len() + credentials.len() + 1);
     for name in FORWARDED_HEADERS {
         if let Some(value) = client_headers.get(&name) {

@@ -22,6 +22,7 @@ mod roles;
 pub mod servers;
 pub mod sessions;
 pub mod sync_claims;
+pub mod upstream_oauth;
 
 pub use error::StoreError;
 pub use ids::{

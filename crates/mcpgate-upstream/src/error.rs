@@ -59,6 +59,9 @@ pub enum DiscoveryError {
         url: String,
         /// 401 or 403.
         status: u16,
+        /// The `Bearer` challenge of a 401, when there is one: a server protected by
+        /// OAuth names its Protected Resource Metadata there.
+        challenge: Option<crate::upstream_oauth::BearerChallenge>,
     },
     /// The upstream refused discovery's protocol version (`-32022`) and supports none
     /// mcpgate speaks.

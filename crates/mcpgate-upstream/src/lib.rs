@@ -20,6 +20,7 @@ mod modern;
 mod own;
 mod resolve;
 mod rpc;
+pub mod upstream_oauth;
 
 use std::sync::Arc;
 use std::time::Duration;

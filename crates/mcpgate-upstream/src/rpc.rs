@@ -388,9 +388,15 @@ pub(crate) fn reply_to(
 pub(crate) fn check_status(url: &Url, response: &Response) -> Result<(), DiscoveryError> {
     let status = response.status();
     if status == 401 || status == 403 {
+        let challenge = (status == 401)
+            .then(|| response.headers().get(reqwest::header::WWW_AUTHENTICATE))
+            .flatten()
+            .and_then(|value| value.to_str().ok())
+            .and_then(crate::upstream_oauth::BearerChallenge::parse);
         return Err(DiscoveryError::Unauthorized {
             url: url.to_string(),
             status: status.as_u16(),
+            challenge,
         });
     }
     if !status.is_success() {

@@ -66,7 +66,7 @@ fn hkdf_sha256(input_key: &[u8], info: &[u8], out: &mut [u8]) {
 /// Seals and opens servers' upstream credentials: the one contract between the API,
 /// which seals them, and the proxy, which opens them.
 pub struct CredentialsKey {
-    derived: SecretKey,
+    pub(super) derived: SecretKey,
     /// The configured key itself, which sealed credentials before keys were derived.
     legacy: SecretKey,
 }

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mcpgate_auth::CredentialsKey;
 use mcpgate_policy::{Classification, CompiledPolicy};
-use mcpgate_store::{grants, policies, servers, GrantId, PgPool, ServerId, StoreError, TenantId};
+use mcpgate_store::{
+    grants, policies, servers, upstream_oauth, GrantId, PgPool, ServerId, StoreError, TenantId,
+};
 use mcpgate_upstream::AddressPolicy;
 use uuid::Uuid;
 
@@ -25,10 +27,12 @@ pub(crate) struct ServerEntry {
     /// The protocol version discovery negotiated (`2026-07-28` for a modern upstream; a
     /// handshake version for one that speaks only the handshake era; `None`: not known).
     pub(crate) protocol_version: Option<String>,
-    /// The server's own upstream headers, decrypted; `Err` when they cannot be opened
-    /// (then every request to the server fails with a clear log line rather than going
-    /// upstream without credentials).
-    pub(crate) headers: Result<HeaderMap, String>,
+    /// The server's own upstream headers, decrypted (with its OAuth access token, for
+    /// a connected OAuth server); `Err` when there are none to send (then every request
+    /// to the server fails clearly rather than going upstream without credentials).
+    pub(crate) headers: Result<HeaderMap, CredentialsProblem>,
+    /// The OAuth connection's refresh schedule, for a connected OAuth server.
+    pub(crate) oauth: Option<crate::upstream_oauth::OAuthEntry>,
     pub(crate) block_changed_tools: bool,
     pub(crate) revision: i64,
     /// `None`: no policy yet, so every call is denied and no tool is shown.
@@ -101,14 +105,25 @@ impl ServerEntry {
             Err(StoreError::NotFound) => return Ok(None),
             Err(error) => return Err(error),
         };
-        let (sealed, policy, tools) = tokio::try_join!(
+        let (sealed, policy, tools, connection) = tokio::try_join!(
             servers::server_headers_sealed(db, tenant, id),
             policies::active_policy(db, tenant, id),
             servers::list_tools(db, tenant, id),
+            upstream_oauth::connection(db, tenant, id),
         )?;
         let headers = match sealed {
             None => Ok(HeaderMap::new()),
-            Some(sealed) => open_headers(credentials, tenant, id, &sealed),
+            Some(sealed) => open_headers(credentials, tenant, id, &sealed)
+                .map_err(CredentialsProblem::Unreadable),
+        };
+        let (headers, oauth) = match connection {
+            None => (headers, None),
+            Some(connection) => crate::upstream_oauth::with_access_token(
+                credentials,
+                &server.name,
+                headers,
+                &connection,
+            ),
         };
         let url = reqwest::Url::parse(&server.url)
             .map_err(|e| StoreError::Corrupt(format!("server {id} has an invalid URL: {e}")))?;
@@ -145,6 +160,7 @@ impl ServerEntry {
             transport: server.transport,
             protocol_version: server.protocol_version,
             headers,
+            oauth,
             block_changed_tools: server.block_changed_tools,
             revision: server.revision,
             policy,
@@ -154,8 +170,33 @@ impl ServerEntry {
     }
 }
 
+/// Why a server has no credentials to send upstream.
+#[derive(Debug, Clone)]
+pub(crate) enum CredentialsProblem {
+    /// The sealed headers cannot be opened: logged, and the client hears only that.
+    Unreadable(String),
+    /// An OAuth server that is not connected (or needs reconnecting): the message names
+    /// the server and says so, for the agent as is.
+    NotConnected(Arc<str>),
+}
+
+impl CredentialsProblem {
+    /// The failure a request to the server ends with.
+    pub(crate) fn failure(&self, server: ServerId) -> crate::relay::UpstreamFailure {
+        match self {
+            CredentialsProblem::Unreadable(reason) => {
+                tracing::error!(server = %server, %reason, "cannot open the server's headers");
+                crate::relay::UpstreamFailure::Credentials
+            }
+            CredentialsProblem::NotConnected(message) => {
+                crate::relay::UpstreamFailure::NotConnected(Arc::clone(message))
+            }
+        }
+    }
+}
+
 /// Opens the sealed `{"Header-Name": "value"}` object, bound to this server's row.
-fn open_headers(
+pub(crate) fn open_headers(
     credentials: &CredentialsKey,
     tenant: TenantId,
     id: ServerId,

@@ -1,0 +1,635 @@
+//! Upstream OAuth connections (mcpgate as the OAuth client of a tenant's server) and
+//! the authorization requests in flight. Tokens and secrets arrive sealed; nothing
+//! here can read them.
+//!
+//! Refreshing is serialised across every replica by the connection's row lock
+//! ([`RefreshLock`]): the first to take it refreshes, the others find a newer
+//! `generation` once they get it, and refresh nothing.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::ids::{ServerId, TenantId};
+use crate::StoreError;
+
+/// Where a connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Nobody connected the server yet.
+    NeedsConnect,
+    /// Tokens are held.
+    Connected,
+    /// The authorization server refused a refresh: a person must connect again.
+    NeedsReconnect,
+}
+
+impl ConnectionStatus {
+    /// As stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::NeedsConnect => "needs_connect",
+            ConnectionStatus::Connected => "connected",
+            ConnectionStatus::NeedsReconnect => "needs_reconnect",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "needs_connect" => Ok(ConnectionStatus::NeedsConnect),
+            "connected" => Ok(ConnectionStatus::Connected),
+            "needs_reconnect" => Ok(ConnectionStatus::NeedsReconnect),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown upstream OAuth status {other:?}"
+            ))),
+        }
+    }
+}
+
+/// How mcpgate identified itself to the authorization server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClientRegistration {
+    /// A Client ID Metadata Document served by mcpgate.
+    MetadataDocument,
+    /// Dynamic Client Registration (RFC 7591).
+    Dynamic,
+    /// A client id (and secret) the tenant entered.
+    Entered,
+}
+
+impl ClientRegistration {
+    /// As stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ClientRegistration::MetadataDocument => "metadata_document",
+            ClientRegistration::Dynamic => "dynamic",
+            ClientRegistration::Entered => "entered",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "metadata_document" => Ok(ClientRegistration::MetadataDocument),
+            "dynamic" => Ok(ClientRegistration::Dynamic),
+            "entered" => Ok(ClientRegistration::Entered),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown client registration {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A server's OAuth connection as stored.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub tenant_id: TenantId,
+    pub server_id: ServerId,
+    pub status: ConnectionStatus,
+    pub status_reason: Option<String>,
+    pub resource: String,
+    pub resource_metadata_url: Option<String>,
+    pub scope: Option<String>,
+    pub issuer: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub iss_parameter_supported: bool,
+    pub client_registration: Option<ClientRegistration>,
+    pub client_id: Option<String>,
+    pub client_secret_sealed: Option<Vec<u8>>,
+    pub tokens_sealed: Option<Vec<u8>>,
+    pub access_issued_at: Option<DateTime<Utc>>,
+    pub access_expires_at: Option<DateTime<Utc>>,
+    pub generation: i64,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub connected_by: Option<String>,
+    pub refreshed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ConnectionRow {
+    tenant_id: TenantId,
+    server_id: ServerId,
+    status: String,
+    status_reason: Option<String>,
+    resource: String,
+    resource_metadata_url: Option<String>,
+    scope: Option<String>,
+    issuer: Option<String>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    iss_parameter_supported: bool,
+    client_registration: Option<String>,
+    client_id: Option<String>,
+    client_secret_sealed: Option<Vec<u8>>,
+    tokens_sealed: Option<Vec<u8>>,
+    access_issued_at: Option<DateTime<Utc>>,
+    access_expires_at: Option<DateTime<Utc>>,
+    generation: i64,
+    connected_at: Option<DateTime<Utc>>,
+    connected_by: Option<String>,
+    refreshed_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ConnectionRow> for Connection {
+    type Error = StoreError;
+    fn try_from(row: ConnectionRow) -> Result<Self, StoreError> {
+        Ok(Connection {
+            tenant_id: row.tenant_id,
+            server_id: row.server_id,
+            status: ConnectionStatus::parse(&row.status)?,
+            status_reason: row.status_reason,
+            resource: row.resource,
+            resource_metadata_url: row.resource_metadata_url,
+            scope: row.scope,
+            issuer: row.issuer,
+            authorization_endpoint: row.authorization_endpoint,
+            token_endpoint: row.token_endpoint,
+            iss_parameter_supported: row.iss_parameter_supported,
+            client_registration: row
+                .client_registration
+                .as_deref()
+                .map(ClientRegistration::parse)
+                .transpose()?,
+            client_id: row.client_id,
+            client_secret_sealed: row.client_secret_sealed,
+            tokens_sealed: row.tokens_sealed,
+            access_issued_at: row.access_issued_at,
+            access_expires_at: row.access_expires_at,
+            generation: row.generation,
+            connected_at: row.connected_at,
+            connected_by: row.connected_by,
+            refreshed_at: row.refreshed_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "tenant_id, server_id, status, status_reason, resource, \
+    resource_metadata_url, scope, issuer, authorization_endpoint, token_endpoint, \
+    iss_parameter_supported, client_registration, client_id, client_secret_sealed, tokens_sealed, \
+    access_issued_at, access_expires_at, generation, connected_at, connected_by, refreshed_at, \
+    updated_at";
+
+/// What the challenge and the tenant said about a server that needs OAuth.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub resource: String,
+    pub resource_metadata_url: Option<String>,
+    pub scope: Option<String>,
+    /// A client the tenant registered with the authorization server itself.
+    pub client_id: Option<String>,
+    pub client_secret_sealed: Option<Vec<u8>>,
+}
+
+/// Records that `server` authenticates with OAuth and needs connecting. A server has
+/// one connection: saying it again replaces what the tenant entered and forgets tokens.
+pub async fn create_connection(
+    pool: &PgPool,
+    tenant: TenantId,
+    server: ServerId,
+    new: &NewConnection,
+) -> Result<Connection, StoreError> {
+    let mut tx = pool.begin().await?;
+    let row: ConnectionRow = sqlx::query_as(&format!(
+        "INSERT INTO upstream_oauth_connections (tenant_id, server_id, status, resource, \
+         resource_metadata_url, scope, client_id, client_secret_sealed, client_registration) \
+         VALUES ($1, $2, 'needs_connect', $3, $4, $5, $6, $7, CASE WHEN $6::text IS NULL THEN NULL ELSE 'entered' END) \
+         ON CONFLICT ON CONSTRAINT upstream_oauth_connections_pkey DO UPDATE SET \
+           status = 'needs_connect', status_reason = NULL, resource = EXCLUDED.resource, \
+           resource_metadata_url = EXCLUDED.resource_metadata_url, scope = EXCLUDED.scope, \
+           client_id = EXCLUDED.client_id, client_secret_sealed = EXCLUDED.client_secret_sealed, \
+           client_registration = EXCLUDED.client_registration, tokens_sealed = NULL, \
+           access_issued_at = NULL, access_expires_at = NULL, \
+           generation = upstream_oauth_connections.generation + 1, updated_at = now() \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(tenant)
+    .bind(server)
+    .bind(&new.resource)
+    .bind(&new.resource_metadata_url)
+    .bind(&new.scope)
+    .bind(&new.client_id)
+    .bind(&new.client_secret_sealed)
+    .fetch_one(&mut *tx)
+    .await?;
+    bump_server(&mut tx, tenant, server).await?;
+    tx.commit().await?;
+    row.try_into()
+}
+
+/// The server's connection, if it authenticates with OAuth.
+pub async fn connection(
+    pool: &PgPool,
+    tenant: TenantId,
+    server: ServerId,
+) -> Result<Option<Connection>, StoreError> {
+    let row: Option<ConnectionRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM upstream_oauth_connections WHERE tenant_id = $1 AND server_id = $2"
+    ))
+    .bind(tenant)
+    .bind(server)
+    .fetch_optional(pool)
+    .await?;
+    row.map(Connection::try_from).transpose()
+}
+
+/// The tenant's connections, one per OAuth server.
+pub async fn connections(pool: &PgPool, tenant: TenantId) -> Result<Vec<Connection>, StoreError> {
+    let rows: Vec<ConnectionRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM upstream_oauth_connections WHERE tenant_id = $1 ORDER BY server_id"
+    ))
+    .bind(tenant)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Connection::try_from).collect()
+}
+
+/// The authorization server found for a connection, and the client mcpgate is there.
+#[derive(Debug, Clone)]
+pub struct AuthorizationServerRecord {
+    pub resource: String,
+    pub resource_metadata_url: String,
+    pub scope: Option<String>,
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub iss_parameter_supported: bool,
+    pub client_registration: ClientRegistration,
+    pub client_id: String,
+    pub client_secret_sealed: Option<Vec<u8>>,
+}
+
+/// Stores what discovery and registration found, before the browser is sent.
+pub async fn set_authorization_server(
+    pool: &PgPool,
+    tenant: TenantId,
+    server: ServerId,
+    record: &AuthorizationServerRecord,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE upstream_oauth_connections SET resource = $3, resource_metadata_url = $4, \
+         scope = $5, issuer = $6, authorization_endpoint = $7, token_endpoint = $8, \
+         iss_parameter_supported = $9, client_registration = $10, client_id = $11, \
+         client_secret_sealed = $12, updated_at = now() \
+         WHERE tenant_id = $1 AND server_id = $2",
+    )
+    .bind(tenant)
+    .bind(server)
+    .bind(&record.resource)
+    .bind(&record.resource_metadata_url)
+    .bind(&record.scope)
+    .bind(&record.issuer)
+    .bind(&record.authorization_endpoint)
+    .bind(&record.token_endpoint)
+    .bind(record.iss_parameter_supported)
+    .bind(record.client_registration.as_str())
+    .bind(&record.client_id)
+    .bind(&record.client_secret_sealed)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// New tokens, sealed, with the access token's lifetime.
+#[derive(Debug, Clone)]
+pub struct SealedTokens {
+    pub tokens_sealed: Vec<u8>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl SealedTokens {
+    /// Tokens issued at `issued_at` whose access token lasts `expires_in` seconds (if
+    /// the authorization server said).
+    pub fn issued(
+        tokens_sealed: Vec<u8>,
+        issued_at: DateTime<Utc>,
+        expires_in: Option<u64>,
+    ) -> Self {
+        Self {
+            tokens_sealed,
+            issued_at,
+            expires_at: expires_in
+                .and_then(|seconds| i64::try_from(seconds).ok())
+                .and_then(chrono::Duration::try_seconds)
+                .map(|lifetime| issued_at + lifetime),
+        }
+    }
+}
+
+/// Stores the tokens of a completed authorization: the server is connected.
+pub async fn store_connected(
+    pool: &PgPool,
+    tenant: TenantId,
+    server: ServerId,
+    tokens: &SealedTokens,
+    by: &str,
+) -> Result<Connection, StoreError> {
+    let mut tx = pool.begin().await?;
+    let row: ConnectionRow = sqlx::query_as(&format!(
+        "UPDATE upstream_oauth_connections SET status = 'connected', status_reason = NULL, \
+         tokens_sealed = $3, access_issued_at = $4, access_expires_at = $5, \
+         generation = generation + 1, connected_at = now(), connected_by = $6, updated_at = now() \
+         WHERE tenant_id = $1 AND server_id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(tenant)
+    .bind(server)
+    .bind(&tokens.tokens_sealed)
+    .bind(tokens.issued_at)
+    .bind(tokens.expires_at)
+    .bind(by)
+    .fetch_one(&mut *tx)
+    .await?;
+    bump_server(&mut tx, tenant, server).await?;
+    tx.commit().await?;
+    row.try_into()
+}
+
+/// Marks the connection as needing a person to connect again, saying why.
+pub async fn mark_needs_reconnect(
+    pool: &PgPool,
+    tenant: TenantId,
+    server: ServerId,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    set_needs_reconnect(&mut tx, tenant, server, reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn set_needs_reconnect(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: TenantId,
+    server: ServerId,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE upstream_oauth_connections SET status = 'needs_reconnect', status_reason = $3, \
+         updated_at = now() WHERE tenant_id = $1 AND server_id = $2",
+    )
+    .bind(tenant)
+    .bind(server)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    bump_server(tx, tenant, server).await
+}
+
+/// Proxies reload a server whose revision moved (its credentials changed).
+async fn bump_server(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: TenantId,
+    server: ServerId,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE servers SET revision = revision + 1, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(server)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The connection's row, locked until [`RefreshLock::store`], [`RefreshLock::fail`] or
+/// drop: one refresh at a time for a server, across every replica.
+pub struct RefreshLock {
+    tx: Transaction<'static, Postgres>,
+    connection: Connection,
+}
+
+impl std::fmt::Debug for RefreshLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshLock")
+            .field("server", &self.connection.server_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the lock found.
+#[derive(Debug)]
+pub enum RefreshTurn {
+    /// Still the generation the caller saw, and connected: refresh it.
+    Due(RefreshLock),
+    /// Another replica refreshed (or the connection changed) meanwhile: nothing to do.
+    AlreadyDone,
+}
+
+impl RefreshLock {
+    /// Takes the row lock, waiting at most `wait` for another replica's refresh. `seen`
+    /// is the generation the caller's tokens came from.
+    pub async fn acquire(
+        pool: &PgPool,
+        tenant: TenantId,
+        server: ServerId,
+        seen: i64,
+        wait: std::time::Duration,
+    ) -> Result<RefreshTurn, StoreError> {
+        let mut tx = pool.begin().await?;
+        // SET LOCAL takes no bind parameters; the value is a number we format.
+        sqlx::query(&format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            wait.as_millis()
+        ))
+        .execute(&mut *tx)
+        .await?;
+        let row: Option<ConnectionRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM upstream_oauth_connections \
+             WHERE tenant_id = $1 AND server_id = $2 FOR UPDATE"
+        ))
+        .bind(tenant)
+        .bind(server)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(RefreshTurn::AlreadyDone);
+        };
+        let connection = Connection::try_from(row)?;
+        if connection.generation != seen || connection.status != ConnectionStatus::Connected {
+            return Ok(RefreshTurn::AlreadyDone);
+        }
+        Ok(RefreshTurn::Due(RefreshLock { tx, connection }))
+    }
+
+    /// The locked connection.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// Stores the refreshed tokens and releases the lock.
+    pub async fn store(mut self, tokens: &SealedTokens) -> Result<(), StoreError> {
+        let (tenant, server) = (self.connection.tenant_id, self.connection.server_id);
+        sqlx::query(
+            "UPDATE upstream_oauth_connections SET tokens_sealed = $3, access_issued_at = $4, \
+             access_expires_at = $5, generation = generation + 1, refreshed_at = now(), \
+             updated_at = now() WHERE tenant_id = $1 AND server_id = $2",
+        )
+        .bind(tenant)
+        .bind(server)
+        .bind(&tokens.tokens_sealed)
+        .bind(tokens.issued_at)
+        .bind(tokens.expires_at)
+        .execute(&mut *self.tx)
+        .await?;
+        bump_server(&mut self.tx, tenant, server).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that the refresh was refused (needs reconnect) and releases the lock.
+    pub async fn fail(mut self, reason: &str) -> Result<(), StoreError> {
+        let (tenant, server) = (self.connection.tenant_id, self.connection.server_id);
+        set_needs_reconnect(&mut self.tx, tenant, server, reason).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// An authorization request in flight.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Flow {
+    pub tenant_id: TenantId,
+    pub server_id: ServerId,
+    pub code_verifier_sealed: Vec<u8>,
+    pub issuer: String,
+    pub redirect_uri: String,
+    pub started_by: String,
+}
+
+/// Records an authorization request; `state_hash` is SHA-256 of its state.
+pub async fn insert_flow(
+    pool: &PgPool,
+    tenant: TenantId,
+    state_hash: &[u8; 32],
+    flow: &Flow,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO upstream_oauth_flows (tenant_id, state_hash, server_id, code_verifier_sealed, \
+         issuer, redirect_uri, started_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(tenant)
+    .bind(&state_hash[..])
+    .bind(flow.server_id)
+    .bind(&flow.code_verifier_sealed)
+    .bind(&flow.issuer)
+    .bind(&flow.redirect_uri)
+    .bind(&flow.started_by)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    // Expired requests of the tenant are of no use to anyone.
+    sqlx::query("DELETE FROM upstream_oauth_flows WHERE tenant_id = $1 AND expires_at < now()")
+        .bind(tenant)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Takes the request a state names, once: a second callback with the same state (or
+/// one after it expired) finds nothing.
+pub async fn take_flow(
+    pool: &PgPool,
+    tenant: TenantId,
+    state_hash: &[u8; 32],
+) -> Result<Option<Flow>, StoreError> {
+    Ok(sqlx::query_as(
+        "DELETE FROM upstream_oauth_flows WHERE tenant_id = $1 AND state_hash = $2 \
+         RETURNING tenant_id, server_id, code_verifier_sealed, issuer, redirect_uri, started_by, \
+         (expires_at > now()) AS fresh",
+    )
+    .bind(tenant)
+    .bind(&state_hash[..])
+    .fetch_optional(pool)
+    .await?
+    .filter(|flow: &FlowRow| flow.fresh)
+    .map(|flow| flow.flow))
+}
+
+#[derive(sqlx::FromRow)]
+struct FlowRow {
+    #[sqlx(flatten)]
+    flow: Flow,
+    fresh: bool,
+}
+
+/// What happened to a connection, for the audit log (never with a token in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionEvent {
+    /// A person was sent to the authorization server.
+    ConnectStarted,
+    /// The authorization completed: tokens are held.
+    Connected,
+    /// The authorization did not complete.
+    ConnectFailed,
+    /// The access token was refreshed.
+    Refreshed,
+    /// The authorization server refused the refresh: the server needs reconnecting.
+    RefreshFailed,
+}
+
+impl ConnectionEvent {
+    /// The audit row's `method`.
+    pub const fn method(self) -> &'static str {
+        match self {
+            ConnectionEvent::ConnectStarted => "upstream_oauth/connect_started",
+            ConnectionEvent::Connected => "upstream_oauth/connected",
+            ConnectionEvent::ConnectFailed => "upstream_oauth/connect_failed",
+            ConnectionEvent::Refreshed => "upstream_oauth/refreshed",
+            ConnectionEvent::RefreshFailed => "upstream_oauth/refresh_failed",
+        }
+    }
+
+    /// The audit row's `decision`: `allow` when it worked, else `error`.
+    pub const fn decision(self) -> &'static str {
+        match self {
+            ConnectionEvent::ConnectStarted
+            | ConnectionEvent::Connected
+            | ConnectionEvent::Refreshed => "allow",
+            ConnectionEvent::ConnectFailed | ConnectionEvent::RefreshFailed => "error",
+        }
+    }
+}
+
+/// Writes one audit row for a connection event.
+pub async fn audit(
+    pool: &PgPool,
+    tenant: TenantId,
+    server: ServerId,
+    event: ConnectionEvent,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<(), StoreError> {
+    let row = crate::audit::AuditEvent {
+        id: crate::AuditEventId::new(),
+        tenant_id: tenant,
+        at: Utc::now(),
+        server_id: Some(server),
+        grant_id: None,
+        request_id: None,
+        method: event.method().to_owned(),
+        tool: None,
+        decision: event.decision().to_owned(),
+        rule: None,
+        reason: reason.map(str::to_owned),
+        policy_version: None,
+        upstream_status: None,
+        latency_us: None,
+        argument_keys: Vec::new(),
+        arguments: None,
+        actor: Some(actor.to_owned()),
+    };
+    crate::audit::insert_audit_events(pool, std::slice::from_ref(&row)).await
+}
