@@ -40,7 +40,8 @@ ensure_rust() {
 }
 
 # The official MCP SDKs and reference server that the end-to-end tests drive, from
-# tests/e2e: the TypeScript SDK and server-everything (package-lock.json, `npm ci`),
+# tests/e2e: the TypeScript SDK, server-everything and oidc-provider (the upstream OAuth
+# tests' authorization server) from package-lock.json with `npm ci`,
 # and the Python SDK's 1.x and 2.x lines in two virtualenvs (requirements-mcp*.txt).
 # Each part is skipped when what is installed was made from the same lock file, so a
 # second run costs a few checksums. Exports MCPGATE_E2E_DIR for the tests.

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod drivers;
 pub mod everything;
+pub mod oauth_upstream;
 pub mod policy_server;
 pub mod raw;
 pub mod window;

@@ -9,6 +9,7 @@ pub mod grants;
 pub mod members;
 pub mod policies;
 pub mod servers;
+pub mod upstream_oauth;
 
 use mcpgate_store::changes::{self, Change};
 use mcpgate_store::StoreError;

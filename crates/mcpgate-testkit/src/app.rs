@@ -222,3 +222,53 @@ pub fn copy_signing_key(key: &GrantSigningKey) -> GrantSigningKey {
 pub fn copy_secret_key(key: &SecretKey) -> SecretKey {
     SecretKey::from_base64(&key.to_base64()).expect("a key we just encoded")
 }
+
+/// A second proxy process on a [`TestApp`]'s database and Redis, as another replica
+/// behind the load balancer would be; stopped when dropped.
+#[derive(Debug)]
+pub struct ProxyReplica {
+    /// Its address.
+    pub proxy_addr: SocketAddr,
+    stop: CancellationToken,
+}
+
+impl ProxyReplica {
+    /// A URL on this replica.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.proxy_addr)
+    }
+}
+
+impl Drop for ProxyReplica {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl TestApp {
+    /// Starts another proxy replica beside this app's, with the same keys.
+    pub async fn spawn_proxy_replica(&self, options: TestAppOptions) -> ProxyReplica {
+        let any_port: SocketAddr = "127.0.0.1:0".parse().expect("a loopback address");
+        let proxy = mcpgate_proxy::Application::build(
+            mcpgate_proxy::ProxySettings {
+                allow_private_upstreams: options.allow_private_upstreams,
+                ..mcpgate_proxy::ProxySettings::new(
+                    any_port,
+                    "http://127.0.0.1",
+                    self.grant_signing_key.verify_key(),
+                    std::sync::Arc::new(copy_secret_key(&self.secret_key)),
+                )
+            },
+            mcpgate_proxy::ProxyDeps {
+                db: self.db.pool.clone(),
+                redis: self.redis_conn.clone(),
+            },
+        )
+        .await
+        .expect("building the proxy replica");
+        let proxy_addr = proxy.local_addr().expect("the replica's address");
+        let stop = CancellationToken::new();
+        tokio::spawn(proxy.run(stop.clone().cancelled_owned()));
+        ProxyReplica { proxy_addr, stop }
+    }
+}

@@ -12,7 +12,7 @@ mod db;
 pub mod rest;
 
 pub use app::{
-    copy_secret_key, copy_signing_key, spawn_app, spawn_app_with, ApiReplica, TestApp,
-    TestAppOptions,
+    copy_secret_key, copy_signing_key, spawn_app, spawn_app_with, ApiReplica, ProxyReplica,
+    TestApp, TestAppOptions,
 };
 pub use db::{fresh_database, fresh_redis, TestDb, TestRedis};

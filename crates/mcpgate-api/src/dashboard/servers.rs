@@ -66,6 +66,7 @@ pub(crate) async fn add(
         name: form.name.clone(),
         url: form.url.clone(),
         headers,
+        oauth: None,
     };
     match domain::register(&state, session.caller.tenant, request).await {
         Ok(server) => Ok(Redirect::to(&format!("/servers/{}", server.id)).into_response()),
@@ -100,6 +101,8 @@ struct ServerPage {
     rows: Vec<ToolRow>,
     removed: Vec<Tool>,
     notice: Option<String>,
+    /// The upstream OAuth connection, for a server that authenticates with OAuth.
+    oauth: Option<crate::dashboard::upstream_oauth::OAuthPanel>,
 }
 
 pub(crate) async fn show(
@@ -131,8 +134,10 @@ async fn server_page(
         &current,
         active.as_ref().map(|p| p.document.as_str()),
     );
+    let oauth = crate::dashboard::upstream_oauth::panel(state, tenant, id).await?;
     render(&ServerPage {
         nav: session.nav("servers"),
+        oauth,
         proxy_url: state.urls.proxy_url(id),
         policy_version: active.map(|p| p.version),
         server,

@@ -12,10 +12,13 @@ use mcpgate_store::servers::{
     ToolConfidence,
 };
 use mcpgate_store::{ServerId, TenantId};
-use mcpgate_upstream::{discover, BlockReason, Discovery, DiscoveryOptions, Transport};
+use mcpgate_upstream::{
+    discover, BlockReason, Discovery, DiscoveryError, DiscoveryOptions, Transport,
+};
 use serde_json::Value;
 
 use crate::domain::accounts::validate_name;
+use crate::domain::upstream_oauth::{discovery_header, require_oauth, EnteredClient};
 use crate::domain::{not_found_as, publish};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -51,6 +54,10 @@ pub struct RegisterServer {
     pub name: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,
+    /// The tenant says the server authenticates with OAuth (and may bring a client).
+    /// Without it, a server that answers 401 with a `Bearer` challenge and no headers
+    /// were given is registered as needing OAuth too.
+    pub oauth: Option<EnteredClient>,
 }
 
 /// Validates, discovers, classifies and stores a new server.
@@ -63,8 +70,35 @@ pub async fn register(
     let url = validate_url("/url", &request.url)?;
     refuse_own_address(state, &url)?;
     let headers = validate_headers(&request.headers)?;
-    let discovery = discover(&url, &headers, discovery_options(state)).await?;
-    let (discovered, tools) = catalogue(&discovery);
+    let (discovery, oauth) = match discover(&url, &headers, discovery_options(state)).await {
+        Ok(discovery) => (Some(discovery), request.oauth.map(|client| (None, client))),
+        // An OAuth-protected server: registered without tools until it is connected.
+        Err(DiscoveryError::Unauthorized {
+            status: 401,
+            challenge: Some(challenge),
+            ..
+        }) if headers.is_empty() || request.oauth.is_some() => (
+            None,
+            Some((Some(challenge), request.oauth.unwrap_or_default())),
+        ),
+        Err(error) if request.oauth.is_none() => return Err(error.into()),
+        Err(DiscoveryError::Unauthorized { .. }) => {
+            (None, request.oauth.map(|client| (None, client)))
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let (discovered, tools) = match &discovery {
+        Some(discovery) => catalogue(discovery),
+        None => (
+            DiscoveredServer {
+                transport: "streamable_http".to_owned(),
+                server_info: None,
+                protocol_version: None,
+                instructions: None,
+            },
+            Vec::new(),
+        ),
+    };
 
     let id = ServerId::new();
     let sealed = seal_headers(state, tenant, id, &headers)?;
@@ -82,6 +116,9 @@ pub async fn register(
         &tools,
     )
     .await?;
+    if let Some((challenge, client)) = oauth {
+        require_oauth(state, tenant, id, &server.url, challenge.as_ref(), &client).await?;
+    }
     publish(state, Change::Server { tenant, server: id }).await;
     Ok(server)
 }
@@ -328,6 +365,20 @@ fn seal_headers(
 }
 
 async fn open_headers(
+    state: &AppState,
+    tenant: TenantId,
+    server: ServerId,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut headers = stored_headers(state, tenant, server).await?;
+    // A connected OAuth server's access token replaces any stored Authorization.
+    if let Some(bearer) = discovery_header(state, tenant, server).await? {
+        headers.retain(|(name, _)| name != "authorization");
+        headers.push(bearer);
+    }
+    Ok(headers)
+}
+
+async fn stored_headers(
     state: &AppState,
     tenant: TenantId,
     server: ServerId,

@@ -114,6 +114,10 @@ struct RegisterBody {
     /// Headers sent to the upstream (e.g. its credentials); stored sealed, never shown again.
     #[serde(default)]
     headers: BTreeMap<String, String>,
+    /// The server authenticates with OAuth: registered as `needs_connect` (then
+    /// `POST /servers/{id}/oauth/connect`). A server that answers 401 with a `Bearer`
+    /// challenge, registered without headers, is taken as OAuth without this.
+    oauth: Option<crate::routes::upstream_oauth::OAuthBody>,
 }
 
 /// A registered server with the tools discovery found.
@@ -182,6 +186,7 @@ async fn register(
             name: body.name,
             url: body.url,
             headers: body.headers,
+            oauth: body.oauth.map(Into::into),
         },
     )
     .await?;

@@ -1,0 +1,65 @@
+//! The server page's "Connect" for an OAuth-protected upstream: the connection's status
+//! and why, and the button that sends the person to the upstream's authorization server.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use mcpgate_store::upstream_oauth::{self as store, ConnectionStatus};
+use mcpgate_store::{ServerId, TenantId};
+
+use crate::dashboard::auth::EmptyForm;
+use crate::dashboard::page::PageError;
+use crate::dashboard::session::CsrfForm;
+use crate::domain::upstream_oauth as domain;
+use crate::extract::PathParams;
+use crate::state::AppState;
+
+/// What the server page shows about the connection.
+#[derive(Debug, Clone)]
+pub(crate) struct OAuthPanel {
+    /// `needs_connect`, `connected` or `needs_reconnect`.
+    pub(crate) status: &'static str,
+    /// Said to the person: what the status means.
+    pub(crate) status_text: &'static str,
+    /// Why it needs (re)connecting.
+    pub(crate) reason: Option<String>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) expires: Option<String>,
+    /// "Connect" or "Reconnect".
+    pub(crate) action: &'static str,
+}
+
+/// The panel for `server`, if it authenticates with OAuth.
+pub(crate) async fn panel(
+    state: &AppState,
+    tenant: TenantId,
+    server: ServerId,
+) -> Result<Option<OAuthPanel>, PageError> {
+    let Some(connection) = store::connection(&state.db, tenant, server).await? else {
+        return Ok(None);
+    };
+    let (status_text, action) = match connection.status {
+        ConnectionStatus::NeedsConnect => ("needs connecting", "Connect"),
+        ConnectionStatus::Connected => ("connected", "Reconnect"),
+        ConnectionStatus::NeedsReconnect => ("needs reconnecting", "Reconnect"),
+    };
+    Ok(Some(OAuthPanel {
+        status: connection.status.as_str(),
+        status_text,
+        reason: connection.status_reason,
+        issuer: connection.issuer,
+        expires: connection
+            .access_expires_at
+            .map(|at| at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        action,
+    }))
+}
+
+/// `POST /servers/{id}/oauth-connect`: off to the authorization server.
+pub(crate) async fn connect(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<ServerId>,
+    CsrfForm { session, .. }: CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    let url = domain::start(&state, session.caller.tenant, id, &session.caller.actor).await?;
+    Ok(Redirect::to(&url).into_response())
+}
