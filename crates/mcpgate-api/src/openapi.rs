@@ -54,6 +54,7 @@ pub(crate) const API_KEY: &str = "api_key";
         (name = "signup", description = "A new account: tenant, owner and a first API key."),
         (name = "api-keys", description = "The keys this REST API is called with."),
         (name = "servers", description = "Upstream MCP servers, their discovery and their tools."),
+        (name = "upstream-oauth", description = "Connecting OAuth-protected upstreams: mcpgate as their OAuth client."),
         (name = "policies", description = "Each server's policy: versions, rollback, simulation, a recommendation."),
         (name = "grants", description = "Agents' credentials for the proxy, scoped to servers, optionally with a policy of their own."),
         (name = "approvals", description = "Calls a policy held for a person's decision."),
