@@ -2,8 +2,9 @@
 //! append-only history of every correction set or removed.
 //!
 //! The override is stored beside the verdict on the `tools` row; every reader of
-//! tools (`servers::list_tools`, and so the proxy) gets `coalesce(override,
-//! verdict)` as the tool's category and risk. Syncs rewrite only the verdict.
+//! tools (`servers::list_tools`, and so the proxy) gets the override as the tool's
+//! category and risk while it applies, the verdict otherwise (a stale override that
+//! would loosen a changed tool does not apply). Syncs rewrite only the verdict.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -30,9 +31,13 @@ pub struct ClassificationOverride {
     pub at: DateTime<Utc>,
     /// The tool's fingerprint when it was set.
     pub fingerprint: String,
-    /// The tool's definition changed since: the override still applies, but a
-    /// person should confirm it (set it again) or remove it.
+    /// The tool's definition changed since: a person should confirm it (set it
+    /// again) or remove it, and the tool is marked for review until then.
     pub stale: bool,
+    /// Whether the override is the tool's classification now: always while it is not
+    /// stale; once stale, only where it is at least as strict (by risk) as the
+    /// classifier's verdict on the new definition, which applies otherwise.
+    pub applies: bool,
 }
 
 impl Tool {
@@ -46,6 +51,7 @@ impl Tool {
             at: self.override_at?,
             fingerprint: self.override_fingerprint.clone()?,
             stale: self.override_stale,
+            applies: self.override_applies,
         })
     }
 }

@@ -128,18 +128,44 @@ pub struct Tool {
     /// The override was made against another definition than the current one.
     #[serde(skip)]
     pub override_stale: bool,
+    /// The override is what `category` and `risk` hold (see `override_applies!`).
+    #[serde(skip)]
+    pub override_applies: bool,
+}
+
+/// Whether a tool's override is in effect. While the tool's definition is the one the
+/// override was made against, it is. Once the definition changes the override is stale,
+/// and applies only where it is at least as strict (by risk) as the classifier's verdict
+/// on the new definition: a correction that loosened a tool never silently loosens what
+/// the tool has become, while one that tightened it keeps holding until someone
+/// confirms it (sets it again) or removes it.
+macro_rules! override_applies {
+    () => {
+        "coalesce(override_category IS NOT NULL AND (override_fingerprint = fingerprint \
+         OR array_position(ARRAY['low','medium','high','critical'], override_risk) \
+         >= array_position(ARRAY['low','medium','high','critical'], risk)), false)"
+    };
 }
 
 /// Every reader of a tool's classification (the proxy, policies, the tables) reads
 /// these columns, so a tenant's override wins everywhere: `category` and `risk`
-/// are the override when there is one.
-pub(crate) const TOOL_COLUMNS: &str = "server_id, name, definition, \
-    coalesce(override_category, category) AS category, coalesce(override_risk, risk) AS risk, \
+/// are the override when it applies (see `override_applies!`).
+pub(crate) const TOOL_COLUMNS: &str = concat!(
+    "server_id, name, definition, \
+    CASE WHEN ",
+    override_applies!(),
+    " THEN override_category ELSE category END AS category, \
+    CASE WHEN ",
+    override_applies!(),
+    " THEN override_risk ELSE risk END AS risk, \
     category AS classifier_category, risk AS classifier_risk, evidence, confidence, \
     confidence_reasons, fingerprint, approved_fingerprint, approved_at, approved_by, first_seen, \
     changed_at, removed_at, override_category, override_risk, override_reason, override_by, \
     override_at, override_fingerprint, \
-    (override_fingerprint IS NOT NULL AND override_fingerprint <> fingerprint) AS override_stale";
+    (override_fingerprint IS NOT NULL AND override_fingerprint <> fingerprint) AS override_stale, ",
+    override_applies!(),
+    " AS override_applies"
+);
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -97,8 +97,10 @@ async fn show(
     description = "Sets the tool's category and risk; they win wherever a classification is \
         used (the recommended policy, `classes` selectors, the proxy's decisions, the tools \
         table) until removed. The override survives re-syncs; when the tool's definition \
-        changes it still applies but is marked `stale` and the tool `review`; setting it \
-        again confirms it against the current definition. Recorded in the history; the \
+        changes it is marked `stale` and the tool `review`, and it keeps applying only where \
+        it is at least as strict (by risk) as the classifier's verdict on the new definition \
+        (`applies`); setting it again confirms it against the current definition. Recorded \
+        in the history; the \
         proxies reload the server.",
     params(
         ("id" = ServerId, Path, description = "The server's id"),

@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use self::support::{
-    eventually, grant, refused, rewritten_upstream, tool_path, upstream, Agent, LISTING, OPAQUE,
+    eventually, grant, refused, rewritten_upstream, rewritten_upstream_of, tool_path, upstream,
+    Agent, LISTING, OPAQUE,
 };
 use crate::helpers::{register, sign_up};
 
@@ -222,6 +223,10 @@ async fn an_override_survives_a_resync_and_is_flagged_when_the_definition_change
         "the override still applies"
     );
     assert_eq!(flagged["override"]["stale"], true);
+    assert_eq!(
+        flagged["override"]["applies"], true,
+        "stricter than the new verdict, it keeps holding"
+    );
     assert_eq!(flagged["review"], true);
 
     // Setting it again confirms it against the new definition.
@@ -229,6 +234,85 @@ async fn an_override_survives_a_resync_and_is_flagged_when_the_definition_change
     assert_eq!(
         (&confirmed["override"]["stale"], &confirmed["review"]),
         (&json!(false), &json!(false))
+    );
+}
+
+#[tokio::test]
+async fn a_stale_override_that_loosened_a_tool_stops_applying_and_asks_for_review() {
+    const DELETION: &str = "k8s_delete_ns";
+    let app = mcpgate_testkit::spawn_app().await;
+    let (original, rewritten) = (
+        upstream().await,
+        rewritten_upstream_of(DELETION, "Delete a namespace and all resources in it, now.").await,
+    );
+    let tenant = sign_up(&app).await;
+    let id = register(&tenant, "k8s", &original.url()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, before) = tenant.get(&tool_path(&id, DELETION, "")).await;
+    assert_eq!(
+        (&before["category"], &before["risk"]),
+        (&json!("destructive"), &json!("critical")),
+        "{before}"
+    );
+    let loosened = json!({"category": "read", "risk": "low", "reason": "a dry run in our fork"});
+    let (status, set) = tenant
+        .put(&tool_path(&id, DELETION, "/classification"), loosened)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(
+        (&set["category"], &set["risk"]),
+        (&json!("read"), &json!("low"))
+    );
+    assert_eq!(set["override"]["applies"], true);
+
+    let patch = json!({"url": rewritten.url()});
+    let (status, body) = tenant.patch(&format!("/api/v1/servers/{id}"), patch).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, flagged) = tenant.get(&tool_path(&id, DELETION, "")).await;
+    assert_ne!(
+        flagged["fingerprint"], set["fingerprint"],
+        "the definition changed"
+    );
+    assert_eq!(
+        (&flagged["category"], &flagged["risk"]),
+        (&json!("destructive"), &json!("critical")),
+        "the classifier's verdict on the new definition applies: {flagged}"
+    );
+    assert_eq!(
+        (
+            &flagged["override"]["stale"],
+            &flagged["override"]["applies"]
+        ),
+        (&json!(true), &json!(false))
+    );
+    assert_eq!(flagged["override"]["category"], "read", "kept, for review");
+    assert_eq!(flagged["review"], true);
+    // The query the proxy loads tools with agrees.
+    let tenant_id: TenantId = tenant.tenant_id.parse().unwrap();
+    let server_id: ServerId = id.parse().unwrap();
+    let stored = servers::list_tools(&app.db.pool, tenant_id, server_id)
+        .await
+        .unwrap();
+    let stored = stored.iter().find(|t| t.name == DELETION).expect("stored");
+    assert_eq!(
+        (stored.category.as_str(), stored.risk.as_str()),
+        ("destructive", "critical")
+    );
+
+    // Confirming it against the new definition makes it apply again.
+    let confirmed = json!({"category": "read", "risk": "low", "reason": "still a dry run"});
+    let (_, again) = tenant
+        .put(&tool_path(&id, DELETION, "/classification"), confirmed)
+        .await;
+    assert_eq!(
+        (
+            &again["category"],
+            &again["override"]["applies"],
+            &again["review"]
+        ),
+        (&json!("read"), &json!(true), &json!(false))
     );
 }
 

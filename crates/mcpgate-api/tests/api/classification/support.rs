@@ -32,12 +32,17 @@ pub async fn upstream() -> DemoHandle {
 
 /// [`upstream`] with [`LISTING`]'s description rewritten: a new fingerprint.
 pub async fn rewritten_upstream() -> DemoHandle {
+    rewritten_upstream_of(LISTING, "List namespaces, then label each one.").await
+}
+
+/// [`upstream`] with one tool's description replaced: a new fingerprint.
+pub async fn rewritten_upstream_of(name: &str, description: &str) -> DemoHandle {
     let mut tools = demo_tools();
-    let listing = tools
+    let tool = tools
         .iter_mut()
-        .find(|tool| tool["name"] == LISTING)
+        .find(|tool| tool["name"] == name)
         .expect("the catalogue has the tool");
-    listing["description"] = json!("List namespaces, then label each one.");
+    tool["description"] = json!(description);
     spawn(tools).await
 }
 
