@@ -6,6 +6,8 @@
 //! `UserSession` (the session cookie), and a form only through `CsrfForm`,
 //! which refuses a body without the session's token.
 
+mod account;
+mod admin_audit;
 mod api_keys;
 mod approvals;
 mod audit;
@@ -14,6 +16,8 @@ mod classification;
 mod connect;
 mod diff;
 mod grants;
+mod join;
+mod members;
 pub(crate) mod page;
 mod policy;
 mod policy_edit;
@@ -27,6 +31,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
+
+/// The policy line diff, also what the admin trail records of a new policy version.
+pub(crate) use diff::line_diff;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::access::{Access, Permission, Routes};
@@ -110,6 +117,27 @@ pub(crate) fn router() -> Routes {
         .get("/api-keys", P::ManageApiKeys, api_keys::list)
         .post("/api-keys", P::ManageApiKeys, api_keys::create)
         .post("/api-keys/{id}/revoke", P::ManageApiKeys, api_keys::revoke)
+        .get("/members", P::ViewMembers, members::list)
+        .post("/members/invite", P::ManageMembers, members::invite)
+        .post("/members/{id}/role", P::ManageMembers, members::change_role)
+        .post("/members/{id}/remove", P::ManageMembers, members::remove)
+        .post(
+            "/invitations/{id}/revoke",
+            P::ManageMembers,
+            members::revoke_invitation,
+        )
+        .get("/join/{token}", Access::Public, join::show)
+        .post("/join/{token}/accept", Access::SignedIn, join::accept)
+        .post("/join/{token}/signup", Access::Public, join::sign_up)
+        .post("/switch-tenant", Access::SignedIn, account::switch_tenant)
+        .get("/account/sessions", Access::SignedIn, account::list_sessions)
+        .post(
+            "/account/sessions/end-all",
+            Access::SignedIn,
+            account::sign_out_everywhere,
+        )
+        .get("/admin-audit", P::ViewAdminTrail, admin_audit::show)
+        .get("/admin-audit/export", P::ViewAdminTrail, admin_audit::export)
         .get("/assets/dashboard.css", Access::Public, stylesheet)
         .get("/assets/dashboard.js", Access::Public, script)
 }

@@ -2,6 +2,7 @@
 //! arrived. Handlers (REST now, dashboard later) call these.
 
 pub mod accounts;
+pub mod admin_audit;
 pub mod approvals;
 pub mod audit;
 pub mod classification;

@@ -1,5 +1,6 @@
 //! The `/api/v1` routes, one module per resource.
 
+mod admin_audit;
 mod api_keys;
 mod approvals;
 mod audit;
@@ -14,6 +15,8 @@ mod upstream_oauth;
 
 use utoipa::OpenApi;
 
+pub(crate) use admin_audit::{export_lines as admin_audit_export, page as admin_audit_page};
+
 use crate::access::{Access, Routes};
 
 /// Every `/api/v1` route, each with the access it requires.
@@ -27,6 +30,7 @@ pub(crate) fn router() -> Routes {
         .merge(grants::router())
         .merge(approvals::router())
         .merge(members::router())
+        .merge(admin_audit::router())
         .merge(oauth_settings::router())
         .merge(audit::router())
         .merge(upstream_oauth::router())
@@ -46,6 +50,7 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
         grants::Api::openapi(),
         approvals::Api::openapi(),
         members::Api::openapi(),
+        admin_audit::Api::openapi(),
         oauth_settings::Api::openapi(),
         audit::Api::openapi(),
         upstream_oauth::Api::openapi(),

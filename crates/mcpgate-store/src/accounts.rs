@@ -104,13 +104,18 @@ pub async fn sign_up(
     Ok((tenant, user, key))
 }
 
-/// The user with this email (any case), for logging in.
+/// The user with this email (any case), for logging in, with the tenant they land
+/// in: the one they signed up into while they are its member, else their oldest
+/// membership. Someone who belongs to no tenant any more is not found.
 pub async fn user_credentials(
     pool: &PgPool,
     email: &str,
 ) -> Result<Option<UserCredentials>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, tenant_id, password_hash FROM users WHERE lower(email) = lower($1)",
+        "SELECT u.id, m.tenant_id, u.password_hash FROM users u \
+         JOIN LATERAL (SELECT tenant_id FROM memberships WHERE user_id = u.id \
+             ORDER BY tenant_id = u.tenant_id DESC, created_at, tenant_id LIMIT 1) m ON true \
+         WHERE lower(u.email) = lower($1)",
     )
     .bind(email.trim())
     .fetch_optional(pool)

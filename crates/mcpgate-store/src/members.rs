@@ -60,23 +60,6 @@ pub async fn memberships_of(pool: &PgPool, user: UserId) -> Result<Vec<Membershi
     .await?)
 }
 
-/// Where a person lands after logging in: the tenant they signed up into while they
-/// are still its member, else their oldest membership; `None` with no membership.
-pub async fn landing_tenant(
-    pool: &PgPool,
-    user: UserId,
-    home: TenantId,
-) -> Result<Option<TenantId>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT tenant_id FROM memberships WHERE user_id = $1 \
-         ORDER BY tenant_id = $2 DESC, created_at, tenant_id LIMIT 1",
-    )
-    .bind(user)
-    .bind(home)
-    .fetch_optional(pool)
-    .await?)
-}
-
 async fn lock_tenant(tx: &mut Transaction<'_, Postgres>, tenant: TenantId) -> Result<(), StoreError> {
     sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
         .bind(tenant)

@@ -51,14 +51,19 @@ where
             path_params(&mut parts),
         )
     });
-    let response = handler.call(Request::from_parts(parts, body), state.clone()).await;
-    if let Some((client, target)) = recorded {
+    let Some((client, target)) = recorded else {
+        return handler.call(Request::from_parts(parts, body), state).await;
+    };
+    let (response, noted) =
+        trail::noting(handler.call(Request::from_parts(parts, body), state.clone())).await;
+    {
         // Read before awaiting: a response is not `Sync`, so no borrow of it may cross.
         let status = response.status();
         let changes = response
             .extensions()
             .get::<trail::Changes>()
-            .map(|changes| changes.0.clone());
+            .map(|changes| changes.0.clone())
+            .or(noted);
         trail::after_change(&state, &rule, &caller, client, target, status, changes).await;
     }
     response

@@ -18,6 +18,31 @@ use super::{Access, Permission};
 use crate::extract::{Caller, Principal};
 use crate::state::AppState;
 
+tokio::task_local! {
+    /// What the domain functions of the request being guarded said they changed.
+    static NOTED: std::cell::RefCell<Option<Value>>;
+}
+
+/// Records what a change did, from wherever the change is made (a domain function
+/// shared by the REST route and the dashboard form): the guard writes it to the
+/// trail with the request. Outside a guarded request it does nothing.
+pub(crate) fn note(changes: Value) {
+    let _ = NOTED.try_with(|noted| *noted.borrow_mut() = Some(changes));
+}
+
+/// Runs `request` with a place for [`note`], and returns what was noted.
+pub(super) async fn noting<F: std::future::Future<Output = Response>>(
+    request: F,
+) -> (Response, Option<Value>) {
+    NOTED
+        .scope(std::cell::RefCell::new(None), async move {
+            let response = request.await;
+            let noted = NOTED.with(|noted| noted.borrow_mut().take());
+            (response, noted)
+        })
+        .await
+}
+
 /// What a change did, beyond its route and target: a handler sets it on its
 /// response (`response.extensions_mut().insert(Changes(..))`).
 #[derive(Debug, Clone)]
@@ -106,4 +131,32 @@ pub(crate) async fn record(
             "could not write the admin audit trail for a change that was made"
         );
     }
+}
+
+/// Records that `email` joined `invitation.tenant_id` through an invitation: a change
+/// to the tenant's members made by the person joining, outside any permission.
+pub(crate) async fn member_joined(
+    state: &AppState,
+    user: mcpgate_store::UserId,
+    email: &str,
+    invitation: &mcpgate_store::members::OpenInvitation,
+    client: Option<IpAddr>,
+) {
+    let event = NewAdminEvent {
+        actor_kind: "",
+        actor_id: uuid::Uuid::nil(),
+        actor: format!("user:{email}"),
+        actor_role: invitation.role,
+        client_address: client.map(|ip| ip.to_string()),
+        resource: "members",
+        method: "POST".into(),
+        // The route without its token: the trail never holds a usable link.
+        route: "/join/{token}".into(),
+        target: serde_json::json!({"invitation": invitation.id, "user": user}),
+        changes: Some(serde_json::json!({
+            "joined": {"email": email, "role": invitation.role},
+        })),
+        status: 303,
+    };
+    record(state, invitation.tenant_id, Principal::Member(user), event).await;
 }

@@ -234,10 +234,6 @@ pub(crate) struct Nav {
 /// Which links and forms a page shows; the routes' guards decide regardless.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Can {
-    pub(crate) manage_servers: bool,
-    pub(crate) manage_policies: bool,
-    pub(crate) manage_grants: bool,
-    pub(crate) decide_approvals: bool,
     pub(crate) manage_api_keys: bool,
     pub(crate) manage_members: bool,
 }
@@ -254,10 +250,6 @@ impl UserSession {
             active,
             role,
             can: Can {
-                manage_servers: P::ManageServers.allows(role),
-                manage_policies: P::ManagePolicies.allows(role),
-                manage_grants: P::ManageGrants.allows(role),
-                decide_approvals: P::DecideApprovals.allows(role),
                 manage_api_keys: P::ManageApiKeys.allows(role),
                 manage_members: P::ManageMembers.allows(role),
             },

@@ -50,6 +50,6 @@ pub async fn invite(
 
 /// Where an invitation's token is accepted.
 pub fn invitation_link(state: &AppState, token: &str) -> String {
-    format!("{}/invitations/{token}", state.urls.api)
+    format!("{}/join/{token}", state.urls.api)
 }
 

@@ -59,10 +59,31 @@ pub async fn put(
         .await
         .map_err(|e| not_found_as(e, "server"))?;
     validate(text, "")?;
+    let previous = policies::active_policy(&state.db, tenant, server).await?;
     let version =
         policies::add_policy_version(&state.db, tenant, server, text, author, note).await?;
+    note_version(previous.as_ref(), &version);
     publish(state, Change::Server { tenant, server }).await;
     Ok(version)
+}
+
+/// Tells the admin trail which version replaced which, with the line diff.
+fn note_version(previous: Option<&PolicyVersion>, stored: &PolicyVersion) {
+    let diff: Vec<String> = crate::dashboard::line_diff(
+        previous.map_or("", |previous| previous.document.as_str()),
+        &stored.document,
+    )
+    .into_iter()
+    .filter(|line| line.sign != " ")
+    .map(|line| format!("{}{}", line.sign, line.text))
+    .collect();
+    crate::access::trail::note(serde_json::json!({
+        "server": stored.server_id,
+        "from_version": previous.map(|previous| previous.version),
+        "to_version": stored.version,
+        "note": stored.note,
+        "diff": diff,
+    }));
 }
 
 /// Makes an old version active again by storing it as the newest version.
@@ -79,6 +100,7 @@ pub async fn rollback(
     // An old version may no longer compile if the language got stricter; check.
     validate(&old.document, "")?;
     let note = format!("rollback to version {to_version}");
+    let previous = policies::active_policy(&state.db, tenant, server).await?;
     let version = policies::add_policy_version(
         &state.db,
         tenant,
@@ -88,6 +110,7 @@ pub async fn rollback(
         Some(&note),
     )
     .await?;
+    note_version(previous.as_ref(), &version);
     publish(state, Change::Server { tenant, server }).await;
     Ok(version)
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod access_matrix;
 mod accounts;
+mod admin_trail;
 mod audit_and_approvals;
 mod catalog_resync;
 mod classification;

@@ -6,4 +6,5 @@ mod helpers;
 mod classification;
 mod journey;
 mod login_limits;
+mod members;
 mod security;
