@@ -18,6 +18,7 @@ cargo fmt --all -- --check
 # The benchmark is run by hand (scripts/bench.sh, scripts/bench.sh --check), not in
 # CI; CI only checks that it parses.
 bash -n scripts/bench.sh
+bash -n scripts/audit-scale.sh
 python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' scripts/bench_report.py
 
 log "cargo clippy"

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin_audit;
 pub mod approvals;
 pub mod audit;
+pub mod audit_export;
 pub mod classification;
 pub mod grants;
 pub mod members;

@@ -7,7 +7,9 @@ mod client_address;
 mod dashboard;
 mod domain;
 mod error;
+pub mod export;
 mod extract;
+mod maintenance;
 pub mod openapi;
 mod passwords;
 mod resync;
@@ -17,6 +19,8 @@ mod state;
 
 pub use client_address::{Cidr, InvalidCidr, TrustedProxies};
 pub use error::ApiError;
+pub use export::ExportSettings;
+pub use mcpgate_store::audit::AuditRetention;
 pub use passwords::DEFAULT_PASSWORD_HASH_WAIT;
 pub use startup::{
     ApiDeps, ApiSettings, Application, DEFAULT_CATALOG_RESYNC_COOLDOWN,

@@ -4,6 +4,7 @@ mod admin_audit;
 mod api_keys;
 mod approvals;
 mod audit;
+mod audit_export;
 mod classification;
 mod grants;
 mod members;
@@ -33,6 +34,7 @@ pub(crate) fn router() -> Routes {
         .merge(admin_audit::router())
         .merge(oauth_settings::router())
         .merge(audit::router())
+        .merge(audit_export::router())
         .merge(upstream_oauth::router())
         .get("/openapi.json", Access::Public, crate::openapi::openapi_json)
         .get("/docs", Access::Public, crate::openapi::docs)
@@ -53,6 +55,7 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
         admin_audit::Api::openapi(),
         oauth_settings::Api::openapi(),
         audit::Api::openapi(),
+        audit_export::Api::openapi(),
         upstream_oauth::Api::openapi(),
     ]
     .into_iter()

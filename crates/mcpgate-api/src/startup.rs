@@ -10,12 +10,14 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use mcpgate_auth::{CredentialsKey, GrantSigningKey, SecretKey};
 use mcpgate_service::{health_router, with_common_layers, Readiness};
+use mcpgate_store::audit::AuditRetention;
 use mcpgate_store::{PgPool, Redis};
 use mcpgate_upstream::{AddressPolicy, OwnAddresses};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::client_address::TrustedProxies;
+use crate::export::ExportSettings;
 use crate::passwords::PasswordHashing;
 use crate::resync::ResyncSettings;
 use crate::state::{AppState, Keys, PublicUrls};
@@ -62,6 +64,10 @@ pub struct ApiSettings {
     /// The least time between two automatic re-syncs of one server, across
     /// replicas: a proxy's request (`Change::SyncRequested`) or the periodic one.
     pub catalog_resync_cooldown: Duration,
+    /// How long audit rows are kept and how far ahead their partitions are made.
+    pub audit_retention: AuditRetention,
+    /// How tenants' audit events are delivered to their SIEM webhooks.
+    pub audit_export: ExportSettings,
 }
 
 /// What the API service needs from outside.
@@ -80,6 +86,8 @@ pub struct Application {
     router: Router,
     state: AppState,
     resync: ResyncSettings,
+    audit_retention: AuditRetention,
+    audit_export: ExportSettings,
 }
 
 impl Application {
@@ -130,6 +138,8 @@ impl Application {
                 interval: settings.catalog_resync_interval,
                 cooldown: settings.catalog_resync_cooldown,
             },
+            audit_retention: settings.audit_retention,
+            audit_export: settings.audit_export,
         })
     }
 
@@ -146,7 +156,16 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "API and dashboard listening");
         let stop = CancellationToken::new();
-        let background = crate::resync::spawn(self.state, self.resync, stop.clone());
+        let mut background = vec![crate::maintenance::spawn(
+            self.state.db.clone(),
+            self.audit_retention,
+            stop.clone(),
+        )];
+        background.extend(
+            crate::export::spawn(self.state.clone(), self.audit_export, stop.clone())
+                .map_err(std::io::Error::other)?,
+        );
+        background.extend(crate::resync::spawn(self.state, self.resync, stop.clone()));
         let stopping = stop.clone();
         // The peer address keys the dashboard's login rate limit.
         let served = axum::serve(
@@ -162,7 +181,7 @@ impl Application {
         stop.cancel();
         for task in background {
             if let Err(error) = task.await {
-                tracing::warn!(%error, "a catalogue re-sync task ended abnormally");
+                tracing::warn!(%error, "a background task (re-sync, audit upkeep or export) ended abnormally");
             }
         }
         served

@@ -9,6 +9,8 @@
 
 mod arguments;
 mod queue;
+#[cfg(test)]
+mod scale;
 mod secrets;
 mod writer;
 

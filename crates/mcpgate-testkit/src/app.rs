@@ -66,6 +66,8 @@ pub struct TestAppOptions {
     pub password_hash_wait: Duration,
     /// Networks whose `X-Forwarded-For` the API believes (CIDRs); none by default.
     pub trusted_proxies: &'static [&'static str],
+    /// The SIEM export's delivery: quick polls and retries, so tests wait little.
+    pub audit_export: mcpgate_api::ExportSettings,
 }
 
 impl Default for TestAppOptions {
@@ -77,6 +79,14 @@ impl Default for TestAppOptions {
             password_hash_concurrency: 4,
             password_hash_wait: Duration::from_secs(30),
             trusted_proxies: &[],
+            audit_export: mcpgate_api::ExportSettings {
+                poll_interval: Duration::from_millis(50),
+                retry_base: Duration::from_millis(50),
+                retry_max: Duration::from_millis(400),
+                max_attempts: 4,
+                request_timeout: Duration::from_secs(5),
+                ..mcpgate_api::ExportSettings::default()
+            },
         }
     }
 }
@@ -171,6 +181,8 @@ fn api_settings(
         secret_key: copy_secret_key(secret_key),
         catalog_resync_interval: options.catalog_resync_interval,
         catalog_resync_cooldown: options.catalog_resync_cooldown,
+        audit_retention: mcpgate_api::AuditRetention::default(),
+        audit_export: options.audit_export,
     }
 }
 

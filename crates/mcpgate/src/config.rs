@@ -247,6 +247,36 @@ pub struct SettingsArgs {
     )]
     pub api_trusted_proxies: Option<String>,
 
+    /// API: days a tenant's audit rows are kept unless its `tenants.audit_retention_days`
+    /// says otherwise; whole daily partitions go once older than the longest retention
+    /// [default: 90].
+    #[arg(long, env = "MCPGATE_AUDIT_RETENTION_DAYS", global = true, value_name = "DAYS")]
+    pub audit_retention_days: Option<usize>,
+
+    /// API: days of audit partitions made ahead, how long the proxies can write while no
+    /// API runs the upkeep [default: 14].
+    #[arg(
+        long,
+        env = "MCPGATE_AUDIT_PARTITIONS_AHEAD_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub audit_partitions_ahead_days: Option<usize>,
+
+    /// API: events per batch POSTed to a tenant's SIEM webhook [default: 500].
+    #[arg(long, env = "MCPGATE_AUDIT_EXPORT_BATCH_SIZE", global = true, value_name = "EVENTS")]
+    pub audit_export_batch_size: Option<usize>,
+
+    /// API: attempts of one SIEM export batch (exponential backoff from 1 s, at most
+    /// 5 min apart) before it is given up on and counted as dead letters [default: 10].
+    #[arg(
+        long,
+        env = "MCPGATE_AUDIT_EXPORT_MAX_ATTEMPTS",
+        global = true,
+        value_name = "ATTEMPTS"
+    )]
+    pub audit_export_max_attempts: Option<usize>,
+
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -285,6 +315,10 @@ struct FileSettings {
     api_password_hash_concurrency: Option<usize>,
     api_password_hash_wait_ms: Option<u64>,
     api_trusted_proxies: Option<String>,
+    audit_retention_days: Option<usize>,
+    audit_partitions_ahead_days: Option<usize>,
+    audit_export_batch_size: Option<usize>,
+    audit_export_max_attempts: Option<usize>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -318,6 +352,8 @@ pub struct Config {
     pub api_password_hash_concurrency: usize,
     pub api_password_hash_wait: Duration,
     pub api_trusted_proxies: mcpgate_api::TrustedProxies,
+    pub audit_retention: mcpgate_api::AuditRetention,
+    pub audit_export: mcpgate_api::ExportSettings,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -522,6 +558,46 @@ impl SettingsArgs {
             api_password_hash_concurrency,
             api_password_hash_wait,
             api_trusted_proxies,
+            audit_retention: mcpgate_api::AuditRetention {
+                default_days: days(
+                    at_least_one(
+                        self.audit_retention_days.or(file.audit_retention_days),
+                        90,
+                        "MCPGATE_AUDIT_RETENTION_DAYS",
+                        "audit-retention-days",
+                    )?,
+                    "MCPGATE_AUDIT_RETENTION_DAYS",
+                    "audit-retention-days",
+                )?,
+                days_ahead: days(
+                    at_least_one(
+                        self.audit_partitions_ahead_days
+                            .or(file.audit_partitions_ahead_days),
+                        14,
+                        "MCPGATE_AUDIT_PARTITIONS_AHEAD_DAYS",
+                        "audit-partitions-ahead-days",
+                    )?,
+                    "MCPGATE_AUDIT_PARTITIONS_AHEAD_DAYS",
+                    "audit-partitions-ahead-days",
+                )?,
+            },
+            audit_export: mcpgate_api::ExportSettings {
+                batch_size: at_least_one(
+                    self.audit_export_batch_size.or(file.audit_export_batch_size),
+                    500,
+                    "MCPGATE_AUDIT_EXPORT_BATCH_SIZE",
+                    "audit-export-batch-size",
+                )?,
+                max_attempts: u32::try_from(at_least_one(
+                    self.audit_export_max_attempts
+                        .or(file.audit_export_max_attempts),
+                    10,
+                    "MCPGATE_AUDIT_EXPORT_MAX_ATTEMPTS",
+                    "audit-export-max-attempts",
+                )?)
+                .unwrap_or(u32::MAX),
+                ..mcpgate_api::ExportSettings::default()
+            },
             log_format,
             log: self
                 .log
@@ -550,6 +626,18 @@ fn positive_seconds(
 }
 
 /// A count that must not be zero (a cap of nothing would refuse everything).
+/// A count of days, at most ten years.
+fn days(value: usize, variable: &'static str, flag: &'static str) -> Result<u32, ConfigError> {
+    u32::try_from(value)
+        .ok()
+        .filter(|days| *days <= 3650)
+        .ok_or(ConfigError::Invalid {
+            variable,
+            flag,
+            reason: "must be at most 3650 days".into(),
+        })
+}
+
 fn at_least_one(
     value: Option<usize>,
     default: usize,

@@ -78,7 +78,7 @@ impl AuditQuery {
             decision: some(&self.decision).map(str::to_owned),
             since: parse_expiry(&self.since).map_err(|_| bad("since"))?,
             until: parse_expiry(&self.until).map_err(|_| bad("until"))?,
-            after: some(&self.cursor)
+            before_position: some(&self.cursor)
                 .map(|cursor| {
                     crate::domain::audit::decode_cursor(cursor).ok_or_else(|| {
                         ApiError::BadRequest("the page link is not one this dashboard made".into())
@@ -121,14 +121,14 @@ pub(crate) async fn show(
         events.truncate(PAGE_SIZE as usize);
         events
             .last()
-            .map(|e| query.with_cursor(&crate::domain::audit::encode_cursor(e.at, e.id)))
+            .map(|e| query.with_cursor(&crate::domain::audit::encode_cursor(e.position)))
     } else {
         None
     };
     let buckets = audit::audit_histogram(&state.db, tenant, CHART_HOURS).await?;
     let rows = events
         .into_iter()
-        .map(|event| event_row(event, &servers))
+        .map(|stored| event_row(stored.event, &servers))
         .collect();
     render(&AuditPage {
         nav: session.nav("audit"),

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use mcpgate_store::audit::{self, AuditEvent, AuditFilter};
+use mcpgate_store::audit::{self, AuditFilter, StoredAuditEvent};
 use mcpgate_store::{GrantId, ServerId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,7 +26,7 @@ pub(super) struct Api;
 /// One page of the audit log, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 struct AuditPage {
-    events: Vec<AuditEvent>,
+    events: Vec<StoredAuditEvent>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     next_cursor: Option<String>,
 }
@@ -59,7 +59,10 @@ struct AuditQuery {
     tag = "audit",
     operation_id = "query_audit",
     summary = "Read the audit log",
-    description = "Newest first, filtered, one page at a time: follow `next_cursor` until it is `null`.",
+    description = "Newest first, filtered, one page at a time: follow `next_cursor` until it is `null`. \
+        Events are ordered by `position`, the order they were written in (which follows `at`, \
+        except that an event written late, after a database outage say, comes where it was \
+        written): a page never misses an event written while a reader pages.",
     params(AuditQuery),
     responses(
         (status = 200, description = "One page of events", body = AuditPage),
@@ -79,7 +82,7 @@ async fn query(
             "`limit` must be between 1 and 500".into(),
         ));
     }
-    let after = query
+    let before_position = query
         .cursor
         .as_deref()
         .map(|cursor| {
@@ -94,7 +97,7 @@ async fn query(
         decision: query.decision,
         since: query.since,
         until: query.until,
-        after,
+        before_position,
     };
     // One extra row tells whether another page exists.
     let mut events = audit::query_audit(&state.db, caller.tenant, &filter, limit + 1).await?;
@@ -102,7 +105,7 @@ async fn query(
         events.truncate(limit as usize);
         events
             .last()
-            .map(|e| crate::domain::audit::encode_cursor(e.at, e.id))
+            .map(|e| crate::domain::audit::encode_cursor(e.position))
     } else {
         None
     };

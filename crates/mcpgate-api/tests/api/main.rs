@@ -6,6 +6,8 @@ mod access_matrix;
 mod accounts;
 mod admin_trail;
 mod audit_and_approvals;
+mod audit_export;
+mod audit_partitions;
 mod catalog_resync;
 mod classification;
 mod grants;

@@ -102,6 +102,26 @@ impl CredentialsKey {
     }
 }
 
+impl CredentialsKey {
+    /// Seals a tenant's audit-export signing secret, bound to the tenant: a value copied
+    /// onto another tenant's row, or read as a server's headers, does not open.
+    pub fn seal_export_secret(&self, tenant: Uuid, secret: &[u8]) -> Vec<u8> {
+        self.derived
+            .seal(secret, &export_secret_associated_data(tenant))
+    }
+
+    /// Opens what [`CredentialsKey::seal_export_secret`] sealed for this tenant.
+    pub fn open_export_secret(&self, tenant: Uuid, sealed: &[u8]) -> Result<Vec<u8>, AuthError> {
+        self.derived
+            .open(sealed, &export_secret_associated_data(tenant))
+    }
+}
+
+/// `audit-export-secret:<tenant>`: the row a sealed export secret belongs to.
+fn export_secret_associated_data(tenant: Uuid) -> Vec<u8> {
+    format!("audit-export-secret:{tenant}").into_bytes()
+}
+
 /// `server-headers:<tenant>:<server>`: the row a sealed header object belongs to.
 fn server_headers_associated_data(tenant: Uuid, server: Uuid) -> Vec<u8> {
     format!("server-headers:{tenant}:{server}").into_bytes()

@@ -38,6 +38,9 @@ async fn rows_of(proxy: &TestProxy, tenant: TenantId) -> Vec<AuditEvent> {
     query_audit(&proxy.db.pool, tenant, &Default::default(), 10_000)
         .await
         .unwrap()
+        .into_iter()
+        .map(|row| row.event)
+        .collect()
 }
 
 /// A second tenant on the same proxy: its own server (the same demo upstream), policy,

@@ -273,7 +273,7 @@ async fn strict_audit_writes_the_row_before_the_call_and_refuses_when_it_cannot(
             .await
             .unwrap();
     assert_eq!(rows.len(), 1, "the row was written before the answer");
-    assert_eq!(rows[0].decision, "allow");
+    assert_eq!(rows[0].event.decision, "allow");
 
     // Sabotage: the audit table cannot be written.
     sqlx::query("ALTER TABLE audit_events RENAME TO audit_events_away")

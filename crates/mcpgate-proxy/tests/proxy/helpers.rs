@@ -553,7 +553,7 @@ impl TestProxy {
             .await
             .unwrap();
             if rows.len() >= at_least {
-                return rows;
+                return rows.into_iter().map(|row| row.event).collect();
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -55,6 +55,8 @@ pub async fn serve_api(
         secret_key: config.secret_key("api")?,
         catalog_resync_interval: config.api_catalog_resync_interval,
         catalog_resync_cooldown: config.api_catalog_resync_cooldown,
+        audit_retention: config.audit_retention,
+        audit_export: config.audit_export,
     };
     let app = mcpgate_api::Application::build(settings, mcpgate_api::ApiDeps { db, redis })
         .await
