@@ -85,7 +85,11 @@ pub(crate) fn router() -> Routes {
             P::ManagePolicies,
             policy::use_recommended,
         )
-        .post("/servers/{id}/policy/quick", P::ManagePolicies, policy::quick)
+        .post(
+            "/servers/{id}/policy/quick",
+            P::ManagePolicies,
+            policy::quick,
+        )
         .post(
             "/servers/{id}/policy/builder",
             P::ManagePolicies,
@@ -130,14 +134,22 @@ pub(crate) fn router() -> Routes {
         .post("/join/{token}/accept", Access::SignedIn, join::accept)
         .post("/join/{token}/signup", Access::Public, join::sign_up)
         .post("/switch-tenant", Access::SignedIn, account::switch_tenant)
-        .get("/account/sessions", Access::SignedIn, account::list_sessions)
+        .get(
+            "/account/sessions",
+            Access::SignedIn,
+            account::list_sessions,
+        )
         .post(
             "/account/sessions/end-all",
             Access::SignedIn,
             account::sign_out_everywhere,
         )
         .get("/admin-audit", P::ViewAdminTrail, admin_audit::show)
-        .get("/admin-audit/export", P::ViewAdminTrail, admin_audit::export)
+        .get(
+            "/admin-audit/export",
+            P::ViewAdminTrail,
+            admin_audit::export,
+        )
         .get("/assets/dashboard.css", Access::Public, stylesheet)
         .get("/assets/dashboard.js", Access::Public, script)
 }

@@ -100,12 +100,13 @@ pub(crate) async fn authenticate_bearer(
     parts: &Parts,
     state: &AppState,
 ) -> Result<Caller, ApiError> {
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized(
-            "send `Authorization: Bearer <api key>`",
-        ))?;
+    let header =
+        parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or(ApiError::Unauthorized(
+                "send `Authorization: Bearer <api key>`",
+            ))?;
     let token = header
         .to_str()
         .ok()

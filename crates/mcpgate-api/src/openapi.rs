@@ -17,8 +17,8 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use schemas::{
-    BadRequest, Forbidden, Internal, Invalid, NotFound, PayloadTooLarge, Unauthorized, UpstreamFailed,
-    UpstreamTimeout, POLICY_DOCUMENT_DESCRIPTION,
+    BadRequest, Forbidden, Internal, Invalid, NotFound, PayloadTooLarge, Unauthorized,
+    UpstreamFailed, UpstreamTimeout, POLICY_DOCUMENT_DESCRIPTION,
 };
 
 /// The name operations use to require an API key.
@@ -143,7 +143,10 @@ fn add_permissions(document: &mut Value) {
         };
         operation.insert("x-mcpgate-permission".into(), json!(permission.as_str()));
         operation.insert("x-mcpgate-roles".into(), json!(permission.roles()));
-        if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        {
             responses.insert(
                 "403".into(),
                 json!({"$ref": "#/components/responses/Forbidden"}),

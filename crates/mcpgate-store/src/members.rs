@@ -60,7 +60,10 @@ pub async fn memberships_of(pool: &PgPool, user: UserId) -> Result<Vec<Membershi
     .await?)
 }
 
-async fn lock_tenant(tx: &mut Transaction<'_, Postgres>, tenant: TenantId) -> Result<(), StoreError> {
+async fn lock_tenant(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: TenantId,
+) -> Result<(), StoreError> {
     sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
         .bind(tenant)
         .fetch_one(&mut **tx)

@@ -23,7 +23,12 @@ pub enum Role {
 
 impl Role {
     /// Every role, most powerful first.
-    pub const ALL: [Role; 4] = [Role::Admin, Role::PolicyManager, Role::Approver, Role::Viewer];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::PolicyManager,
+        Role::Approver,
+        Role::Viewer,
+    ];
 
     /// The stored and shown name.
     pub fn as_str(self) -> &'static str {

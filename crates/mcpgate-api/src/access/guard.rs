@@ -45,12 +45,9 @@ where
         };
         return refuse(rule.surface, denied);
     }
-    let recorded = permission.filter(|p| p.changes_state()).map(|_| {
-        (
-            client_address(&state, &parts),
-            path_params(&mut parts),
-        )
-    });
+    let recorded = permission
+        .filter(|p| p.changes_state())
+        .map(|_| (client_address(&state, &parts), path_params(&mut parts)));
     let Some((client, target)) = recorded else {
         return handler.call(Request::from_parts(parts, body), state).await;
     };
@@ -112,10 +109,8 @@ fn client_address(state: &AppState, parts: &Parts) -> Option<IpAddr> {
 /// The route's path parameters (`id` → the server's id): what the change was made to.
 fn path_params(parts: &mut Parts) -> Vec<(String, String)> {
     // Synchronous in practice: RawPathParams only reads the request's extensions.
-    let extracted = futures_util::FutureExt::now_or_never(RawPathParams::from_request_parts(
-        parts,
-        &(),
-    ));
+    let extracted =
+        futures_util::FutureExt::now_or_never(RawPathParams::from_request_parts(parts, &()));
     match extracted {
         Some(Ok(params)) => params
             .iter()

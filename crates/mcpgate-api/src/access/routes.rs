@@ -124,7 +124,10 @@ impl Routes {
 
     /// Adds another module's routes (of the same surface).
     pub(crate) fn merge(mut self, other: Routes) -> Self {
-        assert_eq!(self.surface, other.surface, "merging routes of two surfaces");
+        assert_eq!(
+            self.surface, other.surface,
+            "merging routes of two surfaces"
+        );
         self.router = self.router.merge(other.router);
         self.rules.extend(other.rules);
         self

@@ -61,7 +61,10 @@ fn join_page(
 }
 
 /// The pre-login token for the sign-up form: the browser's, or a new one.
-fn signup_token(state: &AppState, headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
+fn signup_token(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> (String, Option<axum::http::HeaderValue>) {
     match cookie(headers, LOGIN_CSRF_COOKIE) {
         Some(token) if token.len() >= 32 => (token.to_owned(), None),
         _ => {
@@ -135,7 +138,10 @@ pub(crate) async fn sign_up(
     let joined = async {
         mcpgate_auth::validate_password(&submitted.form.password)
             .map_err(|error| ApiError::invalid("/password", error.to_string()))?;
-        let hash = state.passwords.hash(submitted.form.password.clone()).await?;
+        let hash = state
+            .passwords
+            .hash(submitted.form.password.clone())
+            .await?;
         let (user, joined) =
             members::sign_up_invited(&state.db, &token, &invitation.email, &hash).await?;
         Ok::<_, ApiError>((user, joined))

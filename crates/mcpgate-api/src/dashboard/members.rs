@@ -81,7 +81,10 @@ async fn page(state: &AppState, session: &UserSession) -> Result<MembersPage, Pa
         nav,
         members,
         invitations,
-        roles: Role::ALL.iter().map(|role| role.as_str().to_owned()).collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|role| role.as_str().to_owned())
+            .collect(),
         new_link: None,
         errors: Vec::new(),
     })
@@ -124,7 +127,10 @@ pub(crate) async fn invite(
             });
             let mut shown = page(&state, &session).await?;
             shown.new_link = Some(issued.link);
-            Ok(with_changes(render_with(StatusCode::CREATED, &shown)?, changes))
+            Ok(with_changes(
+                render_with(StatusCode::CREATED, &shown)?,
+                changes,
+            ))
         }
         Err(error) => {
             let errors = form_errors(error)?;

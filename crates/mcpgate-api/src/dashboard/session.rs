@@ -69,7 +69,9 @@ impl UserSession {
     pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Self, PageError> {
         Self::lookup(parts, state)
             .await?
-            .ok_or(PageError(ApiError::Unauthorized("log in to use the dashboard")))
+            .ok_or(PageError(ApiError::Unauthorized(
+                "log in to use the dashboard",
+            )))
     }
 
     /// Like [`Self::authenticate`], `None` without a live session (public pages
@@ -106,13 +108,17 @@ impl FromRequestParts<AppState> for UserSession {
         _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         // Fail closed: only a route's guard (see `crate::access`) puts a session here.
-        parts.extensions.get::<UserSession>().cloned().ok_or_else(|| {
-            PageError(ApiError::Internal(anyhow::anyhow!(
-                "{} {} declares no access: register it through access::Routes",
-                parts.method,
-                parts.uri.path()
-            )))
-        })
+        parts
+            .extensions
+            .get::<UserSession>()
+            .cloned()
+            .ok_or_else(|| {
+                PageError(ApiError::Internal(anyhow::anyhow!(
+                    "{} {} declares no access: register it through access::Routes",
+                    parts.method,
+                    parts.uri.path()
+                )))
+            })
     }
 }
 

@@ -64,8 +64,9 @@ impl TrailFilter {
             .as_deref()
             .filter(|cursor| !cursor.is_empty())
             .map(|cursor| {
-                decode_cursor(cursor)
-                    .ok_or_else(|| ApiError::BadRequest("`cursor` is not one this API returned".into()))
+                decode_cursor(cursor).ok_or_else(|| {
+                    ApiError::BadRequest("`cursor` is not one this API returned".into())
+                })
             })
             .transpose()?;
         let blank_is_none = |value: &Option<String>| {

@@ -52,4 +52,3 @@ pub async fn invite(
 pub fn invitation_link(state: &AppState, token: &str) -> String {
     format!("{}/join/{token}", state.urls.api)
 }
-

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::servers::ToolView;
-use crate::domain::classification::{self as domain, Correction};
 use crate::access::{Permission, Routes};
+use crate::domain::classification::{self as domain, Correction};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{BadRequest, ErrorBody, NotFound, PayloadTooLarge};

@@ -27,7 +27,11 @@ pub(crate) fn router() -> Routes {
         .delete("/members/{id}", Permission::ManageMembers, remove)
         .get("/invitations", Permission::ManageMembers, invitations)
         .post("/invitations", Permission::ManageMembers, create_invitation)
-        .delete("/invitations/{id}", Permission::ManageMembers, revoke_invitation)
+        .delete(
+            "/invitations/{id}",
+            Permission::ManageMembers,
+            revoke_invitation,
+        )
 }
 
 /// This module's routes, for the OpenAPI document.

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::{Permission, Routes};
 use crate::domain::not_found_as;
 use crate::domain::policies::{self as domain, SimulateCall};
-use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams, QueryParams, RawBody};
 use crate::openapi::schemas::{
@@ -25,7 +25,11 @@ pub(crate) fn router() -> Routes {
     Routes::api()
         .get("/servers/{id}/policy", Permission::ViewPolicies, active)
         .put("/servers/{id}/policy", Permission::ManagePolicies, put)
-        .get("/servers/{id}/policy/versions", Permission::ViewPolicies, versions)
+        .get(
+            "/servers/{id}/policy/versions",
+            Permission::ViewPolicies,
+            versions,
+        )
         .get(
             "/servers/{id}/policy/versions/{version}",
             Permission::ViewPolicies,

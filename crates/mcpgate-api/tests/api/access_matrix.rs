@@ -123,14 +123,25 @@ async fn every_api_route_lets_through_exactly_the_roles_its_permission_names() {
             } else {
                 refused += 1;
                 assert_eq!(status, StatusCode::FORBIDDEN, "{label}: {answer}");
-                assert_eq!(answer["error"]["code"], "role_forbidden", "{label}: {answer}");
+                assert_eq!(
+                    answer["error"]["code"], "role_forbidden",
+                    "{label}: {answer}"
+                );
                 assert_eq!(answer["error"]["details"]["role"], role.as_str(), "{label}");
             }
         }
     }
     // Each role is refused something but the admin, and allowed something.
-    assert!(allowed > routes.len() * 2, "allowed {allowed} of {}", routes.len() * 4);
-    assert!(refused > routes.len() / 2, "refused {refused} of {}", routes.len() * 4);
+    assert!(
+        allowed > routes.len() * 2,
+        "allowed {allowed} of {}",
+        routes.len() * 4
+    );
+    assert!(
+        refused > routes.len() / 2,
+        "refused {refused} of {}",
+        routes.len() * 4
+    );
 }
 
 #[tokio::test]
@@ -154,10 +165,18 @@ async fn no_role_below_admin_reads_an_upstream_credential_or_a_grant_token() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{grant}");
-    let token = grant["token"].as_str().expect("the grant's token").to_owned();
+    let token = grant["token"]
+        .as_str()
+        .expect("the grant's token")
+        .to_owned();
     let grant_id = grant["id"].as_str().expect("the grant's id").to_owned();
-    let (_, tools) = tenant.get(&format!("/api/v1/servers/{server_id}/tools")).await;
-    let tool = tools["tools"][0]["name"].as_str().expect("a tool").to_owned();
+    let (_, tools) = tenant
+        .get(&format!("/api/v1/servers/{server_id}/tools"))
+        .await;
+    let tool = tools["tools"][0]["name"]
+        .as_str()
+        .expect("a tool")
+        .to_owned();
 
     let values = [
         ("id", server_id.as_str()),
@@ -178,8 +197,14 @@ async fn no_role_below_admin_reads_an_upstream_credential_or_a_grant_token() {
             if status == StatusCode::OK {
                 read += 1;
             }
-            assert!(!text.contains(CREDENTIAL), "GET {path} as {role} shows the credential");
-            assert!(!text.contains(&token), "GET {path} as {role} shows the grant token");
+            assert!(
+                !text.contains(CREDENTIAL),
+                "GET {path} as {role} shows the credential"
+            );
+            assert!(
+                !text.contains(&token),
+                "GET {path} as {role} shows the grant token"
+            );
         }
         // And the routes that answer with a token refuse them.
         let (status, _) = send(

@@ -40,14 +40,20 @@ async fn every_change_is_recorded_with_its_api_key_and_a_policy_with_its_diff() 
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // A refused change (a viewer's, an invalid one) leaves no row.
     let (status, _) = manager
-        .put(&format!("/api/v1/servers/{id}/policy"), json!({"nonsense": true}))
+        .put(
+            &format!("/api/v1/servers/{id}/policy"),
+            json!({"nonsense": true}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let all = trail(&tenant, "").await;
     let events = all["events"].as_array().expect("events");
     // Newest first: two policies, the manager's key, the server.
-    let routes: Vec<&str> = events.iter().map(|e| e["route"].as_str().unwrap_or("")).collect();
+    let routes: Vec<&str> = events
+        .iter()
+        .map(|e| e["route"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(
         routes,
         [
@@ -62,7 +68,9 @@ async fn every_change_is_recorded_with_its_api_key_and_a_policy_with_its_diff() 
     assert_eq!(latest["resource"], "policies");
     assert_eq!(latest["actor_kind"], "api_key");
     assert_eq!(latest["actor_role"], "policy_manager");
-    assert!(latest["actor"].as_str().is_some_and(|a| a.starts_with("api-key:")));
+    assert!(latest["actor"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("api-key:")));
     assert_eq!(latest["client_address"], "127.0.0.1");
     assert_eq!(latest["target"]["id"], id.as_str());
     assert_eq!(latest["changes"]["from_version"], 1);
@@ -74,7 +82,9 @@ async fn every_change_is_recorded_with_its_api_key_and_a_policy_with_its_diff() 
         .filter_map(Value::as_str)
         .collect();
     assert!(!diff.is_empty(), "{latest}");
-    assert!(diff.iter().all(|line| line.starts_with('+') || line.starts_with('-')));
+    assert!(diff
+        .iter()
+        .all(|line| line.starts_with('+') || line.starts_with('-')));
     assert_eq!(events[3]["actor_role"], "admin");
 
     // Filters and cursors: two pages of one policy change each, then none.
@@ -113,7 +123,10 @@ async fn trail_rows_cannot_be_changed_or_deleted_and_other_tenants_see_none() {
     let app = spawn_app().await;
     let tenant = sign_up(&app).await;
     let (status, _) = tenant
-        .post("/api/v1/invitations", json!({"email": "ada@example.com", "role": "viewer"}))
+        .post(
+            "/api/v1/invitations",
+            json!({"email": "ada@example.com", "role": "viewer"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM admin_audit_events")
@@ -137,7 +150,11 @@ async fn trail_rows_cannot_be_changed_or_deleted_and_other_tenants_see_none() {
 
     let other = sign_up(&app).await;
     let theirs = trail(&other, "").await;
-    assert_eq!(theirs["events"].as_array().map(Vec::len), Some(0), "{theirs}");
+    assert_eq!(
+        theirs["events"].as_array().map(Vec::len),
+        Some(0),
+        "{theirs}"
+    );
     // Deleting the tenant takes its trail with it (the one delete allowed).
     sqlx::query("DELETE FROM tenants WHERE id = $1::uuid")
         .bind(&tenant.tenant_id)

@@ -11,10 +11,16 @@ use crate::helpers::{Browser, Page, PASSWORD};
 /// The admin invites `email` as `role` from the members page; the link shown once.
 async fn invite(admin: &Browser<'_>, email: &str, role: &str) -> String {
     let page = admin
-        .submit("/members", "/members/invite", &[("email", email), ("role", role)])
+        .submit(
+            "/members",
+            "/members/invite",
+            &[("email", email), ("role", role)],
+        )
         .await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.html);
-    let link = page.testid_text("invitation-link").expect("the link is shown");
+    let link = page
+        .testid_text("invitation-link")
+        .expect("the link is shown");
     assert!(link.contains("/join/"), "{link}");
     link
 }
@@ -26,7 +32,11 @@ fn path_of(link: &str) -> String {
 }
 
 /// A new browser that opens `link` and signs up with `email` to join.
-async fn join_by_signing_up<'a>(app: &'a mcpgate_testkit::TestApp, link: &str, email: &str) -> Browser<'a> {
+async fn join_by_signing_up<'a>(
+    app: &'a mcpgate_testkit::TestApp,
+    link: &str,
+    email: &str,
+) -> Browser<'a> {
     let mut browser = Browser::new(app);
     browser.email = email.to_owned();
     let page = browser.get(&path_of(link)).await;
@@ -56,11 +66,21 @@ async fn an_invitation_link_works_once_and_gives_exactly_the_invited_role() {
 
     let approver = join_by_signing_up(&app, &link, &approver_email).await;
     let servers = approver.get("/servers").await;
-    assert_eq!(servers.testid_text("user-role").as_deref(), Some("approver"));
+    assert_eq!(
+        servers.testid_text("user-role").as_deref(),
+        Some("approver")
+    );
     // Approvers read and decide; they do not manage keys, servers or members.
-    assert_eq!(approver.get("/api-keys").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        approver.get("/api-keys").await.status,
+        StatusCode::FORBIDDEN
+    );
     let add = approver
-        .submit("/servers", "/servers", &[("name", "x"), ("url", "http://127.0.0.1:9/")])
+        .submit(
+            "/servers",
+            "/servers",
+            &[("name", "x"), ("url", "http://127.0.0.1:9/")],
+        )
         .await;
     assert_eq!(add.status, StatusCode::FORBIDDEN, "{}", add.html);
     let decide = approver
@@ -104,10 +124,18 @@ async fn the_last_admin_can_neither_be_demoted_nor_removed() {
         .to_owned();
 
     let demote = admin
-        .submit("/members", &format!("/members/{user_id}/role"), &[("role", "viewer")])
+        .submit(
+            "/members",
+            &format!("/members/{user_id}/role"),
+            &[("role", "viewer")],
+        )
         .await;
     assert_eq!(demote.status, StatusCode::CONFLICT, "{}", demote.html);
-    assert!(demote.html.contains("at least one admin"), "{}", demote.html);
+    assert!(
+        demote.html.contains("at least one admin"),
+        "{}",
+        demote.html
+    );
     let remove = admin
         .submit("/members", &format!("/members/{user_id}/remove"), &[])
         .await;
@@ -120,7 +148,11 @@ async fn the_last_admin_can_neither_be_demoted_nor_removed() {
     let link = invite(&admin, &second_email, "admin").await;
     join_by_signing_up(&app, &link, &second_email).await;
     let demote = admin
-        .submit("/members", &format!("/members/{user_id}/role"), &[("role", "viewer")])
+        .submit(
+            "/members",
+            &format!("/members/{user_id}/role"),
+            &[("role", "viewer")],
+        )
         .await;
     assert_eq!(demote.status, StatusCode::OK, "{}", demote.html);
     assert_eq!(demote.testid_text("user-role").as_deref(), Some("viewer"));
@@ -148,7 +180,11 @@ async fn a_role_change_applies_on_the_next_request_and_a_removed_member_is_signe
 
     let id = member_id(&admin.get("/members").await, &viewer_email);
     let promote = admin
-        .submit("/members", &format!("/members/{id}/role"), &[("role", "admin")])
+        .submit(
+            "/members",
+            &format!("/members/{id}/role"),
+            &[("role", "admin")],
+        )
         .await;
     assert_eq!(promote.status, StatusCode::OK, "{}", promote.html);
     assert_eq!(viewer.get("/api-keys").await.status, StatusCode::OK);
@@ -158,7 +194,10 @@ async fn a_role_change_applies_on_the_next_request_and_a_removed_member_is_signe
         .await;
     assert_eq!(remove.status, StatusCode::OK, "{}", remove.html);
     let after = viewer.get("/servers").await;
-    assert_eq!(after.path, "/login", "a removed member's next request goes to login");
+    assert_eq!(
+        after.path, "/login",
+        "a removed member's next request goes to login"
+    );
 }
 
 #[tokio::test]
@@ -173,7 +212,11 @@ async fn a_person_in_two_tenants_switches_lists_sessions_and_signs_out_everywher
 
     // Signed in, the second link offers to join, and joining moves there.
     let offer = browser.get(&path_of(&other_link)).await;
-    assert!(offer.html.contains("data-testid=\"join-accept\""), "{}", offer.html);
+    assert!(
+        offer.html.contains("data-testid=\"join-accept\""),
+        "{}",
+        offer.html
+    );
     let joined = browser
         .post(
             &format!("{}/accept", path_of(&other_link)),
@@ -181,8 +224,14 @@ async fn a_person_in_two_tenants_switches_lists_sessions_and_signs_out_everywher
         )
         .await;
     assert_eq!(joined.path, "/servers", "{}", joined.html);
-    assert_eq!(joined.testid_text("user-role").as_deref(), Some("policy_manager"));
-    assert!(joined.html.contains("data-testid=\"switch-tenant\""), "two tenants: a switcher");
+    assert_eq!(
+        joined.testid_text("user-role").as_deref(),
+        Some("policy_manager")
+    );
+    assert!(
+        joined.html.contains("data-testid=\"switch-tenant\""),
+        "two tenants: a switcher"
+    );
 
     let first_id = joined
         .html
@@ -194,7 +243,10 @@ async fn a_person_in_two_tenants_switches_lists_sessions_and_signs_out_everywher
     let switched = browser
         .post(
             "/switch-tenant",
-            &[("csrf", joined.csrf().as_str()), ("tenant_id", first_id.as_str())],
+            &[
+                ("csrf", joined.csrf().as_str()),
+                ("tenant_id", first_id.as_str()),
+            ],
         )
         .await;
     assert_eq!(switched.testid_text("user-role").as_deref(), Some("viewer"));
@@ -202,7 +254,10 @@ async fn a_person_in_two_tenants_switches_lists_sessions_and_signs_out_everywher
     let refused = browser
         .post(
             "/switch-tenant",
-            &[("csrf", switched.csrf().as_str()), ("tenant_id", &uuid::Uuid::now_v7().to_string())],
+            &[
+                ("csrf", switched.csrf().as_str()),
+                ("tenant_id", &uuid::Uuid::now_v7().to_string()),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
@@ -210,10 +265,16 @@ async fn a_person_in_two_tenants_switches_lists_sessions_and_signs_out_everywher
     // Two sessions: the sign-up's (moved by accepting) and... one browser, one session.
     let sessions = browser.get("/account/sessions").await;
     assert_eq!(sessions.status, StatusCode::OK);
-    assert_eq!(sessions.html.matches("data-testid=\"session-row\"").count(), 1);
+    assert_eq!(
+        sessions.html.matches("data-testid=\"session-row\"").count(),
+        1
+    );
     assert!(sessions.html.contains("data-testid=\"session-current\""));
     let out = browser
-        .post("/account/sessions/end-all", &[("csrf", sessions.csrf().as_str())])
+        .post(
+            "/account/sessions/end-all",
+            &[("csrf", sessions.csrf().as_str())],
+        )
         .await;
     assert_eq!(out.path, "/login");
     assert_eq!(browser.get("/servers").await.path, "/login");
@@ -229,10 +290,19 @@ async fn the_admin_trail_shows_each_dashboard_change_with_its_actor() {
 
     let trail = manager.get("/admin-audit").await;
     assert_eq!(trail.status, StatusCode::OK, "{}", trail.html);
-    let rows = trail.html.matches("data-testid=\"admin-audit-row\"").count();
+    let rows = trail
+        .html
+        .matches("data-testid=\"admin-audit-row\"")
+        .count();
     assert_eq!(rows, 2, "the invitation and the join: {}", trail.html);
-    assert!(trail.html.contains(&format!("user:{}", admin.email)), "the inviter");
-    assert!(trail.html.contains(&format!("user:{person}")), "the person joining");
+    assert!(
+        trail.html.contains(&format!("user:{}", admin.email)),
+        "the inviter"
+    );
+    assert!(
+        trail.html.contains(&format!("user:{person}")),
+        "the person joining"
+    );
     assert!(trail.html.contains("POST /members/invite"));
     // The link's token is never in the trail.
     let token = path_of(&link).trim_start_matches("/join/").to_owned();
@@ -241,7 +311,13 @@ async fn the_admin_trail_shows_each_dashboard_change_with_its_actor() {
     let filtered = manager
         .get(&format!("/admin-audit?actor=user:{person}"))
         .await;
-    assert_eq!(filtered.html.matches("data-testid=\"admin-audit-row\"").count(), 1);
+    assert_eq!(
+        filtered
+            .html
+            .matches("data-testid=\"admin-audit-row\"")
+            .count(),
+        1
+    );
 
     let export = manager.get("/admin-audit/export").await;
     assert_eq!(export.status, StatusCode::OK);
