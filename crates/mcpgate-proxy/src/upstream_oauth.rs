@@ -126,7 +126,7 @@ pub(crate) async fn current(state: &AppState, server: Arc<ServerEntry>) -> Arc<S
     let Some(oauth) = &server.oauth else {
         return server;
     };
-    if !oauth.refresh_at.is_some_and(|at| at <= Utc::now()) {
+    if oauth.refresh_at.is_none_or(|at| at > Utc::now()) {
         return server;
     }
     let refreshed = oauth

@@ -422,7 +422,7 @@ impl std::fmt::Debug for RefreshLock {
 #[derive(Debug)]
 pub enum RefreshTurn {
     /// Still the generation the caller saw, and connected: refresh it.
-    Due(RefreshLock),
+    Due(Box<RefreshLock>),
     /// Another replica refreshed (or the connection changed) meanwhile: nothing to do.
     AlreadyDone,
 }
@@ -460,7 +460,7 @@ impl RefreshLock {
         if connection.generation != seen || connection.status != ConnectionStatus::Connected {
             return Ok(RefreshTurn::AlreadyDone);
         }
-        Ok(RefreshTurn::Due(RefreshLock { tx, connection }))
+        Ok(RefreshTurn::Due(Box::new(RefreshLock { tx, connection })))
     }
 
     /// The locked connection.
