@@ -223,6 +223,66 @@ async fn a_customer_sets_up_a_server_in_the_browser_and_its_agent_is_rate_limite
     );
 }
 
+#[tokio::test]
+async fn an_admin_invites_a_policy_manager_who_joins_and_sees_exactly_their_role() {
+    let app = mcpgate_testkit::spawn_app().await;
+    let browser = Browser::start().await;
+    let page = |path: &str| app.api_url(path);
+
+    browser.goto(&page("/signup")).await;
+    browser.fill("signup-tenant-name", "Acme Robotics").await;
+    browser.fill("signup-email", "grace@example.com").await;
+    browser
+        .fill("signup-password", "correct horse battery")
+        .await;
+    browser.click("signup-submit").await;
+    browser.wait_for_path("/servers").await;
+
+    // The admin invites from the members page; the link is shown once.
+    browser.click("nav-members").await;
+    browser.wait_for_testid("invite-form").await;
+    browser.fill("invite-email", "lin@example.com").await;
+    browser
+        .testid("invite-role")
+        .await
+        .select_by_value("policy_manager")
+        .await
+        .expect("choosing the role");
+    browser.click("invite-submit").await;
+    let link = browser.wait_for_testid("invitation-link").await;
+    let link = link.text().await.expect("the link's text");
+    assert!(link.contains("/join/"), "{link}");
+    browser.screenshot("20-members-invited").await;
+
+    // The invited person, in this browser once the admin logged out, signs up at the link.
+    browser.click("logout-submit").await;
+    browser.wait_for_testid("login-form").await;
+    browser.goto(&link).await;
+    browser.wait_for_testid("join-signup-form").await;
+    assert_eq!(browser.text("join-role").await, "policy_manager");
+    browser.screenshot("21-join").await;
+    browser.fill("join-password", "another horse battery").await;
+    browser.click("join-signup").await;
+    browser.wait_for_path("/servers").await;
+    assert_eq!(browser.text("user-role").await, "policy_manager");
+    // No API keys link for a policy manager, and the page itself is refused.
+    assert_eq!(browser.count("[data-testid='nav-api-keys']").await, 0);
+    browser.goto(&page("/api-keys")).await;
+    let refused = browser.client.source().await.expect("the page's source");
+    assert!(
+        refused.contains("may not manage_api_keys"),
+        "the 403 page names the missing permission: {refused}"
+    );
+    browser.screenshot("22-api-keys-refused").await;
+
+    // The trail shows the invitation and the join, each with its actor.
+    browser.goto(&page("/admin-audit")).await;
+    browser.wait_for_testid("admin-audit-table").await;
+    assert_eq!(browser.count("[data-testid='admin-audit-row']").await, 2);
+    browser.screenshot("23-admin-trail").await;
+    browser.close().await;
+}
+
 /// A badge's text inside a table row.
 async fn badge(row: &Element, testid: &str) -> String {
     row.find(Locator::Css(&format!("[data-testid='{testid}']")))
