@@ -32,6 +32,14 @@ ensure_servers() {
   apt_install "${missing[@]}"
 }
 
+# Debian's redis-sentinel: the Sentinel set the Redis topology tests start
+# (crates/mcpgate-testkit/src/topology/sentinel.rs); redis-cli (redis-tools, with
+# redis-server) creates their Redis Cluster.
+ensure_redis_sentinel() {
+  command -v redis-sentinel >/dev/null 2>&1 && return 0
+  apt_install redis-sentinel
+}
+
 ensure_rust() {
   if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo not found: install the Rust toolchain (https://rustup.rs) and try again." >&2

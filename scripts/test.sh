@@ -7,6 +7,8 @@ source scripts/prereqs.sh
 
 ensure_rust
 ensure_servers
+# redis-sentinel for the Sentinel topology tests (crates/mcpgate-proxy/tests/proxy/topologies.rs).
+ensure_redis_sentinel
 # The official MCP SDKs and server-everything for tests/rust/sdk.rs; sets MCPGATE_E2E_DIR.
 ensure_e2e_clients
 # Headless Chromium and chromedriver for tests/rust/browser.rs (the dashboard in a browser).

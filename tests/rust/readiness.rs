@@ -14,6 +14,7 @@ async fn both_services_are_ready_against_a_fresh_database_and_redis() {
         assert_eq!(body["status"], "ready");
         assert_eq!(body["checks"]["postgres"]["status"], "up");
         assert_eq!(body["checks"]["redis"]["status"], "up");
+        assert_eq!(body["checks"]["redis"]["topology"]["kind"], "single");
     }
     for url in [app.api_url("/healthz"), app.proxy_url("/healthz")] {
         let response = app.client.get(&url).send().await.unwrap();

@@ -13,8 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcpgate_policy::Charge;
-use mcpgate_store::Redis;
-use redis::Script;
+use mcpgate_store::{AtomicScript, Redis, ScriptCall};
 
 /// Checks every counter first (current + cost <= max, shadow counters exempt) and only
 /// then increments them all, so a refused call consumes nothing.
@@ -70,8 +69,8 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub(crate) struct Limiter {
     redis: Redis,
-    reserve: Script,
-    release: Script,
+    reserve: AtomicScript,
+    release: AtomicScript,
     timeout: Duration,
     health: Arc<Health>,
 }
@@ -119,8 +118,8 @@ impl Limiter {
     pub(crate) fn new(redis: Redis, timeout: Duration) -> Self {
         Self {
             redis,
-            reserve: Script::new(RESERVE),
-            release: Script::new(RELEASE),
+            reserve: AtomicScript::new(RESERVE),
+            release: AtomicScript::new(RELEASE),
             timeout,
             health: Arc::default(),
         }
@@ -167,9 +166,11 @@ impl Limiter {
         result
     }
 
-    /// Reserves every charge in one round trip (EVALSHA; EVAL once after a Redis restart).
-    async fn try_reserve(&self, charges: &[Charge]) -> Result<Reservation, LimiterError> {
-        let mut invocation = self.reserve.prepare_invoke();
+    /// The one script call that reserves `charges`: every key of it (and every bucket the
+    /// script derives from them by appending) carries the tenant's hash tag, so on a
+    /// cluster the call runs on one node, atomically.
+    fn reserve_call(&self, charges: &[Charge]) -> ScriptCall<'_> {
+        let mut invocation = self.reserve.call();
         for charge in charges {
             invocation
                 .key(&charge.key)
@@ -178,9 +179,16 @@ impl Limiter {
                 .arg(charge.cost)
                 .arg(u8::from(charge.shadow));
         }
+        invocation
+    }
+
+    /// Reserves every charge in one round trip (EVALSHA; EVAL once on a node that has
+    /// not cached the script: restarted, or a replica just promoted).
+    async fn try_reserve(&self, charges: &[Charge]) -> Result<Reservation, LimiterError> {
+        let invocation = self.reserve_call(charges);
         let mut connection = self.redis.connection();
         let reply: Vec<redis::Value> =
-            tokio::time::timeout(self.timeout, invocation.invoke_async(&mut connection))
+            tokio::time::timeout(self.timeout, invocation.invoke(&mut connection))
                 .await
                 .map_err(|_| LimiterError::Timeout(self.timeout))??;
         let number = |index: usize| -> Result<u64, LimiterError> {
@@ -227,16 +235,13 @@ impl Limiter {
         if taken.buckets.is_empty() {
             return;
         }
-        let mut invocation = self.release.prepare_invoke();
+        let mut invocation = self.release.call();
         for (key, cost) in &taken.buckets {
             invocation.key(key).arg(*cost);
         }
         let mut connection = self.redis.connection();
-        let result = tokio::time::timeout(
-            self.timeout,
-            invocation.invoke_async::<i64>(&mut connection),
-        )
-        .await;
+        let result =
+            tokio::time::timeout(self.timeout, invocation.invoke::<i64>(&mut connection)).await;
         match result {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => tracing::warn!(%error, "releasing a reservation failed"),
@@ -246,90 +251,4 @@ impl Limiter {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use mcpgate_policy::Charge;
-
-    use super::*;
-
-    fn charge(key: &str, window_secs: u64, max: u64) -> Charge {
-        Charge {
-            counter: "c".into(),
-            key: key.into(),
-            scope: mcpgate_policy::Scope::Grant,
-            window_secs,
-            max,
-            cost: 1,
-            spend_cap: false,
-            rule: "/tools/t/limits/0".into(),
-            shadow: false,
-        }
-    }
-
-    async fn limiter() -> (mcpgate_testkit::TestRedis, Redis, Limiter) {
-        let server = mcpgate_testkit::fresh_redis().await;
-        let redis = mcpgate_store::connect_redis(server.url(), Duration::from_secs(5))
-            .await
-            .unwrap();
-        let limiter = Limiter::new(redis.clone(), Duration::from_secs(1));
-        (server, redis, limiter)
-    }
-
-    async fn ttl(redis: &Redis, key: &str) -> i64 {
-        redis::cmd("TTL")
-            .arg(key)
-            .query_async(&mut redis.connection())
-            .await
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_release_after_the_window_ended_leaves_no_key_without_expiry() {
-        let (_server, redis, limiter) = limiter().await;
-        let Reservation::Taken(taken) =
-            limiter.reserve(&[charge("rl:{t}:k", 60, 5)]).await.unwrap()
-        else {
-            panic!("the first call has room");
-        };
-        let bucket = taken.buckets[0].0.clone();
-        assert!(ttl(&redis, &bucket).await > 0, "a reserved bucket expires");
-        // The window ends (the bucket expires) before the failed call gives it back.
-        let _: () = redis::cmd("DEL")
-            .arg(&bucket)
-            .query_async(&mut redis.connection())
-            .await
-            .unwrap();
-        limiter.release(&taken).await;
-        assert_eq!(ttl(&redis, &bucket).await, -2, "the bucket stays gone");
-    }
-
-    #[tokio::test]
-    async fn one_counter_with_two_windows_keeps_two_counts() {
-        let (_server, redis, limiter) = limiter().await;
-        // Both windows of an hour-aligned second start at the same second: without the
-        // window in the key they would share one bucket.
-        let minute = charge("rl:{t}:grant:g:shared", 60, 1);
-        let hour = charge("rl:{t}:grant:g:shared", 3600, 1);
-        let Reservation::Taken(first) = limiter
-            .reserve(std::slice::from_ref(&minute))
-            .await
-            .unwrap()
-        else {
-            panic!("the minute window has room");
-        };
-        let Reservation::Taken(second) =
-            limiter.reserve(std::slice::from_ref(&hour)).await.unwrap()
-        else {
-            panic!("the hour window keeps its own count");
-        };
-        assert_ne!(first.buckets[0].0, second.buckets[0].0);
-        for (key, _) in first.buckets.iter().chain(&second.buckets) {
-            assert!(ttl(&redis, key).await > 0, "{key} expires");
-        }
-        assert!(matches!(
-            limiter.reserve(&[minute]).await.unwrap(),
-            Reservation::Refused { .. }
-        ));
-    }
-}
+mod tests;

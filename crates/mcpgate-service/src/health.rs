@@ -65,6 +65,11 @@ impl Readiness {
                 }
             }
         }
+        // Which Redis the process runs on (one node, a cluster, or Sentinel and the
+        // master it follows now), up or down.
+        if let (Some(redis), Some(Value::Object(check))) = (&self.redis, checks.get_mut("redis")) {
+            check.insert("topology".into(), json!(redis.topology()));
+        }
         if down.is_empty() {
             Ok(Value::Object(checks))
         } else {

@@ -83,7 +83,7 @@ pub async fn publish(redis: &Redis, change: &Change) -> Result<(), StoreError> {
 pub async fn subscribe(
     redis: &Redis,
 ) -> Result<impl futures_util::Stream<Item = Change> + Send + 'static, StoreError> {
-    let mut pubsub = redis.client().get_async_pubsub().await?;
+    let mut pubsub = redis.pubsub().await?;
     pubsub.subscribe(CHANGES_CHANNEL).await?;
     Ok(pubsub.into_on_message().filter_map(|message| async move {
         let payload: String = message.get_payload().ok()?;

@@ -32,5 +32,7 @@ pub use ids::{
 pub use postgres::{
     connect_postgres, ensure_database, migrate, ping_postgres, PgPool, PostgresSettings,
 };
-pub use redis_conn::{connect_redis, Redis};
+pub use redis_conn::{
+    connect_redis, AtomicScript, Redis, RedisConnection, RedisTopology, ScriptCall,
+};
 pub use roles::{Role, UnknownRole};

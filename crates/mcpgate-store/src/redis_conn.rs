@@ -1,41 +1,193 @@
-//! The Redis connection shared by a process.
+//! The Redis connection shared by a process: one node, a Redis Cluster, or a master
+//! watched by Sentinel, as `MCPGATE_REDIS_URL` says (`redis://`, `redis+cluster://`,
+//! `redis+sentinel://`; the syntax is documented in `redis_conn/target.rs` and the README).
+//!
+//! Every topology hands out the same [`RedisConnection`], so callers send commands
+//! and scripts without knowing which one runs. On a cluster every command or script
+//! must keep its keys in one slot: every key mcpgate writes carries the tenant as its
+//! hash tag (`rl:{<tenant>}:...`), so all keys of one call hash alike.
 
+mod script;
+mod sentinel;
+mod target;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+use serde::Serialize;
+
+pub use script::{AtomicScript, ScriptCall};
+use sentinel::SentinelSet;
+use target::{NodeAddr, NodeAuth, RedisTarget};
 
 use crate::StoreError;
 
-/// A cheap-to-clone Redis connection that reconnects by itself after Redis
-/// restarts, with short timeouts so a dead Redis is noticed in milliseconds.
+/// How long to wait for a connection or an answer before calling a node dead: short,
+/// so a dead Redis is noticed in milliseconds.
+const NODE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// A cheap-to-clone handle on the process's Redis, which reconnects by itself after a
+/// node restarts, follows a cluster's slot moves and a Sentinel failover.
 #[derive(Clone)]
 pub struct Redis {
-    client: redis::Client,
-    manager: ConnectionManager,
+    topology: Arc<Topology>,
+}
+
+enum Topology {
+    Single {
+        client: redis::Client,
+        manager: ConnectionManager,
+    },
+    Cluster {
+        seeds: Vec<NodeAddr>,
+        auth: NodeAuth,
+        connection: ClusterConnection,
+    },
+    Sentinel(Arc<SentinelSet>),
+}
+
+/// A connection from [`Redis::connection`]; clone it per task.
+#[derive(Clone)]
+pub struct RedisConnection(Connection);
+
+#[derive(Clone)]
+enum Connection {
+    Node(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl std::fmt::Debug for RedisConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Connection::Node(_) => "RedisConnection::Node",
+            Connection::Cluster(_) => "RedisConnection::Cluster",
+        })
+    }
+}
+
+impl ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match &mut self.0 {
+            Connection::Node(connection) => connection.req_packed_command(cmd),
+            Connection::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match &mut self.0 {
+            Connection::Node(connection) => connection.req_packed_commands(cmd, offset, count),
+            Connection::Cluster(connection) => connection.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match &self.0 {
+            Connection::Node(connection) => connection.get_db(),
+            Connection::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
+/// Which topology a process runs on, as readiness reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RedisTopology {
+    /// `single`, `cluster` or `sentinel`.
+    pub kind: &'static str,
+    /// A cluster's seed nodes, or the sentinels.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+    /// The Sentinel master's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_name: Option<String>,
+    /// The node used as master now (Sentinel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master: Option<String>,
 }
 
 impl std::fmt::Debug for Redis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Redis")
-            .field("addr", &self.client.get_connection_info().addr)
+            .field("topology", &self.topology())
             .finish()
     }
 }
 
 impl Redis {
-    /// The multiplexed connection; clone it per task.
-    pub fn connection(&self) -> ConnectionManager {
-        self.manager.clone()
+    /// A multiplexed connection; clone it per task.
+    pub fn connection(&self) -> RedisConnection {
+        RedisConnection(match &*self.topology {
+            Topology::Single { manager, .. } => Connection::Node(manager.clone()),
+            Topology::Cluster { connection, .. } => Connection::Cluster(connection.clone()),
+            Topology::Sentinel(set) => Connection::Node(set.connection()),
+        })
     }
 
-    /// The client, for dedicated connections such as pub/sub.
-    pub fn client(&self) -> &redis::Client {
-        &self.client
+    /// The topology and its nodes.
+    pub fn topology(&self) -> RedisTopology {
+        let list = |nodes: &[NodeAddr]| nodes.iter().map(ToString::to_string).collect();
+        match &*self.topology {
+            Topology::Single { client, .. } => RedisTopology {
+                kind: "single",
+                nodes: vec![client.get_connection_info().addr.to_string()],
+                master_name: None,
+                master: None,
+            },
+            Topology::Cluster { seeds, .. } => RedisTopology {
+                kind: "cluster",
+                nodes: list(seeds),
+                master_name: None,
+                master: None,
+            },
+            Topology::Sentinel(set) => RedisTopology {
+                kind: "sentinel",
+                nodes: list(set.sentinels()),
+                master_name: Some(set.master_name().to_owned()),
+                master: Some(set.master_addr().to_string()),
+            },
+        }
     }
 
-    /// `PING`, bounded by `timeout`.
+    /// A dedicated pub/sub connection. On a cluster any node hears every `PUBLISH`
+    /// (the cluster bus forwards them), so the first seed that answers is used; on
+    /// Sentinel, the current master.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, StoreError> {
+        match &*self.topology {
+            Topology::Single { client, .. } => Ok(client.get_async_pubsub().await?),
+            Topology::Sentinel(set) => Ok(set.master_client()?.get_async_pubsub().await?),
+            Topology::Cluster { seeds, auth, .. } => {
+                let mut last_error = None;
+                for seed in seeds {
+                    let client = redis::Client::open(auth.connection_info(seed))?;
+                    match tokio::time::timeout(NODE_TIMEOUT * 2, client.get_async_pubsub()).await {
+                        Ok(Ok(pubsub)) => return Ok(pubsub),
+                        Ok(Err(error)) => last_error = Some(StoreError::Redis(error)),
+                        Err(_) => {
+                            last_error = Some(StoreError::Timeout {
+                                what: "a Redis Cluster node",
+                                after: NODE_TIMEOUT * 2,
+                            });
+                        }
+                    }
+                }
+                Err(last_error.unwrap_or(StoreError::InvalidUrl {
+                    what: "redis",
+                    reason: "no cluster node".into(),
+                }))
+            }
+        }
+    }
+
+    /// `PING` (on a cluster, every master), bounded by `timeout`.
     pub async fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
-        let mut conn = self.manager.clone();
+        let mut conn = self.connection();
         let pong =
             tokio::time::timeout(timeout, redis::cmd("PING").query_async::<String>(&mut conn))
                 .await
@@ -48,26 +200,81 @@ impl Redis {
     }
 }
 
-/// Connects to Redis, retrying until `connect_timeout` passes.
+/// Connects to the Redis `url` names, retrying until `connect_timeout` passes. A
+/// malformed URL is refused at once.
 pub async fn connect_redis(url: &str, connect_timeout: Duration) -> Result<Redis, StoreError> {
-    let client = redis::Client::open(url).map_err(|err| StoreError::InvalidUrl {
-        what: "redis",
-        reason: err.to_string(),
-    })?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Duration::from_millis(500))
-        .set_response_timeout(Duration::from_millis(500))
-        .set_number_of_retries(1)
-        .set_max_delay(1_000);
+    let target = RedisTarget::parse(url)?;
     let deadline = Instant::now() + connect_timeout;
     loop {
-        match ConnectionManager::new_with_config(client.clone(), config.clone()).await {
-            Ok(manager) => return Ok(Redis { client, manager }),
+        match connect_once(&target).await {
+            Ok(topology) => {
+                return Ok(Redis {
+                    topology: Arc::new(topology),
+                })
+            }
+            Err(err @ StoreError::InvalidUrl { .. }) => return Err(err),
             Err(err) if Instant::now() < deadline => {
-                tracing::info!(error = %err, "waiting for redis");
+                tracing::info!(error = %err, topology = target.kind(), "waiting for redis");
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            Err(err) => return Err(err.into()),
+            Err(err) => return Err(err),
         }
+    }
+}
+
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(NODE_TIMEOUT)
+        .set_response_timeout(NODE_TIMEOUT)
+        .set_number_of_retries(1)
+        .set_max_delay(1_000)
+}
+
+async fn connect_once(target: &RedisTarget) -> Result<Topology, StoreError> {
+    match target {
+        RedisTarget::Single(url) => {
+            let client =
+                redis::Client::open(url.as_str()).map_err(|err| StoreError::InvalidUrl {
+                    what: "redis",
+                    reason: err.to_string(),
+                })?;
+            let manager =
+                ConnectionManager::new_with_config(client.clone(), manager_config()).await?;
+            Ok(Topology::Single { client, manager })
+        }
+        RedisTarget::Cluster { seeds, auth } => {
+            let nodes: Vec<redis::ConnectionInfo> = seeds
+                .iter()
+                .map(|seed| auth.connection_info(seed))
+                .collect();
+            // Few, short retries: a call on a dead master fails within the limiter's
+            // timeout instead of waiting out the crate's default backoff (16 retries).
+            let client = redis::cluster::ClusterClientBuilder::new(nodes)
+                .connection_timeout(NODE_TIMEOUT)
+                .response_timeout(NODE_TIMEOUT)
+                .retries(3)
+                .min_retry_wait(50)
+                .max_retry_wait(400)
+                .build()?;
+            let connection = client.get_async_connection().await?;
+            Ok(Topology::Cluster {
+                seeds: seeds.clone(),
+                auth: auth.clone(),
+                connection,
+            })
+        }
+        RedisTarget::Sentinel {
+            sentinels,
+            master_name,
+            auth,
+        } => Ok(Topology::Sentinel(
+            SentinelSet::connect(
+                sentinels.clone(),
+                master_name.clone(),
+                auth.clone(),
+                manager_config(),
+            )
+            .await?,
+        )),
     }
 }

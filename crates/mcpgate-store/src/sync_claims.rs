@@ -7,9 +7,10 @@ use std::time::Duration;
 use crate::ids::{ServerId, TenantId};
 use crate::{Redis, StoreError};
 
-/// The key that marks a server as re-synced within the cooldown.
+/// The key that marks a server as re-synced within the cooldown; the tenant is its
+/// cluster hash tag, like every key mcpgate keeps.
 pub fn sync_claim_key(tenant: TenantId, server: ServerId) -> String {
-    format!("mcpgate:sync:{tenant}:{server}")
+    format!("mcpgate:sync:{{{tenant}}}:{server}")
 }
 
 /// Claims the server's next automatic re-sync for `cooldown`

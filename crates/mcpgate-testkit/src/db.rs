@@ -60,6 +60,15 @@ pub struct TestRedis {
 }
 
 impl TestRedis {
+    /// A Redis this test did not start (a [`crate::TestCluster`] or
+    /// [`crate::TestSentinel`]'s URL, which owns the processes); `kill` does nothing.
+    pub fn external(url: impl Into<String>) -> Self {
+        Self {
+            server: None,
+            url: url.into(),
+        }
+    }
+
     /// Its URL.
     pub fn url(&self) -> &str {
         &self.url

@@ -10,9 +10,11 @@
 mod app;
 mod db;
 pub mod rest;
+pub mod topology;
 
 pub use app::{
     copy_secret_key, copy_signing_key, spawn_app, spawn_app_with, ApiReplica, ProxyReplica,
     TestApp, TestAppOptions,
 };
 pub use db::{fresh_database, fresh_redis, TestDb, TestRedis};
+pub use topology::{TestCluster, TestSentinel};

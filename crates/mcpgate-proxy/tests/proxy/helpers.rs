@@ -31,6 +31,8 @@ pub struct Options {
     pub policy: Option<String>,
     pub grant_policy: Option<String>,
     pub settings: fn(&mut ProxySettings),
+    /// `None`: a Redis of the test's own; else this URL (a cluster or Sentinel set).
+    pub redis_url: Option<String>,
 }
 
 impl Default for Options {
@@ -40,6 +42,7 @@ impl Default for Options {
             policy: Some(SEED_POLICY.to_owned()),
             grant_policy: None,
             settings: |_| {},
+            redis_url: None,
         }
     }
 }
@@ -117,7 +120,10 @@ async fn start(
 pub async fn spawn(options: Options) -> TestProxy {
     mcpgate_service::init_telemetry(mcpgate_service::LogFormat::Text, "warn");
     let db = fresh_database().await;
-    let redis = fresh_redis().await;
+    let redis = match &options.redis_url {
+        Some(url) => TestRedis::external(url.clone()),
+        None => fresh_redis().await,
+    };
     let redis_conn = mcpgate_store::connect_redis(redis.url(), Duration::from_secs(5))
         .await
         .expect("connecting to the test Redis");
@@ -409,6 +415,22 @@ impl TestProxy {
         start(
             &self.db.pool,
             &self.redis_conn,
+            self.signing_key.verify_key(),
+            &self.secret_key,
+            self.settings,
+        )
+        .await
+    }
+
+    /// [`TestProxy::replica`] with a Redis connection of its own, as another process has
+    /// (its own cluster slot map, its own Sentinel watcher, its own change stream).
+    pub async fn replica_on_own_connection(&self) -> Replica {
+        let redis = mcpgate_store::connect_redis(self.redis.url(), Duration::from_secs(5))
+            .await
+            .expect("connecting the replica to Redis");
+        start(
+            &self.db.pool,
+            &redis,
             self.signing_key.verify_key(),
             &self.secret_key,
             self.settings,

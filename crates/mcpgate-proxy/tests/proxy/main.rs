@@ -17,3 +17,4 @@ mod loops;
 mod modern;
 mod relay;
 mod replicas;
+mod topologies;

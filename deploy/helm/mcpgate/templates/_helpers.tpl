@@ -5,8 +5,12 @@
 {{- define "mcpgate.commonEnv" -}}
 - name: MCPGATE_DATABASE_URL
   valueFrom: { secretKeyRef: { name: {{ include "mcpgate.secretName" . }}, key: database-url } }
+{{- with .Values.redis.passwordSecret }}{{ if .name }}
+- name: REDIS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .key }} } }
+{{- end }}{{ end }}
 - name: MCPGATE_REDIS_URL
-  value: {{ .Values.redisUrl | quote }}
+  value: {{ include "mcpgate.redisUrl" . | quote }}
 - name: MCPGATE_PUBLIC_API_URL
   value: {{ .Values.publicApiUrl | quote }}
 - name: MCPGATE_PUBLIC_PROXY_URL
@@ -15,4 +19,26 @@
   value: {{ .Values.logFormat | quote }}
 - name: MCPGATE_SECRET_KEY
   valueFrom: { secretKeyRef: { name: {{ include "mcpgate.secretName" . }}, key: secret-key } }
+{{- end -}}
+
+
+{{/* MCPGATE_REDIS_URL: redisUrl as is, or one node, a cluster's seeds or a Sentinel set. */}}
+{{- define "mcpgate.redisUrl" -}}
+{{- if .Values.redisUrl -}}
+{{ .Values.redisUrl }}
+{{- else -}}
+{{- $r := .Values.redis -}}
+{{- $auth := ternary ":$(REDIS_PASSWORD)@" "" (not (empty $r.passwordSecret.name)) -}}
+{{- if eq $r.mode "single" -}}
+redis://{{ $auth }}{{ required "redisUrl or redis.host is required" $r.host }}
+{{- else if eq $r.mode "cluster" -}}
+{{- if empty $r.nodes }}{{ fail "redis.nodes is required for a cluster" }}{{ end -}}
+redis+cluster://{{ $auth }}{{ join "," $r.nodes }}
+{{- else if eq $r.mode "sentinel" -}}
+{{- if empty $r.sentinels }}{{ fail "redis.sentinels is required for sentinel" }}{{ end -}}
+redis+sentinel://{{ $auth }}{{ join "," $r.sentinels }}/{{ required "redis.masterName is required" $r.masterName }}
+{{- else -}}
+{{- fail (printf "redis.mode must be single, cluster or sentinel, not %q" $r.mode) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

@@ -1,0 +1,162 @@
+use std::time::Duration;
+
+use mcpgate_policy::Charge;
+
+use super::*;
+
+fn charge(key: &str, window_secs: u64, max: u64) -> Charge {
+    Charge {
+        counter: "c".into(),
+        key: key.into(),
+        scope: mcpgate_policy::Scope::Grant,
+        window_secs,
+        max,
+        cost: 1,
+        spend_cap: false,
+        rule: "/tools/t/limits/0".into(),
+        shadow: false,
+    }
+}
+
+async fn limiter() -> (mcpgate_testkit::TestRedis, Redis, Limiter) {
+    let server = mcpgate_testkit::fresh_redis().await;
+    let redis = mcpgate_store::connect_redis(server.url(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    let limiter = Limiter::new(redis.clone(), Duration::from_secs(1));
+    (server, redis, limiter)
+}
+
+async fn ttl(redis: &Redis, key: &str) -> i64 {
+    redis::cmd("TTL")
+        .arg(key)
+        .query_async(&mut redis.connection())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_release_after_the_window_ended_leaves_no_key_without_expiry() {
+    let (_server, redis, limiter) = limiter().await;
+    let Reservation::Taken(taken) = limiter.reserve(&[charge("rl:{t}:k", 60, 5)]).await.unwrap()
+    else {
+        panic!("the first call has room");
+    };
+    let bucket = taken.buckets[0].0.clone();
+    assert!(ttl(&redis, &bucket).await > 0, "a reserved bucket expires");
+    // The window ends (the bucket expires) before the failed call gives it back.
+    let _: () = redis::cmd("DEL")
+        .arg(&bucket)
+        .query_async(&mut redis.connection())
+        .await
+        .unwrap();
+    limiter.release(&taken).await;
+    assert_eq!(ttl(&redis, &bucket).await, -2, "the bucket stays gone");
+}
+
+#[tokio::test]
+async fn one_counter_with_two_windows_keeps_two_counts() {
+    let (_server, redis, limiter) = limiter().await;
+    // Both windows of an hour-aligned second start at the same second: without the
+    // window in the key they would share one bucket.
+    let minute = charge("rl:{t}:grant:g:shared", 60, 1);
+    let hour = charge("rl:{t}:grant:g:shared", 3600, 1);
+    let Reservation::Taken(first) = limiter
+        .reserve(std::slice::from_ref(&minute))
+        .await
+        .unwrap()
+    else {
+        panic!("the minute window has room");
+    };
+    let Reservation::Taken(second) = limiter.reserve(std::slice::from_ref(&hour)).await.unwrap()
+    else {
+        panic!("the hour window keeps its own count");
+    };
+    assert_ne!(first.buckets[0].0, second.buckets[0].0);
+    for (key, _) in first.buckets.iter().chain(&second.buckets) {
+        assert!(ttl(&redis, key).await > 0, "{key} expires");
+    }
+    assert!(matches!(
+        limiter.reserve(&[minute]).await.unwrap(),
+        Reservation::Refused { .. }
+    ));
+}
+
+/// The charges of one call at its most: server and grant policies both counting, at
+/// every scope, with a spend cap, combined as the proxy combines them.
+fn charges_of_one_call(tenant: &str) -> Vec<Charge> {
+    let decide = |policy: &str| {
+        let compiled = mcpgate_policy::compile(&mcpgate_policy::parse(policy).unwrap()).unwrap();
+        let arguments = serde_json::json!({"amount": 12});
+        mcpgate_policy::evaluate(
+            &compiled,
+            &mcpgate_policy::ToolCall {
+                tenant_id: tenant,
+                server_id: "6f1b3c2a-0000-4000-8000-000000000001",
+                grant_id: "6f1b3c2a-0000-4000-8000-000000000002",
+                tool: "refund",
+                classification: None,
+                arguments: &arguments,
+            },
+        )
+    };
+    let server = decide(
+        r#"{"version":"1","default":"allow","tools":{"refund":{"limits":[
+            {"counter":"per_grant","window":"minute","max":5,"scope":"grant"},
+            {"counter":"per_server","window":"hour","max":50,"scope":"server"},
+            {"counter":"per_tenant","window":"day","max":500,"scope":"tenant"}]}}}"#,
+    );
+    let grant = decide(
+        r#"{"version":"1","default":"allow","tools":{"refund":{"limits":[
+            {"counter":"spend","window":"7d","max":10000,"scope":"tenant","increment_from":"args.amount"},
+            {"counter":"burst","window":"2s","max":3}]}}}"#,
+    );
+    mcpgate_policy::combine(server, grant).charges
+}
+
+#[tokio::test]
+async fn every_key_one_call_touches_is_in_one_cluster_slot_and_the_script_runs_there() {
+    let cluster = mcpgate_testkit::TestCluster::start(3, 0).await;
+    let redis = mcpgate_store::connect_redis(&cluster.url(), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(redis.topology().kind, "cluster");
+    let limiter = Limiter::new(redis.clone(), Duration::from_secs(2));
+    // Tenants whose tags land on each of the three masters: none is special.
+    let tenants = [
+        "0b5e2f4c-1d3a-4b6e-9f70-1a2b3c4d5e6f",
+        "7c9d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+        "f0e1d2c3-b4a5-4968-8776-655443322110",
+    ];
+    let mut masters = std::collections::BTreeSet::new();
+    for tenant in tenants {
+        let charges = charges_of_one_call(tenant);
+        assert_eq!(charges.len(), 5, "{charges:?}");
+        let call = limiter.reserve_call(&charges);
+        let mut keys: Vec<String> = call
+            .keys()
+            .map(|key| String::from_utf8(key.to_vec()).unwrap())
+            .collect();
+        assert_eq!(keys.len(), charges.len());
+        let Reservation::Taken(taken) = limiter.reserve(&charges).await.unwrap() else {
+            panic!("the first call has room");
+        };
+        // The buckets the script derives (and increments, and a release decrements).
+        keys.extend(taken.buckets.iter().map(|(key, _)| key.clone()));
+        assert_eq!(keys.len(), 2 * charges.len());
+        let mut slots = std::collections::BTreeSet::new();
+        for key in &keys {
+            slots.insert(cluster.key_slot(key).await);
+        }
+        assert_eq!(slots.len(), 1, "{tenant}: {keys:?} span slots {slots:?}");
+        masters.insert(cluster.master_of(&keys[0]).await);
+        for key in &taken.buckets {
+            assert!(ttl(&redis, &key.0).await > 0, "{} expires", key.0);
+        }
+        limiter.release(&taken).await;
+    }
+    assert!(
+        masters.len() >= 2,
+        "the tenants' slots live on several masters: {masters:?}"
+    );
+}
