@@ -24,9 +24,10 @@ use mcpgate_testkit::{spawn_app_with, TestAppOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// Long enough for connect, sync and a first call before the refresh is due (two
-/// thirds in), short enough that the test waits for expiry twice in under a minute.
-const ACCESS_TOKEN_SECONDS: u64 = 20;
+/// Long enough for connect, sync and two agents' first calls before the refresh is due
+/// (two thirds in, about 27 s, with room for a loaded machine), short enough that the
+/// test waits for expiry twice in under two minutes.
+const ACCESS_TOKEN_SECONDS: u64 = 40;
 
 fn options() -> TestAppOptions {
     TestAppOptions {
