@@ -10,6 +10,7 @@ mod error;
 pub mod export;
 mod extract;
 mod maintenance;
+mod oauth_server;
 pub mod openapi;
 mod passwords;
 mod resync;
@@ -21,6 +22,7 @@ pub use client_address::{Cidr, InvalidCidr, TrustedProxies};
 pub use error::ApiError;
 pub use export::ExportSettings;
 pub use mcpgate_store::audit::AuditRetention;
+pub use oauth_server::{oauth_issuer, DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME};
 pub use passwords::DEFAULT_PASSWORD_HASH_WAIT;
 pub use startup::{
     ApiDeps, ApiSettings, Application, DEFAULT_CATALOG_RESYNC_COOLDOWN,

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::client_address::TrustedProxies;
+use crate::oauth_server::{ClientDirectory, OAuthServer};
 use crate::export::ExportSettings;
 use crate::passwords::PasswordHashing;
 use crate::resync::ResyncSettings;
@@ -64,6 +65,9 @@ pub struct ApiSettings {
     /// The least time between two automatic re-syncs of one server, across
     /// replicas: a proxy's request (`Change::SyncRequested`) or the periodic one.
     pub catalog_resync_cooldown: Duration,
+    /// How long an OAuth access token lasts (`MCPGATE_API_OAUTH_ACCESS_TOKEN_SECONDS`);
+    /// revoking the connection ends it sooner.
+    pub oauth_access_token_lifetime: Duration,
     /// How long audit rows are kept and how far ahead their partitions are made.
     pub audit_retention: AuditRetention,
     /// How tenants' audit events are delivered to their SIEM webhooks.
@@ -94,12 +98,23 @@ impl Application {
     /// Binds the listener and assembles the router.
     pub async fn build(settings: ApiSettings, deps: ApiDeps) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.listen).await?;
+        Self::build_on(listener, settings, deps).await
+    }
+
+    /// [`Application::build`] on a listener bound already (`settings.listen` is not
+    /// used): for a test whose public URL must name the port before the API is built.
+    pub async fn build_on(
+        listener: TcpListener,
+        settings: ApiSettings,
+        deps: ApiDeps,
+    ) -> std::io::Result<Self> {
         let readiness = Readiness::new(
             Some(deps.db.clone()),
             Some(deps.redis.clone()),
             Duration::from_secs(2),
         );
         let own = own_addresses(&settings, listener.local_addr()?);
+        let upstreams = AddressPolicy::new(settings.allow_private_upstreams).refusing_own(own);
         let state = AppState {
             db: deps.db,
             redis: deps.redis,
@@ -111,12 +126,16 @@ impl Application {
                 proxy: settings.public_proxy_url.trim_end_matches('/').to_owned(),
                 api: settings.public_api_url.trim_end_matches('/').to_owned(),
             }),
-            upstreams: AddressPolicy::new(settings.allow_private_upstreams).refusing_own(own),
+            upstreams: upstreams.clone(),
             passwords: PasswordHashing::new(
                 settings.password_hash_concurrency,
                 settings.password_hash_wait,
             ),
             trusted_proxies: Arc::new(settings.trusted_proxies),
+            oauth: Arc::new(OAuthServer {
+                clients: ClientDirectory::new(upstreams.clone(), settings.allow_private_upstreams),
+                access_token_lifetime: settings.oauth_access_token_lifetime,
+            }),
         };
         let router = Router::new()
             .nest(
@@ -127,6 +146,11 @@ impl Application {
             )
             .merge(
                 crate::dashboard::serve(crate::dashboard::router()).with_state(state.clone()),
+            )
+            .merge(
+                crate::oauth_server::router()
+                    .into_router()
+                    .with_state(state.clone()),
             )
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .merge(health_router(readiness));

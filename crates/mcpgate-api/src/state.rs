@@ -22,6 +22,8 @@ pub struct AppState {
     pub passwords: PasswordHashing,
     /// Whose `X-Forwarded-For` names the client (the login rate limit's key).
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// The OAuth authorization server's clients and token lifetimes.
+    pub(crate) oauth: Arc<crate::oauth_server::OAuthServer>,
 }
 
 /// The control plane's secrets.

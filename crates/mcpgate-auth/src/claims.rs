@@ -187,8 +187,9 @@ pub(crate) enum Audience<'a> {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum IncomingAudience {
-    One(String),
+    // Tried in order: a list first, then anything else (the single string, already checked).
     Many(Vec<String>),
+    One(de::IgnoredAny),
 }
 
 impl IncomingAudience {

@@ -115,6 +115,11 @@ async fn authenticate_any(
         .verify(&state.verify_key, token, now)
         .map_err(ProxyError::InvalidToken)?;
     let server: ServerId = server_id.parse().map_err(|_| ProxyError::ServerNotFound)?;
+    if let Some(resource) = &claims.resource {
+        if !state.resources.is_resource_of(resource, server_id) {
+            return Err(ProxyError::WrongAudience);
+        }
+    }
     if !claims.servers.allows(server.as_uuid()) {
         return Err(ProxyError::OutOfScope(server.to_string()));
     }

@@ -21,6 +21,9 @@ pub(crate) enum ProxyError {
     /// The token verified but its grant says no (revoked, expired, rotated, unknown).
     #[error("{0}")]
     GrantRefused(&'static str),
+    /// An OAuth access token issued for another proxy URL (RFC 8707 audience).
+    #[error("this access token was issued for another server")]
+    WrongAudience,
     #[error("this grant does not cover server {0}")]
     OutOfScope(String),
     #[error("requests from origin {0:?} are not accepted")]
@@ -62,7 +65,8 @@ impl ProxyError {
         match self {
             ProxyError::MissingToken
             | ProxyError::InvalidToken(_)
-            | ProxyError::GrantRefused(_) => StatusCode::UNAUTHORIZED,
+            | ProxyError::GrantRefused(_)
+            | ProxyError::WrongAudience => StatusCode::UNAUTHORIZED,
             ProxyError::OutOfScope(_) | ProxyError::ForeignOrigin(_) => StatusCode::FORBIDDEN,
             ProxyError::ServerNotFound | ProxyError::SessionNotFound => StatusCode::NOT_FOUND,
             ProxyError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -87,6 +91,7 @@ impl ProxyError {
             ProxyError::MissingToken
             | ProxyError::InvalidToken(_)
             | ProxyError::GrantRefused(_)
+            | ProxyError::WrongAudience
             | ProxyError::OutOfScope(_)
             | ProxyError::ForeignOrigin(_)
             | ProxyError::ServerNotFound

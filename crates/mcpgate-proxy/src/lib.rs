@@ -14,6 +14,7 @@ mod loop_guard;
 mod mcp;
 mod metrics;
 mod origin;
+mod protected_resource;
 mod refusal;
 mod relay;
 mod session;

@@ -17,6 +17,11 @@ pub struct ProxySettings {
     pub public_url: String,
     /// Verifies grant tokens (the public half of the API's signing key).
     pub grant_verify_key: GrantVerifyKey,
+    /// The OAuth authorization server of the proxy URLs: the issuer the API serves
+    /// (`MCPGATE_PUBLIC_API_URL`, as the API's metadata spells it). When set, every proxy URL
+    /// serves Protected Resource Metadata naming it and every 401 points there; `None`
+    /// serves neither (grant tokens only).
+    pub authorization_server: Option<String>,
     /// Opens the servers' sealed upstream headers and seals the proxy's session ids.
     pub secret_key: Arc<SecretKey>,
     /// Whether upstreams on loopback, private and link-local addresses may be reached.
@@ -84,6 +89,7 @@ impl ProxySettings {
             listen,
             public_url: public_url.into(),
             grant_verify_key,
+            authorization_server: None,
             secret_key,
             allow_private_upstreams: false,
             refused_upstreams: OwnAddresses::new(),

@@ -91,6 +91,17 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| BuildError::Bind { addr, source })?;
+        Self::build_on(listener, settings, deps).await
+    }
+
+    /// [`Application::build`] on a listener bound already (`settings.listen` only names
+    /// it in errors): for a test whose public URL must name the port.
+    pub async fn build_on(
+        listener: TcpListener,
+        settings: ProxySettings,
+        deps: ProxyDeps,
+    ) -> Result<Self, BuildError> {
+        let addr = settings.listen;
         // An upstream that is this proxy (or the API) would loop: refused at load and
         // at connect time, whatever `allow_private_upstreams` says.
         let mut own = settings.refused_upstreams.clone();
@@ -139,6 +150,10 @@ impl Application {
         ));
         let shutting_down = CancellationToken::new();
         let drain_timeout = settings.drain_timeout;
+        let resources = crate::protected_resource::Resources::new(
+            &settings.public_url,
+            settings.authorization_server.as_deref(),
+        );
         let state = AppState(Arc::new(Shared {
             verify_key: settings.grant_verify_key.clone(),
             tokens: TokenCache::new(settings.token_cache_entries),
@@ -152,6 +167,7 @@ impl Application {
                 settings.max_streams_per_grant,
             ),
             origins: AllowedOrigins::new(&settings.public_url),
+            resources: resources.clone(),
             approvals,
             legacy: Default::default(),
             shutdown: shutting_down.clone(),
@@ -167,7 +183,13 @@ impl Application {
             Duration::from_secs(2),
         );
         let router = Router::new()
-            .merge(crate::mcp::router(state.clone()))
+            .merge(
+                crate::mcp::router(state.clone()).layer(axum::middleware::from_fn_with_state(
+                    resources.clone(),
+                    crate::protected_resource::challenge,
+                )),
+            )
+            .merge(crate::protected_resource::router(resources))
             .route("/metrics", get(metrics_text).with_state(state))
             .merge(health_router(readiness))
             .layer(axum::middleware::from_fn(loop_guard::refuse_looped));

@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     /// One pooled client for every upstream.
     pub(crate) http: reqwest::Client,
     pub(crate) origins: AllowedOrigins,
+    /// The proxy URLs as OAuth protected resources (access tokens' audience).
+    pub(crate) resources: crate::protected_resource::Resources,
     /// Legacy HTTP+SSE streams open in this process.
     pub(crate) legacy: LegacySessions,
     /// Asks the control plane for re-syncs when listed tools drift.

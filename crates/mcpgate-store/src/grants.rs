@@ -41,9 +41,9 @@ pub struct NewGrant {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Stores a new grant.
+/// Stores a new grant (in a transaction of the caller's too: an OAuth connection).
 pub async fn create_grant(
-    pool: &PgPool,
+    pool: impl sqlx::PgExecutor<'_>,
     tenant: TenantId,
     grant: &NewGrant,
 ) -> Result<Grant, StoreError> {

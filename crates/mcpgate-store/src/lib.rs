@@ -15,6 +15,7 @@ mod error;
 pub mod grants;
 mod ids;
 pub mod members;
+pub mod oauth_server;
 pub mod policies;
 mod postgres;
 mod redis_conn;

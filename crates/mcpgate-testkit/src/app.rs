@@ -66,6 +66,8 @@ pub struct TestAppOptions {
     pub password_hash_wait: Duration,
     /// Networks whose `X-Forwarded-For` the API believes (CIDRs); none by default.
     pub trusted_proxies: &'static [&'static str],
+    /// How long an OAuth access token lasts (short, to test refresh and expiry).
+    pub oauth_access_token_lifetime: Duration,
     /// The SIEM export's delivery: quick polls and retries, so tests wait little.
     pub audit_export: mcpgate_api::ExportSettings,
 }
@@ -79,6 +81,7 @@ impl Default for TestAppOptions {
             password_hash_concurrency: 4,
             password_hash_wait: Duration::from_secs(30),
             trusted_proxies: &[],
+            oauth_access_token_lifetime: mcpgate_api::DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME,
             audit_export: mcpgate_api::ExportSettings {
                 poll_interval: Duration::from_millis(50),
                 retry_base: Duration::from_millis(50),
@@ -110,13 +113,24 @@ pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
     let secret_key = SecretKey::generate();
 
     let any_port: SocketAddr = "127.0.0.1:0".parse().expect("a loopback address");
-    let proxy = mcpgate_proxy::Application::build(
+    // Bound first: its public URL (the OAuth issuer the proxy names) needs the port.
+    let api_listener = tokio::net::TcpListener::bind(any_port)
+        .await
+        .expect("binding the API");
+    let api_addr = api_listener.local_addr().expect("the API's address");
+    let proxy_listener = tokio::net::TcpListener::bind(any_port)
+        .await
+        .expect("binding the proxy");
+    let proxy_addr = proxy_listener.local_addr().expect("the proxy's address");
+    let proxy = mcpgate_proxy::Application::build_on(
+        proxy_listener,
         mcpgate_proxy::ProxySettings {
             allow_private_upstreams: options.allow_private_upstreams,
+            authorization_server: Some(mcpgate_api::oauth_issuer(&format!("http://{api_addr}"))),
             // Loopback: any loopback Origin is accepted, as for a local install.
             ..mcpgate_proxy::ProxySettings::new(
-                any_port,
-                "http://127.0.0.1",
+                proxy_addr,
+                format!("http://{proxy_addr}"),
                 grant_signing_key.verify_key(),
                 std::sync::Arc::new(copy_secret_key(&secret_key)),
             )
@@ -128,9 +142,9 @@ pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
     )
     .await
     .expect("building the proxy");
-    let proxy_addr = proxy.local_addr().expect("the proxy's address");
-    let api = mcpgate_api::Application::build(
-        api_settings(&options, proxy_addr, &grant_signing_key, &secret_key),
+    let api = mcpgate_api::Application::build_on(
+        api_listener,
+        api_settings(&options, proxy_addr, api_addr, &grant_signing_key, &secret_key),
         mcpgate_api::ApiDeps {
             db: db.pool.clone(),
             redis: redis_conn.clone(),
@@ -138,7 +152,6 @@ pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
     )
     .await
     .expect("building the API");
-    let api_addr = api.local_addr().expect("the API's address");
     tokio::spawn(api.run(stop.clone().cancelled_owned()));
     tokio::spawn(proxy.run(stop.clone().cancelled_owned()));
 
@@ -162,13 +175,14 @@ pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
 fn api_settings(
     options: &TestAppOptions,
     proxy_addr: SocketAddr,
+    api_addr: SocketAddr,
     grant_signing_key: &GrantSigningKey,
     secret_key: &SecretKey,
 ) -> mcpgate_api::ApiSettings {
     mcpgate_api::ApiSettings {
         listen: "127.0.0.1:0".parse().expect("a loopback address"),
         public_proxy_url: format!("http://{proxy_addr}"),
-        public_api_url: "http://127.0.0.1".into(),
+        public_api_url: format!("http://{api_addr}"),
         allow_private_upstreams: options.allow_private_upstreams,
         refused_upstreams: mcpgate_upstream::OwnAddresses::new(),
         password_hash_concurrency: options.password_hash_concurrency,
@@ -181,6 +195,7 @@ fn api_settings(
         secret_key: copy_secret_key(secret_key),
         catalog_resync_interval: options.catalog_resync_interval,
         catalog_resync_cooldown: options.catalog_resync_cooldown,
+        oauth_access_token_lifetime: options.oauth_access_token_lifetime,
         audit_retention: mcpgate_api::AuditRetention::default(),
         audit_export: options.audit_export,
     }
@@ -208,6 +223,7 @@ impl TestApp {
             api_settings(
                 &options,
                 self.proxy_addr,
+                self.api_addr,
                 &self.grant_signing_key,
                 &self.secret_key,
             ),

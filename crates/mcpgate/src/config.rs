@@ -216,6 +216,16 @@ pub struct SettingsArgs {
     )]
     pub api_catalog_resync_cooldown_seconds: Option<u64>,
 
+    /// API: seconds an OAuth access token issued to a connected client lasts; it then
+    /// refreshes. Revoking the connection ends it sooner [default: 600].
+    #[arg(
+        long,
+        env = "MCPGATE_API_OAUTH_ACCESS_TOKEN_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub api_oauth_access_token_seconds: Option<u64>,
+
     /// API: password hashes (argon2id, 19 MiB each) computed at once; sign-ups and
     /// logins beyond it get 503 with Retry-After [default: the number of CPUs].
     #[arg(
@@ -312,6 +322,7 @@ struct FileSettings {
     proxy_metrics_token: Option<String>,
     api_catalog_resync_interval_seconds: Option<u64>,
     api_catalog_resync_cooldown_seconds: Option<u64>,
+    api_oauth_access_token_seconds: Option<u64>,
     api_password_hash_concurrency: Option<usize>,
     api_password_hash_wait_ms: Option<u64>,
     api_trusted_proxies: Option<String>,
@@ -349,6 +360,7 @@ pub struct Config {
     pub proxy_metrics_token: Option<String>,
     pub api_catalog_resync_interval: Duration,
     pub api_catalog_resync_cooldown: Duration,
+    pub api_oauth_access_token_lifetime: Duration,
     pub api_password_hash_concurrency: usize,
     pub api_password_hash_wait: Duration,
     pub api_trusted_proxies: mcpgate_api::TrustedProxies,
@@ -461,6 +473,13 @@ impl SettingsArgs {
             "MCPGATE_API_CATALOG_RESYNC_COOLDOWN_SECONDS",
             "api-catalog-resync-cooldown-seconds",
         )?;
+        let api_oauth_access_token_lifetime = positive_seconds(
+            self.api_oauth_access_token_seconds
+                .or(file.api_oauth_access_token_seconds),
+            mcpgate_api::DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME.as_secs(),
+            "MCPGATE_API_OAUTH_ACCESS_TOKEN_SECONDS",
+            "api-oauth-access-token-seconds",
+        )?;
         let api_password_hash_concurrency = match self
             .api_password_hash_concurrency
             .or(file.api_password_hash_concurrency)
@@ -555,6 +574,7 @@ impl SettingsArgs {
                 .filter(|token| !token.is_empty()),
             api_catalog_resync_interval,
             api_catalog_resync_cooldown,
+            api_oauth_access_token_lifetime,
             api_password_hash_concurrency,
             api_password_hash_wait,
             api_trusted_proxies,

@@ -28,6 +28,20 @@ struct LoginPage {
     csrf: String,
     email: String,
     error: Option<String>,
+    /// Where to go once logged in (an OAuth authorization request), if not the servers.
+    next: Option<String>,
+}
+
+/// `?next=`: only an OAuth authorization request of ours, so the login page cannot be
+/// made to send a browser anywhere else.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<String>) -> Option<String> {
+    next.filter(|next| next.starts_with("/oauth/authorize?") && !next.contains(['\\', '\r', '\n']))
 }
 
 #[derive(Template)]
@@ -62,15 +76,18 @@ pub(crate) async fn login_page(
     State(state): State<AppState>,
     session: Option<UserSession>,
     headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<NextQuery>,
 ) -> Result<Response, PageError> {
+    let next = safe_next(query.next);
     if session.is_some() {
-        return Ok(Redirect::to("/servers").into_response());
+        return Ok(Redirect::to(next.as_deref().unwrap_or("/servers")).into_response());
     }
     let (csrf, set) = login_token(&state, &headers);
     let page = LoginPage {
         csrf,
         email: String::new(),
         error: None,
+        next,
     };
     Ok(with_cookie(render_with(StatusCode::OK, &page)?, set))
 }
@@ -95,13 +112,20 @@ pub(crate) struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 pub(crate) async fn login(
     State(state): State<AppState>,
     submitted: LoginCsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
-    let LoginForm { email, password } = submitted.form;
+    let LoginForm {
+        email,
+        password,
+        next,
+    } = submitted.form;
+    let next = safe_next(next);
     let csrf = cookie(&submitted.headers, LOGIN_CSRF_COOKIE)
         .unwrap_or_default()
         .to_owned();
@@ -127,6 +151,7 @@ pub(crate) async fn login(
                 "Too many failed logins for this email. Try again in {minutes} minute{}.",
                 if minutes == 1 { "" } else { "s" }
             )),
+            next,
         };
         let mut response = render_with(StatusCode::TOO_MANY_REQUESTS, &page)?;
         if let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
@@ -152,11 +177,12 @@ pub(crate) async fn login(
             csrf,
             email,
             error: Some("Wrong email or password.".into()),
+            next,
         };
         return render_with(StatusCode::UNAUTHORIZED, &page);
     };
     sessions::clear_login_failures(&state.redis, &limit_key).await?;
-    start_session(&state, user.tenant_id, user.id).await
+    start_session(&state, user.tenant_id, user.id, next.as_deref()).await
 }
 
 /// The account if `password` is its password; `None` for a wrong password or an
@@ -177,6 +203,7 @@ async fn start_session(
     state: &AppState,
     tenant: TenantId,
     user: UserId,
+    next: Option<&str>,
 ) -> Result<Response, PageError> {
     let secret = mcpgate_auth::random_token(32);
     let csrf = mcpgate_auth::random_token(32);
@@ -195,7 +222,7 @@ async fn start_session(
     if let Err(error) = sessions::delete_expired_sessions(&state.db).await {
         tracing::warn!(%error, "could not sweep expired dashboard sessions");
     }
-    let mut response = Redirect::to("/servers").into_response();
+    let mut response = Redirect::to(next.unwrap_or("/servers")).into_response();
     let headers = response.headers_mut();
     headers.append(
         header::SET_COOKIE,
@@ -233,7 +260,7 @@ pub(crate) async fn signup(
         tenant_name: tenant_name.clone(),
     };
     match sign_up(&state, request).await {
-        Ok(signed_up) => start_session(&state, signed_up.tenant.id, signed_up.user.id).await,
+        Ok(signed_up) => start_session(&state, signed_up.tenant.id, signed_up.user.id, None).await,
         Err(error) => {
             let page = SignupPage {
                 csrf: cookie(&submitted.headers, LOGIN_CSRF_COOKIE)

@@ -55,6 +55,7 @@ pub async fn serve_api(
         secret_key: config.secret_key("api")?,
         catalog_resync_interval: config.api_catalog_resync_interval,
         catalog_resync_cooldown: config.api_catalog_resync_cooldown,
+        oauth_access_token_lifetime: config.api_oauth_access_token_lifetime,
         audit_retention: config.audit_retention,
         audit_export: config.audit_export,
     };
@@ -84,6 +85,7 @@ pub async fn serve_proxy(
         max_held_calls_per_grant: config.proxy_max_held_calls_per_grant,
         max_streams_per_grant: config.proxy_max_streams_per_grant,
         metrics_token: config.proxy_metrics_token.clone(),
+        authorization_server: Some(mcpgate_api::oauth_issuer(&config.public_api_url)),
         ..mcpgate_proxy::ProxySettings::new(
             config.proxy_listen,
             config.public_proxy_url.clone(),
