@@ -25,12 +25,17 @@ const DEVELOPMENT_OFF_BY_TWO: usize = 1;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 1;
 
 /// The second held-out set: its size, and the figures measured on it once after tuning
-/// (rounded down), kept as a regression floor.
+/// (2026-12-01, the classifier of commit 79f9038), kept exactly as a regression floor. They
+/// are below the targets; raising them needs a new held-out set, not tuning on this one.
 const HELD_OUT_2_TOOLS: usize = 216;
-const HELD_OUT_2_CATEGORY_FLOOR: f64 = 0.0;
-const HELD_OUT_2_RISK_FLOOR: f64 = 0.0;
-const HELD_OUT_2_OFF_BY_TWO: usize = usize::MAX;
-const HELD_OUT_2_HIGH_CALLED_LOW: usize = usize::MAX;
+/// 190 of 216 categories right (88.0%), written as `percent` computes it.
+const HELD_OUT_2_CATEGORY_FLOOR: f64 = 190.0 * 100.0 / 216.0;
+/// 162 of 216 risks right (75.0%).
+const HELD_OUT_2_RISK_FLOOR: f64 = 162.0 * 100.0 / 216.0;
+const HELD_OUT_2_OFF_BY_TWO: usize = 7;
+/// `advsec_get_alerts`, `advsec_get_alert_details` and `kubectl_get` (credential high, called
+/// read low).
+const HELD_OUT_2_HIGH_CALLED_LOW: usize = 3;
 
 fn classifier_scorecard(half: Half) -> Scorecard {
     let pairs = set::half(half)
@@ -159,14 +164,20 @@ fn development_half_stays_above_its_floors() {
 }
 
 #[test]
-#[ignore = "waits for the two blind labellings of held_out_2 in eval/labels/held-out-2/"]
 fn the_second_held_out_set_is_labelled_blind_twice() {
     assert_labelled_blind_twice(Half::HeldOut2, HELD_OUT_2_TOOLS);
+    let between = labeller_scorecard(
+        &set::labels(Half::HeldOut2, "labeller-a.json"),
+        &set::labels(Half::HeldOut2, "labeller-b.json"),
+    );
+    assert!(
+        between.off_by_two().is_empty(),
+        "the labellers were never two risk steps apart"
+    );
 }
 
 /// The second held-out set, measured once after tuning: its figures are a regression floor.
 #[test]
-#[ignore = "waits for the two blind labellings of held_out_2 in eval/labels/held-out-2/"]
 fn second_held_out_set_stays_above_its_measured_floors() {
     let card = classifier_scorecard(Half::HeldOut2);
     assert_eq!(card.total(), HELD_OUT_2_TOOLS);
