@@ -260,7 +260,12 @@ pub struct SettingsArgs {
     /// API: days a tenant's audit rows are kept unless its `tenants.audit_retention_days`
     /// says otherwise; whole daily partitions go once older than the longest retention
     /// [default: 90].
-    #[arg(long, env = "MCPGATE_AUDIT_RETENTION_DAYS", global = true, value_name = "DAYS")]
+    #[arg(
+        long,
+        env = "MCPGATE_AUDIT_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
     pub audit_retention_days: Option<usize>,
 
     /// API: days of audit partitions made ahead, how long the proxies can write while no
@@ -274,7 +279,12 @@ pub struct SettingsArgs {
     pub audit_partitions_ahead_days: Option<usize>,
 
     /// API: events per batch POSTed to a tenant's SIEM webhook [default: 500].
-    #[arg(long, env = "MCPGATE_AUDIT_EXPORT_BATCH_SIZE", global = true, value_name = "EVENTS")]
+    #[arg(
+        long,
+        env = "MCPGATE_AUDIT_EXPORT_BATCH_SIZE",
+        global = true,
+        value_name = "EVENTS"
+    )]
     pub audit_export_batch_size: Option<usize>,
 
     /// API: attempts of one SIEM export batch (exponential backoff from 1 s, at most
@@ -603,7 +613,8 @@ impl SettingsArgs {
             },
             audit_export: mcpgate_api::ExportSettings {
                 batch_size: at_least_one(
-                    self.audit_export_batch_size.or(file.audit_export_batch_size),
+                    self.audit_export_batch_size
+                        .or(file.audit_export_batch_size),
                     500,
                     "MCPGATE_AUDIT_EXPORT_BATCH_SIZE",
                     "audit-export-batch-size",
