@@ -24,6 +24,7 @@ mod policy_edit;
 mod servers;
 pub(crate) mod session;
 mod snippets;
+mod sso;
 mod tool_status;
 mod upstream_oauth;
 
@@ -53,6 +54,11 @@ pub(crate) fn router() -> Routes {
         .get("/login", Access::Public, auth::login_page)
         .post("/login", Access::Public, auth::login)
         .post("/logout", Access::SignedIn, auth::logout)
+        .get("/sso/start", Access::Public, sso::start)
+        .get("/sso/callback", Access::Public, sso::callback)
+        .get("/settings/sso", P::ManageSettings, sso::show)
+        .post("/settings/sso", P::ManageSettings, sso::save)
+        .post("/settings/sso/remove", P::ManageSettings, sso::remove)
         .get("/servers", P::ViewServers, servers::list)
         .post("/servers", P::ManageServers, servers::add)
         .get("/servers/{id}", P::ViewServers, servers::show)

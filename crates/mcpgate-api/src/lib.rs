@@ -15,6 +15,7 @@ pub mod openapi;
 mod passwords;
 mod resync;
 mod routes;
+mod sso;
 mod startup;
 mod state;
 

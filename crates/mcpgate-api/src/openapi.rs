@@ -60,6 +60,7 @@ pub(crate) const API_KEY: &str = "api_key";
         (name = "approvals", description = "Calls a policy held for a person's decision."),
         (name = "audit", description = "Every decision the proxies made."),
         (name = "members", description = "The people in the tenant, their roles, and invitations."),
+        (name = "sso", description = "Single sign-on with the tenant's OpenID Connect provider."),
         (name = "admin-audit", description = "Every change made to the tenant's configuration: who, when, from where, what."),
         (name = "docs", description = "This document and the page that renders it."),
     )

@@ -12,6 +12,7 @@ mod oauth_settings;
 mod policies;
 mod servers;
 mod signup;
+mod sso;
 mod upstream_oauth;
 
 use utoipa::OpenApi;
@@ -33,6 +34,7 @@ pub(crate) fn router() -> Routes {
         .merge(members::router())
         .merge(admin_audit::router())
         .merge(oauth_settings::router())
+        .merge(sso::router())
         .merge(audit::router())
         .merge(audit_export::router())
         .merge(upstream_oauth::router())
@@ -54,6 +56,7 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
         members::Api::openapi(),
         admin_audit::Api::openapi(),
         oauth_settings::Api::openapi(),
+        sso::Api::openapi(),
         audit::Api::openapi(),
         audit_export::Api::openapi(),
         upstream_oauth::Api::openapi(),

@@ -34,6 +34,7 @@ mod api_key;
 mod claims;
 mod encoding;
 mod error;
+mod id_token;
 mod password;
 mod random;
 mod secret_box;
@@ -43,6 +44,9 @@ mod verify;
 pub use api_key::{constant_time_eq, ApiKey, ParsedKey, API_KEY_PREFIX_LEN};
 pub use claims::{GrantClaims, ServerScope, AUDIENCE, ISSUER};
 pub use error::{AuthError, TokenError};
+pub use id_token::{verify_id_token, IdTokenError, IdTokenExpectations, VerifiedIdentity};
+/// The JWKS type [`verify_id_token`] reads.
+pub use jsonwebtoken::jwk::JwkSet;
 pub use password::{
     hash_password, validate_password, verify_password, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,
 };

@@ -11,6 +11,7 @@
 //! upstream credentials are written far less often than that.
 
 mod purpose;
+mod sso;
 mod upstream_oauth;
 
 use std::fmt;

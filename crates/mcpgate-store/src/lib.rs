@@ -22,6 +22,7 @@ mod redis_conn;
 mod roles;
 pub mod servers;
 pub mod sessions;
+pub mod sso;
 pub mod sync_claims;
 pub mod upstream_oauth;
 

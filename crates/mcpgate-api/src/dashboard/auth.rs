@@ -182,6 +182,19 @@ pub(crate) async fn login(
         return render_with(StatusCode::UNAUTHORIZED, &page);
     };
     sessions::clear_login_failures(&state.redis, &limit_key).await?;
+    // The tenant signs its members in only through its identity provider.
+    if mcpgate_store::sso::sso_only(&state.db, user.tenant_id).await? {
+        let page = LoginPage {
+            csrf,
+            email,
+            error: Some(
+                "This tenant signs in only with single sign-on: use “Sign in with SSO” below."
+                    .into(),
+            ),
+            next,
+        };
+        return render_with(StatusCode::FORBIDDEN, &page);
+    }
     start_session(&state, user.tenant_id, user.id, next.as_deref()).await
 }
 
@@ -199,7 +212,7 @@ async fn check_password(
 }
 
 /// Creates a session and sends the browser to its servers.
-async fn start_session(
+pub(crate) async fn start_session(
     state: &AppState,
     tenant: TenantId,
     user: UserId,

@@ -8,3 +8,4 @@ mod journey;
 mod login_limits;
 mod members;
 mod security;
+mod sso;
