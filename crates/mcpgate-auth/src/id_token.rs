@@ -116,3 +116,6 @@ pub fn verify_id_token(
         email,
     })
 }
+
+#[cfg(test)]
+mod tests;
