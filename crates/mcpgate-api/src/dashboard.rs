@@ -19,6 +19,7 @@ mod grants;
 mod join;
 mod members;
 pub(crate) mod page;
+mod password;
 mod policy;
 mod policy_edit;
 mod servers;
@@ -145,6 +146,8 @@ pub(crate) fn router() -> Routes {
             Access::SignedIn,
             account::list_sessions,
         )
+        .get("/account/password", Access::SignedIn, password::show)
+        .post("/account/password", Access::SignedIn, password::change)
         .post(
             "/account/sessions/end-all",
             Access::SignedIn,

@@ -234,3 +234,43 @@ pub async fn touch_api_key(pool: &PgPool, id: ApiKeyId) -> Result<(), StoreError
     .await?;
     Ok(())
 }
+
+/// The user's stored password hash (`sso::NO_PASSWORD` for an account made by SSO).
+pub async fn password_hash(pool: &PgPool, user: UserId) -> Result<String, StoreError> {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Sets the user's password hash and ends every other session of theirs, in every
+/// tenant (the one whose cookie is `keep_secret` stays), in one transaction; returns
+/// how many sessions ended.
+pub async fn change_password(
+    pool: &PgPool,
+    user: UserId,
+    password_hash: &str,
+    keep_secret: &str,
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(user)
+        .bind(password_hash)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let ended = sqlx::query(
+        "DELETE FROM dashboard_sessions WHERE user_id = $1 \
+         AND session_hash <> sha256(convert_to($2, 'UTF8'))",
+    )
+    .bind(user)
+    .bind(keep_secret)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(ended)
+}

@@ -7,5 +7,6 @@ mod classification;
 mod journey;
 mod login_limits;
 mod members;
+mod password;
 mod security;
 mod sso;
