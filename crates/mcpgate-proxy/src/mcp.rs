@@ -119,7 +119,7 @@ pub(crate) fn stream_slot(state: &AppState, caller: &Caller) -> Result<Slot, Pro
 pub(crate) fn long_lived(
     state: &AppState,
     caller: &Caller,
-    upstream: reqwest::Response,
+    upstream: relay::UpstreamResponse,
     slot: Slot,
 ) -> Response {
     if !upstream.status().is_success() {

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use futures_util::Stream;
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use http_body_util::{BodyDataStream, BodyExt};
+use hyper::body::Incoming;
 
 use mcpgate_mcp::{Era, Mirrors};
 
@@ -24,9 +27,9 @@ const FORWARDED_HEADERS: [HeaderName; 12] = [
     header::ACCEPT,
     header::CONTENT_TYPE,
     header::USER_AGENT,
-    HeaderName::from_static("mcp-protocol-version"),
-    HeaderName::from_static("mcp-method"),
-    HeaderName::from_static("mcp-name"),
+    PROTOCOL_VERSION,
+    METHOD,
+    NAME,
     HeaderName::from_static("last-event-id"),
     HeaderName::from_static("x-request-id"),
     HeaderName::from_static("traceparent"),
@@ -42,32 +45,33 @@ const PARAM_HEADER_PREFIX: &str = "mcp-param-";
 const RELAYED_HEADERS: [HeaderName; 3] =
     [header::CONTENT_TYPE, header::CACHE_CONTROL, header::ALLOW];
 
+const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+const METHOD: HeaderName = HeaderName::from_static("mcp-method");
+const NAME: HeaderName = HeaderName::from_static("mcp-name");
+
 /// The mirrored headers of a request, for [`mcpgate_mcp::check_mirrors`].
 pub(crate) fn mirrors(headers: &HeaderMap) -> Mirrors<'_> {
-    let one = |name: &'static str| headers.get(name).and_then(|v| v.to_str().ok());
-    let repeated = ["mcp-protocol-version", "mcp-method", "mcp-name"]
-        .into_iter()
-        .find(|name| headers.get_all(*name).iter().nth(1).is_some())
-        .map(|name| match name {
-            "mcp-protocol-version" => "MCP-Protocol-Version",
-            "mcp-method" => "Mcp-Method",
-            _ => "Mcp-Name",
-        });
+    let one = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let mirrored = [
+        (PROTOCOL_VERSION, "MCP-Protocol-Version"),
+        (METHOD, "Mcp-Method"),
+        (NAME, "Mcp-Name"),
+    ];
+    let repeated = mirrored
+        .iter()
+        .find(|(name, _)| headers.get_all(name).iter().nth(1).is_some())
+        .map(|(_, spelled)| *spelled);
     Mirrors {
-        protocol_version: one("mcp-protocol-version"),
-        method: one("mcp-method"),
-        name: one("mcp-name"),
+        protocol_version: one(&PROTOCOL_VERSION),
+        method: one(&METHOD),
+        name: one(&NAME),
         repeated,
     }
 }
 
 /// The era of a request, from its `MCP-Protocol-Version` header.
 pub(crate) fn era(headers: &HeaderMap) -> Era {
-    Era::of(
-        headers
-            .get("mcp-protocol-version")
-            .and_then(|v| v.to_str().ok()),
-    )
+    Era::of(headers.get(&PROTOCOL_VERSION).and_then(|v| v.to_str().ok()))
 }
 
 /// The upstream gave no response.
@@ -89,8 +93,44 @@ pub(crate) enum UpstreamFailure {
 /// A response from the upstream and how long its headers took.
 #[derive(Debug)]
 pub(crate) struct Upstream {
-    pub(crate) response: reqwest::Response,
+    pub(crate) response: UpstreamResponse,
     pub(crate) latency: Duration,
+}
+
+/// An upstream's response: its head, and its body as it arrives.
+#[derive(Debug)]
+pub(crate) struct UpstreamResponse(http::Response<Incoming>);
+
+impl UpstreamResponse {
+    pub(crate) fn status(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        self.0.headers()
+    }
+
+    /// The body's length, when the upstream declared it.
+    pub(crate) fn content_length(&self) -> Option<u64> {
+        http_body::Body::size_hint(self.0.body()).exact()
+    }
+
+    /// The next piece of the body; `None` at its end (trailers are skipped).
+    pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, hyper::Error> {
+        while let Some(frame) = self.0.body_mut().frame().await {
+            if let Ok(data) = frame?.into_data() {
+                return Ok(Some(data));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The body as a stream of pieces.
+    pub(crate) fn bytes_stream(
+        self,
+    ) -> impl Stream<Item = Result<Bytes, hyper::Error>> + Send + Unpin + 'static {
+        BodyDataStream::new(self.0.into_body())
+    }
 }
 
 /// Sends `body` to the caller's server with the server's own headers.
@@ -102,11 +142,11 @@ pub(crate) async fn send(
     upstream_session: Option<&str>,
     body: Option<Bytes>,
 ) -> Result<Upstream, UpstreamFailure> {
-    let url = caller.server.url.clone();
+    let uri = caller.server.uri.clone();
     send_to(
         state,
         caller,
-        url,
+        uri,
         method,
         client_headers,
         upstream_session,
@@ -120,7 +160,7 @@ pub(crate) async fn send(
 pub(crate) async fn send_to(
     state: &AppState,
     caller: &Caller,
-    url: reqwest::Url,
+    uri: Uri,
     method: Method,
     client_headers: &HeaderMap,
     upstream_session: Option<&str>,
@@ -134,7 +174,7 @@ pub(crate) async fn send_to(
         .headers
         .as_ref()
         .map_err(|problem| problem.failure(server.id))?;
-    let mut headers = HeaderMap::with_capacity(FORWARDED_HEADERS.len() + credentials.len() + 1);
+    let mut headers = HeaderMap::with_capacity(FORWARDED_HEADERS.len() + credentials.len() + 2);
     for name in FORWARDED_HEADERS {
         if let Some(value) = client_headers.get(&name) {
             headers.insert(name, value.clone());
@@ -151,34 +191,33 @@ pub(crate) async fn send_to(
     for (name, value) in credentials {
         headers.insert(name.clone(), value.clone());
     }
-    let mut request = state.http.request(method, url).headers(headers);
-    if let Some(body) = body {
-        request = request.body(body);
-    }
-    let host = server.url.host_str().unwrap_or_default().to_owned();
     let after = state.settings.upstream_response_timeout;
     let started = Instant::now();
-    let result = tokio::time::timeout(after, request.send()).await;
+    let result = tokio::time::timeout(after, state.relay.send(method, uri, headers, body)).await;
     let latency = started.elapsed();
+    let host = || server.url.host_str().unwrap_or_default().to_owned();
     match result {
         Ok(Ok(response)) => {
             state.metrics.upstream_latency(latency);
-            Ok(Upstream { response, latency })
+            Ok(Upstream {
+                response: UpstreamResponse(response),
+                latency,
+            })
         }
         Ok(Err(error)) => {
             state.metrics.upstream_error();
             if error.is_timeout() {
                 let after = state.settings.upstream_connect_timeout;
-                return Err(UpstreamFailure::Timeout { host, after });
+                return Err(UpstreamFailure::Timeout { host: host(), after });
             }
             Err(UpstreamFailure::Unreachable {
-                host,
+                host: host(),
                 reason: error_chain(&error),
             })
         }
         Err(_) => {
             state.metrics.upstream_error();
-            Err(UpstreamFailure::Timeout { host, after })
+            Err(UpstreamFailure::Timeout { host: host(), after })
         }
     }
 }
@@ -208,7 +247,7 @@ pub(crate) enum ReadFailure {
 /// Reads a body the proxy must see whole (a JSON answer to filter or check), never
 /// more than `max` bytes of it: an upstream that answers without end is cut off.
 pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
+    mut response: UpstreamResponse,
     max: usize,
 ) -> Result<Bytes, ReadFailure> {
     if response
@@ -236,7 +275,7 @@ pub(crate) async fn read_capped(
 pub(crate) fn response_head(
     state: &AppState,
     caller: &Caller,
-    upstream: &reqwest::Response,
+    upstream: &UpstreamResponse,
 ) -> (StatusCode, HeaderMap) {
     let mut headers = HeaderMap::new();
     for name in RELAYED_HEADERS {
@@ -268,7 +307,7 @@ pub(crate) fn response_head(
 pub(crate) fn passthrough(
     state: &AppState,
     caller: &Caller,
-    upstream: reqwest::Response,
+    upstream: UpstreamResponse,
 ) -> Response {
     let (status, headers) = response_head(state, caller, &upstream);
     (status, headers, Body::from_stream(upstream.bytes_stream())).into_response()

@@ -118,6 +118,14 @@ impl Application {
             .connect_timeout(settings.upstream_connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()?;
+        let relay = mcpgate_upstream::RelayClient::new(
+            address_policy.clone(),
+            loop_guard::HOP_VALUE,
+            mcpgate_upstream::RelayClientSettings {
+                connect_timeout: settings.upstream_connect_timeout,
+                pool_idle_timeout: Duration::from_secs(90),
+            },
+        );
         let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(Cache::new(
             deps.db.clone(),
@@ -176,6 +184,7 @@ impl Application {
             audit,
             metrics,
             http,
+            relay,
         }));
         let readiness = Readiness::new(
             Some(deps.db.clone()),

@@ -35,8 +35,10 @@ pub(crate) struct Shared {
     pub(crate) limiter: Arc<Limiter>,
     pub(crate) audit: AuditQueue,
     pub(crate) metrics: Arc<Metrics>,
-    /// One pooled client for every upstream.
+    /// The client for requests the proxy makes itself (OAuth token refreshes).
     pub(crate) http: reqwest::Client,
+    /// One pooled client for every upstream: every proxied message goes through it.
+    pub(crate) relay: mcpgate_upstream::RelayClient,
     pub(crate) origins: AllowedOrigins,
     /// The proxy URLs as OAuth protected resources (access tokens' audience).
     pub(crate) resources: crate::protected_resource::Resources,

@@ -63,14 +63,22 @@ impl<S> tower::Layer<S> for ConnectGuardLayer {
 }
 
 #[derive(Debug, Clone)]
-struct ConnectGuard<S> {
+pub(crate) struct ConnectGuard<S> {
     inner: S,
     policy: AddressPolicy,
 }
 
+impl<S> ConnectGuard<S> {
+    /// `inner`'s connections, each refused unless `policy` allows its peer.
+    pub(crate) fn new(inner: S, policy: AddressPolicy) -> Self {
+        Self { inner, policy }
+    }
+}
+
 impl<S, R> tower::Service<R> for ConnectGuard<S>
 where
-    S: tower::Service<R, Error = BoxError> + Clone + Send + 'static,
+    S: tower::Service<R> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
     S::Response: Connection + Send,
     S::Future: Send,
     R: Send + 'static,
@@ -80,7 +88,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx)
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: R) -> Self::Future {
@@ -89,7 +97,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let policy = self.policy.clone();
         Box::pin(async move {
-            let connection = inner.call(request).await?;
+            let connection = inner.call(request).await.map_err(Into::into)?;
             let mut extras = Extensions::new();
             connection.connected().get_extras(&mut extras);
             // Every TCP connection reports its addresses; without them, fail closed.

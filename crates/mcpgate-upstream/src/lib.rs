@@ -18,6 +18,7 @@ mod error;
 mod legacy;
 mod modern;
 mod own;
+mod relay_client;
 mod resolve;
 mod rpc;
 pub mod upstream_oauth;
@@ -31,6 +32,7 @@ pub use discover::{DiscoveredTool, Discovery, Transport};
 pub use error::DiscoveryError;
 pub use mcpgate_mcp::Era;
 pub use own::OwnAddresses;
+pub use relay_client::{RelayClient, RelayClientSettings, RelayError};
 pub use resolve::{guarded_resolver, refused_host, GuardedResolver, RefusedAddress};
 
 use resolve::Lookup;

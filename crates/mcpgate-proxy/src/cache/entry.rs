@@ -20,6 +20,8 @@ pub(crate) struct ServerEntry {
     pub(crate) tenant: TenantId,
     pub(crate) id: ServerId,
     pub(crate) url: reqwest::Url,
+    /// The same URL as the relay's client takes it, parsed once here rather than per call.
+    pub(crate) uri: http::Uri,
     /// Why the URL may not be reached (SSRF guard), if it may not.
     pub(crate) refused: Option<String>,
     /// `streamable_http` or `sse` (legacy).
@@ -127,6 +129,8 @@ impl ServerEntry {
         };
         let url = reqwest::Url::parse(&server.url)
             .map_err(|e| StoreError::Corrupt(format!("server {id} has an invalid URL: {e}")))?;
+        let uri = http::Uri::try_from(url.as_str())
+            .map_err(|e| StoreError::Corrupt(format!("server {id} has an invalid URL: {e}")))?;
         let refused = mcpgate_upstream::refused_host(address_policy, &url)
             .map(|r| format!("upstream {r}; the proxy does not reach it"));
         let policy = policy.map(|version| PolicyEntry {
@@ -156,6 +160,7 @@ impl ServerEntry {
             tenant,
             id,
             url,
+            uri,
             refused,
             transport: server.transport,
             protocol_version: server.protocol_version,

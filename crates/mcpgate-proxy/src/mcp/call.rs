@@ -38,7 +38,7 @@ pub(crate) struct Call {
     pub(crate) headers: HeaderMap,
     pub(crate) session: Option<String>,
     /// Where to forward, when not the server's URL (a legacy server's message endpoint).
-    pub(crate) upstream_url: Option<reqwest::Url>,
+    pub(crate) upstream_url: Option<http::Uri>,
     pub(crate) id: Box<RawValue>,
     pub(crate) target: Target,
     pub(crate) settings: CallSettings,
@@ -61,7 +61,7 @@ pub(crate) enum Concluded {
     /// The upstream answered: relay it, keeping or giving back `release`.
     Upstream {
         call: Box<Call>,
-        response: reqwest::Response,
+        response: relay::UpstreamResponse,
         release: Release,
     },
     /// Held for approval: the stream the waiting call writes to.
@@ -72,7 +72,7 @@ pub(crate) enum Concluded {
 /// answer for the call's id.
 pub(crate) enum Forwarded {
     Upstream {
-        response: reqwest::Response,
+        response: relay::UpstreamResponse,
         release: Release,
     },
     Answer(Vec<u8>),
@@ -278,7 +278,7 @@ impl Call {
         let url = self
             .upstream_url
             .clone()
-            .unwrap_or_else(|| self.caller.server.url.clone());
+            .unwrap_or_else(|| self.caller.server.uri.clone());
         let sent = relay::send_to(
             state,
             &self.caller,
@@ -319,7 +319,7 @@ impl Call {
     /// upstream, so a missing or unreadable answer may still mean the call ran.
     pub(crate) async fn relay_answer(
         &self,
-        response: reqwest::Response,
+        response: relay::UpstreamResponse,
         mut release: Release,
     ) -> Response {
         let state = &self.state;

@@ -58,7 +58,7 @@ impl LegacySessions {
 struct LegacySession {
     frames: mpsc::Sender<Bytes>,
     /// Where the upstream said to POST (its `endpoint` event).
-    endpoint: OnceLock<reqwest::Url>,
+    endpoint: OnceLock<http::Uri>,
     /// Ids (by value) of `tools/list` requests whose answers are filtered on the stream.
     lists: Mutex<HashSet<RequestId>>,
 }
@@ -156,7 +156,7 @@ async fn pump(
     key: Uuid,
     session: Arc<LegacySession>,
     endpoint: String,
-    response: reqwest::Response,
+    response: relay::UpstreamResponse,
     _slot: Slot,
 ) {
     let mut parser = SseParser::with_max_event_bytes(state.settings.max_upstream_message_bytes);
@@ -199,6 +199,10 @@ fn translate(
             tracing::warn!(server = %caller.server.id, "legacy endpoint on another origin; closing");
             return None;
         }
+        let Ok(target) = http::Uri::try_from(target.as_str()) else {
+            tracing::warn!(server = %caller.server.id, "legacy endpoint is not a valid URI; closing");
+            return None;
+        };
         let _ = session.endpoint.set(target);
         return Some(Bytes::from(format!(
             "event: endpoint\ndata: {endpoint}\n\n"

@@ -363,7 +363,7 @@ async fn filter_list(
     caller: &Caller,
     id: Box<RawValue>,
     kind: ListKind,
-    upstream: reqwest::Response,
+    upstream: relay::UpstreamResponse,
 ) -> Response {
     let (status, headers) = response_head(state, caller, &upstream);
     if !status.is_success() {
