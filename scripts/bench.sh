@@ -14,6 +14,10 @@
 #        scripts/bench.sh --check   only mcpgate's CPU per call over 20,000 calls at
 #                                   1,000/s; exit 1 when it is more than 25% above
 #                                   the <!-- cpu-per-call-us: N --> of docs/benchmarks.md
+#        scripts/bench.sh --instructions   the proxy's instructions per call under
+#                                   callgrind (valgrind, installed by the script):
+#                                   deterministic to about 0.3% whatever the machine
+#                                   is doing, so it measures each change on a busy box
 # Environment: ROUNDS (default 3), OPEN_CALLS (calls per open-loop run, default
 # 20000), PERF=1 (profile), MCPGATE_BENCH_CACHE (where oha is built, default
 # ~/.cache/mcpgate-bench).
@@ -23,6 +27,7 @@ source scripts/prereqs.sh
 
 mode=full
 if [ "${1:-}" = --check ]; then mode=check; shift; fi
+if [ "${1:-}" = --instructions ]; then mode=instructions; shift; fi
 seconds=${1:-10}
 rounds=${ROUNDS:-3}
 open_calls=${OPEN_CALLS:-20000}
@@ -66,6 +71,7 @@ ensure_rust
 ensure_servers
 [ "$mode" = full ] && ensure_nginx
 ensure_oha
+if [ "$mode" = instructions ] && ! command -v valgrind >/dev/null; then apt_install valgrind; fi
 
 log "Building release binaries"
 cargo build --release --locked -p mcpgate -p mcpgate-bench
@@ -220,7 +226,7 @@ show_round() { # round target
     | sed "s/^/round $1 $2: /"
 }
 
-settle
+[ "$mode" = instructions ] || settle
 load_at_start=$(load_average)
 report others-start $$ >"$work/others.json"
 # The load average at the end counts this benchmark's own processes; what others
@@ -231,6 +237,33 @@ quiet_enough() {
   echo "load average at the end: $(load_average); other processes kept $others cores busy on average meanwhile"
   python3 -c "import sys; sys.exit(0 if float('${load_at_start%% *}') <= 1.5 and $others <= 0.3 else 1)"
 }
+# Instructions per call: the proxy again, under callgrind with instrumentation off
+# until it has warmed up (connections, caches), then on for INSTRUCTION_CALLS calls
+# at 200/s; everything the process executes meanwhile (HTTP on both sides, the
+# decision, the Redis reservation, the audit writer) divided by the calls.
+if [ "$mode" = instructions ]; then
+  calls=${INSTRUCTION_CALLS:-1000}
+  kill -INT "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
+  MCPGATE_PROXY_LISTEN=$proxy MCPGATE_PUBLIC_PROXY_URL=http://$proxy valgrind --tool=callgrind \
+    --instr-atstart=no --callgrind-out-file="$work/callgrind.out" "$bin/mcpgate" proxy >"$work/proxy.log" 2>&1 &
+  proxy_pid=$!
+  pids+=($proxy_pid)
+  for _ in $(seq 1 1200); do curl -sf "http://$proxy/readyz" >/dev/null && break; sleep 0.1; done
+  oha_run mcpgate "$work/warmup.json" -n 300 -q 100 -c 16
+  callgrind_control -i on "$proxy_pid" >/dev/null
+  oha_run mcpgate "$work/oha.json" -n "$calls" -q 200 -c 16
+  callgrind_control -d "$proxy_pid" >/dev/null
+  sleep 2
+  failed=$(report oha "$work/oha.json" | awk -F'\t' '$1 == "errors" {print $2}')
+  dump=$(ls -S "$work"/callgrind.out* | head -1)
+  total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+  echo "## Instructions per call $(date -u +%FT%TZ) ($(git rev-parse --short HEAD))"
+  echo "mcpgate proxy: $((total / calls)) instructions per proxied tools/call over $calls calls ($failed failed)"
+  echo "top functions (inclusive), from: callgrind_annotate --inclusive=yes $dump"
+  callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | grep -E 'mcpgate_[a-z]+::' | head -15 | cut -c1-160
+  [ "$failed" = 0 ] || { echo "FAIL: $failed calls failed through the proxy" >&2; exit 1; }
+  exit 0
+fi
 if [ "$mode" = check ]; then
   recorded=$(report recorded docs/benchmarks.md)
   limit=$(python3 -c "print(round($recorded * (100 + $tolerance_percent) / 100, 1))")

@@ -96,8 +96,6 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use chrono::Duration;
     use mcpgate_auth::{GrantSigningKey, ServerScope};
     use uuid::Uuid;
@@ -154,28 +152,19 @@ mod tests {
         }
     }
 
-    /// Prints what the cache saves; `cargo test --release -p mcpgate-proxy -- --nocapture
-    /// token_cache` for numbers worth quoting.
+    /// A hit skips the Ed25519 check (50–90 µs here; `scripts/bench.sh --instructions`
+    /// measures the hot path instead of a timed test): the same token, presented again,
+    /// is answered from the cache even by a key that could not verify it.
     #[test]
-    fn a_cache_hit_is_much_cheaper_than_a_verification() {
+    fn a_cached_token_is_not_verified_again() {
         let signing = GrantSigningKey::generate();
-        let key = signing.verify_key();
-        let cache = TokenCache::new(100_000);
+        let stranger = GrantSigningKey::generate().verify_key();
+        let cache = TokenCache::new(100);
         let token = token(&signing, None);
         let now = Utc::now();
-        let rounds = 2_000u32;
-        let started = Instant::now();
-        for _ in 0..rounds {
-            key.verify(&token, now).unwrap();
-        }
-        let verify = started.elapsed() / rounds;
-        cache.verify(&key, &token, now).unwrap();
-        let started = Instant::now();
-        for _ in 0..rounds {
-            cache.verify(&key, &token, now).unwrap();
-        }
-        let hit = started.elapsed() / rounds;
-        eprintln!("grant token: full verification {verify:?}, cache hit {hit:?}");
-        assert!(hit < verify, "hit {hit:?} vs verification {verify:?}");
+        assert!(stranger.verify(&token, now).is_err(), "precondition");
+        cache.verify(&signing.verify_key(), &token, now).unwrap();
+        assert!(cache.verify(&stranger, &token, now).is_ok());
+        assert_eq!(cache.len(), 1);
     }
 }
