@@ -56,20 +56,24 @@ pub async fn create_session(
 
 /// The unexpired session whose cookie value is `secret`, with the member's current
 /// role, and records that it was seen (at most once a minute, to spare writes). A
-/// removed member has no session (the membership's removal deleted it).
+/// removed member has no session (the membership's removal deleted it), and a tenant
+/// with SSO only admits only sessions its identity provider started (`sso_tenant_id`),
+/// so neither a password login nor switching tenants gets around it.
 pub async fn live_session(pool: &PgPool, secret: &str) -> Result<Option<Session>, StoreError> {
     Ok(sqlx::query_as(
         "WITH found AS ( \
              UPDATE dashboard_sessions SET last_seen_at = CASE \
                  WHEN last_seen_at < now() - interval '1 minute' THEN now() ELSE last_seen_at END \
              WHERE session_hash = sha256(convert_to($1, 'UTF8')) AND expires_at > now() \
-             RETURNING tenant_id, user_id, csrf_token, expires_at) \
+             RETURNING tenant_id, user_id, csrf_token, expires_at, sso_tenant_id) \
          SELECT found.tenant_id, found.user_id, users.email, tenants.name AS tenant_name, \
                 memberships.role, found.csrf_token, found.expires_at \
          FROM found JOIN users ON users.id = found.user_id \
          JOIN memberships ON memberships.tenant_id = found.tenant_id \
               AND memberships.user_id = found.user_id \
-         JOIN tenants ON tenants.id = found.tenant_id",
+         JOIN tenants ON tenants.id = found.tenant_id \
+         WHERE NOT EXISTS (SELECT 1 FROM tenant_sso WHERE tenant_sso.tenant_id = found.tenant_id \
+             AND tenant_sso.sso_only AND found.sso_tenant_id IS DISTINCT FROM found.tenant_id)",
     )
     .bind(secret)
     .fetch_optional(pool)

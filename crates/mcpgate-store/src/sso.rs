@@ -211,3 +211,21 @@ pub async fn auto_join(
     tx.commit().await?;
     Ok(user)
 }
+
+/// Records that `tenant`'s identity provider started the session whose cookie value is
+/// `secret` (a tenant with SSO only admits no other session).
+pub async fn mark_sso_session(
+    pool: &PgPool,
+    secret: &str,
+    tenant: TenantId,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE dashboard_sessions SET sso_tenant_id = $2 \
+         WHERE session_hash = sha256(convert_to($1, 'UTF8'))",
+    )
+    .bind(secret)
+    .bind(tenant)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

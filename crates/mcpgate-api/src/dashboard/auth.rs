@@ -212,11 +212,24 @@ async fn check_password(
 }
 
 /// Creates a session and sends the browser to its servers.
-pub(crate) async fn start_session(
+async fn start_session(
     state: &AppState,
     tenant: TenantId,
     user: UserId,
     next: Option<&str>,
+) -> Result<Response, PageError> {
+    start_session_via(state, tenant, user, next, None).await
+}
+
+/// [`start_session`], saying whose identity provider signed the person in (`sso`): a
+/// tenant with SSO only admits sessions its own provider started
+/// (`sessions::live_session`).
+pub(crate) async fn start_session_via(
+    state: &AppState,
+    tenant: TenantId,
+    user: UserId,
+    next: Option<&str>,
+    sso: Option<TenantId>,
 ) -> Result<Response, PageError> {
     let secret = mcpgate_auth::random_token(32);
     let csrf = mcpgate_auth::random_token(32);
@@ -231,6 +244,9 @@ pub(crate) async fn start_session(
         },
     )
     .await?;
+    if let Some(sso_tenant) = sso {
+        mcpgate_store::sso::mark_sso_session(&state.db, &secret, sso_tenant).await?;
+    }
     // Logins are rare; sweeping expired sessions here needs no background job.
     if let Err(error) = sessions::delete_expired_sessions(&state.db).await {
         tracing::warn!(%error, "could not sweep expired dashboard sessions");

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use mcpgate_store::Role;
 use serde::Deserialize;
 
-use crate::dashboard::auth::{start_session, EmptyForm};
+use crate::dashboard::auth::{start_session_via, EmptyForm};
 use crate::dashboard::page::{form_errors, render, render_with, FieldError, PageError};
 use crate::dashboard::session::{cookie, set_cookie, CsrfForm, Nav, UserSession};
 use crate::sso::flow::{self, Callback, FlowError, LOGIN_MINUTES};
@@ -112,8 +112,14 @@ pub(crate) async fn callback(
     .await;
     match finished {
         Ok(signed_in) => {
-            let mut response =
-                start_session(&state, signed_in.tenant, signed_in.user, None).await?;
+            let mut response = start_session_via(
+                &state,
+                signed_in.tenant,
+                signed_in.user,
+                None,
+                Some(signed_in.tenant),
+            )
+            .await?;
             response.headers_mut().append(
                 header::SET_COOKIE,
                 set_cookie(&state, SSO_STATE_COOKIE, "", 0),

@@ -424,6 +424,7 @@ async fn sso_only_refuses_the_password_login_of_the_tenants_members() {
 
     // Password login works before SSO-only ...
     assert_eq!(password_login(&app, &admin_email).await.0, "/servers");
+    assert_eq!(admin.get("/servers").await.path, "/servers");
     let put = app
         .client
         .put(app.api_url("/api/v1/sso"))
@@ -434,7 +435,10 @@ async fn sso_only_refuses_the_password_login_of_the_tenants_members() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::OK);
-    // ... and is refused after, while SSO (the stored secret kept) still signs in.
+    // ... and is refused after; the password session opened before is no longer
+    // admitted (nor would one switched in from another tenant be), while SSO (the
+    // stored secret kept) still signs in.
+    assert_eq!(admin.get("/servers").await.path, "/login");
     let (path, status, html) = password_login(&app, &admin_email).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
     assert_eq!(path, "/login");
