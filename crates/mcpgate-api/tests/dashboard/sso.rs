@@ -483,3 +483,38 @@ async fn admin_key(admin: &Browser<'_>) -> String {
     page.testid_text("api-key-secret")
         .unwrap_or_else(|| panic!("a new key on the page: {}", page.html))
 }
+
+#[tokio::test]
+async fn a_loopback_issuer_is_refused_when_private_upstreams_are_not_allowed() {
+    let app = mcpgate_testkit::spawn_app_with(mcpgate_testkit::TestAppOptions {
+        allow_private_upstreams: false,
+        ..Default::default()
+    })
+    .await;
+    let idp = IdentityProvider::start(&app).await;
+    // The provider is up and serves its discovery document to anyone else.
+    let discovery = reqwest::get(format!("{}/.well-known/openid-configuration", idp.issuer()))
+        .await
+        .unwrap();
+    assert_eq!(discovery.status(), StatusCode::OK);
+    let domain = domain();
+    let admin = owner(&app, &format!("admin@{domain}")).await;
+    let refused = configure(&admin, &idp.issuer(), &domain, &[]).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.html
+    );
+    let start = refused
+        .html
+        .find(r#"data-testid="form-errors""#)
+        .expect("the form shows its errors");
+    let end = start + refused.html[start..].find("</div>").unwrap();
+    let errors = unescape(&refused.html[start..end]);
+    assert!(
+        errors.contains("cannot be used") && errors.contains("a loopback address"),
+        "the form names the address policy's refusal: {errors}"
+    );
+    assert!(!refused.html.contains(r#"data-testid="sso-saved""#));
+}
