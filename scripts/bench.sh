@@ -255,12 +255,13 @@ if [ "$mode" = instructions ]; then
   callgrind_control -d "$proxy_pid" >/dev/null
   sleep 2
   failed=$(report oha "$work/oha.json" | awk -F'\t' '$1 == "errors" {print $2}')
-  dump=$(ls -S "$work"/callgrind.out* | head -1)
-  total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+  # (awk reads every line: a reader that stops early would end the script with SIGPIPE)
+  dump=$(ls -S "$work"/callgrind.out* | awk 'NR == 1')
+  total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ && !seen {gsub(",", "", $1); print $1; seen = 1}')
   echo "## Instructions per call $(date -u +%FT%TZ) ($(git rev-parse --short HEAD))"
   echo "mcpgate proxy: $((total / calls)) instructions per proxied tools/call over $calls calls ($failed failed)"
   echo "top functions (inclusive), from: callgrind_annotate --inclusive=yes $dump"
-  callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | grep -E 'mcpgate_[a-z]+::' | head -15 | cut -c1-160
+  callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | awk '/mcpgate_[a-z]+::/ && shown++ < 15' | cut -c1-160
   [ "$failed" = 0 ] || { echo "FAIL: $failed calls failed through the proxy" >&2; exit 1; }
   exit 0
 fi
