@@ -38,7 +38,11 @@ pub(crate) fn router() -> Routes {
         .merge(audit::router())
         .merge(audit_export::router())
         .merge(upstream_oauth::router())
-        .get("/openapi.json", Access::Public, crate::openapi::openapi_json)
+        .get(
+            "/openapi.json",
+            Access::Public,
+            crate::openapi::openapi_json,
+        )
         .get("/docs", Access::Public, crate::openapi::docs)
         .fallback(not_found)
 }

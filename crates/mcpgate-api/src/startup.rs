@@ -17,8 +17,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::client_address::TrustedProxies;
-use crate::oauth_server::{ClientDirectory, OAuthServer};
 use crate::export::ExportSettings;
+use crate::oauth_server::{ClientDirectory, OAuthServer};
 use crate::passwords::PasswordHashing;
 use crate::resync::ResyncSettings;
 use crate::state::{AppState, Keys, PublicUrls};
@@ -144,9 +144,7 @@ impl Application {
                     .into_router()
                     .with_state(state.clone()),
             )
-            .merge(
-                crate::dashboard::serve(crate::dashboard::router()).with_state(state.clone()),
-            )
+            .merge(crate::dashboard::serve(crate::dashboard::router()).with_state(state.clone()))
             .merge(
                 crate::oauth_server::router()
                     .into_router()

@@ -25,8 +25,8 @@ mod state;
 mod stream;
 mod target;
 mod tasks;
-mod upstream_oauth;
 mod token_cache;
+mod upstream_oauth;
 
 pub use refusal::{
     APPROVAL_DENIED, APPROVAL_EXPIRED, AUDIT_UNAVAILABLE, DENIED_PREFIX, LIMITER_UNAVAILABLE,

@@ -208,7 +208,10 @@ pub(crate) async fn send_to(
             state.metrics.upstream_error();
             if error.is_timeout() {
                 let after = state.settings.upstream_connect_timeout;
-                return Err(UpstreamFailure::Timeout { host: host(), after });
+                return Err(UpstreamFailure::Timeout {
+                    host: host(),
+                    after,
+                });
             }
             Err(UpstreamFailure::Unreachable {
                 host: host(),
@@ -217,7 +220,10 @@ pub(crate) async fn send_to(
         }
         Err(_) => {
             state.metrics.upstream_error();
-            Err(UpstreamFailure::Timeout { host: host(), after })
+            Err(UpstreamFailure::Timeout {
+                host: host(),
+                after,
+            })
         }
     }
 }

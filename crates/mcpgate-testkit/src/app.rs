@@ -144,7 +144,13 @@ pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
     .expect("building the proxy");
     let api = mcpgate_api::Application::build_on(
         api_listener,
-        api_settings(&options, proxy_addr, api_addr, &grant_signing_key, &secret_key),
+        api_settings(
+            &options,
+            proxy_addr,
+            api_addr,
+            &grant_signing_key,
+            &secret_key,
+        ),
         mcpgate_api::ApiDeps {
             db: db.pool.clone(),
             redis: redis_conn.clone(),

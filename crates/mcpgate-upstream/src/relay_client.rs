@@ -235,11 +235,20 @@ mod tests {
             .send(Method::POST, uri.clone(), HeaderMap::new(), None)
             .await
             .expect_err("a private peer must be refused");
-        assert!(error_text(&error).contains("127.0.0.1"), "{}", error_text(&error));
+        assert!(
+            error_text(&error).contains("127.0.0.1"),
+            "{}",
+            error_text(&error)
+        );
 
         let open = RelayClient::new(AddressPolicy::new(true), "hop-1", settings());
         let response = open
-            .send(Method::POST, uri, HeaderMap::new(), Some(Bytes::from_static(b"{}")))
+            .send(
+                Method::POST,
+                uri,
+                HeaderMap::new(),
+                Some(Bytes::from_static(b"{}")),
+            )
             .await
             .expect("an allowed upstream answers");
         assert_eq!(response.status(), 200);

@@ -229,7 +229,10 @@ async fn sigterm_under_load_finishes_in_flight_calls_and_loses_no_audit_row() {
     let rows = mcpgate_store::audit::query_audit(&db.pool, tenant, &Default::default(), 100_000)
         .await
         .unwrap();
-    let calls = rows.iter().filter(|row| row.event.method == "tools/call").count();
+    let calls = rows
+        .iter()
+        .filter(|row| row.event.method == "tools/call")
+        .count();
     eprintln!(
         "SIGTERM: exited 0 after {exited_after:?}; {answered} calls answered \
          ({} after the signal), {calls} audit rows",

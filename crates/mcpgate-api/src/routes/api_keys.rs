@@ -7,8 +7,8 @@ use mcpgate_store::{accounts, ApiKeyId, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::accounts::{new_api_key, CreatedApiKey};
 use crate::access::{Permission, Routes};
+use crate::domain::accounts::{new_api_key, CreatedApiKey};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{BadRequest, Invalid, NotFound, PayloadTooLarge};

@@ -7,9 +7,9 @@ use mcpgate_store::{approvals, ApprovalId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::{Permission, Routes};
 use crate::domain::approvals::{self as domain, Verdict};
 use crate::domain::not_found_as;
-use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, PathParams, QueryParams, RawBody};
 use crate::openapi::schemas::{BadRequest, ErrorBody, Invalid, NotFound, PayloadTooLarge};
@@ -19,7 +19,11 @@ pub(crate) fn router() -> Routes {
     Routes::api()
         .get("/approvals", Permission::ViewApprovals, list)
         .get("/approvals/{id}", Permission::ViewApprovals, show)
-        .post("/approvals/{id}/approve", Permission::DecideApprovals, approve)
+        .post(
+            "/approvals/{id}/approve",
+            Permission::DecideApprovals,
+            approve,
+        )
         .post("/approvals/{id}/deny", Permission::DecideApprovals, deny)
 }
 

@@ -10,9 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::access::{Permission, Routes};
 use crate::domain::grants::{self as domain, ChangeGrant, CreateGrant, IssuedGrant, ServersSpec};
 use crate::domain::not_found_as;
-use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{

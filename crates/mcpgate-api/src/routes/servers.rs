@@ -12,10 +12,10 @@ use mcpgate_store::ServerId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{Permission, Routes};
 use crate::domain::classification::needs_review;
 use crate::domain::servers::{self as domain, RegisterServer, UpdateServer};
 use crate::domain::{not_found_as, publish};
-use crate::access::{Permission, Routes};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{

@@ -6,8 +6,8 @@ use mcpgate_store::accounts::{Tenant, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::accounts::{self, CreatedApiKey, SignupRequest};
 use crate::access::{Access, Routes};
+use crate::domain::accounts::{self, CreatedApiKey, SignupRequest};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::schemas::{BadRequest, ErrorBody, Invalid, PayloadTooLarge};
