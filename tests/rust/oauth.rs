@@ -255,10 +255,20 @@ async fn journey(sdk: OAuthSdk, cut_off: CutOff) {
     agent.send(json!({"refuse": true})).await;
 
     // Consent, issue, refresh and the revocation are audited with the grant's calls.
-    let events = member
-        .tenant
-        .audit_events(&format!("grant={grant_id}"))
-        .await;
+    // The API writes its rows at once; the proxy's writer queues the calls' rows and
+    // writes them in batches, so wait (bounded) until they are there.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let events = loop {
+        let events = member
+            .tenant
+            .audit_events(&format!("grant={grant_id}"))
+            .await;
+        let has_call = events.iter().any(|e| e["method"] == "tools/call");
+        if has_call || std::time::Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let methods: Vec<&str> = events.iter().filter_map(|e| e["method"].as_str()).collect();
     for method in ["oauth/token", "oauth/refresh", "tools/call"] {
         assert!(methods.contains(&method), "{method} in {methods:?}");

@@ -55,8 +55,10 @@ pub struct RegisterServer {
     pub url: String,
     pub headers: BTreeMap<String, String>,
     /// The tenant says the server authenticates with OAuth (and may bring a client).
-    /// Without it, a server that answers 401 with a `Bearer` challenge and no headers
-    /// were given is registered as needing OAuth too.
+    /// Without it, a server that answers 401 with a `Bearer` challenge naming its
+    /// Protected Resource Metadata (`resource_metadata`, as MCP's authorization
+    /// prescribes) and no headers were given is registered as needing OAuth too; a bare
+    /// `Bearer` challenge is a server that wants a static credential (422).
     pub oauth: Option<EnteredClient>,
 }
 
@@ -77,10 +79,14 @@ pub async fn register(
             status: 401,
             challenge: Some(challenge),
             ..
-        }) if headers.is_empty() || request.oauth.is_some() => (
-            None,
-            Some((Some(challenge), request.oauth.unwrap_or_default())),
-        ),
+        }) if (headers.is_empty() && challenge.resource_metadata.is_some())
+            || request.oauth.is_some() =>
+        {
+            (
+                None,
+                Some((Some(challenge), request.oauth.unwrap_or_default())),
+            )
+        }
         Err(error) if request.oauth.is_none() => return Err(error.into()),
         Err(DiscoveryError::Unauthorized { .. }) => {
             (None, request.oauth.map(|client| (None, client)))
