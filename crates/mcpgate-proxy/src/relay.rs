@@ -215,7 +215,7 @@ pub(crate) async fn send_to(
             }
             Err(UpstreamFailure::Unreachable {
                 host: host(),
-                reason: error_chain(&error),
+                reason: mcpgate_upstream::error_chain(&error),
             })
         }
         Err(_) => {
@@ -226,17 +226,6 @@ pub(crate) async fn send_to(
             })
         }
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// An upstream body the proxy reads whole could not be read.
@@ -272,7 +261,7 @@ pub(crate) async fn read_capped(
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body.freeze()),
-            Err(error) => return Err(ReadFailure::Broken(error_chain(&error))),
+            Err(error) => return Err(ReadFailure::Broken(mcpgate_upstream::error_chain(&error))),
         }
     }
 }

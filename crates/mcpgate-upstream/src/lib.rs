@@ -37,6 +37,18 @@ pub use resolve::{guarded_resolver, refused_host, GuardedResolver, RefusedAddres
 
 use resolve::Lookup;
 
+/// An error with its causes, `outer: inner: ...`, for messages that must say why.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Limits for [`discover`].
 #[derive(Debug, Clone)]
 pub struct DiscoveryOptions {

@@ -189,14 +189,7 @@ mod tests {
     }
 
     fn error_text(error: &RelayError) -> String {
-        let mut text = error.to_string();
-        let mut source = std::error::Error::source(&error.0);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        text
+        crate::error_chain(&error.0)
     }
 
     #[tokio::test]

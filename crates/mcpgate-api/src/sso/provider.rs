@@ -181,7 +181,12 @@ pub(crate) async fn exchange_code(
         .form(&form)
         .send()
         .await
-        .map_err(|error| SsoRefusal::Provider(format!("its token endpoint: {}", chain(&error))))?;
+        .map_err(|error| {
+            SsoRefusal::Provider(format!(
+                "its token endpoint: {}",
+                mcpgate_upstream::error_chain(&error)
+            ))
+        })?;
     let status = response.status();
     let body = read_capped(response).await?;
     if !status.is_success() {
@@ -211,7 +216,9 @@ async fn get_json<T: DeserializeOwned>(
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|error| SsoRefusal::Provider(format!("{url}: {}", chain(&error))))?;
+        .map_err(|error| {
+            SsoRefusal::Provider(format!("{url}: {}", mcpgate_upstream::error_chain(&error)))
+        })?;
     let status = response.status();
     if !status.is_success() {
         return Err(SsoRefusal::Provider(format!(
@@ -226,11 +233,12 @@ async fn get_json<T: DeserializeOwned>(
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, SsoRefusal> {
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|error| SsoRefusal::Provider(format!("reading its answer: {}", chain(&error))))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|error| {
+        SsoRefusal::Provider(format!(
+            "reading its answer: {}",
+            mcpgate_upstream::error_chain(&error)
+        ))
+    })? {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
             return Err(SsoRefusal::Provider(format!(
                 "its answer is larger than {MAX_DOCUMENT_BYTES} bytes"
@@ -239,15 +247,4 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, SsoRefu
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -8,6 +8,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use super::{BearerChallenge, OAuthError};
+use crate::error_chain;
 
 /// Largest metadata document read.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
@@ -266,17 +267,6 @@ pub(super) async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 pub(super) fn parse_url(text: &str) -> Result<Url, OAuthError> {

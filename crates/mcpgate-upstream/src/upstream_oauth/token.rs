@@ -6,8 +6,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::metadata::{error_chain, parse_url, read_capped};
+use super::metadata::{parse_url, read_capped};
 use super::OAuthError;
+use crate::error_chain;
 
 const MAX_ANSWER_BYTES: usize = 256 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
