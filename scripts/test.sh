@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/prereqs.sh
 
 ensure_rust
+# A whole-suite run is not an edit-compile loop: incremental state would only take disk
+# (several GB across ~40 test targets) and CI's disk is not large.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 ensure_servers
 # redis-sentinel for the Sentinel topology tests (crates/mcpgate-proxy/tests/proxy/topologies.rs).
 ensure_redis_sentinel
@@ -27,8 +30,11 @@ log "cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
 log "Building the test suite"
-cargo build --locked -p mcpgate
+# One build: `cargo test --workspace` also builds the mcpgate binary (its own integration
+# tests need it) with the workspace's features. A separate `cargo build -p mcpgate`
+# would resolve other features and compile most dependencies a second time.
 cargo test --locked --workspace --no-run
+[ -x target/debug/mcpgate ] || { echo "target/debug/mcpgate was not built" >&2; exit 1; }
 
 # One private PostgreSQL (and Redis) for the whole run, started by mcpgate itself;
 # each test creates its own database there.
