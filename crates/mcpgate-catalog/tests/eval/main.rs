@@ -2,10 +2,10 @@
 //! was not written against, labelled blind twice and adjudicated.
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
-//! development side (the first split's two halves: the first held-out half was folded in
-//! once its misses had been read) and the second held-out set, category and risk accuracy,
-//! Cohen's κ, both confusion matrices, the per-server figures and every miss. Floors are
-//! the figures after tuning (development) and the one measurement (second held-out set).
+//! development side (every set whose misses have been read after its one measurement: the
+//! first split's two halves and the second held-out set) and, once it is in `split.json`, the
+//! third held-out set, category and risk accuracy, Cohen's κ, both confusion matrices, the
+//! per-server figures and every miss. Development floors are the figures after tuning.
 
 mod score;
 mod set;
@@ -16,26 +16,17 @@ use score::{Pair, Scorecard};
 use set::{Half, Labels};
 
 /// Development floors: the figures after tuning, rounded down, so a change that makes the
-/// classifier worse on the development side fails here.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 95.5;
-const DEVELOPMENT_RISK_FLOOR: f64 = 91.0;
-/// One tool, `firecrawl_parse`: it reads a file off the server's disk and posts it to the
-/// service (labelled network high, like an upload); nothing in its words says so.
-const DEVELOPMENT_OFF_BY_TWO: usize = 1;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 1;
+/// classifier worse on the development side fails here. With the second held-out set folded
+/// in (958 tools) and before round 3: 94.1% category, 87.6% risk.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.0;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.5;
+/// `firecrawl_parse` (it reads a file off the server's disk and posts it to the service;
+/// nothing in its words says so) and the second held-out set's seven.
+const DEVELOPMENT_OFF_BY_TWO: usize = 8;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 4;
 
-/// The second held-out set: its size, and the figures measured on it once after tuning
-/// (2026-12-01, the classifier of commit 79f9038), kept exactly as a regression floor. They
-/// are below the targets; raising them needs a new held-out set, not tuning on this one.
-const HELD_OUT_2_TOOLS: usize = 216;
-/// 190 of 216 categories right (88.0%), written as `percent` computes it.
-const HELD_OUT_2_CATEGORY_FLOOR: f64 = 190.0 * 100.0 / 216.0;
-/// 162 of 216 risks right (75.0%).
-const HELD_OUT_2_RISK_FLOOR: f64 = 162.0 * 100.0 / 216.0;
-const HELD_OUT_2_OFF_BY_TWO: usize = 7;
-/// `advsec_get_alerts`, `advsec_get_alert_details` and `kubectl_get` (credential high, called
-/// read low).
-const HELD_OUT_2_HIGH_CALLED_LOW: usize = 3;
+/// The development side: 742 tools of the first split and 216 of the second held-out set.
+const DEVELOPMENT_TOOLS: usize = 958;
 
 fn classifier_scorecard(half: Half) -> Scorecard {
     let pairs = set::half(half)
@@ -131,7 +122,7 @@ fn assert_floors(
 
 #[test]
 fn the_two_blind_labellings_and_the_adjudication_cover_every_tool() {
-    assert_labelled_blind_twice(Half::Development, 742);
+    assert_labelled_blind_twice(Half::Development, DEVELOPMENT_TOOLS);
     let between = labeller_scorecard(
         &set::labels(Half::Development, "labeller-a.json"),
         &set::labels(Half::Development, "labeller-b.json"),
@@ -147,12 +138,12 @@ fn development_half_stays_above_its_floors() {
     let card = classifier_scorecard(Half::Development);
     assert_eq!(
         card.total(),
-        742,
-        "the development side is the 742 tools of split.json's development and held_out lists"
+        DEVELOPMENT_TOOLS,
+        "the development side is split.json's development, held_out and held_out_2 lists"
     );
     println!(
         "{}",
-        card.report("development (with the former held-out half)")
+        card.report("development (with both former held-out sets)")
     );
     assert_floors(
         &card,
@@ -163,32 +154,47 @@ fn development_half_stays_above_its_floors() {
     );
 }
 
+/// The third held-out set, once a collector adds `held_out_3` to `split.json` (with
+/// `labels/held-out-3/`): it must be labelled blind twice, and its one measurement is printed
+/// for the record. Until then nothing of it is read.
 #[test]
-fn the_second_held_out_set_is_labelled_blind_twice() {
-    assert_labelled_blind_twice(Half::HeldOut2, HELD_OUT_2_TOOLS);
-    let between = labeller_scorecard(
-        &set::labels(Half::HeldOut2, "labeller-a.json"),
-        &set::labels(Half::HeldOut2, "labeller-b.json"),
+fn the_third_held_out_set_is_measured_once_it_is_in_the_split() {
+    let Some(servers) = set::servers(Half::HeldOut3) else {
+        println!("held_out_3: not in split.json yet, nothing measured");
+        return;
+    };
+    assert!(!servers.is_empty(), "held_out_3 lists no server");
+    let tools = set::definitions(Half::HeldOut3).len();
+    assert!(tools > 0, "held_out_3's servers hold no tool");
+    assert_labelled_blind_twice(Half::HeldOut3, tools);
+    let card = classifier_scorecard(Half::HeldOut3);
+    println!("{}", card.report("third held-out set (measured once)"));
+}
+
+#[test]
+fn a_held_out_set_missing_from_the_split_is_absent_and_a_listed_one_is_read() {
+    let without = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"]});
+    assert_eq!(
+        set::servers_in(&without, Half::Development),
+        Some(vec![
+            "a.json".to_owned(),
+            "b.json".to_owned(),
+            "c.json".to_owned()
+        ])
     );
-    assert!(
-        between.off_by_two().is_empty(),
-        "the labellers were never two risk steps apart"
+    assert_eq!(set::servers_in(&without, Half::HeldOut3), None);
+    let with = serde_json::json!({"held_out_3": ["d.json", "e.json"]});
+    assert_eq!(
+        set::servers_in(&with, Half::HeldOut3),
+        Some(vec!["d.json".to_owned(), "e.json".to_owned()])
     );
 }
 
-/// The second held-out set, measured once after tuning: its figures are a regression floor.
 #[test]
-fn second_held_out_set_stays_above_its_measured_floors() {
-    let card = classifier_scorecard(Half::HeldOut2);
-    assert_eq!(card.total(), HELD_OUT_2_TOOLS);
-    println!("{}", card.report("second held-out set"));
-    assert_floors(
-        &card,
-        HELD_OUT_2_CATEGORY_FLOOR,
-        HELD_OUT_2_RISK_FLOOR,
-        HELD_OUT_2_OFF_BY_TWO,
-        HELD_OUT_2_HIGH_CALLED_LOW,
-    );
+#[should_panic(expected = "split.json has no `held_out_2` list")]
+fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"]});
+    set::servers_in(&partial, Half::Development);
 }
 
 #[test]

@@ -10,28 +10,57 @@ use serde_json::Value;
 /// One side of the split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
-    /// What the classifier is tuned on: the first split's development half and its former
-    /// held-out half, folded in once that half's misses had been read (742 tools).
+    /// What the classifier is tuned on: every set whose misses have been read after its one
+    /// measurement (the first split's two halves, then the second held-out set: 958 tools).
     Development,
-    /// The second held-out set, collected after that: measured once, never tuned on.
-    HeldOut2,
+    /// The next held-out set, measured once and never tuned on. Not collected yet: while
+    /// `split.json` has no `held_out_3` list the harness reports it absent and reads nothing.
+    HeldOut3,
+}
+
+/// One list of `split.json` and the folder under `labels/` holding its label files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub key: &'static str,
+    pub labels_dir: &'static str,
 }
 
 impl Half {
-    /// The lists of `split.json` that make up this side.
-    pub fn keys(self) -> &'static [&'static str] {
+    /// The lists of `split.json` that make up this side, each with its labels folder.
+    pub fn parts(self) -> &'static [Part] {
+        const DEVELOPMENT: &[Part] = &[
+            Part {
+                key: "development",
+                labels_dir: "",
+            },
+            Part {
+                key: "held_out",
+                labels_dir: "",
+            },
+            Part {
+                key: "held_out_2",
+                labels_dir: "held-out-2",
+            },
+        ];
+        const HELD_OUT_3: &[Part] = &[Part {
+            key: "held_out_3",
+            labels_dir: "held-out-3",
+        }];
         match self {
-            Half::Development => &["development", "held_out"],
-            Half::HeldOut2 => &["held_out_2"],
+            Half::Development => DEVELOPMENT,
+            Half::HeldOut3 => HELD_OUT_3,
         }
     }
 
-    /// The folder under `labels/` holding this side's label files.
-    pub fn labels_dir(self) -> &'static str {
-        match self {
-            Half::Development => "",
-            Half::HeldOut2 => "held-out-2",
+    /// The distinct label folders of this side, in order.
+    fn labels_dirs(self) -> Vec<&'static str> {
+        let mut dirs: Vec<&'static str> = Vec::new();
+        for part in self.parts() {
+            if !dirs.contains(&part.labels_dir) {
+                dirs.push(part.labels_dir);
+            }
         }
+        dirs
     }
 }
 
@@ -58,19 +87,37 @@ fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|error| panic!("parsing {}: {error}", path.display()))
 }
 
-/// The server files (`gitlab-mcp.json`, ...) of one half, in split order.
-pub fn servers(half: Half) -> Vec<String> {
-    let split = read_json(&eval_dir().join("split.json"));
-    half.keys()
+/// The server files (`gitlab-mcp.json`, ...) of one half, in split order, or `None` when
+/// `split.json` has none of the half's lists yet (a held-out set still being collected).
+pub fn servers(half: Half) -> Option<Vec<String>> {
+    servers_in(&read_json(&eval_dir().join("split.json")), half)
+}
+
+/// [`servers`] over a parsed `split.json`. A half with some of its lists present and
+/// others missing is a broken split, not an absent half.
+pub fn servers_in(split: &Value, half: Half) -> Option<Vec<String>> {
+    let lists: Vec<(&str, Option<&Vec<Value>>)> = half
+        .parts()
         .iter()
-        .flat_map(|key| {
-            split[key]
-                .as_array()
-                .unwrap_or_else(|| panic!("split.json has no `{key}` list"))
-                .clone()
+        .map(|part| (part.key, split.get(part.key).and_then(Value::as_array)))
+        .collect();
+    if lists.iter().all(|(_, list)| list.is_none()) {
+        return None;
+    }
+    let files = lists
+        .into_iter()
+        .flat_map(|(key, list)| {
+            list.unwrap_or_else(|| panic!("split.json has no `{key}` list"))
+                .iter()
+                .map(|file| file.as_str().expect("a server file name").to_owned())
         })
-        .map(|file| file.as_str().expect("a server file name").to_owned())
-        .collect()
+        .collect();
+    Some(files)
+}
+
+/// The server files of a half that must be in the split (the development side).
+fn present_servers(half: Half) -> Vec<String> {
+    servers(half).unwrap_or_else(|| panic!("split.json has none of {:?}'s lists", half))
 }
 
 fn classification(value: &Value, context: &str) -> Classification {
@@ -85,12 +132,11 @@ fn classification(value: &Value, context: &str) -> Classification {
     }
 }
 
-/// One label file (`labeller-a.json`, `adjudicated.json`, ...) of one half.
-pub fn labels(half: Half, file: &str) -> Labels {
-    let value = read_json(&eval_dir().join("labels").join(half.labels_dir()).join(file));
+fn label_file(labels_dir: &str, file: &str) -> Labels {
+    let value = read_json(&eval_dir().join("labels").join(labels_dir).join(file));
     let servers = value["labels"]
         .as_object()
-        .unwrap_or_else(|| panic!("{file} has no `labels` object"));
+        .unwrap_or_else(|| panic!("{labels_dir}/{file} has no `labels` object"));
     servers
         .iter()
         .map(|(server, tools)| {
@@ -101,7 +147,7 @@ pub fn labels(half: Half, file: &str) -> Labels {
                 .map(|(name, label)| {
                     (
                         name.clone(),
-                        classification(label, &format!("{file} {server}/{name}")),
+                        classification(label, &format!("{labels_dir}/{file} {server}/{name}")),
                     )
                 })
                 .collect();
@@ -110,22 +156,41 @@ pub fn labels(half: Half, file: &str) -> Labels {
         .collect()
 }
 
-/// Adjudication reasons by (server, tool).
+/// One label file (`labeller-a.json`, `adjudicated.json`, ...) of one half: the file of
+/// that name in each of the half's label folders, merged. A server labelled in two folders
+/// is an error, not a choice.
+pub fn labels(half: Half, file: &str) -> Labels {
+    let mut merged = Labels::new();
+    for dir in half.labels_dirs() {
+        for (server, tools) in label_file(dir, file) {
+            let previous = merged.insert(server.clone(), tools);
+            assert!(
+                previous.is_none(),
+                "{server} is labelled in two folders ({file})"
+            );
+        }
+    }
+    merged
+}
+
+/// Adjudication reasons by (server, tool), from every label folder of the half.
 fn reasons(half: Half) -> BTreeMap<(String, String), String> {
-    let path = eval_dir()
-        .join("labels")
-        .join(half.labels_dir())
-        .join("adjudicated.json");
-    let value = read_json(&path);
-    value["disagreements"]
-        .as_array()
-        .expect("a disagreements list")
-        .iter()
-        .map(|d| {
-            let text = |key: &str| d[key].as_str().expect(key).to_owned();
-            ((text("server"), text("tool")), text("reason"))
-        })
-        .collect()
+    let mut reasons = BTreeMap::new();
+    for dir in half.labels_dirs() {
+        let path = eval_dir().join("labels").join(dir).join("adjudicated.json");
+        let value = read_json(&path);
+        reasons.extend(
+            value["disagreements"]
+                .as_array()
+                .expect("a disagreements list")
+                .iter()
+                .map(|d| {
+                    let text = |key: &str| d[key].as_str().expect(key).to_owned();
+                    ((text("server"), text("tool")), text("reason"))
+                }),
+        );
+    }
+    reasons
 }
 
 /// Every tool of one half with its adjudicated label, in file order.
@@ -158,7 +223,7 @@ pub fn half(half: Half) -> Vec<LabelledTool> {
 /// Every tool definition of one half with its server, in file order, labels unread.
 pub fn definitions(half: Half) -> Vec<(String, ToolDefinition)> {
     let mut tools = Vec::new();
-    for file in servers(half) {
+    for file in present_servers(half) {
         let server = file.trim_end_matches(".json").to_owned();
         let text =
             std::fs::read_to_string(eval_dir().join("servers").join(&file)).expect("server file");
