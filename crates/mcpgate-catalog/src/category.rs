@@ -123,6 +123,18 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             );
         }
     }
+    if matches!(winner, Category::Read | Category::Write) {
+        if let Some(argument) = signals.sends_local_file() {
+            return rule(
+                &argument.name,
+                Category::Network,
+                format!(
+                    "argument `{}` with an upload: a file off the server's disk leaves it → network",
+                    argument.name
+                ),
+            );
+        }
+    }
     if matches!(winner, Category::Read | Category::Network) {
         if let Some(argument) = signals.argument(Role::LocalSave) {
             return rule(
@@ -162,6 +174,15 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             Category::Credential,
             "creates a webhook with no target URL: mints a URL whose token lets anyone post → credential".to_owned(),
         );
+    }
+    if winner == Category::Destructive {
+        if let Some(verb) = crate::risk::detaching_verb(signals) {
+            return rule(
+                verb,
+                Category::Write,
+                format!("`{verb}` … `from`: takes one object off another, both stay → write"),
+            );
+        }
     }
     if winner == Category::Write {
         if let Some(artifact) = code_artifact(signals) {

@@ -23,6 +23,15 @@ const REVEAL_PHRASES: &[&str] = &[
     "decrypted values", "returns credentials", "sensitive credentials",
 ];
 
+/// Phrases saying the tool returns what a secret scanner found: the secrets themselves
+/// (GitHub's and Azure DevOps's Advanced Security include secret scanning).
+#[rustfmt::skip]
+const FOUND_SECRET_PHRASES: &[&str] = &[
+    "secret alert", "secret alerts", "secret scanning", "leaked secret", "leaked secrets",
+    "exposed secret", "exposed secrets", "detected secrets", "advanced security alert",
+    "advanced security alerts",
+];
+
 /// Nouns for stored secret objects: writing one stores data, it does not mint a credential.
 #[rustfmt::skip]
 const STORED_SECRET_NOUNS: &[&str] = &[
@@ -84,6 +93,17 @@ pub(crate) fn refine(
             _ => {}
         }
     }
+    if category == Category::Write {
+        if let Some(property) = signals.sets_password() {
+            *evidence = vec![Evidence::category(
+                EvidenceKind::Argument,
+                &property,
+                Category::Credential,
+                format!("schema property `{property}`: the write sets a password → credential"),
+            )];
+            return (Category::Credential, Exposure::Nothing);
+        }
+    }
     if category != Category::Read {
         return (category, Exposure::Nothing);
     }
@@ -91,8 +111,24 @@ pub(crate) fn refine(
         *evidence = vec![reveal];
         return (Category::Credential, Exposure::Nothing);
     }
+    if let Some(phrase) = signals.description.first_phrase(FOUND_SECRET_PHRASES) {
+        let message = format!(
+            "description says \"{phrase}\": a secret scanner's findings are the secrets it found → credential"
+        );
+        *evidence = vec![Evidence::category(
+            EvidenceKind::DescriptionPhrase,
+            phrase,
+            Category::Credential,
+            message,
+        )];
+        return (Category::Credential, Exposure::Nothing);
+    }
     if let Some(kind) = signals.argument(Role::Kind) {
-        if signals.arguments.iter().any(|a| a.name == "name") {
+        // `describe` summarises an object (a Secret's data as byte counts), it does not dump it.
+        let summarises = signals
+            .name_verb()
+            .is_some_and(|(_, verb)| verb == "describe");
+        if signals.arguments.iter().any(|a| a.name == "name") && !summarises {
             let message = format!(
                 "arguments `{}` and `name`: returns one object of any kind in full, Secrets included → credential",
                 kind.name

@@ -35,6 +35,7 @@ const WRITE_VERBS: &[&str] = &[
     "promote", "demote", "pin", "unpin", "mute", "unmute", "invite", "link", "unlink", "clone",
     "checkout", "rebase", "cherry", "stage", "unstage", "reset", "draft", "resize", "handle",
     "emulate", "protect", "unprotect", "resolve", "unresolve", "unapprove", "disconnect",
+    "reconnect",
 ];
 
 #[rustfmt::skip]
@@ -168,7 +169,7 @@ pub(crate) const RECREATABLE_TARGETS: &[&str] = &[
     "image", "images", "network", "networks", "tag", "tags", "label", "labels", "cache", "alias",
     "comment", "comments", "reaction", "reactions", "draft", "session", "bookmark", "note", "link",
     "alarm", "message", "category", "webhook", "binding", "var", "variable", "route", "cron",
-    "filter", "domain", "watcher", "annotation", "emoji", "award", "snapshot",
+    "filter", "domain", "watcher", "annotation", "emoji", "award", "snapshot", "status",
 ];
 /// Empty containers: creating one adds nothing anyone depends on yet.
 #[rustfmt::skip]
@@ -176,7 +177,11 @@ pub(crate) const ADDITIVE_TARGETS: &[&str] = &[
     "directory", "directories", "folder", "folders", "dir", "volume", "volumes", "network",
     "networks", "branch", "bookmark", "label", "reaction", "reactions", "emoji", "star", "favorite",
     "bucket", "queue", "category", "channel", "collection", "team", "group", "repository", "repo",
-    "project", "database", "namespace", "link", "draft", "sprint", "session", "tab",
+    "project", "database", "namespace", "link", "draft", "sprint", "session", "tab", "board",
+    "boards", "checklist", "checklists", "section", "sections", "table", "tables", "field",
+    "fields", "tag", "tags", "version", "versions", "list", "lists", "index", "indexes", "column",
+    "columns", "watcher", "watchers", "dependency", "dependencies", "dependents", "attachment",
+    "attachments",
 ];
 /// Permissions and money: changes here are hard to take back.
 #[rustfmt::skip]
@@ -211,7 +216,8 @@ pub(crate) const TOGGLE_VERBS: &[&str] = &[
 /// What closing or disconnecting ends without loss: the caller's own session.
 #[rustfmt::skip]
 pub(crate) const SESSION_TARGETS: &[&str] = &[
-    "browser", "session", "sessions", "connection", "tab", "tabs",
+    "browser", "session", "sessions", "connection", "tab", "tabs", "port", "forward",
+    "forwarding", "interact", "interaction",
 ];
 
 /// Objects through which live traffic flows: changing them redirects it.
@@ -223,7 +229,8 @@ pub(crate) const TRAFFIC_TARGETS: &[&str] = &[
 /// `queue_send_message`): the data stays in the tenant's own service.
 #[rustfmt::skip]
 pub(crate) const INTERNAL_TARGETS: &[&str] = &[
-    "note", "notes", "draft", "drafts", "queue", "queues", "review", "reviews",
+    "note", "notes", "draft", "drafts", "queue", "queues", "review", "reviews", "attachment",
+    "attachments",
 ];
 /// Git objects: pushing them writes the tenant's own repository.
 #[rustfmt::skip]

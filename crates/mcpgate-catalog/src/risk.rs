@@ -67,6 +67,27 @@ fn read(exposure: Exposure) -> Step {
 }
 
 fn write(signals: &Signals) -> Step {
+    if let Some(verb) = detaching_verb(signals) {
+        let object = signals.direct_object().join(" ");
+        if signals
+            .direct_object()
+            .iter()
+            .any(|t| PRIVILEGE_OR_MONEY.contains(&t.as_str()) || PEOPLE.contains(&t.as_str()))
+        {
+            return step(
+                Risk::Medium,
+                verb,
+                format!(
+                    "`{verb}` takes `{object}` off something: one person's part changes → medium"
+                ),
+            );
+        }
+        return step(
+            Risk::Low,
+            verb,
+            format!("`{verb}` takes `{object}` off something, both stay → low"),
+        );
+    }
     for role in [Role::Spec, Role::Code, Role::Image] {
         if let Some(argument) = signals.argument(role) {
             return step(
@@ -143,7 +164,11 @@ fn write(signals: &Signals) -> Step {
             format!("description says \"{phrase}\": running workloads are disrupted → high"),
         );
     }
-    if let Some(noun) = in_objects(signals, PRIVILEGE_OR_MONEY).or_else(|| {
+    // A member assigned to a card or a task does the work; it gains no access.
+    let on_work_item = signals.name_has_after_verb(WORK_ITEMS);
+    let privilege = in_objects(signals, PRIVILEGE_OR_MONEY)
+        .filter(|noun| !(on_work_item && PEOPLE.contains(noun)));
+    if let Some(noun) = privilege.or_else(|| {
         signals
             .name_verb()
             .map(|(_, v)| v)
@@ -184,16 +209,36 @@ fn write(signals: &Signals) -> Step {
             format!("`{verb}` flips a reversible flag → low"),
         );
     }
-    let ends_session = verb.is_some_and(|v| ["close", "disconnect"].contains(&v))
-        && signals
-            .name_objects()
-            .iter()
-            .all(|t| SESSION_TARGETS.contains(&t.as_str()));
-    if ends_session {
+    let ends_session = verb.is_some_and(|v| SESSION_ENDING_VERBS.contains(&v))
+        && (signals.name_objects().is_empty()
+            || signals
+                .name_objects()
+                .iter()
+                .any(|t| SESSION_TARGETS.contains(&t.as_str())));
+    if ends_session || verb == Some("reconnect") {
         return step(
             Risk::Low,
             verb.unwrap_or_default(),
             "ends the caller's own session: nothing durable is lost → low".to_owned(),
+        );
+    }
+    let chooses_active = verb.is_some_and(|v| ["set", "select", "switch", "use"].contains(&v))
+        && signals.name_has(&["active", "current"]);
+    if chooses_active {
+        return step(
+            Risk::Low,
+            "active",
+            "chooses what later calls act on: the server's own session state → low".to_owned(),
+        );
+    }
+    let views = verb
+        .filter(|v| VIEW_STATE_VERBS.contains(v))
+        .or_else(|| (verb == Some("handle") && signals.name_has(&["dialog"])).then_some("handle"));
+    if let Some(verb) = views {
+        return step(
+            Risk::Low,
+            verb,
+            format!("`{verb}` changes only what the page shows: nothing is saved → low"),
         );
     }
     let publishes = signals
@@ -207,8 +252,11 @@ fn write(signals: &Signals) -> Step {
             format!("changes a `{draft}`: private until published → low"),
         );
     }
-    let creates = signals.name_has(&["create", "add", "make", "mkdir", "new"]);
-    if let Some(target) = in_objects(signals, ADDITIVE_TARGETS).filter(|_| creates) {
+    let creates = signals.name_has(&["create", "add", "make", "mkdir", "new", "upload", "attach"]);
+    let additive = signals
+        .object_head()
+        .filter(|head| ADDITIVE_TARGETS.contains(head));
+    if let Some(target) = additive.filter(|_| creates) {
         return step(
             Risk::Low,
             target,
@@ -243,7 +291,11 @@ fn destructive(signals: &Signals) -> Step {
             ),
         );
     }
-    if let Some(target) = in_objects(signals, CRITICAL_TARGETS) {
+    // The head of the object decides: `delete_project_status` deletes a status.
+    if let Some(target) = signals
+        .object_head()
+        .filter(|head| CRITICAL_TARGETS.contains(head))
+    {
         return step(
             Risk::Critical,
             target,
@@ -265,6 +317,39 @@ fn destructive(signals: &Signals) -> Step {
         );
     }
     step(Risk::High, "", "destructive tools start at high".to_owned())
+}
+
+/// People whose part in a work item changes (`assign_member_to_card`).
+const PEOPLE: &[&str] = &[
+    "member",
+    "members",
+    "user",
+    "users",
+    "assignee",
+    "assignees",
+    "watcher",
+    "watchers",
+];
+/// What people are assigned to to do work; membership there grants no access.
+const WORK_ITEMS: &[&str] = &[
+    "card", "cards", "task", "tasks", "issue", "issues", "ticket", "tickets", "story", "item",
+];
+/// Verbs that end or renew the caller's own session or connection.
+const SESSION_ENDING_VERBS: &[&str] = &["close", "disconnect", "stop", "end", "exit", "quit"];
+/// Verbs that change only how a page is viewed.
+/// `navigate` reaches here only without a URL argument (back, forward, a tab).
+const VIEW_STATE_VERBS: &[&str] = &[
+    "hover", "resize", "scroll", "emulate", "zoom", "focus", "navigate",
+];
+
+/// A removal that takes one object off another, both staying (`remove_tag_from_task`,
+/// `remove_project_from_task`: "the task will still exist"): the name says from what.
+pub(crate) fn detaching_verb(signals: &Signals) -> Option<&'static str> {
+    let (_, verb) = signals.name_verb()?;
+    let verb = ["remove", "unlink", "detach", "unassign"]
+        .into_iter()
+        .find(|v| *v == verb)?;
+    signals.name_has_after_verb(&["from"]).then_some(verb)
 }
 
 /// The part a removal takes out of a list, set, hash or stream ("Remove a member from a
@@ -372,6 +457,13 @@ fn credential(signals: &Signals) -> Step {
         verb_category(verb) == Some(Category::Write)
             || ["rotate", "mint", "generate", "regenerate", "issue"].contains(&verb)
     });
+    if let Some(property) = signals.sets_password() {
+        return step(
+            Risk::Critical,
+            &property,
+            format!("schema property `{property}` sets a password: a new way into the system → critical"),
+        );
+    }
     let webhook = signals.name_has(&["webhook"]).then(|| "webhook".to_owned());
     match signals.credential_noun().or(webhook).filter(|_| mints) {
         Some(noun) => step(
@@ -388,6 +480,16 @@ fn network(signals: &Signals) -> Step {
         .name_verb()
         .map(|(_, v)| v)
         .filter(|v| OUTBOUND_VERBS.contains(v));
+    if let Some(argument) = signals.sends_local_file() {
+        return step(
+            Risk::High,
+            &argument.name,
+            format!(
+                "argument `{}`: sends a file off the server's disk → high",
+                argument.name
+            ),
+        );
+    }
     let destination = signals.argument(Role::Destination).map(|a| a.name.as_str());
     match (outbound_verb, destination) {
         (_, Some(argument)) => step(

@@ -33,6 +33,8 @@ pub(crate) enum Role {
     GenericTarget,
     /// A path on the server's own disk where the result is saved (`save_path`, `local_path`).
     LocalSave,
+    /// A file on the server's own disk the tool reads (`file_path`, `paths`).
+    LocalFile,
 }
 
 /// One top-level argument of the input schema.
@@ -63,6 +65,9 @@ pub(crate) struct Signals {
     pub(crate) arguments: Vec<Argument>,
     pub(crate) annotations: ToolAnnotations,
     required: Vec<String>,
+    /// The name ends in an agent noun that names its action (`deploy-services-reader`),
+    /// rewritten to its verb (`read`) in `name_tokens`.
+    agent_noun: bool,
 }
 
 impl Signals {
@@ -82,12 +87,15 @@ impl Signals {
                     .into_iter()
                     // A choice among fixed names (`template: "forward-all" | ...`) is no spec.
                     .filter(|role| *role != Role::Spec || schema.get("enum").is_none())
+                    .chain(open_resource_type(name, schema).then_some(Role::Kind))
                     .collect(),
                 schema: schema.clone(),
             })
             .collect();
+        let (name_tokens, agent_noun) = agent_noun_as_verb(name_tokens(tool.name()));
         Signals {
-            name_tokens: name_tokens(tool.name()),
+            name_tokens,
+            agent_noun,
             lead: Words::new(first_sentence(tool.description())),
             description,
             arguments,
@@ -186,6 +194,9 @@ impl Signals {
             .map(|(index, token)| (index, token.as_str()))?;
         let last = self.name_tokens.len() - 1;
         let closing = &self.name_tokens[last];
+        if self.agent_noun {
+            return Some((last, closing.as_str()));
+        }
         let changes = matches!(
             exact_verb_category(closing),
             Some(Category::Write | Category::Destructive | Category::Execute)
@@ -207,6 +218,56 @@ impl Signals {
             Some((index, _)) => &self.name_tokens[index + 1..],
             None => &self.name_tokens,
         }
+    }
+
+    /// What the name's verb acts on directly: the object tokens up to the first
+    /// preposition (`add_card_to_list` → `card`; `delete_project_status` → `project status`).
+    pub(crate) fn direct_object(&self) -> &[String] {
+        let objects = self.name_objects();
+        let end = objects
+            .iter()
+            .position(|t| PREPOSITIONS.contains(&t.as_str()))
+            .unwrap_or(objects.len());
+        &objects[..end]
+    }
+
+    /// The head of the direct object, its last word (`project status` is a status).
+    pub(crate) fn object_head(&self) -> Option<&str> {
+        self.direct_object().last().map(String::as_str)
+    }
+
+    /// Whether a preposition follows the verb in the name (`remove_tag_from_task`).
+    pub(crate) fn name_has_after_verb(&self, words: &[&str]) -> bool {
+        self.name_objects()
+            .iter()
+            .any(|t| words.contains(&t.as_str()))
+    }
+
+    /// A file off the server's disk that the tool sends to its service: a file-path
+    /// argument, and a description that says it uploads or posts (`confluence_upload_attachment`,
+    /// `firecrawl_parse`: "reads filePath from the MCP server filesystem and posts" it).
+    pub(crate) fn sends_local_file(&self) -> Option<&Argument> {
+        let sends = self.description.first_phrase(&[
+            "upload",
+            "uploads",
+            "uploaded",
+            "posts",
+            "sends",
+            "multipart",
+        ]);
+        sends.and(self.argument(Role::LocalFile))
+    }
+
+    /// A property anywhere in the schema that sets a password (`passwordValue`,
+    /// `new_password`, `requirePassword`): the write changes how one gets in.
+    pub(crate) fn sets_password(&self) -> Option<String> {
+        self.nested_property_names().into_iter().find(|p| {
+            let tokens: Vec<&str> = p.split('_').collect();
+            tokens.contains(&"password")
+                && tokens
+                    .iter()
+                    .any(|t| ["value", "new", "require", "set"].contains(t))
+        })
     }
 
     /// Whether the input schema lists `name` as required.
@@ -298,6 +359,55 @@ fn name_tokens(name: &str) -> Vec<String> {
         tokens.remove(1);
     }
     tokens
+}
+
+/// Agent nouns that name a tool's action when they end its name.
+#[rustfmt::skip]
+const AGENT_NOUNS: &[(&str, &str)] = &[
+    ("reader", "read"), ("writer", "write"), ("updater", "update"), ("creator", "create"),
+    ("deleter", "delete"), ("remover", "remove"), ("executor", "execute"), ("runner", "run"),
+];
+
+/// A name ending in an agent noun (`reader`, `updater`, `writer`) when no verb leads it:
+/// the last word is the tool's action (`netlify-deploy-services-reader` reads deploys;
+/// `deploy` is its object). Returns the tokens with that noun as its verb.
+fn agent_noun_as_verb(mut tokens: Vec<String>) -> (Vec<String>, bool) {
+    let leads_with_verb = tokens
+        .first()
+        .is_some_and(|t| name_token_verb(0, t).is_some());
+    let verb = tokens.last().and_then(|last| {
+        AGENT_NOUNS
+            .iter()
+            .find(|(noun, _)| noun == last)
+            .map(|(_, verb)| *verb)
+    });
+    match (verb, tokens.last_mut()) {
+        (Some(verb), Some(last)) if !leads_with_verb => {
+            *last = verb.to_owned();
+            (tokens, true)
+        }
+        _ => (tokens, false),
+    }
+}
+
+/// Words that end a name's direct object (`add_card_to_list`).
+#[rustfmt::skip]
+const PREPOSITIONS: &[&str] = &[
+    "to", "from", "for", "in", "on", "of", "with", "into", "by", "within", "inside", "at",
+];
+
+/// A `resource_type` argument that takes any type (a free string whose description gives
+/// open examples: "e.g., pods, deployments, services, etc."): the tool works on any kind,
+/// like an argument `kind`. A closed list (an `enum`, "dashboard, panel, or explore") is not.
+fn open_resource_type(name: &str, schema: &serde_json::Value) -> bool {
+    let joined = identifier_tokens(name).join("_");
+    let description = schema
+        .get("description")
+        .and_then(serde_json::Value::as_str)
+        .map(Words::new);
+    ["resource_type", "resource_kind"].contains(&joined.as_str())
+        && schema.get("enum").is_none()
+        && description.is_some_and(|d| d.has_phrase("e g") || d.has_phrase("etc"))
 }
 
 /// Read verbs that only ever lead a name (`get_refund` gets a refund).
@@ -441,6 +551,16 @@ fn roles(name: &str, sql_context: bool) -> Vec<Role> {
     }
     if crate::lexicon::LOCAL_SAVE_ARGUMENTS.contains(&joined.as_str()) {
         roles.push(Role::LocalSave);
+    }
+    if is(&[
+        "file_path",
+        "file_paths",
+        "filepath",
+        "paths",
+        "local_file",
+        "local_file_path",
+    ]) {
+        roles.push(Role::LocalFile);
     }
     if is(&["kind"]) {
         roles.push(Role::Kind);

@@ -15,15 +15,15 @@ use mcpgate_catalog::classify;
 use score::{Pair, Scorecard};
 use set::{Half, Labels};
 
-/// Development floors: the figures after tuning, rounded down, so a change that makes the
-/// classifier worse on the development side fails here. With the second held-out set folded
-/// in (958 tools) and before round 3: 94.1% category, 87.6% risk.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.0;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.5;
-/// `firecrawl_parse` (it reads a file off the server's disk and posts it to the service;
-/// nothing in its words says so) and the second held-out set's seven.
-const DEVELOPMENT_OFF_BY_TWO: usize = 8;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 4;
+/// Development floors: the figures after tuning less a small margin, so a change that makes
+/// the classifier worse on the development side fails here. With the second held-out set
+/// folded in (958 tools): 94.1% category, 87.6% risk before round 3; 95.1% and 91.6% after.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.8;
+const DEVELOPMENT_RISK_FLOOR: f64 = 91.3;
+/// None since round 3: a file-path argument sent by an upload or a post is network high
+/// (`firecrawl_parse`), and the second held-out set's seven have general causes fixed.
+const DEVELOPMENT_OFF_BY_TWO: usize = 0;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 0;
 
 /// The development side: 742 tools of the first split and 216 of the second held-out set.
 const DEVELOPMENT_TOOLS: usize = 958;
