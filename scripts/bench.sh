@@ -57,16 +57,6 @@ ensure_oha() {
   fi
 }
 
-# Debian's nginx-light. On a machine with an init system the package starts its
-# default site on port 80: stop it, since this script only listens on 127.0.0.1.
-ensure_nginx() {
-  command -v nginx >/dev/null 2>&1 && return 0
-  apt_install nginx-light
-  if [ -s /run/nginx.pid ]; then
-    systemctl disable --now nginx 2>/dev/null || invoke-rc.d nginx stop 2>/dev/null || true
-  fi
-}
-
 ensure_rust
 ensure_servers
 [ "$mode" = full ] && ensure_nginx

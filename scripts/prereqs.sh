@@ -40,6 +40,17 @@ ensure_redis_sentinel() {
   apt_install redis-sentinel
 }
 
+# Debian's nginx-light: the load balancer of scripts/production-shape.sh (and its
+# test) and of the benchmark. On a machine with an init system the package starts
+# its default site on port 80: stop it, since mcpgate's scripts only listen on 127.0.0.1.
+ensure_nginx() {
+  command -v nginx >/dev/null 2>&1 && return 0
+  apt_install nginx-light
+  if [ -s /run/nginx.pid ]; then
+    systemctl disable --now nginx 2>/dev/null || invoke-rc.d nginx stop 2>/dev/null || true
+  fi
+}
+
 ensure_rust() {
   if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo not found: install the Rust toolchain (https://rustup.rs) and try again." >&2

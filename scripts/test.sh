@@ -12,6 +12,9 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 ensure_servers
 # redis-sentinel for the Sentinel topology tests (crates/mcpgate-proxy/tests/proxy/topologies.rs).
 ensure_redis_sentinel
+# nginx for the production shape (scripts/production-shape.sh, driven by
+# crates/mcpgate/tests/proxy_processes/production_shape.rs).
+ensure_nginx
 # The official MCP SDKs and server-everything for tests/rust/sdk.rs; sets MCPGATE_E2E_DIR.
 ensure_e2e_clients
 # Headless Chromium and chromedriver for tests/rust/browser.rs (the dashboard in a browser).
@@ -24,6 +27,7 @@ cargo fmt --all -- --check
 # CI; CI only checks that it parses.
 bash -n scripts/bench.sh
 bash -n scripts/audit-scale.sh
+bash -n scripts/production-shape.sh
 python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' scripts/bench_report.py
 
 log "cargo clippy"

@@ -1,5 +1,12 @@
 //! `mcpgate proxy` as a real process: SIGTERM under load stops accepting connections,
 //! finishes the calls in flight, writes every audit row, and exits 0.
+//! `production_shape`: the whole production shape (two APIs, three proxies, nginx,
+//! a Redis Cluster) from `scripts/production-shape.sh`.
+
+#[path = "proxy_processes/production_shape.rs"]
+mod production_shape;
+#[path = "proxy_processes/shape.rs"]
+mod shape;
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
