@@ -108,6 +108,21 @@ ensure_e2e_clients() {
   export MCPGATE_E2E_DIR="$dir"
 }
 
+# aiosmtpd, the real SMTP receiver the mail tests deliver invitations and password-reset
+# links to (tests/e2e/servers/smtp_sink.py), in its own virtualenv from the pinned
+# tests/e2e/requirements-smtp.txt; skipped when the venv was made from the same file.
+ensure_smtp_sink() {
+  local dir="$PWD/tests/e2e"
+  local venv="$dir/.venv-smtp" requirements="$dir/requirements-smtp.txt"
+  e2e_stamp_matches "$requirements" "$venv/.mcpgate-requirements.sha256" && return 0
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  python3 -c 'import ensurepip' >/dev/null 2>&1 || apt_install python3-venv
+  log "Installing aiosmtpd for the mail tests (tests/e2e/.venv-smtp)"
+  rm -rf "$venv" && python3 -m venv "$venv" &&
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" &&
+    e2e_write_stamp "$requirements" "$venv/.mcpgate-requirements.sha256"
+}
+
 # Chromium and its WebDriver for tests/rust/browser.rs, which walks the dashboard in a
 # headless browser. Debian's packages, so nothing is downloaded outside the package manager.
 ensure_browser() {

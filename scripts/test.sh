@@ -17,6 +17,8 @@ ensure_redis_sentinel
 ensure_nginx
 # The official MCP SDKs and server-everything for tests/rust/sdk.rs; sets MCPGATE_E2E_DIR.
 ensure_e2e_clients
+# aiosmtpd, the SMTP receiver of the invitation and password-reset mail tests.
+ensure_smtp_sink
 # Headless Chromium and chromedriver for tests/rust/browser.rs (the dashboard in a browser).
 ensure_browser
 

@@ -20,6 +20,7 @@ mod join;
 mod members;
 pub(crate) mod page;
 mod password;
+mod password_reset;
 mod policy;
 mod policy_edit;
 mod servers;
@@ -133,9 +134,26 @@ pub(crate) fn router() -> Routes {
         .post("/members/{id}/role", P::ManageMembers, members::change_role)
         .post("/members/{id}/remove", P::ManageMembers, members::remove)
         .post(
+            "/members/{id}/password-reset",
+            P::ManageMembers,
+            members::password_reset,
+        )
+        .post(
             "/invitations/{id}/revoke",
             P::ManageMembers,
             members::revoke_invitation,
+        )
+        .get("/forgot-password", Access::Public, password_reset::forgot_page)
+        .post("/forgot-password", Access::Public, password_reset::forgot)
+        .get(
+            "/reset-password/{token}",
+            Access::Public,
+            password_reset::reset_page,
+        )
+        .post(
+            "/reset-password/{token}",
+            Access::Public,
+            password_reset::reset,
         )
         .get("/join/{token}", Access::Public, join::show)
         .post("/join/{token}/accept", Access::SignedIn, join::accept)

@@ -9,6 +9,7 @@ pub mod audit_export;
 pub mod classification;
 pub mod grants;
 pub mod members;
+pub mod password_reset;
 pub mod policies;
 pub mod servers;
 pub mod upstream_oauth;

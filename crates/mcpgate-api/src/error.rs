@@ -107,6 +107,10 @@ fn conflict(constraint: &str) -> ApiError {
             "invitation_other_email",
             "this invitation is for another email address",
         ),
+        mcpgate_store::password_resets::RESET_USED => (
+            "password_reset_used",
+            "this reset link was already used, or a newer one was made",
+        ),
         _ => ("conflict", "the request conflicts with existing data"),
     };
     ApiError::Conflict {

@@ -9,6 +9,7 @@ mod domain;
 mod error;
 pub mod export;
 mod extract;
+mod mail;
 mod maintenance;
 mod oauth_server;
 pub mod openapi;
@@ -23,6 +24,7 @@ pub use client_address::{Cidr, InvalidCidr, TrustedProxies};
 pub use error::ApiError;
 pub use export::ExportSettings;
 pub use mcpgate_store::audit::AuditRetention;
+pub use mail::{SmtpSettings, SmtpSettingsError};
 pub use oauth_server::{oauth_issuer, DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME};
 pub use passwords::DEFAULT_PASSWORD_HASH_WAIT;
 pub use startup::{

@@ -72,6 +72,9 @@ pub struct ApiSettings {
     pub audit_retention: AuditRetention,
     /// How tenants' audit events are delivered to their SIEM webhooks.
     pub audit_export: ExportSettings,
+    /// The SMTP server invitations and password-reset links are mailed through;
+    /// `None` mails nothing (links are only shown to the admin who made them).
+    pub smtp: Option<crate::mail::SmtpSettings>,
 }
 
 /// What the API service needs from outside.
@@ -136,6 +139,12 @@ impl Application {
                 clients: ClientDirectory::new(upstreams.clone(), settings.allow_private_upstreams),
                 access_token_lifetime: settings.oauth_access_token_lifetime,
             }),
+            mailer: settings
+                .smtp
+                .as_ref()
+                .map(crate::mail::Mailer::new)
+                .transpose()
+                .map_err(std::io::Error::other)?,
         };
         let router = Router::new()
             .nest(

@@ -24,6 +24,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// The OAuth authorization server's clients and token lifetimes.
     pub(crate) oauth: Arc<crate::oauth_server::OAuthServer>,
+    /// Mails invitations and password-reset links; `None` without an SMTP server.
+    pub(crate) mailer: Option<crate::mail::Mailer>,
 }
 
 /// The control plane's secrets.

@@ -16,6 +16,7 @@ pub mod grants;
 mod ids;
 pub mod members;
 pub mod oauth_server;
+pub mod password_resets;
 pub mod policies;
 mod postgres;
 mod redis_conn;

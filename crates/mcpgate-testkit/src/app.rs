@@ -70,6 +70,9 @@ pub struct TestAppOptions {
     pub oauth_access_token_lifetime: Duration,
     /// The SIEM export's delivery: quick polls and retries, so tests wait little.
     pub audit_export: mcpgate_api::ExportSettings,
+    /// An SMTP receiver (`smtp://` without TLS) the API mails invitations and
+    /// password-reset links to, from `mcpgate@example.com`; none by default.
+    pub smtp_server: Option<SocketAddr>,
 }
 
 impl Default for TestAppOptions {
@@ -90,6 +93,7 @@ impl Default for TestAppOptions {
                 request_timeout: Duration::from_secs(5),
                 ..mcpgate_api::ExportSettings::default()
             },
+            smtp_server: None,
         }
     }
 }
@@ -204,6 +208,10 @@ fn api_settings(
         oauth_access_token_lifetime: options.oauth_access_token_lifetime,
         audit_retention: mcpgate_api::AuditRetention::default(),
         audit_export: options.audit_export,
+        smtp: options.smtp_server.map(|address| {
+            mcpgate_api::SmtpSettings::parse(&format!("smtp://{address}"), "mcpgate@example.com")
+                .expect("the test's SMTP receiver")
+        }),
     }
 }
 

@@ -297,6 +297,23 @@ pub struct SettingsArgs {
     )]
     pub audit_export_max_attempts: Option<usize>,
 
+    /// API: the SMTP server invitations and password-reset links are mailed through,
+    /// `smtp://[user:password@]host:port` (add `?tls=required` for STARTTLS) or
+    /// `smtps://host:port`; needs MCPGATE_SMTP_FROM [default: unset, nothing is mailed].
+    #[arg(
+        long,
+        env = "MCPGATE_SMTP_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+
+    /// API: the sender of those mails, `noreply@example.com` or
+    /// `mcpgate <noreply@example.com>`.
+    #[arg(long, env = "MCPGATE_SMTP_FROM", global = true, value_name = "ADDRESS")]
+    pub smtp_from: Option<String>,
+
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -304,6 +321,37 @@ pub struct SettingsArgs {
     /// Log filter in RUST_LOG syntax [default: info].
     #[arg(long, env = "MCPGATE_LOG", global = true, value_name = "FILTER")]
     pub log: Option<String>,
+}
+
+/// The SMTP server and sender: both or neither (an empty URL is unset).
+fn smtp_settings(
+    url: Option<String>,
+    from: Option<String>,
+) -> Result<Option<mcpgate_api::SmtpSettings>, ConfigError> {
+    let Some(url) = url.filter(|url| !url.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let from = from
+        .filter(|from| !from.trim().is_empty())
+        .ok_or(ConfigError::Invalid {
+            variable: "MCPGATE_SMTP_FROM",
+            flag: "smtp-from",
+            reason: "required with MCPGATE_SMTP_URL: the address mail is sent from".into(),
+        })?;
+    mcpgate_api::SmtpSettings::parse(url.trim(), from.trim())
+        .map(Some)
+        .map_err(|error| match error {
+            mcpgate_api::SmtpSettingsError::Url(_) => ConfigError::Invalid {
+                variable: "MCPGATE_SMTP_URL",
+                flag: "smtp-url",
+                reason: error.to_string(),
+            },
+            mcpgate_api::SmtpSettingsError::From(_) => ConfigError::Invalid {
+                variable: "MCPGATE_SMTP_FROM",
+                flag: "smtp-from",
+                reason: error.to_string(),
+            },
+        })
 }
 
 /// The TOML file's shape: the same settings, all optional.
@@ -340,6 +388,8 @@ struct FileSettings {
     audit_partitions_ahead_days: Option<usize>,
     audit_export_batch_size: Option<usize>,
     audit_export_max_attempts: Option<usize>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -376,6 +426,8 @@ pub struct Config {
     pub api_trusted_proxies: mcpgate_api::TrustedProxies,
     pub audit_retention: mcpgate_api::AuditRetention,
     pub audit_export: mcpgate_api::ExportSettings,
+    /// Where mail goes out; `None` mails nothing.
+    pub smtp: Option<mcpgate_api::SmtpSettings>,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -629,6 +681,10 @@ impl SettingsArgs {
                 .unwrap_or(u32::MAX),
                 ..mcpgate_api::ExportSettings::default()
             },
+            smtp: smtp_settings(
+                self.smtp_url.clone().or(file.smtp_url),
+                self.smtp_from.clone().or(file.smtp_from),
+            )?,
             log_format,
             log: self
                 .log
@@ -822,6 +878,30 @@ mod tests {
         assert_eq!(config.public_proxy_url, "http://127.0.0.1:8090");
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(!config.allow_private_upstreams());
+    }
+
+    #[test]
+    fn smtp_needs_a_sender_and_a_smtp_url_each_named_when_wrong() {
+        let without_sender = SettingsArgs {
+            smtp_url: Some("smtp://127.0.0.1:2525".into()),
+            ..Default::default()
+        };
+        let error = without_sender.load().unwrap_err().to_string();
+        assert!(error.contains("MCPGATE_SMTP_FROM"), "{error}");
+        let wrong_scheme = SettingsArgs {
+            smtp_url: Some("http://127.0.0.1:2525".into()),
+            smtp_from: Some("noreply@example.com".into()),
+            ..Default::default()
+        };
+        let error = wrong_scheme.load().unwrap_err().to_string();
+        assert!(error.contains("MCPGATE_SMTP_URL"), "{error}");
+        let configured = SettingsArgs {
+            smtp_url: Some("smtp://127.0.0.1:2525".into()),
+            smtp_from: Some("mcpgate <noreply@example.com>".into()),
+            ..Default::default()
+        };
+        assert!(configured.load().unwrap().smtp.is_some());
+        assert!(SettingsArgs::default().load().unwrap().smtp.is_none());
     }
 
     #[test]

@@ -54,7 +54,7 @@ struct SignupPage {
 }
 
 /// The pre-login token: the browser's, or a new one set alongside the page.
-fn login_token(state: &AppState, headers: &HeaderMap) -> (String, Option<header::HeaderValue>) {
+pub(crate) fn login_token(state: &AppState, headers: &HeaderMap) -> (String, Option<header::HeaderValue>) {
     match cookie(headers, LOGIN_CSRF_COOKIE) {
         Some(token) if token.len() >= 32 => (token.to_owned(), None),
         _ => {
@@ -65,7 +65,7 @@ fn login_token(state: &AppState, headers: &HeaderMap) -> (String, Option<header:
     }
 }
 
-fn with_cookie(mut response: Response, set: Option<header::HeaderValue>) -> Response {
+pub(crate) fn with_cookie(mut response: Response, set: Option<header::HeaderValue>) -> Response {
     if let Some(set) = set {
         response.headers_mut().append(header::SET_COOKIE, set);
     }

@@ -17,6 +17,7 @@ use crate::dashboard::page::{form_errors, render, render_with, FieldError, PageE
 use crate::dashboard::session::{CsrfForm, Nav, UserSession};
 use crate::domain::members::invite as invite_member;
 use crate::domain::not_found_as;
+use crate::domain::password_reset::issue_for_member;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::state::AppState;
@@ -29,6 +30,10 @@ struct MembersPage {
     invitations: Vec<InvitationRow>,
     roles: Vec<String>,
     new_link: Option<String>,
+    /// Whether the invitation link was also mailed.
+    emailed: bool,
+    /// A password reset link just made: `(email, link)`, shown this once.
+    reset_link: Option<(String, String)>,
     errors: Vec<FieldError>,
 }
 
@@ -86,6 +91,8 @@ async fn page(state: &AppState, session: &UserSession) -> Result<MembersPage, Pa
             .map(|role| role.as_str().to_owned())
             .collect(),
         new_link: None,
+        emailed: false,
+        reset_link: None,
         errors: Vec::new(),
     })
 }
@@ -127,6 +134,7 @@ pub(crate) async fn invite(
             });
             let mut shown = page(&state, &session).await?;
             shown.new_link = Some(issued.link);
+            shown.emailed = issued.emailed;
             Ok(with_changes(
                 render_with(StatusCode::CREATED, &shown)?,
                 changes,
@@ -174,6 +182,22 @@ pub(crate) async fn remove(
     let changes = json!({"email": removed.email, "role": removed.role});
     Ok(with_changes(
         Redirect::to("/members").into_response(),
+        changes,
+    ))
+}
+
+pub(crate) async fn password_reset(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<UserId>,
+    CsrfForm { session, .. }: CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    let issued = issue_for_member(&state, &session.caller, id).await?;
+    let changes =
+        json!({"email": issued.email, "password_reset": {"expires_at": issued.expires_at}});
+    let mut shown = page(&state, &session).await?;
+    shown.reset_link = Some((issued.email, issued.link));
+    Ok(with_changes(
+        render_with(StatusCode::CREATED, &shown)?,
         changes,
     ))
 }

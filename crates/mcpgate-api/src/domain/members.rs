@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::domain::accounts::validate_email;
 use crate::error::ApiError;
 use crate::extract::Caller;
+use crate::mail::Mail;
 use crate::state::AppState;
 
 /// How long an invitation link works.
@@ -19,6 +20,9 @@ pub struct IssuedInvitation {
     pub invitation: Invitation,
     /// The single-use link to send the person; only its hash is stored.
     pub link: String,
+    /// Whether the link is also being mailed to the address (an SMTP server is
+    /// configured); delivery happens in the background.
+    pub emailed: bool,
 }
 
 /// Invites `email` into the caller's tenant as `role`.
@@ -42,9 +46,28 @@ pub async fn invite(
         },
     )
     .await?;
+    let link = invitation_link(state, &token);
+    let emailed = match &state.mailer {
+        Some(mailer) => {
+            let tenant = mcpgate_store::accounts::tenant(&state.db, caller.tenant).await?;
+            mailer.send_in_background(Mail {
+                to: invitation.email.clone(),
+                subject: format!("You are invited to {} on mcpgate", tenant.name),
+                text: format!(
+                    "{} invited you to join {} on mcpgate as {}.\n\n\
+                     Accept within {INVITATION_DAYS} days (the link works once):\n\n{link}\n",
+                    caller.actor.trim_start_matches("user:"),
+                    tenant.name,
+                    invitation.role,
+                ),
+            })
+        }
+        None => false,
+    };
     Ok(IssuedInvitation {
         invitation,
-        link: invitation_link(state, &token),
+        link,
+        emailed,
     })
 }
 

@@ -15,6 +15,7 @@ use crate::access::trail::with_changes;
 use crate::access::{Permission, Routes};
 use crate::domain::members::{invite, IssuedInvitation};
 use crate::domain::not_found_as;
+use crate::domain::password_reset::{issue_for_member, IssuedReset};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, PathParams};
 use crate::openapi::schemas::{BadRequest, ErrorBody, Invalid, NotFound, PayloadTooLarge};
@@ -25,6 +26,11 @@ pub(crate) fn router() -> Routes {
         .get("/members", Permission::ViewMembers, list)
         .patch("/members/{id}", Permission::ManageMembers, change_role)
         .delete("/members/{id}", Permission::ManageMembers, remove)
+        .post(
+            "/members/{id}/password-reset",
+            Permission::ManageMembers,
+            create_password_reset,
+        )
         .get("/invitations", Permission::ManageMembers, invitations)
         .post("/invitations", Permission::ManageMembers, create_invitation)
         .delete(
@@ -40,6 +46,7 @@ pub(crate) fn router() -> Routes {
     list,
     change_role,
     remove,
+    create_password_reset,
     invitations,
     create_invitation,
     revoke_invitation
@@ -133,6 +140,38 @@ async fn remove(
         .map_err(|e| not_found_as(e, "member"))?;
     let changes = json!({"email": removed.email, "role": removed.role});
     Ok(with_changes(Json(removed).into_response(), changes))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/members/{id}/password-reset",
+    tag = "members",
+    operation_id = "create_password_reset",
+    summary = "Make a password reset link for a member",
+    description = "A single-use link, valid for 30 minutes, shown only in this answer (the \
+        admin trail records that it was made, never the link): the member sets a new password \
+        there and every session of theirs ends. A person who also belongs to other tenants is \
+        refused (409 `member_of_other_tenants`): the link would reach those tenants too; they \
+        use 'forgot password' on the sign-in page.",
+    params(("id" = UserId, Path, description = "The member's user id")),
+    responses(
+        (status = 201, description = "The link", body = IssuedReset),
+        (status = 404, response = NotFound),
+        (status = 409, description = "A member of other tenants too (`member_of_other_tenants`)", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn create_password_reset(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<UserId>,
+) -> Result<Response, ApiError> {
+    let issued = issue_for_member(&state, &caller, id).await?;
+    let changes = json!({"email": issued.email, "password_reset": {"expires_at": issued.expires_at}});
+    Ok(with_changes(
+        (StatusCode::CREATED, Json(issued)).into_response(),
+        changes,
+    ))
 }
 
 /// The tenant's invitations.

@@ -8,5 +8,7 @@ mod journey;
 mod login_limits;
 mod members;
 mod password;
+mod password_reset;
 mod security;
+mod smtp;
 mod sso;

@@ -58,6 +58,7 @@ pub async fn serve_api(
         oauth_access_token_lifetime: config.api_oauth_access_token_lifetime,
         audit_retention: config.audit_retention,
         audit_export: config.audit_export,
+        smtp: config.smtp.clone(),
     };
     let app = mcpgate_api::Application::build(settings, mcpgate_api::ApiDeps { db, redis })
         .await
