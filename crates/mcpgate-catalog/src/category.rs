@@ -281,6 +281,13 @@ fn verb_sense(signals: &Signals, verb: &str) -> Option<Category> {
         if OUTBOUND_VERBS.contains(&base) && signals.name_has(INTERNAL_TARGETS) {
             return Some(Category::Write);
         }
+        // "Push a value onto the left of a Redis list": into a data structure, not out.
+        let into_structure = signals.lead.as_slice().iter().any(|w| {
+            ["list", "lists", "set", "stream", "array", "queue", "stack"].contains(&w.as_str())
+        });
+        if base == "push" && into_structure {
+            return Some(Category::Write);
+        }
         let reaches = ["navigate", "visit", "goto"].contains(&base);
         if reaches && signals.argument(Role::Url).is_none() {
             return Some(Category::Write);
@@ -465,6 +472,20 @@ fn argument_votes(signals: &Signals, votes: &mut Vec<Vote>) {
             );
         }
     }
+    if let Some(argument) = read_only_actions(signals) {
+        let message = format!(
+            "argument `{}` offers only reads (list, get ...): the tool reads → read",
+            argument.name
+        );
+        vote(
+            votes,
+            Category::Read,
+            6,
+            EvidenceKind::Argument,
+            &argument.name,
+            message,
+        );
+    }
     let mut voted: Vec<Category> = Vec::new();
     for (role, category, weight, meaning) in roles {
         // One argument vote per category: `command` and `entrypoint` are one signal.
@@ -484,6 +505,35 @@ fn argument_votes(signals: &Signals, votes: &mut Vec<Vote>) {
             voted.push(category);
         }
     }
+}
+
+/// An `action` or `operation` argument whose every choice starts with a read verb
+/// (`action: list | get_status | get_changes`): one tool for several reads of a resource,
+/// whatever the resource's name (`pipelines_build`) reads like.
+fn read_only_actions(signals: &Signals) -> Option<&crate::signals::Argument> {
+    signals.arguments.iter().find(|argument| {
+        let named = ["action", "operation", "op"].contains(&argument.name.as_str());
+        let values: Vec<&str> = argument
+            .schema()
+            .get("enum")
+            .and_then(serde_json::Value::as_array)
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        named
+            && !values.is_empty()
+            && values.iter().all(|value| {
+                crate::text::identifier_tokens(value)
+                    .first()
+                    .is_some_and(|verb| {
+                        crate::lexicon::exact_verb_category(verb) == Some(Category::Read)
+                    })
+            })
+    })
 }
 
 fn annotation_votes(signals: &Signals, votes: &mut Vec<Vote>) {

@@ -199,7 +199,14 @@ pub(crate) const PRIVILEGE_OR_MONEY: &[&str] = &[
 pub(crate) const CODE_ARTIFACTS: &[&str] = &[
     "apex", "script", "scripts", "function", "functions", "lambda", "worker", "workers", "plugin",
     "plugins", "extension", "extensions", "trigger", "triggers", "workflow", "workflows", "macro",
-    "macros", "addon", "addons",
+    "macros", "addon", "addons", "chart", "charts", "package", "packages",
+];
+/// Configuration that everything else of a system reads: changing one changes how every
+/// member's work behaves (`update_project`, `update_datasource`, `wrangler_config_update`).
+#[rustfmt::skip]
+pub(crate) const SHARED_CONFIGURATION: &[&str] = &[
+    "project", "datasource", "datasources", "dashboard", "config", "configuration", "settings",
+    "property", "schema",
 ];
 /// Verbs whose write decides what ships or who may change it (merging, approving,
 /// protecting a branch, rolling a deployment back).

@@ -8,7 +8,7 @@ use crate::exposure::Exposure;
 use crate::lexicon::{
     verb_category, ADDITIVE_TARGETS, CASCADE_PHRASES, CRITICAL_TARGETS, EXEC_PHRASES, EXEC_TOKENS,
     GATE_VERBS, OUTBOUND_VERBS, PRIVILEGE_OR_MONEY, RECREATABLE_TARGETS, SESSION_TARGETS,
-    TOGGLE_VERBS, TRAFFIC_TARGETS,
+    SHARED_CONFIGURATION, TOGGLE_VERBS, TRAFFIC_TARGETS,
 };
 use crate::signals::{Role, Signals};
 
@@ -178,6 +178,32 @@ fn write(signals: &Signals) -> Step {
             Risk::High,
             noun,
             format!("acts on `{noun}`: permissions or money → high"),
+        );
+    }
+    let reconfigures = signals.name_verb().is_some_and(|(_, v)| {
+        [
+            "update",
+            "edit",
+            "modify",
+            "patch",
+            "write",
+            "configure",
+            "change",
+        ]
+        .contains(&v)
+    });
+    // A plan is shared configuration when it is what subscribers are billed by.
+    let billing = signals
+        .description
+        .first_phrase(&["billing", "pricing", "subscription", "subscriptions"])
+        .is_some();
+    if let Some(head) = signals.object_head().filter(|head| {
+        reconfigures && (SHARED_CONFIGURATION.contains(head) || (*head == "plan" && billing))
+    }) {
+        return step(
+            Risk::High,
+            head,
+            format!("changes a `{head}` that everything in it reads → high"),
         );
     }
     // Renaming breaks everything that names the object; a bulk update reaches every match.

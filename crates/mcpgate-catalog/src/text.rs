@@ -35,11 +35,13 @@ pub(crate) fn identifier_tokens(identifier: &str) -> Vec<String> {
 /// Joins two-word nouns whose first word would read as a verb: the `pull`
 /// of `pull_request` pulls nothing from the network.
 fn merge_compounds(tokens: Vec<String>) -> Vec<String> {
-    const COMPOUNDS: [(&str, &str); 4] = [
+    const COMPOUNDS: [(&str, &str); 6] = [
         ("pull", "request"),
         ("pull", "requests"),
         ("merge", "request"),
         ("merge", "requests"),
+        ("data", "source"),
+        ("data", "sources"),
     ];
     let mut merged: Vec<String> = Vec::with_capacity(tokens.len());
     for token in tokens {
@@ -98,6 +100,11 @@ impl Words {
 /// full stop followed by a space.
 pub(crate) fn first_sentence(description: &str) -> &str {
     let line = description.trim_start().split('\n').next().unwrap_or("");
+    // "Notion | Update page properties": a product name before a bar is no verb.
+    let line = match line.split_once(" | ") {
+        Some((prefix, rest)) if prefix.split_whitespace().count() <= 3 => rest,
+        _ => line,
+    };
     match line.find(". ") {
         Some(end) => &line[..end],
         None => line,
@@ -138,5 +145,9 @@ mod tests {
     fn the_first_sentence_ends_at_a_stop_or_a_line_break() {
         assert_eq!(first_sentence("List pods. Then more."), "List pods");
         assert_eq!(first_sentence("Get logs\nfrom a pod"), "Get logs");
+        assert_eq!(
+            first_sentence("Notion | Create a page\n400"),
+            "Create a page"
+        );
     }
 }
