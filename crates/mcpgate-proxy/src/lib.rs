@@ -25,6 +25,7 @@ mod state;
 mod stream;
 mod target;
 mod tasks;
+mod trace;
 mod token_cache;
 mod upstream_oauth;
 

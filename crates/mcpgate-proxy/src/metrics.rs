@@ -1,9 +1,24 @@
-//! `GET /metrics` in the Prometheus text format, written by hand: a few atomic counters
-//! and two fixed-bucket histograms do not justify a metrics crate and its registry.
+//! `GET /metrics` in the OpenMetrics text format, through `prometheus-client`: the
+//! proxy's counters and histograms under their conventional names and units, plus
+//! per-tenant counts of decisions, limits hit and upstream errors.
+//!
+//! The fixed label sets (methods, outcomes) are resolved once at start: counting one is
+//! an atomic add. A tenant's counters are looked up in their family per call (a read
+//! lock and a hash of a UUID, no allocation once the tenant has been seen).
 
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use mcpgate_store::TenantId;
+
+/// The exposition's content type.
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// JSON-RPC methods counted by name; anything else is `other`.
 const METHODS: [&str; 12] = [
@@ -42,73 +57,144 @@ const OVERHEAD_BUCKETS: [f64; 10] = [
     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1,
 ];
 
-/// The proxy's counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MethodLabel {
+    method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+/// A tenant's id as a label value.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct Tenant(TenantId);
+
+impl EncodeLabelValue for Tenant {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        write!(encoder, "{}", self.0)
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TenantLabel {
+    tenant: Tenant,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TenantOutcomeLabel {
+    tenant: Tenant,
+    outcome: &'static str,
+}
+
+/// The proxy's metrics and the registry that renders them.
 #[derive(Debug)]
 pub(crate) struct Metrics {
-    requests: [AtomicU64; METHODS.len()],
-    decisions: [AtomicU64; OUTCOMES.len()],
-    upstream: Histogram<{ UPSTREAM_BUCKETS.len() }>,
-    overhead: Histogram<{ OVERHEAD_BUCKETS.len() }>,
-    redis_errors: AtomicU64,
-    audit_dropped: AtomicU64,
-    audit_dead_letter: AtomicU64,
-    upstream_errors: AtomicU64,
-}
-
-#[derive(Debug)]
-struct Histogram<const N: usize> {
-    bounds: &'static [f64; N],
-    counts: [AtomicU64; N],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
-}
-
-impl<const N: usize> Histogram<N> {
-    fn new(bounds: &'static [f64; N]) -> Self {
-        Self {
-            bounds,
-            counts: std::array::from_fn(|_| AtomicU64::new(0)),
-            count: AtomicU64::new(0),
-            sum_micros: AtomicU64::new(0),
-        }
-    }
-
-    fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        // Cumulative buckets are computed at render time; store per-bucket counts here.
-        if let Some(index) = self.bounds.iter().position(|bound| seconds <= *bound) {
-            self.counts[index].fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (bound, count) in self.bounds.iter().zip(&self.counts) {
-            cumulative += count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
-    }
+    registry: Registry,
+    requests: [Counter; METHODS.len()],
+    decisions: [Counter; OUTCOMES.len()],
+    tenant_decisions: Family<TenantOutcomeLabel, Counter>,
+    tenant_limited: Family<TenantLabel, Counter>,
+    tenant_upstream_errors: Family<TenantLabel, Counter>,
+    upstream: Histogram,
+    overhead: Histogram,
+    redis_errors: Counter,
+    audit_dropped: Counter,
+    audit_dead_letter: Counter,
+    upstream_errors: Counter,
+    audit_queue_depth: Gauge,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<MethodLabel, Counter>::default();
+        registry.register(
+            "mcpgate_proxy_requests",
+            "JSON-RPC messages received, by method",
+            requests.clone(),
+        );
+        let decisions = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "mcpgate_proxy_decisions",
+            "tools/call decisions, by outcome",
+            decisions.clone(),
+        );
+        let tenant_decisions = Family::default();
+        registry.register(
+            "mcpgate_proxy_tenant_decisions",
+            "tools/call decisions, by tenant and outcome",
+            tenant_decisions.clone(),
+        );
+        let tenant_limited = Family::default();
+        registry.register(
+            "mcpgate_proxy_tenant_limits_hit",
+            "Calls refused by a rate limit or quota, by tenant",
+            tenant_limited.clone(),
+        );
+        let tenant_upstream_errors = Family::default();
+        registry.register(
+            "mcpgate_proxy_tenant_upstream_errors",
+            "Upstream requests without an answer (connect error, timeout), by tenant",
+            tenant_upstream_errors.clone(),
+        );
+        let upstream = Histogram::new(UPSTREAM_BUCKETS);
+        registry.register_with_unit(
+            "mcpgate_proxy_upstream",
+            "Time from forwarding a request to the upstream's response headers",
+            Unit::Seconds,
+            upstream.clone(),
+        );
+        let overhead = Histogram::new(OVERHEAD_BUCKETS);
+        registry.register_with_unit(
+            "mcpgate_proxy_overhead",
+            "Time the proxy spends on a request before forwarding it (auth, parse, policy, limits)",
+            Unit::Seconds,
+            overhead.clone(),
+        );
+        let mut counter = |name: &str, help: &str| {
+            let counter = Counter::default();
+            registry.register(name, help, counter.clone());
+            counter
+        };
+        let redis_errors = counter(
+            "mcpgate_proxy_redis_errors",
+            "Rate-limiter calls that failed or timed out",
+        );
+        let upstream_errors = counter(
+            "mcpgate_proxy_upstream_errors",
+            "Upstream requests without an answer (connect error, timeout)",
+        );
+        let audit_dropped = counter(
+            "mcpgate_proxy_audit_dropped",
+            "Audit events lost: the queue was full, or the backlog outgrew it during a database outage",
+        );
+        let audit_dead_letter = counter(
+            "mcpgate_proxy_audit_dead_letter",
+            "Audit events Postgres refused even after sanitising, kept in the audit_dead_letter table instead",
+        );
+        let audit_queue_depth = Gauge::default();
+        registry.register(
+            "mcpgate_proxy_audit_queue_depth",
+            "Audit events waiting to be written",
+            audit_queue_depth.clone(),
+        );
         Self {
-            requests: std::array::from_fn(|_| AtomicU64::new(0)),
-            decisions: std::array::from_fn(|_| AtomicU64::new(0)),
-            upstream: Histogram::new(&UPSTREAM_BUCKETS),
-            overhead: Histogram::new(&OVERHEAD_BUCKETS),
-            redis_errors: AtomicU64::new(0),
-            audit_dropped: AtomicU64::new(0),
-            audit_dead_letter: AtomicU64::new(0),
-            upstream_errors: AtomicU64::new(0),
+            requests: METHODS.map(|method| requests.get_or_create(&MethodLabel { method }).clone()),
+            decisions: OUTCOMES
+                .map(|outcome| decisions.get_or_create(&OutcomeLabel { outcome }).clone()),
+            registry,
+            tenant_decisions,
+            tenant_limited,
+            tenant_upstream_errors,
+            upstream,
+            overhead,
+            redis_errors,
+            audit_dropped,
+            audit_dead_letter,
+            upstream_errors,
+            audit_queue_depth,
         }
     }
 }
@@ -120,111 +206,96 @@ impl Metrics {
             .iter()
             .position(|m| *m == method)
             .unwrap_or(METHODS.len() - 1);
-        self.requests[index].fetch_add(1, Ordering::Relaxed);
+        self.requests[index].inc();
     }
 
-    pub(crate) fn decision(&self, outcome: &str) {
-        if let Some(index) = OUTCOMES.iter().position(|o| *o == outcome) {
-            self.decisions[index].fetch_add(1, Ordering::Relaxed);
+    /// Counts a decision of `tenant`'s, and a limit hit when it was one.
+    pub(crate) fn decision(&self, tenant: TenantId, outcome: &str) {
+        let Some(index) = OUTCOMES.iter().position(|o| *o == outcome) else {
+            return;
+        };
+        self.decisions[index].inc();
+        let outcome = OUTCOMES[index];
+        let tenant = Tenant(tenant);
+        self.tenant_decisions
+            .get_or_create(&TenantOutcomeLabel { tenant, outcome })
+            .inc();
+        if outcome == "limited" {
+            self.tenant_limited
+                .get_or_create(&TenantLabel { tenant })
+                .inc();
         }
     }
 
     pub(crate) fn upstream_latency(&self, elapsed: Duration) {
-        self.upstream.observe(elapsed);
+        self.upstream.observe(elapsed.as_secs_f64());
     }
 
     pub(crate) fn overhead(&self, elapsed: Duration) {
-        self.overhead.observe(elapsed);
+        self.overhead.observe(elapsed.as_secs_f64());
     }
 
     pub(crate) fn redis_error(&self) {
-        self.redis_errors.fetch_add(1, Ordering::Relaxed);
+        self.redis_errors.inc();
     }
 
     /// Counts `count` dropped audit events; the total so far.
     pub(crate) fn audit_dropped(&self, count: u64) -> u64 {
-        self.audit_dropped.fetch_add(count, Ordering::Relaxed) + count
+        self.audit_dropped.inc_by(count) + count
     }
 
     /// Counts `count` audit events set aside in the dead-letter table; the total so far.
     pub(crate) fn audit_dead_lettered(&self, count: u64) -> u64 {
-        self.audit_dead_letter.fetch_add(count, Ordering::Relaxed) + count
+        self.audit_dead_letter.inc_by(count) + count
     }
 
-    pub(crate) fn upstream_error(&self) {
-        self.upstream_errors.fetch_add(1, Ordering::Relaxed);
+    /// Counts an upstream request of `tenant`'s that got no answer.
+    pub(crate) fn upstream_error(&self, tenant: TenantId) {
+        self.upstream_errors.inc();
+        self.tenant_upstream_errors
+            .get_or_create(&TenantLabel {
+                tenant: Tenant(tenant),
+            })
+            .inc();
     }
 
     /// The text exposition.
     pub(crate) fn render(&self, audit_queue_depth: usize) -> String {
-        let mut out = String::with_capacity(4096);
-        let counter = |out: &mut String, name: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        };
-        counter(
-            &mut out,
-            "mcpgate_proxy_requests_total",
-            "JSON-RPC messages received, by method.",
-        );
-        for (method, count) in METHODS.iter().zip(&self.requests) {
-            let value = count.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "mcpgate_proxy_requests_total{{method=\"{method}\"}} {value}"
-            );
-        }
-        counter(
-            &mut out,
-            "mcpgate_proxy_decisions_total",
-            "tools/call decisions, by outcome.",
-        );
-        for (outcome, count) in OUTCOMES.iter().zip(&self.decisions) {
-            let value = count.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "mcpgate_proxy_decisions_total{{outcome=\"{outcome}\"}} {value}"
-            );
-        }
-        self.upstream.render(
-            &mut out,
-            "mcpgate_proxy_upstream_seconds",
-            "Time from forwarding a request to the upstream's response headers.",
-        );
-        self.overhead.render(
-            &mut out,
-            "mcpgate_proxy_overhead_seconds",
-            "Time the proxy spends on a request before forwarding it (auth, parse, policy, limits).",
-        );
-        for (name, help, value) in [
-            (
-                "mcpgate_proxy_redis_errors_total",
-                "Rate-limiter calls that failed or timed out.",
-                &self.redis_errors,
-            ),
-            (
-                "mcpgate_proxy_upstream_errors_total",
-                "Upstream requests without an answer (connect error, timeout).",
-                &self.upstream_errors,
-            ),
-            (
-                "mcpgate_proxy_audit_dropped_total",
-                "Audit events lost: the queue was full, or the backlog outgrew it during a database outage.",
-                &self.audit_dropped,
-            ),
-            (
-                "mcpgate_proxy_audit_dead_letter_total",
-                "Audit events Postgres refused even after sanitising, kept in the audit_dead_letter table instead.",
-                &self.audit_dead_letter,
-            ),
-        ] {
-            counter(&mut out, name, help);
-            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
-        }
-        let _ = writeln!(
-            out,
-            "# HELP mcpgate_proxy_audit_queue_depth Audit events waiting to be written.\n\
-             # TYPE mcpgate_proxy_audit_queue_depth gauge\nmcpgate_proxy_audit_queue_depth {audit_queue_depth}"
-        );
+        self.audit_queue_depth
+            .set(i64::try_from(audit_queue_depth).unwrap_or(i64::MAX));
+        let mut out = String::with_capacity(8192);
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_s_limited_call_counts_as_its_decision_and_its_limit_hit() {
+        let metrics = Metrics::default();
+        let tenant = TenantId::new();
+        metrics.decision(tenant, "limited");
+        metrics.decision(tenant, "allow");
+        metrics.upstream_error(tenant);
+        let text = metrics.render(3);
+        for line in [
+            "mcpgate_proxy_decisions_total{outcome=\"limited\"} 1".to_owned(),
+            format!(
+                "mcpgate_proxy_tenant_decisions_total{{tenant=\"{tenant}\",outcome=\"limited\"}} 1"
+            ),
+            format!(
+                "mcpgate_proxy_tenant_decisions_total{{tenant=\"{tenant}\",outcome=\"allow\"}} 1"
+            ),
+            format!("mcpgate_proxy_tenant_limits_hit_total{{tenant=\"{tenant}\"}} 1"),
+            format!("mcpgate_proxy_tenant_upstream_errors_total{{tenant=\"{tenant}\"}} 1"),
+            "mcpgate_proxy_audit_queue_depth 3".to_owned(),
+            "# UNIT mcpgate_proxy_upstream_seconds seconds".to_owned(),
+        ] {
+            assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+        }
     }
 }

@@ -205,7 +205,7 @@ pub(crate) async fn send_to(
             })
         }
         Ok(Err(error)) => {
-            state.metrics.upstream_error();
+            state.metrics.upstream_error(caller.tenant);
             if error.is_timeout() {
                 let after = state.settings.upstream_connect_timeout;
                 return Err(UpstreamFailure::Timeout {
@@ -219,7 +219,7 @@ pub(crate) async fn send_to(
             })
         }
         Err(_) => {
-            state.metrics.upstream_error();
+            state.metrics.upstream_error(caller.tenant);
             Err(UpstreamFailure::Timeout {
                 host: host(),
                 after,

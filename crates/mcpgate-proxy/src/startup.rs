@@ -289,7 +289,7 @@ async fn metrics_text(State(state): State<AppState>, headers: http::HeaderMap) -
         }
     }
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         state.metrics.render(state.audit.depth()),
     )
         .into_response()

@@ -321,6 +321,48 @@ pub struct SettingsArgs {
     /// Log filter in RUST_LOG syntax [default: info].
     #[arg(long, env = "MCPGATE_LOG", global = true, value_name = "FILTER")]
     pub log: Option<String>,
+
+    /// The OTLP/HTTP collector traces are exported to (protobuf, to `{URL}/v1/traces`):
+    /// one span per governed call [default: unset, no traces].
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        global = true,
+        value_name = "URL"
+    )]
+    pub otel_exporter_otlp_endpoint: Option<String>,
+
+    /// The `service.name` of the exported spans [default: mcpgate].
+    #[arg(long, env = "OTEL_SERVICE_NAME", global = true, value_name = "NAME")]
+    pub otel_service_name: Option<String>,
+}
+
+/// The OTLP endpoint (an http(s) URL; empty is unset) and the service's name.
+fn otlp(
+    endpoint: Option<String>,
+    service_name: Option<String>,
+) -> Result<Option<mcpgate_service::Otlp>, ConfigError> {
+    let Some(endpoint) = endpoint.filter(|url| !url.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let endpoint = endpoint.trim();
+    let invalid = |reason: String| ConfigError::Invalid {
+        variable: "OTEL_EXPORTER_OTLP_ENDPOINT",
+        flag: "otel-exporter-otlp-endpoint",
+        reason,
+    };
+    let url = reqwest::Url::parse(endpoint).map_err(|error| invalid(error.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(
+            "an http:// or https:// URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318)"
+                .into(),
+        ));
+    }
+    let service_name = service_name
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "mcpgate".to_owned());
+    Ok(Some(mcpgate_service::Otlp::new(endpoint, service_name)))
 }
 
 /// The SMTP server and sender: both or neither (an empty URL is unset).
@@ -392,6 +434,8 @@ struct FileSettings {
     smtp_from: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
+    otel_exporter_otlp_endpoint: Option<String>,
+    otel_service_name: Option<String>,
 }
 
 /// The validated configuration.
@@ -430,6 +474,8 @@ pub struct Config {
     pub smtp: Option<mcpgate_api::SmtpSettings>,
     pub log_format: LogFormat,
     pub log: String,
+    /// Where traces are exported; `None` exports none.
+    pub otlp: Option<mcpgate_service::Otlp>,
 }
 
 /// A setting that failed to load, named as the user wrote it.
@@ -489,6 +535,12 @@ impl SettingsArgs {
             api_listen,
             "MCPGATE_PUBLIC_API_URL",
             "public-api-url",
+        )?;
+        let otlp = otlp(
+            self.otel_exporter_otlp_endpoint
+                .clone()
+                .or(file.otel_exporter_otlp_endpoint),
+            self.otel_service_name.clone().or(file.otel_service_name),
         )?;
         let log_format = self
             .log_format
@@ -686,6 +738,7 @@ impl SettingsArgs {
                 self.smtp_from.clone().or(file.smtp_from),
             )?,
             log_format,
+            otlp,
             log: self
                 .log
                 .clone()

@@ -80,7 +80,17 @@ fn main() -> ExitCode {
         Command::Migrate => Service::Migrate,
         Command::Demo(args) => Service::Demo(args),
     };
-    mcpgate_service::init_telemetry(config.log_format, &config.log);
+    let telemetry = match mcpgate_service::init_telemetry_exporting(
+        config.log_format,
+        &config.log,
+        config.otlp.as_ref(),
+    ) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("mcpgate: cannot start exporting traces: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -98,6 +108,8 @@ fn main() -> ExitCode {
             Service::Demo(args) => commands::demo::run(args).await,
         }
     });
+    // The spans still waiting are sent before the process ends.
+    drop(telemetry);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -92,6 +92,8 @@ pub(super) async fn handle(
         let outcome = match (item.target, &item.id) {
             (Some(target), Some(id)) => {
                 let call = Call {
+                    // A batch goes upstream whole, with the client's trace context.
+                    span: crate::trace::call_span(caller, &target, headers, None),
                     state: state.clone(),
                     caller: caller.clone(),
                     headers: headers.clone(),

@@ -43,6 +43,8 @@ pub(crate) struct Call {
     pub(crate) target: Target,
     pub(crate) settings: CallSettings,
     pub(crate) started: Instant,
+    /// Its OpenTelemetry span ([`crate::trace`]); disabled unless traces are exported.
+    pub(crate) span: tracing::Span,
 }
 
 /// Whether the transport can keep a call waiting for a person.
@@ -279,12 +281,13 @@ impl Call {
             .upstream_url
             .clone()
             .unwrap_or_else(|| self.caller.server.uri.clone());
+        let headers = self.upstream_headers();
         let sent = relay::send_to(
             state,
             &self.caller,
             url,
             Method::POST,
-            &self.headers,
+            &headers,
             self.session.as_deref(),
             Some(body),
         )

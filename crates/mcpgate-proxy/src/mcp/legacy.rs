@@ -341,6 +341,7 @@ pub(super) async fn post_message(
         return Ok(relay::passthrough(&state, &caller, sent.response));
     };
     let call = Call {
+        span: crate::trace::call_span(&caller, &target, &headers, Some(&body)),
         settings: CallSettings::of(&caller),
         state: state.clone(),
         caller,

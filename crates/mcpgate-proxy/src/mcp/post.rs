@@ -123,7 +123,9 @@ pub(super) async fn handle(
                     return Ok(answer);
                 }
             }
+            let span = crate::trace::call_span(&caller, &target, &headers, Some(&body));
             let call = Call {
+                span,
                 settings: CallSettings::of(&caller),
                 session,
                 upstream_url: None,

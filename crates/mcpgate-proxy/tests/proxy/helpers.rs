@@ -118,7 +118,7 @@ async fn start(
 }
 
 pub async fn spawn(options: Options) -> TestProxy {
-    mcpgate_service::init_telemetry(mcpgate_service::LogFormat::Text, "warn");
+    crate::telemetry::init();
     let db = fresh_database().await;
     let redis = match &options.redis_url {
         Some(url) => TestRedis::external(url.clone()),

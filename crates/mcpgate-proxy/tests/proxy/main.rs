@@ -17,4 +17,5 @@ mod loops;
 mod modern;
 mod relay;
 mod replicas;
+mod telemetry;
 mod topologies;

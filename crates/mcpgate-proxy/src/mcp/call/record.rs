@@ -24,7 +24,10 @@ impl Call {
             self.queue(note, upstream, actor);
             return Ok(());
         }
-        self.state.metrics.decision(note.decision);
+        self.state
+            .metrics
+            .decision(self.caller.tenant, note.decision);
+        self.trace_decision(note, upstream);
         let event = self.event(note, upstream, actor);
         self.state.audit.write_now(event).await.map_err(|error| {
             tracing::error!(%error, "strict audit: the call's record could not be written");
@@ -38,7 +41,10 @@ impl Call {
         upstream: Option<(StatusCode, Duration)>,
         actor: Option<&str>,
     ) {
-        self.state.metrics.decision(note.decision);
+        self.state
+            .metrics
+            .decision(self.caller.tenant, note.decision);
+        self.trace_decision(note, upstream);
         self.state.audit.record(self.event(note, upstream, actor));
     }
 
