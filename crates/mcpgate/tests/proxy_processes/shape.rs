@@ -270,21 +270,3 @@ pub async fn tool_calls_seen(client: &reqwest::Client, base: &str) -> u64 {
         .parse()
         .expect("a count")
 }
-
-/// Polls `condition` every 20 ms until it holds or `within` passes; whether it held.
-pub async fn eventually<F, Fut>(within: Duration, mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if condition().await {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
