@@ -17,6 +17,12 @@
   value: {{ .Values.publicProxyUrl | quote }}
 - name: MCPGATE_LOG_FORMAT
   value: {{ .Values.logFormat | quote }}
+{{- with .Values.otlp }}{{ if .endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .endpoint | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ .serviceName | default "mcpgate" | quote }}
+{{- end }}{{ end }}
 - name: MCPGATE_SECRET_KEY
   valueFrom: { secretKeyRef: { name: {{ include "mcpgate.secretName" . }}, key: secret-key } }
 {{- end -}}
