@@ -225,3 +225,154 @@ fn the_assessment_serialises_with_name_category_risk_and_evidence() {
         })
     );
 }
+
+// Round 3 (issue 14): general causes of the second held-out set's worst misses, pinned on
+// tools of the same shapes that are not in the evaluation set.
+
+#[test]
+fn a_removal_from_another_object_detaches_it_while_a_plain_removal_deletes() {
+    let plain = tool("remove_label", "Remove a label.", &["label_id"]);
+    assert_eq!(class_of(plain).0, Category::Destructive);
+    let detach = tool(
+        "remove_label_from_issue",
+        "Remove a label from an issue.",
+        &["issue_id", "label_id"],
+    );
+    assert_eq!(class_of(detach), (Category::Write, Risk::Low));
+    let person = tool(
+        "remove_user_from_ticket",
+        "Remove a user from a ticket.",
+        &["ticket_id", "user_id"],
+    );
+    assert_eq!(class_of(person), (Category::Write, Risk::Medium));
+}
+
+#[test]
+fn the_head_of_the_object_decides_whether_a_deletion_takes_a_whole_system() {
+    let project = tool("delete_project", "Delete a project.", &["project_id"]);
+    assert_eq!(class_of(project), (Category::Destructive, Risk::Critical));
+    let status = tool(
+        "delete_project_status",
+        "Delete a status update of a project.",
+        &["status_id"],
+    );
+    assert_eq!(class_of(status), (Category::Destructive, Risk::Medium));
+}
+
+#[test]
+fn a_free_resource_type_read_by_name_returns_secrets_but_describe_summarises() {
+    let with_type = |name: &str, type_description: &str| {
+        json!({"name": name, "description": "Get or describe cluster resources.",
+            "inputSchema": {"type": "object", "properties": {
+                "resourceType": {"type": "string", "description": type_description},
+                "name": {"type": "string"}}}})
+    };
+    let open = "Type of resource (e.g., pods, configmaps, etc.)";
+    assert_eq!(
+        class_of(with_type("cluster_get", open)),
+        (Category::Credential, Risk::High)
+    );
+    assert_eq!(
+        class_of(with_type("cluster_describe", open)),
+        (Category::Read, Risk::Medium)
+    );
+    let closed = "Type of resource: dashboard, panel, or explore";
+    assert_eq!(
+        class_of(with_type("cluster_get", closed)),
+        (Category::Read, Risk::Low)
+    );
+}
+
+#[test]
+fn a_secret_scanners_findings_are_credentials_even_when_read_only() {
+    let mut value = tool(
+        "security_alerts_list",
+        "List Advanced Security alerts for a repository, secret alerts included.",
+        &["repository"],
+    );
+    value["annotations"] = json!({"readOnlyHint": true});
+    assert_eq!(class_of(value), (Category::Credential, Risk::High));
+}
+
+#[test]
+fn an_upload_from_the_servers_disk_is_network_high_and_inline_content_is_a_write() {
+    let from_disk = tool(
+        "wiki_upload_attachment",
+        "Upload a file to a wiki page.",
+        &["page_id", "file_path"],
+    );
+    assert_eq!(class_of(from_disk), (Category::Network, Risk::High));
+    let inline = tool(
+        "wiki_upload_attachment",
+        "Upload a file to a wiki page.",
+        &["page_id", "content_base64", "filename"],
+    );
+    assert_eq!(class_of(inline), (Category::Write, Risk::Low));
+}
+
+#[test]
+fn a_trailing_agent_noun_is_the_action_and_a_password_it_sets_is_a_credential() {
+    let reader = tool(
+        "acme-deploy-services-reader",
+        "Select and run one of the following read operations get-deploy, list-deploys",
+        &["selectSchema"],
+    );
+    assert_eq!(class_of(reader), (Category::Read, Risk::Low));
+    let updater = json!({"name": "acme-site-services-updater",
+        "description": "Select and run one of the following write operations update-access, update-name",
+        "inputSchema": {"type": "object", "properties": {"selectSchema": {"anyOf": [
+            {"type": "object", "properties": {"operation": {"const": "update-access"},
+                "params": {"type": "object", "properties": {
+                    "requirePassword": {"type": "boolean"}, "passwordValue": {"type": "string"}}}}}]}}}});
+    assert_eq!(class_of(updater), (Category::Credential, Risk::Critical));
+}
+
+#[test]
+fn an_action_argument_offering_only_reads_makes_a_resource_named_tool_a_read() {
+    let with_actions = |actions: Value| {
+        json!({"name": "pipelines_build", "description": "Retrieve build data for a project.",
+            "inputSchema": {"type": "object", "properties": {
+                "action": {"type": "string", "enum": actions}, "project": {"type": "string"}}}})
+    };
+    assert_eq!(
+        class_of(with_actions(json!(["list", "get_status"]))),
+        (Category::Read, Risk::Low)
+    );
+    assert_ne!(
+        class_of(with_actions(json!(["list", "queue_build"]))).0,
+        Category::Read
+    );
+}
+
+#[test]
+fn shared_configuration_changes_are_high_and_empty_containers_are_low() {
+    let dashboard = tool(
+        "update_dashboard",
+        "Update a dashboard.",
+        &["uid", "panels"],
+    );
+    assert_eq!(class_of(dashboard), (Category::Write, Risk::High));
+    let board = tool("create_board", "Create a new board.", &["name"]);
+    assert_eq!(class_of(board), (Category::Write, Risk::Low));
+    let card = tool(
+        "add_card_to_board",
+        "Add a new card to a board.",
+        &["board_id", "title"],
+    );
+    assert_eq!(class_of(card), (Category::Write, Risk::Medium));
+}
+
+#[test]
+fn ending_or_steering_the_callers_own_session_is_a_low_write() {
+    for name in ["stop_port_forward", "set_active_workspace", "browser_hover"] {
+        assert_eq!(
+            class_of(tool(name, "", &["id"])),
+            (Category::Write, Risk::Low),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        class_of(tool("browser_click", "", &["ref"])),
+        (Category::Write, Risk::Medium)
+    );
+}
