@@ -15,7 +15,7 @@ const READ_VERBS: &[&str] = &[
     "monitor", "poll", "watch", "peek", "estimate", "calculate", "suggest", "recommend", "render",
     "screenshot", "capture", "measure", "browse", "explore", "discover", "test", "lint", "parse",
     "translate", "echo", "dump", "tree", "convert", "geocode", "generate", "embed", "transcribe",
-    "download",
+    "download", "extract",
 ];
 
 #[rustfmt::skip]
@@ -35,7 +35,7 @@ const WRITE_VERBS: &[&str] = &[
     "promote", "demote", "pin", "unpin", "mute", "unmute", "invite", "link", "unlink", "clone",
     "checkout", "rebase", "cherry", "stage", "unstage", "reset", "draft", "resize", "handle",
     "emulate", "protect", "unprotect", "resolve", "unresolve", "unapprove", "disconnect",
-    "reconnect",
+    "reconnect", "transition",
 ];
 
 #[rustfmt::skip]
@@ -112,7 +112,7 @@ pub(crate) fn exact_verb_category(word: &str) -> Option<Category> {
 /// Verbs that read something and become network calls when the thing is a URL.
 #[rustfmt::skip]
 pub(crate) const RETRIEVAL_VERBS: &[&str] = &[
-    "fetch", "get", "read", "retrieve", "open", "load", "browse", "check", "query",
+    "fetch", "get", "read", "retrieve", "open", "load", "browse", "check", "query", "extract",
 ];
 
 /// Nouns in a name that say the tool only reports on something.
@@ -170,6 +170,7 @@ pub(crate) const RECREATABLE_TARGETS: &[&str] = &[
     "comment", "comments", "reaction", "reactions", "draft", "session", "bookmark", "note", "link",
     "alarm", "message", "category", "webhook", "binding", "var", "variable", "route", "cron",
     "filter", "domain", "watcher", "annotation", "emoji", "award", "snapshot", "status",
+    "index", "indexes",
 ];
 /// Empty containers: creating one adds nothing anyone depends on yet.
 #[rustfmt::skip]
@@ -237,7 +238,7 @@ pub(crate) const TRAFFIC_TARGETS: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const INTERNAL_TARGETS: &[&str] = &[
     "note", "notes", "draft", "drafts", "queue", "queues", "review", "reviews", "attachment",
-    "attachments",
+    "attachments", "comment", "comments",
 ];
 /// Git objects: pushing them writes the tenant's own repository.
 #[rustfmt::skip]

@@ -248,6 +248,18 @@ fn write(signals: &Signals) -> Step {
             "ends the caller's own session: nothing durable is lost → low".to_owned(),
         );
     }
+    // Reordering, reparenting or linking existing items adds or loses nothing.
+    let rearranges = signals
+        .object_head()
+        .is_some_and(|head| ["position", "positions", "rank", "parent"].contains(&head))
+        || (verb == Some("link") && signals.name_has_after_verb(&["to"]));
+    if rearranges {
+        return step(
+            Risk::Low,
+            verb.unwrap_or_default(),
+            "rearranges or relates existing items: nothing is added or lost → low".to_owned(),
+        );
+    }
     let chooses_active = verb.is_some_and(|v| ["set", "select", "switch", "use"].contains(&v))
         && signals.name_has(&["active", "current"]);
     if chooses_active {
@@ -471,6 +483,19 @@ fn execute(signals: &Signals) -> Step {
             format!("the caller supplies the `{artifact}` the service runs → high"),
         );
     }
+    // A CI/CD pipeline builds and ships; a rollback or deploy chooses what runs in production.
+    if let Some(target) = signals
+        .name_tokens
+        .iter()
+        .map(String::as_str)
+        .find(|t| ["pipeline", "pipelines", "deploy", "deployment", "rollback"].contains(t))
+    {
+        return step(
+            Risk::High,
+            target,
+            format!("runs a `{target}`: builds or ships to an environment → high"),
+        );
+    }
     step(
         Risk::Medium,
         "",
@@ -502,10 +527,12 @@ fn credential(signals: &Signals) -> Step {
 }
 
 fn network(signals: &Signals) -> Step {
+    // A port forward opens a tunnel in to the cluster; nothing is sent out.
+    let tunnel = signals.name_has(&["port"]);
     let outbound_verb = signals
         .name_verb()
         .map(|(_, v)| v)
-        .filter(|v| OUTBOUND_VERBS.contains(v));
+        .filter(|v| OUTBOUND_VERBS.contains(v) && !tunnel);
     if let Some(argument) = signals.sends_local_file() {
         return step(
             Risk::High,
