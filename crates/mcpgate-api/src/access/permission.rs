@@ -25,8 +25,14 @@ pub enum Permission {
     ViewApprovals,
     /// Approve or deny held calls.
     DecideApprovals,
-    /// Read the data-plane audit log.
+    /// Read the data-plane audit log, and the SIEM export's status.
     ViewAudit,
+    /// Configure, replace or stop the SIEM export (`/audit/export`): it sends the whole
+    /// audit log to a URL of the caller's choosing and hands out its signing secret,
+    /// and stopping it blinds the SIEM. An auditor reads and downloads (`ViewAudit`,
+    /// `ViewAdminTrail`, held by every role) but neither points the continuous copy
+    /// elsewhere nor stops it: admins only, a separation of duties.
+    ManageAuditExport,
     /// List, create and revoke API keys.
     ManageApiKeys,
     /// List the tenant's members.
@@ -42,7 +48,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ViewServers,
         Permission::ManageServers,
         Permission::ViewPolicies,
@@ -53,6 +59,7 @@ impl Permission {
         Permission::ViewApprovals,
         Permission::DecideApprovals,
         Permission::ViewAudit,
+        Permission::ManageAuditExport,
         Permission::ManageApiKeys,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -77,6 +84,7 @@ impl Permission {
             P::DecideApprovals => matches!(role, Role::Admin | Role::Approver),
             P::ManageServers
             | P::ManageGrants
+            | P::ManageAuditExport
             | P::ManageApiKeys
             | P::ManageMembers
             | P::ManageSettings => role == Role::Admin,
@@ -93,6 +101,7 @@ impl Permission {
             | P::ManageGrants
             | P::ScopeGrants
             | P::DecideApprovals
+            | P::ManageAuditExport
             | P::ManageApiKeys
             | P::ManageMembers
             | P::ManageSettings => true,
@@ -120,6 +129,7 @@ impl Permission {
             P::ViewApprovals => "view_approvals",
             P::DecideApprovals => "decide_approvals",
             P::ViewAudit => "view_audit",
+            P::ManageAuditExport => "manage_audit_export",
             P::ManageApiKeys => "manage_api_keys",
             P::ViewMembers => "view_members",
             P::ManageMembers => "manage_members",
@@ -144,8 +154,10 @@ mod tests {
     #[test]
     fn only_admins_hold_the_permissions_whose_answers_carry_secrets() {
         // Grant tokens are shown when grants are issued or rotated; upstream
-        // credentials are written (never read back) with the servers.
+        // credentials are written (never read back) with the servers; the SIEM
+        // export's signing secret when it is configured.
         for secret in [
+            Permission::ManageAuditExport,
             Permission::ManageGrants,
             Permission::ManageServers,
             Permission::ManageSettings,

@@ -64,7 +64,7 @@ fn resource(permission: Permission) -> &'static str {
         P::DecideApprovals | P::ViewApprovals => "approvals",
         P::ManageApiKeys => "api_keys",
         P::ManageMembers | P::ViewMembers => "members",
-        P::ViewAudit | P::ViewAdminTrail => "audit",
+        P::ViewAudit | P::ViewAdminTrail | P::ManageAuditExport => "audit",
         P::ManageSettings => "settings",
     }
 }

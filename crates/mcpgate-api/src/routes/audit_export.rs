@@ -14,13 +14,13 @@ use crate::openapi::schemas::ErrorBody;
 use crate::state::AppState;
 
 /// Configuring the export hands out a signing secret and sends the whole audit log
-/// off-site: admins only (`manage_api_keys`, the permission for credentials, until
-/// the role table has one of its own); reading its status is reading the audit log.
+/// off-site, and stopping it blinds the SIEM: `manage_audit_export`, admins only;
+/// reading its status is reading the audit log.
 pub(crate) fn router() -> Routes {
     Routes::api()
-        .put("/audit/export", Permission::ManageApiKeys, configure)
+        .put("/audit/export", Permission::ManageAuditExport, configure)
         .get("/audit/export", Permission::ViewAudit, status)
-        .delete("/audit/export", Permission::ManageApiKeys, remove)
+        .delete("/audit/export", Permission::ManageAuditExport, remove)
 }
 
 /// This module's routes, for the OpenAPI document.

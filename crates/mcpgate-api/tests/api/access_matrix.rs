@@ -220,6 +220,89 @@ async fn no_role_below_admin_reads_an_upstream_credential_or_a_grant_token() {
     assert!(read >= 3 * 8, "only {read} reads answered 200");
 }
 
+#[tokio::test]
+async fn only_admins_point_the_audit_export_somewhere_or_stop_it_and_every_role_reads_its_status() {
+    use mcpgate_api::access::Permission;
+    let table = api_routes();
+    let access_of = |method: &str| {
+        table
+            .iter()
+            .find(|route| route.method == method && route.path == "/api/v1/audit/export")
+            .map(|route| route.access)
+    };
+    assert_eq!(
+        access_of("PUT"),
+        Some(Access::Requires(Permission::ManageAuditExport))
+    );
+    assert_eq!(
+        access_of("DELETE"),
+        Some(Access::Requires(Permission::ManageAuditExport))
+    );
+    assert_eq!(
+        access_of("GET"),
+        Some(Access::Requires(Permission::ViewAudit))
+    );
+    assert_eq!(Permission::ManageAuditExport.roles(), vec![Role::Admin]);
+
+    let app = spawn_app().await;
+    let tenant = sign_up(&app).await;
+    let receiver = "http://127.0.0.1:9/siem";
+    for role in [Role::PolicyManager, Role::Approver, Role::Viewer] {
+        let key = key_with_role(&tenant, role).await;
+        for (method, body) in [
+            (Method::PUT, Some(json!({"url": receiver}))),
+            (Method::DELETE, None),
+        ] {
+            let (status, answer) = send(
+                &app,
+                method.clone(),
+                "/api/v1/audit/export",
+                Some(&key),
+                body,
+            )
+            .await;
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{method} as {role}: {answer}"
+            );
+            assert_eq!(
+                answer["error"]["details"]["permission"], "manage_audit_export",
+                "{answer}"
+            );
+        }
+        let (status, answer) =
+            send(&app, Method::GET, "/api/v1/audit/export", Some(&key), None).await;
+        assert!(
+            status != StatusCode::FORBIDDEN && !status.is_server_error(),
+            "GET as {role}: {status} {answer}"
+        );
+    }
+    let (status, configured) = tenant
+        .put("/api/v1/audit/export", json!({"url": receiver}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the admin configures it: {configured}"
+    );
+    let viewer = key_with_role(&tenant, Role::Viewer).await;
+    let (status, shown) = send(
+        &app,
+        Method::GET,
+        "/api/v1/audit/export",
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    let secret = configured["secret"].as_str().expect("the signing secret");
+    assert!(
+        !shown.to_string().contains(secret),
+        "a viewer never sees the secret"
+    );
+}
+
 /// Every `.rs` file under `dir`.
 fn sources(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
