@@ -242,6 +242,8 @@ pub(crate) struct Nav {
 pub(crate) struct Can {
     pub(crate) manage_api_keys: bool,
     pub(crate) manage_members: bool,
+    /// The tenant's settings (single sign-on).
+    pub(crate) manage_settings: bool,
 }
 
 impl UserSession {
@@ -258,6 +260,7 @@ impl UserSession {
             can: Can {
                 manage_api_keys: P::ManageApiKeys.allows(role),
                 manage_members: P::ManageMembers.allows(role),
+                manage_settings: P::ManageSettings.allows(role),
             },
             tenants: self
                 .tenants

@@ -330,3 +330,36 @@ async fn the_admin_trail_shows_each_dashboard_change_with_its_actor() {
     assert_eq!(lines[0]["actor"], format!("user:{person}"));
     assert_eq!(lines[0]["client_address"], "127.0.0.1");
 }
+
+#[tokio::test]
+async fn the_single_sign_on_settings_are_linked_from_the_nav_for_admins_only() {
+    let app = spawn_app().await;
+    let admin = Browser::signed_up(&app).await;
+    let servers = admin.get("/servers").await;
+    assert!(
+        servers.testid_text("nav").is_some(),
+        "the nav is on the page"
+    );
+    assert!(
+        servers
+            .html
+            .contains(r#"href="/settings/sso" data-testid="nav-sso""#),
+        "an admin sees the link"
+    );
+    let settings = admin.get("/settings/sso").await;
+    assert_eq!(settings.status, StatusCode::OK);
+    assert!(settings
+        .html
+        .contains(r#"data-testid="nav-sso" class="active""#));
+
+    for role in ["policy_manager", "approver", "viewer"] {
+        let address = email(role);
+        let link = invite(&admin, &address, role).await;
+        let member = join_by_signing_up(&app, &link, &address).await;
+        let page = member.get("/servers").await;
+        assert_eq!(page.testid_text("user-role").as_deref(), Some(role));
+        assert!(!page.html.contains("nav-sso"), "{role} sees no SSO link");
+        let refused = member.get("/settings/sso").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{role}");
+    }
+}
