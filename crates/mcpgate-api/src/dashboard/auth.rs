@@ -54,7 +54,10 @@ struct SignupPage {
 }
 
 /// The pre-login token: the browser's, or a new one set alongside the page.
-pub(crate) fn login_token(state: &AppState, headers: &HeaderMap) -> (String, Option<header::HeaderValue>) {
+pub(crate) fn login_token(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> (String, Option<header::HeaderValue>) {
     match cookie(headers, LOGIN_CSRF_COOKIE) {
         Some(token) if token.len() >= 32 => (token.to_owned(), None),
         _ => {
