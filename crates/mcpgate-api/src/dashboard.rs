@@ -143,7 +143,11 @@ pub(crate) fn router() -> Routes {
             P::ManageMembers,
             members::revoke_invitation,
         )
-        .get("/forgot-password", Access::Public, password_reset::forgot_page)
+        .get(
+            "/forgot-password",
+            Access::Public,
+            password_reset::forgot_page,
+        )
         .post("/forgot-password", Access::Public, password_reset::forgot)
         .get(
             "/reset-password/{token}",

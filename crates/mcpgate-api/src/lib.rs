@@ -23,8 +23,8 @@ mod state;
 pub use client_address::{Cidr, InvalidCidr, TrustedProxies};
 pub use error::ApiError;
 pub use export::ExportSettings;
-pub use mcpgate_store::audit::AuditRetention;
 pub use mail::{SmtpSettings, SmtpSettingsError};
+pub use mcpgate_store::audit::AuditRetention;
 pub use oauth_server::{oauth_issuer, DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME};
 pub use passwords::DEFAULT_PASSWORD_HASH_WAIT;
 pub use startup::{

@@ -167,7 +167,8 @@ async fn create_password_reset(
     PathParams(id): PathParams<UserId>,
 ) -> Result<Response, ApiError> {
     let issued = issue_for_member(&state, &caller, id).await?;
-    let changes = json!({"email": issued.email, "password_reset": {"expires_at": issued.expires_at}});
+    let changes =
+        json!({"email": issued.email, "password_reset": {"expires_at": issued.expires_at}});
     Ok(with_changes(
         (StatusCode::CREATED, Json(issued)).into_response(),
         changes,
