@@ -5,6 +5,8 @@
 
 #[path = "proxy_processes/production_shape.rs"]
 mod production_shape;
+#[path = "proxy_processes/replica_crash.rs"]
+mod replica_crash;
 #[path = "proxy_processes/shape.rs"]
 mod shape;
 
