@@ -958,6 +958,24 @@ mod tests {
     }
 
     #[test]
+    fn traces_are_off_by_default_and_an_endpoint_that_is_not_http_names_its_variable() {
+        assert!(SettingsArgs::default().load().unwrap().otlp.is_none());
+        let wrong = SettingsArgs {
+            otel_exporter_otlp_endpoint: Some("127.0.0.1:4318".into()),
+            ..Default::default()
+        };
+        let error = wrong.load().unwrap_err().to_string();
+        assert!(error.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{error}");
+        let configured = SettingsArgs {
+            otel_exporter_otlp_endpoint: Some("http://127.0.0.1:4318/".into()),
+            ..Default::default()
+        };
+        let otlp = configured.load().unwrap().otlp.expect("traces on");
+        assert_eq!(otlp.traces_url(), "http://127.0.0.1:4318/v1/traces");
+        assert_eq!(otlp.service_name, "mcpgate");
+    }
+
+    #[test]
     fn a_bad_listen_address_names_its_variable() {
         let args = SettingsArgs {
             proxy_listen: Some("localhost".into()),

@@ -192,7 +192,7 @@ async fn call_with(
     let data = text
         .lines()
         .filter_map(|line| line.strip_prefix("data:"))
-        .last()
+        .next_back()
         .unwrap_or(&text)
         .trim()
         .to_owned();
