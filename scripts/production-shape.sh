@@ -28,7 +28,7 @@ if [ -z "${MCPGATE_BIN:-}" ]; then
   MCPGATE_BIN=target/release/mcpgate
 fi
 bin=$MCPGATE_BIN
-for tool in redis-server redis-cli nginx; do
+for tool in python3 redis-server redis-cli nginx; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (scripts/prereqs.sh installs it)" >&2; exit 1; }
 done
 
@@ -47,7 +47,7 @@ trap 'exit 0' INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { # url [pid]: until the URL answers 2xx, while the process lives
   for _ in $(seq 1 600); do
-    curl -sf -o /dev/null "$1" && return 0
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null && return 0
     if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then echo "the process behind $1 exited" >&2; return 1; fi
     sleep 0.1
   done
