@@ -10,7 +10,9 @@
 mod score;
 mod set;
 
-use mcpgate_catalog::classify;
+use std::collections::BTreeMap;
+
+use mcpgate_catalog::{classify, ConfidenceLevel};
 
 use score::{Pair, Scorecard};
 use set::{Half, Labels};
@@ -195,6 +197,58 @@ fn a_held_out_set_missing_from_the_split_is_absent_and_a_listed_one_is_read() {
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
     let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"]});
     set::servers_in(&partial, Half::Development);
+}
+
+/// Tools, category right and risk right at one confidence level.
+#[derive(Debug, Default, Clone, Copy)]
+struct LevelCount {
+    tools: usize,
+    category_right: usize,
+    risk_right: usize,
+}
+
+impl LevelCount {
+    fn percent(part: usize, whole: usize) -> f64 {
+        part as f64 * 100.0 / whole.max(1) as f64
+    }
+}
+
+/// The confidence the classifier gives against how often it is right at each level: `low`
+/// (review this) should hold the wrong verdicts, `high` should be right.
+#[test]
+fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
+    let mut counts: BTreeMap<ConfidenceLevel, LevelCount> = BTreeMap::new();
+    for labelled in set::half(Half::Development) {
+        let assessment = classify(&labelled.tool);
+        let count = counts.entry(assessment.confidence.level).or_default();
+        count.tools += 1;
+        count.category_right +=
+            usize::from(assessment.classification.category == labelled.expected.category);
+        count.risk_right += usize::from(assessment.classification.risk == labelled.expected.risk);
+    }
+    assert_eq!(
+        counts.values().map(|c| c.tools).sum::<usize>(),
+        DEVELOPMENT_TOOLS
+    );
+    for (level, count) in &counts {
+        println!(
+            "confidence {level:<6} {:>4} tools  category right {:>5.1}%  risk right {:>5.1}%",
+            count.tools,
+            LevelCount::percent(count.category_right, count.tools),
+            LevelCount::percent(count.risk_right, count.tools)
+        );
+    }
+    let low = counts[&ConfidenceLevel::Low];
+    let high = counts[&ConfidenceLevel::High];
+    assert!(
+        low.tools > 0 && high.tools > 0,
+        "both ends are used: {counts:?}"
+    );
+    assert!(
+        LevelCount::percent(low.category_right, low.tools)
+            < LevelCount::percent(high.category_right, high.tools),
+        "low-confidence verdicts are wrong more often than high ones: {counts:?}"
+    );
 }
 
 #[test]
