@@ -7,10 +7,13 @@
 //! - [`provider`]: discovery, the token endpoint and the JWKS, through the SSRF-guarded
 //!   client used for upstreams (so a loopback issuer works only when private upstreams
 //!   are allowed).
+//! - [`jwks`]: the providers' signing keys, cached per JWKS URL (honouring
+//!   `Cache-Control`), refetched once when a token names a key they lack.
 //! - [`flow`]: starting a sign-in and finishing it at the callback; every refusal is a
 //!   [`SsoRefusal`] the person sees on an error page.
 
 pub(crate) mod flow;
+pub(crate) mod jwks;
 pub(crate) mod provider;
 pub(crate) mod settings;
 

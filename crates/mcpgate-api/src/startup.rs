@@ -139,6 +139,7 @@ impl Application {
                 clients: ClientDirectory::new(upstreams.clone(), settings.allow_private_upstreams),
                 access_token_lifetime: settings.oauth_access_token_lifetime,
             }),
+            sso_keys: Arc::default(),
             mailer: settings
                 .smtp
                 .as_ref()

@@ -26,6 +26,8 @@ pub struct AppState {
     pub(crate) oauth: Arc<crate::oauth_server::OAuthServer>,
     /// Mails invitations and password-reset links; `None` without an SMTP server.
     pub(crate) mailer: Option<crate::mail::Mailer>,
+    /// The SSO providers' signing keys, cached per JWKS URL.
+    pub(crate) sso_keys: Arc<crate::sso::jwks::JwksCache>,
 }
 
 /// The control plane's secrets.

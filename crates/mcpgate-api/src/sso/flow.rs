@@ -139,17 +139,17 @@ pub(crate) async fn finish(
         &redirect_uri(state),
     )
     .await?;
-    let keys = provider::keys(&client, &found).await?;
-    let identity = verify_id_token(
-        &id_token,
-        &keys,
-        &IdTokenExpectations {
-            issuer: &config.issuer,
-            client_id: &config.client_id,
-            nonce: &login.nonce,
-        },
-    )
-    .map_err(SsoRefusal::from)?;
+    let expected = IdTokenExpectations {
+        issuer: &config.issuer,
+        client_id: &config.client_id,
+        nonce: &login.nonce,
+    };
+    let identity = state
+        .sso_keys
+        .verify(&client, &found, std::time::Instant::now(), |keys| {
+            verify_id_token(&id_token, keys, &expected)
+        })
+        .await?;
     let user = match sso::member_by_email(&state.db, config.tenant_id, &identity.email).await? {
         Some(user) => user,
         None => match config.auto_join_role {

@@ -26,7 +26,7 @@ pub(crate) struct Provider {
     pub(crate) token_endpoint: String,
     pub(crate) jwks_uri: String,
     #[serde(default)]
-    code_challenge_methods_supported: Option<Vec<String>>,
+    pub(crate) code_challenge_methods_supported: Option<Vec<String>>,
 }
 
 /// The HTTP client for providers, under the upstreams' address policy.
@@ -98,12 +98,13 @@ pub(crate) async fn discover(
     Ok(provider)
 }
 
-/// The provider's signing keys.
+/// The provider's signing keys, with the answer's `Cache-Control` (see
+/// [`super::jwks`], which caches them).
 pub(crate) async fn keys(
     client: &reqwest::Client,
     provider: &Provider,
-) -> Result<JwkSet, SsoRefusal> {
-    get_json(client, &provider.jwks_uri).await
+) -> Result<(JwkSet, Option<String>), SsoRefusal> {
+    get_json_with_cache_control(client, &provider.jwks_uri).await
 }
 
 /// What mcpgate sends the browser to.
@@ -211,6 +212,15 @@ async fn get_json<T: DeserializeOwned>(
     client: &reqwest::Client,
     url: &str,
 ) -> Result<T, SsoRefusal> {
+    get_json_with_cache_control(client, url)
+        .await
+        .map(|(value, _)| value)
+}
+
+async fn get_json_with_cache_control<T: DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<(T, Option<String>), SsoRefusal> {
     let response = client
         .get(url)
         .header(reqwest::header::ACCEPT, "application/json")
@@ -226,9 +236,16 @@ async fn get_json<T: DeserializeOwned>(
             status.as_u16()
         )));
     }
+    let cache_control = response
+        .headers()
+        .get(reqwest::header::CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     let body = read_capped(response).await?;
-    serde_json::from_slice(&body)
-        .map_err(|error| SsoRefusal::Provider(format!("{url} is not the expected JSON: {error}")))
+    let value = serde_json::from_slice(&body).map_err(|error| {
+        SsoRefusal::Provider(format!("{url} is not the expected JSON: {error}"))
+    })?;
+    Ok((value, cache_control))
 }
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, SsoRefusal> {
