@@ -281,10 +281,12 @@ fn verb_sense(signals: &Signals, verb: &str) -> Option<Category> {
         if OUTBOUND_VERBS.contains(&base) && signals.name_has(INTERNAL_TARGETS) {
             return Some(Category::Write);
         }
-        // "Push a value onto the left of a Redis list": into a data structure, not out.
-        let into_structure = signals.lead.as_slice().iter().any(|w| {
-            ["list", "lists", "set", "stream", "array", "queue", "stack"].contains(&w.as_str())
-        });
+        // "Push a value onto the left of a Redis list": into a data structure, not out
+        // (`set` is left out: it is mostly a verb, "and set an expiration").
+        let into_structure =
+            signals.lead.as_slice().iter().any(|w| {
+                ["list", "lists", "stream", "array", "queue", "stack"].contains(&w.as_str())
+            });
         if base == "push" && into_structure {
             return Some(Category::Write);
         }

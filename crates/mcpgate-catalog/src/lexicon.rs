@@ -206,8 +206,8 @@ pub(crate) const CODE_ARTIFACTS: &[&str] = &[
 /// member's work behaves (`update_project`, `update_datasource`, `wrangler_config_update`).
 #[rustfmt::skip]
 pub(crate) const SHARED_CONFIGURATION: &[&str] = &[
-    "project", "datasource", "datasources", "dashboard", "config", "configuration", "settings",
-    "property", "schema",
+    "project", "datasource", "datasources", "dashboard", "config", "configuration", "property",
+    "schema",
 ];
 /// Verbs whose write decides what ships or who may change it (merging, approving,
 /// protecting a branch, rolling a deployment back).
