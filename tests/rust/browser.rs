@@ -3,7 +3,8 @@
 //! in-process — sign up, add the demo k8s server, read its classification, apply the
 //! seed policy in the editor, create a grant on the connect page — and then a real MCP
 //! client (the Python SDK) uses the URL and token the page showed and is refused its
-//! 11th `k8s_run_pod` call in a minute.
+//! 11th `k8s_run_pod` call in a minute. Four members with the four roles then each
+//! do what their role allows and meet a 403 page where it does not.
 //!
 //! Every page visited is saved as a full-page screenshot in `test-artifacts/browser/`,
 //! so a person can look at what a customer sees.
@@ -280,6 +281,164 @@ async fn an_admin_invites_a_policy_manager_who_joins_and_sees_exactly_their_role
     browser.wait_for_testid("admin-audit-table").await;
     assert_eq!(browser.count("[data-testid='admin-audit-row']").await, 2);
     browser.screenshot("23-admin-trail").await;
+    browser.close().await;
+}
+
+/// What each of the four roles meets in the browser: `(role, may save a policy)`.
+const ROLES: [(&str, bool); 3] = [
+    ("policy_manager", true),
+    ("approver", false),
+    ("viewer", false),
+];
+
+#[tokio::test]
+async fn four_members_with_the_four_roles_each_do_what_their_role_allows_and_see_403_otherwise() {
+    let app = mcpgate_testkit::spawn_app().await;
+    let demo = mcpgate_demo::spawn(DemoSettings::default()).await;
+    let browser = Browser::start().await;
+    let page = |path: &str| app.api_url(path);
+
+    // The admin signs up, adds a server and invites one member per other role.
+    browser.goto(&page("/signup")).await;
+    browser.fill("signup-tenant-name", "Four Roles").await;
+    browser.fill("signup-email", "admin@example.com").await;
+    browser
+        .fill("signup-password", "correct horse battery")
+        .await;
+    browser.click("signup-submit").await;
+    browser.wait_for_path("/servers").await;
+    browser.fill("server-name", "k8s").await;
+    browser.fill("server-url", &demo.url()).await;
+    browser.click("server-add-submit").await;
+    browser.wait_for_testid("server-name-heading").await;
+    let server_path = browser.path().await;
+    assert!(server_path.starts_with("/servers/"), "{server_path}");
+    assert_eq!(
+        browser.count("[data-testid='nav-sso']").await,
+        1,
+        "admins see SSO"
+    );
+    let mut links = Vec::new();
+    for (role, _) in ROLES {
+        browser.goto(&page("/members")).await;
+        browser.wait_for_testid("invite-form").await;
+        browser
+            .fill("invite-email", &format!("{role}@example.com"))
+            .await;
+        browser
+            .testid("invite-role")
+            .await
+            .select_by_value(role)
+            .await
+            .expect("choosing the role");
+        browser.click("invite-submit").await;
+        let link = browser.wait_for_testid("invitation-link").await;
+        links.push(link.text().await.expect("the link's text"));
+    }
+    browser.click("logout-submit").await;
+    browser.wait_for_testid("login-form").await;
+
+    for ((role, may_write_policy), link) in ROLES.into_iter().zip(&links) {
+        browser.goto(link).await;
+        browser.wait_for_testid("join-signup-form").await;
+        assert_eq!(browser.text("join-role").await, role);
+        browser.fill("join-password", "another horse battery").await;
+        browser.click("join-signup").await;
+        browser.wait_for_path("/servers").await;
+        assert_eq!(browser.text("user-role").await, role);
+        assert_eq!(
+            browser.count("[data-testid='nav-api-keys']").await,
+            0,
+            "{role}"
+        );
+        assert_eq!(browser.count("[data-testid='nav-sso']").await, 0, "{role}");
+
+        // Every role reads the server, its policy, the audit log and the trail.
+        for (path, testid) in [
+            (server_path.as_str(), "server-name-heading"),
+            ("/audit", "audit-filters"),
+            ("/admin-audit", "admin-audit-table"),
+        ] {
+            browser.goto(&page(path)).await;
+            browser.wait_for_testid(testid).await;
+        }
+        // Saving the policy: the policy manager's, refused with a 403 page for the others.
+        browser.goto(&page(&format!("{server_path}/policy"))).await;
+        browser.wait_for_testid("policy-editor").await;
+        browser.replace_text("policy-editor", SEED_POLICY).await;
+        browser.click("policy-save").await;
+        if may_write_policy {
+            browser.wait_for_testid("notice").await;
+        } else {
+            let title = browser.wait_for_testid("error-title").await;
+            assert!(
+                title.text().await.expect("the title").starts_with("403"),
+                "{role} saving a policy"
+            );
+            let source = browser.client.source().await.expect("the page's source");
+            assert!(
+                source.contains("may not manage_policies"),
+                "{role}: {source}"
+            );
+        }
+        browser.screenshot(&format!("30-{role}-policy")).await;
+        // Admin-only pages answer 403, naming the missing permission.
+        for (path, permission) in [
+            ("/api-keys".to_owned(), "manage_api_keys"),
+            ("/settings/sso".to_owned(), "manage_settings"),
+            (format!("{server_path}/connect"), "manage_grants"),
+        ] {
+            browser.goto(&page(&path)).await;
+            let title = browser.wait_for_testid("error-title").await;
+            assert!(
+                title.text().await.expect("the title").starts_with("403"),
+                "{role} at {path}"
+            );
+            let source = browser.client.source().await.expect("the page's source");
+            assert!(
+                source.contains(&format!("may not {permission}")),
+                "{role} at {path}: {source}"
+            );
+        }
+        browser.goto(&page("/servers")).await;
+        browser.click("logout-submit").await;
+        browser.wait_for_testid("login-form").await;
+    }
+
+    // Back as the admin: the policy manager's change is in the trail under their name.
+    browser.fill("login-email", "admin@example.com").await;
+    browser
+        .fill("login-password", "correct horse battery")
+        .await;
+    browser.click("login-submit").await;
+    browser.wait_for_path("/servers").await;
+    browser.goto(&page("/admin-audit")).await;
+    browser.wait_for_testid("admin-audit-table").await;
+    let rows = browser
+        .client
+        .find_all(Locator::Css("[data-testid='admin-audit-row']"))
+        .await
+        .expect("the trail's rows");
+    assert!(
+        rows.len() >= 5,
+        "three invitations, three joins, a policy: {}",
+        rows.len()
+    );
+    let mut policy_saves = Vec::new();
+    for row in &rows {
+        if badge(row, "admin-audit-row-action")
+            .await
+            .contains("/policy")
+        {
+            policy_saves.push(badge(row, "admin-audit-row-actor").await);
+        }
+    }
+    assert_eq!(
+        policy_saves,
+        vec!["user:policy_manager@example.com".to_owned()],
+        "only the policy manager's save went through, recorded under their name"
+    );
+    browser.screenshot("31-four-roles-trail").await;
     browser.close().await;
 }
 
