@@ -3,9 +3,10 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second held-out set) and, once it is in `split.json`, the
-//! third held-out set, category and risk accuracy, Cohen's κ, both confusion matrices, the
-//! per-server figures and every miss. Development floors are the figures after tuning.
+//! first split's two halves and the second held-out set) and for the third held-out set,
+//! category and risk accuracy, Cohen's κ, both confusion matrices, the per-server figures and
+//! every miss. Development floors are the figures after tuning; the third held-out set's are
+//! exactly what it scored on its one measurement.
 
 mod score;
 mod set;
@@ -29,6 +30,19 @@ const DEVELOPMENT_HIGH_CALLED_LOW: usize = 0;
 
 /// The development side: 742 tools of the first split and 216 of the second held-out set.
 const DEVELOPMENT_TOOLS: usize = 958;
+
+/// The third held-out set: its size, and the figures measured on it once (2026-12-01, the
+/// classifier of commit 645aa6f), kept exactly as a regression floor. They are below the
+/// issue's targets; raising them needs a new held-out set, not tuning on this one.
+const HELD_OUT_3_TOOLS: usize = 358;
+/// 330 of 358 categories right (92.2%), written as `percent` computes it.
+const HELD_OUT_3_CATEGORY_FLOOR: f64 = 330.0 * 100.0 / 358.0;
+/// 280 of 358 risks right (78.2%).
+const HELD_OUT_3_RISK_FLOOR: f64 = 280.0 * 100.0 / 358.0;
+const HELD_OUT_3_OFF_BY_TWO: usize = 10;
+/// `mute_host` (write high), `auth0_get_resource_server` (credential high) and
+/// `auth0_get_quickstart_guide` (write high), each called low.
+const HELD_OUT_3_HIGH_CALLED_LOW: usize = 3;
 
 fn classifier_scorecard(half: Half) -> Scorecard {
     let pairs = set::half(half)
@@ -156,21 +170,34 @@ fn development_half_stays_above_its_floors() {
     );
 }
 
-/// The third held-out set, once a collector adds `held_out_3` to `split.json` (with
-/// `labels/held-out-3/`): it must be labelled blind twice, and its one measurement is printed
-/// for the record. Until then nothing of it is read.
 #[test]
-fn the_third_held_out_set_is_measured_once_it_is_in_the_split() {
-    let Some(servers) = set::servers(Half::HeldOut3) else {
-        println!("held_out_3: not in split.json yet, nothing measured");
-        return;
-    };
-    assert!(!servers.is_empty(), "held_out_3 lists no server");
-    let tools = set::definitions(Half::HeldOut3).len();
-    assert!(tools > 0, "held_out_3's servers hold no tool");
-    assert_labelled_blind_twice(Half::HeldOut3, tools);
+fn the_third_held_out_set_is_labelled_blind_twice() {
+    let servers = set::servers(Half::HeldOut3).expect("split.json lists held_out_3");
+    assert_eq!(servers.len(), 14, "held_out_3 is 14 servers");
+    assert_labelled_blind_twice(Half::HeldOut3, HELD_OUT_3_TOOLS);
+    let between = labeller_scorecard(
+        &set::labels(Half::HeldOut3, "labeller-a.json"),
+        &set::labels(Half::HeldOut3, "labeller-b.json"),
+    );
+    assert!(
+        between.off_by_two().is_empty(),
+        "the labellers were never two risk steps apart"
+    );
+}
+
+/// The third held-out set, measured once: its figures are a regression floor.
+#[test]
+fn third_held_out_set_stays_above_its_measured_floors() {
     let card = classifier_scorecard(Half::HeldOut3);
+    assert_eq!(card.total(), HELD_OUT_3_TOOLS);
     println!("{}", card.report("third held-out set (measured once)"));
+    assert_floors(
+        &card,
+        HELD_OUT_3_CATEGORY_FLOOR,
+        HELD_OUT_3_RISK_FLOOR,
+        HELD_OUT_3_OFF_BY_TWO,
+        HELD_OUT_3_HIGH_CALLED_LOW,
+    );
 }
 
 #[test]

@@ -13,8 +13,9 @@ pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
     /// measurement (the first split's two halves, then the second held-out set: 958 tools).
     Development,
-    /// The next held-out set, measured once and never tuned on. Not collected yet: while
-    /// `split.json` has no `held_out_3` list the harness reports it absent and reads nothing.
+    /// The third held-out set (`held_out_3`, 358 tools of 14 servers), measured once on
+    /// 2026-12-01 and never tuned on. Were `split.json` to lose its list, [`servers`] would
+    /// report it absent.
     HeldOut3,
 }
 
