@@ -17,7 +17,6 @@ use http::{HeaderMap, Method};
 use crate::auth::{authenticate, Caller, UrlToken};
 use crate::error::ProxyError;
 use crate::relay::{self, SESSION_HEADER};
-use crate::session;
 use crate::slots::{Slot, SlotKind};
 use crate::state::AppState;
 use crate::stream::{relay_events, Hook, Watch};
@@ -44,7 +43,9 @@ pub(crate) fn upstream_session(
         return Ok(None);
     };
     let text = value.to_str().map_err(|_| ProxyError::SessionNotFound)?;
-    session::open(&state.secret_key, text, caller.grant_id, caller.server.id)
+    state
+        .session_ids
+        .open(text, caller.grant_id, caller.server.id)
         .map(Some)
         .ok_or(ProxyError::SessionNotFound)
 }

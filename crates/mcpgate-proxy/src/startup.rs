@@ -162,10 +162,12 @@ impl Application {
             &settings.public_url,
             settings.authorization_server.as_deref(),
         );
+        let session_key = Arc::new(session::key(&settings.secret_key));
         let state = AppState(Arc::new(Shared {
             verify_key: settings.grant_verify_key.clone(),
             tokens: TokenCache::new(settings.token_cache_entries),
-            secret_key: Arc::new(session::key(&settings.secret_key)),
+            secret_key: Arc::clone(&session_key),
+            session_ids: session::OpenedIds::new(session_key, session::OPENED_IDS),
             limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
             drift: Arc::new(Drift::new(deps.redis.clone())),
             tasks: TaskBindings::new(deps.redis.clone(), settings.limiter_timeout),
@@ -200,11 +202,15 @@ impl Application {
             )
             .merge(crate::protected_resource::router(resources))
             .route("/metrics", get(metrics_text).with_state(state))
-            .merge(health_router(readiness))
-            .layer(axum::middleware::from_fn(loop_guard::refuse_looped));
+            .merge(health_router(readiness));
+        // One stack around the whole router (not `Router::layer`, which wraps and boxes
+        // per route): the loop guard first, then the common layers.
+        let guarded = tower::ServiceBuilder::new()
+            .layer(axum::middleware::from_fn(loop_guard::refuse_looped))
+            .service(router);
         Ok(Self {
             listener,
-            router: with_common_layers(router),
+            router: with_common_layers(guarded),
             stop_background,
             stop_audit,
             audit_writer,

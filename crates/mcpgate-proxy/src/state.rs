@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     /// Seals and opens client session ids: the session key derived from
     /// `MCPGATE_SECRET_KEY` ([`crate::session::key`]), never the key itself.
     pub(crate) secret_key: Arc<SecretKey>,
+    /// Client session ids already opened with `secret_key`.
+    pub(crate) session_ids: crate::session::OpenedIds,
     pub(crate) cache: Arc<Cache>,
     pub(crate) limiter: Arc<Limiter>,
     pub(crate) audit: AuditQueue,

@@ -313,6 +313,16 @@ pub struct SettingsArgs {
     /// `mcpgate <noreply@example.com>`.
     #[arg(long, env = "MCPGATE_SMTP_FROM", global = true, value_name = "ADDRESS")]
     pub smtp_from: Option<String>,
+    /// Threads of the async runtime; unset, one per CPU core [default: cores]. On a small
+    /// machine whose cores the proxy shares with Redis, Postgres or the upstream, fewer
+    /// threads cost less CPU per call (docs/benchmarks.md).
+    #[arg(
+        long,
+        env = "MCPGATE_WORKER_THREADS",
+        global = true,
+        value_name = "THREADS"
+    )]
+    pub worker_threads: Option<usize>,
 
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
@@ -432,6 +442,7 @@ struct FileSettings {
     audit_export_max_attempts: Option<usize>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    worker_threads: Option<usize>,
     log_format: Option<String>,
     log: Option<String>,
     otel_exporter_otlp_endpoint: Option<String>,
@@ -472,6 +483,8 @@ pub struct Config {
     pub audit_export: mcpgate_api::ExportSettings,
     /// Where mail goes out; `None` mails nothing.
     pub smtp: Option<mcpgate_api::SmtpSettings>,
+    /// `None`: the runtime's default, one thread per core.
+    pub worker_threads: Option<usize>,
     pub log_format: LogFormat,
     pub log: String,
     /// Where traces are exported; `None` exports none.
@@ -737,6 +750,13 @@ impl SettingsArgs {
                 self.smtp_url.clone().or(file.smtp_url),
                 self.smtp_from.clone().or(file.smtp_from),
             )?,
+            worker_threads: self
+                .worker_threads
+                .or(file.worker_threads)
+                .map(|threads| {
+                    at_least_one(Some(threads), 1, "MCPGATE_WORKER_THREADS", "worker-threads")
+                })
+                .transpose()?,
             log_format,
             otlp,
             log: self
@@ -1004,6 +1024,22 @@ mod tests {
         assert_eq!(config.api_listen.to_string(), "127.0.0.1:7000");
         assert_eq!(config.proxy_listen.to_string(), "127.0.0.1:9001");
         assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn worker_threads_default_to_the_runtime_and_zero_is_refused_by_name() {
+        assert_eq!(SettingsArgs::default().load().unwrap().worker_threads, None);
+        let one = SettingsArgs {
+            worker_threads: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(one.load().unwrap().worker_threads, Some(1));
+        let zero = SettingsArgs {
+            worker_threads: Some(0),
+            ..Default::default()
+        };
+        let error = zero.load().unwrap_err().to_string();
+        assert!(error.contains("MCPGATE_WORKER_THREADS"), "{error}");
     }
 
     #[test]
