@@ -25,8 +25,8 @@ mod state;
 mod stream;
 mod target;
 mod tasks;
-mod trace;
 mod token_cache;
+mod trace;
 mod upstream_oauth;
 
 pub use refusal::{

@@ -9,6 +9,6 @@ mod telemetry;
 
 pub use health::{health_router, Readiness};
 pub use layers::{with_common_layers, REQUEST_ID_HEADER};
-pub use shutdown::shutdown_signal;
 pub use otlp::{continue_trace, outgoing, Otlp, TelemetryGuard, TraceContext, CALL_SPAN_TARGET};
+pub use shutdown::shutdown_signal;
 pub use telemetry::{init_telemetry, init_telemetry_exporting, LogFormat};
