@@ -10,12 +10,6 @@ use clap::{Parser, Subcommand};
 
 use crate::config::SettingsArgs;
 
-/// mimalloc instead of the system allocator: the proxy allocates and frees small
-/// buffers on every call from several threads, where glibc's malloc spent about a
-/// tenth of the proxy's CPU (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// mcpgate sits between AI agents and MCP servers: nothing reaches a server
 /// without passing the tenant's policy.
 ///
