@@ -69,6 +69,29 @@ impl Node {
     }
 }
 
+/// Kills the node of `nodes` on `port` (SIGKILL, as a crash would).
+async fn kill_on(nodes: &mut [Node], port: u16) {
+    nodes
+        .iter_mut()
+        .find(|node| node.port == port)
+        .unwrap_or_else(|| panic!("no Redis node on port {port}"))
+        .kill()
+        .await;
+}
+
+/// How many clients are subscribed to `channel`, summed over the nodes on `ports`.
+async fn subscribers_on(ports: Vec<u16>, channel: &str) -> usize {
+    let mut total = 0;
+    for port in ports {
+        let counts: Vec<(String, usize)> =
+            ask(port, redis::cmd("PUBSUB").arg("NUMSUB").arg(channel))
+                .await
+                .unwrap_or_default();
+        total += counts.iter().map(|(_, count)| count).sum::<usize>();
+    }
+    total
+}
+
 /// A temporary folder, removed on drop.
 #[derive(Debug)]
 struct TempDir(PathBuf);

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{ask, eventually, free_port, Node, TempDir};
+use super::{ask, eventually, free_port, kill_on, subscribers_on, Node, TempDir};
 
 /// How long a node may be silent before the cluster calls it failed; short, so a
 /// test's failover takes about two seconds.
@@ -128,25 +128,12 @@ impl TestCluster {
 
     /// How many clients are subscribed to `channel`, summed over the live nodes.
     pub async fn subscribers(&self, channel: &str) -> usize {
-        let mut total = 0;
-        for port in self.live_ports() {
-            let counts: Vec<(String, usize)> =
-                ask(port, redis::cmd("PUBSUB").arg("NUMSUB").arg(channel))
-                    .await
-                    .unwrap_or_default();
-            total += counts.iter().map(|(_, count)| count).sum::<usize>();
-        }
-        total
+        subscribers_on(self.live_ports(), channel).await
     }
 
     /// Kills the node on `port`, as a crash would.
     pub async fn kill(&mut self, port: u16) {
-        let node = self
-            .nodes
-            .iter_mut()
-            .find(|node| node.port == port)
-            .unwrap_or_else(|| panic!("no node on port {port}"));
-        node.kill().await;
+        kill_on(&mut self.nodes, port).await;
     }
 
     /// Waits until every live node says `cluster_state:ok`, knows the same number of

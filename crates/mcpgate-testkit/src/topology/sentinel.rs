@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{ask, eventually, free_port, Node, TempDir};
+use super::{ask, eventually, free_port, kill_on, subscribers_on, Node, TempDir};
 
 /// The master's name, as the sentinels know it.
 pub const MASTER_NAME: &str = "mymaster";
@@ -123,25 +123,12 @@ impl TestSentinel {
 
     /// How many clients are subscribed to `channel`, summed over the live nodes.
     pub async fn subscribers(&self, channel: &str) -> usize {
-        let mut total = 0;
-        for port in self.live_data_ports() {
-            let counts: Vec<(String, usize)> =
-                ask(port, redis::cmd("PUBSUB").arg("NUMSUB").arg(channel))
-                    .await
-                    .unwrap_or_default();
-            total += counts.iter().map(|(_, count)| count).sum::<usize>();
-        }
-        total
+        subscribers_on(self.live_data_ports(), channel).await
     }
 
     /// Kills the data node on `port` (master or replica), as a crash would.
     pub async fn kill(&mut self, port: u16) {
-        let node = self
-            .data
-            .iter_mut()
-            .find(|node| node.port == port)
-            .unwrap_or_else(|| panic!("no data node on port {port}"));
-        node.kill().await;
+        kill_on(&mut self.data, port).await;
     }
 
     /// Waits until every sentinel knows the replica and the two other sentinels.
