@@ -152,23 +152,14 @@ async fn sigterm_under_load_finishes_in_flight_calls_and_loses_no_audit_row() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let url = format!("{base}/mcp/{server}/");
-    let post = |session: Option<&str>, body: String| {
-        let mut request = client
-            .post(&url)
-            .bearer_auth(&token)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(session) = session {
-            request = request
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", "2025-06-18");
-        }
-        request
+    let mcp = shape::Mcp {
+        client: client.clone(),
+        token,
     };
+    let post = |session: Option<&str>, body: &serde_json::Value| mcp.post(&url, session, body);
     let initialize = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
         "protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}});
-    let response = post(None, initialize.to_string()).send().await.unwrap();
+    let response = post(None, &initialize).send().await.unwrap();
     let session = response.headers()["mcp-session-id"]
         .to_str()
         .unwrap()
@@ -185,7 +176,7 @@ async fn sigterm_under_load_finishes_in_flight_calls_and_loses_no_audit_row() {
                 id += 1;
                 let body = json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
                     "params":{"name":"k8s_get_nodes","arguments":{}}});
-                let sent = post(Some(&session), body.to_string()).send().await;
+                let sent = post(Some(&session), &body).send().await;
                 let text = match sent {
                     Ok(response) => response.text().await,
                     Err(error) => Err(error),

@@ -161,7 +161,8 @@ impl Answer {
 }
 
 impl Mcp {
-    fn post(&self, url: &str, session: Option<&str>, body: &Value) -> reqwest::RequestBuilder {
+    /// A POST of `body` to `url` as an MCP client sends it, in `session` if given.
+    pub fn post(&self, url: &str, session: Option<&str>, body: &Value) -> reqwest::RequestBuilder {
         let mut request = self
             .client
             .post(url)
