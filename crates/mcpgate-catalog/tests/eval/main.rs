@@ -3,10 +3,14 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second held-out set) and for the third held-out set,
-//! category and risk accuracy, Cohen's κ, both confusion matrices, the per-server figures and
-//! every miss. Development floors are the figures after tuning; the third held-out set's are
-//! exactly what it scored on its one measurement.
+//! first split's two halves and the second and third held-out sets) and, once `split.json`
+//! lists it, for the fourth held-out set, category and risk accuracy, Cohen's κ, both
+//! confusion matrices, the per-server figures and every miss. Development floors are the
+//! figures after tuning; the fourth held-out set's are for whoever measures it to record.
+//!
+//! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
+//! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
+//! show, server by server, what a change fixed and broke.
 
 mod score;
 mod set;
@@ -19,30 +23,34 @@ use score::{Pair, Scorecard};
 use set::{Half, Labels};
 
 /// Development floors: the figures after tuning less a small margin, so a change that makes
-/// the classifier worse on the development side fails here. With the second held-out set
-/// folded in (958 tools): 94.1% category, 87.6% risk before round 3; 96.3% and 94.1% after.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 96.0;
-const DEVELOPMENT_RISK_FLOOR: f64 = 93.8;
-/// None since round 3: a file-path argument sent by an upload or a post is network high
-/// (`firecrawl_parse`), and the second held-out set's seven have general causes fixed.
-const DEVELOPMENT_OFF_BY_TWO: usize = 0;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 0;
+/// the classifier worse on the development side fails here. With the third held-out set
+/// folded in (1,316 tools): 95.1% category, 89.7% risk, 10 off by two, 3 high called low
+/// before round 4.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.8;
+const DEVELOPMENT_RISK_FLOOR: f64 = 89.4;
+const DEVELOPMENT_OFF_BY_TWO: usize = 10;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 3;
 
-/// The development side: 742 tools of the first split and 216 of the second held-out set.
-const DEVELOPMENT_TOOLS: usize = 958;
+/// The development side: 742 tools of the first split, 216 of the second held-out set and
+/// 358 of the third.
+const DEVELOPMENT_TOOLS: usize = 1316;
 
-/// The third held-out set: its size, and the figures measured on it once (2026-12-01, the
-/// classifier of commit 645aa6f), kept exactly as a regression floor. They are below the
-/// issue's targets; raising them needs a new held-out set, not tuning on this one.
-const HELD_OUT_3_TOOLS: usize = 358;
-/// 330 of 358 categories right (92.2%), written as `percent` computes it.
-const HELD_OUT_3_CATEGORY_FLOOR: f64 = 330.0 * 100.0 / 358.0;
-/// 280 of 358 risks right (78.2%).
-const HELD_OUT_3_RISK_FLOOR: f64 = 280.0 * 100.0 / 358.0;
-const HELD_OUT_3_OFF_BY_TWO: usize = 10;
-/// `mute_host` (write high), `auth0_get_resource_server` (credential high) and
-/// `auth0_get_quickstart_guide` (write high), each called low.
-const HELD_OUT_3_HIGH_CALLED_LOW: usize = 3;
+/// What a held-out set must keep once measured: its size and the figures of its one
+/// measurement, as regression floors.
+#[derive(Debug, Clone, Copy)]
+struct Floors {
+    tools: usize,
+    category_percent: f64,
+    risk_percent: f64,
+    off_by_two: usize,
+    high_called_low: usize,
+}
+
+/// The fourth held-out set's floors: `None` until it has been measured once. Whoever measures
+/// it records its figures here (exactly, as `percent` computes them) and in
+/// `docs/classification.md`; until then its test prints the measurement and asserts only that
+/// every tool is labelled.
+const HELD_OUT_4_FLOORS: Option<Floors> = None;
 
 fn classifier_scorecard(half: Half) -> Scorecard {
     let pairs = set::half(half)
@@ -155,12 +163,25 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 lists"
+        "the development side is split.json's development, held_out, held_out_2 and held_out_3 lists"
     );
     println!(
         "{}",
-        card.report("development (with both former held-out sets)")
+        card.report("development (with the three former held-out sets)")
     );
+    for part in Half::Development.parts() {
+        let servers = set::part_servers(part);
+        let pairs = card
+            .pairs
+            .iter()
+            .filter(|p| servers.contains(&format!("{}.json", p.server)))
+            .map(Pair::clone)
+            .collect();
+        println!("  from {}: {}", part.key, Scorecard { pairs }.headline());
+    }
+    if let Some(path) = std::env::var_os("MCPGATE_EVAL_VERDICTS") {
+        std::fs::write(&path, card.verdicts_tsv()).expect("writing MCPGATE_EVAL_VERDICTS");
+    }
     assert_floors(
         &card,
         DEVELOPMENT_CATEGORY_FLOOR,
@@ -170,14 +191,23 @@ fn development_half_stays_above_its_floors() {
     );
 }
 
+/// The fourth held-out set, once `split.json` lists it: both blind labellings and the
+/// adjudication cover every one of its tools, and the labellers were never two risk steps apart.
 #[test]
-fn the_third_held_out_set_is_labelled_blind_twice() {
-    let servers = set::servers(Half::HeldOut3).expect("split.json lists held_out_3");
-    assert_eq!(servers.len(), 14, "held_out_3 is 14 servers");
-    assert_labelled_blind_twice(Half::HeldOut3, HELD_OUT_3_TOOLS);
+fn the_fourth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
+    let Some(servers) = set::servers(Half::HeldOut4) else {
+        println!("held_out_4: not in split.json yet, nothing of it read");
+        return;
+    };
+    assert!(!servers.is_empty(), "held_out_4 lists its servers");
+    let tools = set::definitions(Half::HeldOut4).len();
+    assert!(tools > 0, "held_out_4's server files hold tools");
+    let measured = HELD_OUT_4_FLOORS.map_or(tools, |floors| floors.tools);
+    assert_eq!(tools, measured, "held_out_4 is the set that was measured");
+    assert_labelled_blind_twice(Half::HeldOut4, tools);
     let between = labeller_scorecard(
-        &set::labels(Half::HeldOut3, "labeller-a.json"),
-        &set::labels(Half::HeldOut3, "labeller-b.json"),
+        &set::labels(Half::HeldOut4, "labeller-a.json"),
+        &set::labels(Half::HeldOut4, "labeller-b.json"),
     );
     assert!(
         between.off_by_two().is_empty(),
@@ -185,44 +215,58 @@ fn the_third_held_out_set_is_labelled_blind_twice() {
     );
 }
 
-/// The third held-out set, measured once: its figures are a regression floor.
+/// The fourth held-out set, once `split.json` lists it: its one measurement, printed, and
+/// once recorded in [`HELD_OUT_4_FLOORS`], kept as a regression floor.
 #[test]
-fn third_held_out_set_stays_above_its_measured_floors() {
-    let card = classifier_scorecard(Half::HeldOut3);
-    assert_eq!(card.total(), HELD_OUT_3_TOOLS);
-    println!("{}", card.report("third held-out set (measured once)"));
-    assert_floors(
-        &card,
-        HELD_OUT_3_CATEGORY_FLOOR,
-        HELD_OUT_3_RISK_FLOOR,
-        HELD_OUT_3_OFF_BY_TWO,
-        HELD_OUT_3_HIGH_CALLED_LOW,
-    );
+fn the_fourth_held_out_set_is_measured_once_it_is_in_the_split() {
+    if set::servers(Half::HeldOut4).is_none() {
+        println!("held_out_4: not in split.json yet, nothing of it read");
+        return;
+    }
+    let card = classifier_scorecard(Half::HeldOut4);
+    assert!(card.total() > 0, "held_out_4 holds labelled tools");
+    println!("{}", card.report("fourth held-out set"));
+    match HELD_OUT_4_FLOORS {
+        Some(floors) => {
+            assert_eq!(card.total(), floors.tools);
+            assert_floors(
+                &card,
+                floors.category_percent,
+                floors.risk_percent,
+                floors.off_by_two,
+                floors.high_called_low,
+            );
+        }
+        None => println!(
+            "held_out_4 floors not recorded yet: record this measurement in HELD_OUT_4_FLOORS"
+        ),
+    }
 }
 
 #[test]
 fn a_held_out_set_missing_from_the_split_is_absent_and_a_listed_one_is_read() {
-    let without = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"]});
+    let without = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"]});
     assert_eq!(
         set::servers_in(&without, Half::Development),
         Some(vec![
             "a.json".to_owned(),
             "b.json".to_owned(),
-            "c.json".to_owned()
+            "c.json".to_owned(),
+            "d.json".to_owned()
         ])
     );
-    assert_eq!(set::servers_in(&without, Half::HeldOut3), None);
-    let with = serde_json::json!({"held_out_3": ["d.json", "e.json"]});
+    assert_eq!(set::servers_in(&without, Half::HeldOut4), None);
+    let with = serde_json::json!({"held_out_4": ["e.json", "f.json"]});
     assert_eq!(
-        set::servers_in(&with, Half::HeldOut3),
-        Some(vec!["d.json".to_owned(), "e.json".to_owned()])
+        set::servers_in(&with, Half::HeldOut4),
+        Some(vec!["e.json".to_owned(), "f.json".to_owned()])
     );
 }
 
 #[test]
-#[should_panic(expected = "split.json has no `held_out_2` list")]
+#[should_panic(expected = "split.json has no `held_out_3` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"]});
     set::servers_in(&partial, Half::Development);
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use mcpgate_policy::{Category, Classification, Risk};
 
 /// One compared pair: the reference label and the other reading.
+#[derive(Clone)]
 pub struct Pair {
     pub server: String,
     pub name: String,
@@ -133,6 +134,25 @@ impl Scorecard {
             .collect()
     }
 
+    /// Every pair as `server, tool, label category, label risk, category, risk`, one a line,
+    /// tab-separated, for `eval/compare_verdicts.py`.
+    pub fn verdicts_tsv(&self) -> String {
+        let mut out = String::new();
+        for p in &self.pairs {
+            let _ = writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                p.server,
+                p.name,
+                p.expected.category,
+                p.expected.risk,
+                p.actual.category,
+                p.actual.risk
+            );
+        }
+        out
+    }
+
     /// One line of headline figures.
     pub fn headline(&self) -> String {
         format!(
@@ -159,13 +179,7 @@ impl Scorecard {
                     .pairs
                     .iter()
                     .filter(|p| p.server == server)
-                    .map(|p| Pair {
-                        server: p.server.clone(),
-                        name: p.name.clone(),
-                        expected: p.expected,
-                        actual: p.actual,
-                        why: p.why.clone(),
-                    })
+                    .cloned()
                     .collect(),
             };
             let _ = writeln!(

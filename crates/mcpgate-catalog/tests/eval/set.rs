@@ -11,12 +11,13 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second held-out set: 958 tools).
+    /// measurement (the first split's two halves, then the second and third held-out sets:
+    /// 1,316 tools).
     Development,
-    /// The third held-out set (`held_out_3`, 358 tools of 14 servers), measured once on
-    /// 2026-12-01 and never tuned on. Were `split.json` to lose its list, [`servers`] would
-    /// report it absent.
-    HeldOut3,
+    /// The fourth held-out set (`held_out_4`, labels in `labels/held-out-4/`), being collected
+    /// apart from whoever tunes the classifier. While `split.json` has no such list,
+    /// [`servers`] reports it absent and nothing of it is read.
+    HeldOut4,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -42,14 +43,18 @@ impl Half {
                 key: "held_out_2",
                 labels_dir: "held-out-2",
             },
+            Part {
+                key: "held_out_3",
+                labels_dir: "held-out-3",
+            },
         ];
-        const HELD_OUT_3: &[Part] = &[Part {
-            key: "held_out_3",
-            labels_dir: "held-out-3",
+        const HELD_OUT_4: &[Part] = &[Part {
+            key: "held_out_4",
+            labels_dir: "held-out-4",
         }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut3 => HELD_OUT_3,
+            Half::HeldOut4 => HELD_OUT_4,
         }
     }
 
@@ -114,6 +119,17 @@ pub fn servers_in(split: &Value, half: Half) -> Option<Vec<String>> {
         })
         .collect();
     Some(files)
+}
+
+/// The server files of one list of the split (`held_out_3`'s fourteen, ...).
+pub fn part_servers(part: &Part) -> Vec<String> {
+    let split = read_json(&eval_dir().join("split.json"));
+    split[part.key]
+        .as_array()
+        .unwrap_or_else(|| panic!("split.json has no `{}` list", part.key))
+        .iter()
+        .map(|file| file.as_str().expect("a server file name").to_owned())
+        .collect()
 }
 
 /// The server files of a half that must be in the split (the development side).
