@@ -167,6 +167,41 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             ),
         );
     }
+    if let Some(argument) = signals.graphql_mutation() {
+        return rule(
+            &argument.name,
+            Category::Execute,
+            format!(
+                "argument `{}` takes GraphQL mutations: any create, update or delete against the API → execute",
+                argument.name
+            ),
+        );
+    }
+    if winner == Category::Read {
+        if let Some((verb, category)) = signals.description_changes() {
+            return rule(
+                &verb,
+                category,
+                format!(
+                    "the description says it `{verb}` something: the safer reading → {category}"
+                ),
+            );
+        }
+    }
+    // Sending or publishing an object by id delivers it to people; an upload that takes no
+    // file, path or content only completes one already made.
+    let uploads = signals
+        .name_verb()
+        .is_some_and(|(_, verb)| verb == "upload")
+        || signals.name_has(&["upload"]);
+    if winner == Category::Network && uploads && signals.carries_no_data() {
+        return rule(
+            "identifiers only",
+            Category::Write,
+            "an upload whose every argument names an existing object: nothing of the caller's leaves → write"
+                .to_owned(),
+        );
+    }
     let creates = signals.name_has(&["create", "add", "new", "make"]);
     if creates && signals.name_has(&["webhook"]) && signals.argument(Role::Url).is_none() {
         return rule(

@@ -47,6 +47,8 @@ pub(crate) enum Exposure {
     SecretMetadata,
     /// Objects of a caller-chosen kind, which can include secrets.
     AnyKindListing,
+    /// A caller-written query over every object type of the API (GraphQL).
+    AnyQuery,
 }
 
 /// Applies the credential rules to the scored category. When a rule decides,
@@ -94,12 +96,23 @@ pub(crate) fn refine(
         }
     }
     if category == Category::Write {
-        if let Some(property) = signals.sets_password() {
+        if let Some(property) = signals.sets_credential() {
             *evidence = vec![Evidence::category(
                 EvidenceKind::Argument,
                 &property,
                 Category::Credential,
-                format!("schema property `{property}`: the write sets a password → credential"),
+                format!(
+                    "schema sets `{property}`: the write sets a password or secret → credential"
+                ),
+            )];
+            return (Category::Credential, Exposure::Nothing);
+        }
+        if let Some(phrase) = signals.mints_client_secret() {
+            *evidence = vec![Evidence::category(
+                EvidenceKind::DescriptionPhrase,
+                phrase,
+                Category::Credential,
+                format!("creates what has a \"{phrase}\": a credential is minted → credential"),
             )];
             return (Category::Credential, Exposure::Nothing);
         }
@@ -142,6 +155,9 @@ pub(crate) fn refine(
             return (Category::Credential, Exposure::Nothing);
         }
         return (Category::Read, Exposure::AnyKindListing);
+    }
+    if signals.graphql_query().is_some() {
+        return (Category::Read, Exposure::AnyQuery);
     }
     (Category::Read, Exposure::Nothing)
 }

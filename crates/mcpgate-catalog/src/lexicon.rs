@@ -35,7 +35,7 @@ const WRITE_VERBS: &[&str] = &[
     "promote", "demote", "pin", "unpin", "mute", "unmute", "invite", "link", "unlink", "clone",
     "checkout", "rebase", "cherry", "stage", "unstage", "reset", "draft", "resize", "handle",
     "emulate", "protect", "unprotect", "resolve", "unresolve", "unapprove", "disconnect",
-    "reconnect", "transition",
+    "reconnect", "transition", "snooze", "silence", "suppress",
 ];
 
 #[rustfmt::skip]
@@ -90,6 +90,14 @@ pub(crate) fn verb_category(word: &str) -> Option<Category> {
         })
         .or_else(|| word.strip_suffix("es").and_then(direct))
         .or_else(|| word.strip_suffix('s').and_then(direct))
+        .or_else(|| redone(word).and_then(direct))
+}
+
+/// The verb a `re-` verb repeats (`reschedule`, `reassign`, `redeploy`), when the word is
+/// not a verb of its own. `review` looks at something; it does not view it again.
+fn redone(word: &str) -> Option<&str> {
+    word.strip_prefix("re")
+        .filter(|rest| rest.len() >= 4 && !["view", "views"].contains(rest))
 }
 
 /// The category of a verb spelled exactly as listed (no third-person ending removed).

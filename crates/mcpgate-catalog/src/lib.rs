@@ -19,6 +19,7 @@ mod lexicon;
 mod recommend;
 pub mod report;
 mod risk;
+mod schema;
 mod signals;
 mod text;
 mod tool;

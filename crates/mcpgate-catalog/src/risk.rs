@@ -62,6 +62,11 @@ fn read(exposure: Exposure) -> Step {
             "kind",
             "lists objects of a caller-chosen kind, Secrets included → medium".to_owned(),
         ),
+        Exposure::AnyQuery => step(
+            Risk::Medium,
+            "graphql",
+            "a caller-written GraphQL query reads any object type of the API → medium".to_owned(),
+        ),
         Exposure::Nothing => step(Risk::Low, "", "reads start at low".to_owned()),
     }
 }
@@ -108,6 +113,20 @@ fn write(signals: &Signals) -> Step {
             Risk::High,
             &noun,
             format!("writes a `{noun}`: replaces a secret the service relies on → high"),
+        );
+    }
+    if let Some(word) = suppresses_alerting(signals) {
+        return step(
+            Risk::High,
+            word,
+            format!("`{word}` silences alerting: an incident can go unseen → high"),
+        );
+    }
+    if let Some(property) = signals.qualified_secret_property() {
+        return step(
+            Risk::High,
+            &property,
+            format!("schema property `{property}`: the caller sets a secret → high"),
         );
     }
     if let Some(verb) = signals
@@ -357,6 +376,39 @@ fn destructive(signals: &Signals) -> Step {
     step(Risk::High, "", "destructive tools start at high".to_owned())
 }
 
+/// Words that name silencing monitoring (a mute, a silence, a downtime, a snooze).
+const SUPPRESSION_WORDS: &[&str] = &[
+    "mute",
+    "silence",
+    "silences",
+    "downtime",
+    "downtimes",
+    "snooze",
+    "suppress",
+    "suppression",
+];
+/// Verbs that end a silence rather than start one: alerting comes back.
+const UNSILENCING_VERBS: &[&str] = &[
+    "cancel", "unmute", "end", "expire", "delete", "remove", "stop", "resume",
+];
+
+/// A write that silences monitoring (`mute_host`, `schedule_downtime`, `silences_write`): the
+/// name or the first sentence says mute, silence, downtime or snooze, and the verb does not
+/// end one.
+fn suppresses_alerting(signals: &Signals) -> Option<&'static str> {
+    let ends = signals
+        .name_verb()
+        .is_some_and(|(_, verb)| UNSILENCING_VERBS.contains(&verb));
+    let said = |word: &&str| {
+        signals.name_tokens.iter().any(|t| t == word) || signals.lead.has_phrase(word)
+    };
+    SUPPRESSION_WORDS
+        .iter()
+        .copied()
+        .find(said)
+        .filter(|_| !ends)
+}
+
 /// People whose part in a work item changes (`assign_member_to_card`).
 const PEOPLE: &[&str] = &[
     "member",
@@ -429,6 +481,16 @@ fn execute(signals: &Signals) -> Step {
             format!(
                 "argument `{}`: any request, deletes and token mints included, with the server's credential → critical",
                 method.name
+            ),
+        );
+    }
+    if let Some(argument) = signals.graphql_mutation() {
+        return step(
+            Risk::Critical,
+            &argument.name,
+            format!(
+                "argument `{}`: any GraphQL mutation, deletes included, with the server's credential → critical",
+                argument.name
             ),
         );
     }
@@ -508,11 +570,18 @@ fn credential(signals: &Signals) -> Step {
         verb_category(verb) == Some(Category::Write)
             || ["rotate", "mint", "generate", "regenerate", "issue"].contains(&verb)
     });
-    if let Some(property) = signals.sets_password() {
+    if let Some(property) = signals.sets_credential() {
         return step(
             Risk::Critical,
             &property,
-            format!("schema property `{property}` sets a password: a new way into the system → critical"),
+            format!("schema sets `{property}`: a new way into the system → critical"),
+        );
+    }
+    if let Some(phrase) = signals.mints_client_secret() {
+        return step(
+            Risk::Critical,
+            phrase,
+            format!("creates a \"{phrase}\": a new way into the system → critical"),
         );
     }
     let webhook = signals.name_has(&["webhook"]).then(|| "webhook".to_owned());

@@ -258,18 +258,6 @@ impl Signals {
         sends.and(self.argument(Role::LocalFile))
     }
 
-    /// A property anywhere in the schema that sets a password (`passwordValue`,
-    /// `new_password`, `requirePassword`): the write changes how one gets in.
-    pub(crate) fn sets_password(&self) -> Option<String> {
-        self.nested_property_names().into_iter().find(|p| {
-            let tokens: Vec<&str> = p.split('_').collect();
-            tokens.contains(&"password")
-                && tokens
-                    .iter()
-                    .any(|t| ["value", "new", "require", "set"].contains(t))
-        })
-    }
-
     /// Whether the input schema lists `name` as required.
     pub(crate) fn required(&self, name: &str) -> bool {
         self.required.iter().any(|r| r == name)

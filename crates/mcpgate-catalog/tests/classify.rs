@@ -376,3 +376,133 @@ fn ending_or_steering_the_callers_own_session_is_a_low_write() {
         (Category::Write, Risk::Medium)
     );
 }
+
+#[test]
+fn silencing_monitoring_is_a_high_write_and_lifting_a_silence_is_not() {
+    let snooze = tool(
+        "snooze_monitor",
+        "Snooze a monitor's notifications until a given time.",
+        &["monitor_id", "until"],
+    );
+    assert_eq!(class_of(snooze), (Category::Write, Risk::High));
+    let unmute = tool(
+        "unmute_monitor",
+        "Unmute a monitor so that it notifies again.",
+        &["monitor_id"],
+    );
+    let (category, risk) = class_of(unmute);
+    assert_eq!(category, Category::Write);
+    assert!(
+        risk < Risk::High,
+        "lifting a silence restores alerting: {risk}"
+    );
+}
+
+#[test]
+fn a_secret_set_through_the_schema_is_a_credential_change_and_one_supplied_is_not() {
+    let update = tool(
+        "update_api",
+        "Update an existing API's settings.",
+        &["api_id", "name", "client_secret"],
+    );
+    assert_eq!(class_of(update), (Category::Credential, Risk::Critical));
+    let action = json!({
+        "name": "update_survey",
+        "description": "Update a survey. Use the action field to choose the operation.",
+        "inputSchema": {"type": "object", "properties": {
+            "survey_id": {"type": "string"},
+            "action": {"type": "string", "enum": ["rename", "close", "resetAccessPassword"]}
+        }}
+    });
+    assert_eq!(class_of(action), (Category::Credential, Risk::Critical));
+    let created = tool(
+        "create_api",
+        "Create an API definition.",
+        &["name", "signing_secret"],
+    );
+    assert_eq!(class_of(created), (Category::Write, Risk::High));
+    let supplied = tool(
+        "submit_survey_answer",
+        "Submit an answer to a password-protected survey.",
+        &["survey_id", "answer", "password"],
+    );
+    assert_ne!(class_of(supplied).0, Category::Credential);
+}
+
+#[test]
+fn creating_a_client_whose_description_speaks_of_its_client_secret_mints_a_credential() {
+    let create = tool(
+        "create_client",
+        "Create an OAuth client. Its client secret is shown once in the response.",
+        &["name", "redirect_uris"],
+    );
+    assert_eq!(class_of(create), (Category::Credential, Risk::Critical));
+    let plain = tool(
+        "create_client_note",
+        "Create a note on a customer.",
+        &["client_id", "text"],
+    );
+    assert_ne!(class_of(plain).0, Category::Credential);
+}
+
+#[test]
+fn a_graphql_tool_taking_mutations_is_execute_critical_and_one_taking_queries_a_medium_read() {
+    let mutation = tool(
+        "run_mutation",
+        "Execute GraphQL mutations against the shop's API.",
+        &["query", "variables"],
+    );
+    assert_eq!(class_of(mutation), (Category::Execute, Risk::Critical));
+    let mut query = tool(
+        "query_shop",
+        "Query the shop's API with a read-only GraphQL query.",
+        &["query", "variables"],
+    );
+    query["annotations"] = json!({"readOnlyHint": true});
+    assert_eq!(class_of(query), (Category::Read, Risk::Medium));
+}
+
+#[test]
+fn a_read_named_tool_whose_description_updates_something_takes_the_write_reading() {
+    let guide = tool(
+        "get_setup_guide",
+        "Return the setup guide for a framework. Resolves callback URLs and updates them on the application.",
+        &["app_id", "framework"],
+    );
+    assert_eq!(class_of(guide).0, Category::Write);
+    let updates = tool(
+        "list_updates",
+        "List the status updates for a project.",
+        &["project_id"],
+    );
+    assert_eq!(class_of(updates), (Category::Read, Risk::Low));
+}
+
+#[test]
+fn an_upload_that_takes_only_identifiers_completes_one_and_sends_nothing_out() {
+    let complete = tool(
+        "upload_finalize",
+        "Finalize an upload made to the presigned URL and attach the file to the record.",
+        &["upload_id", "record_id"],
+    );
+    assert_eq!(class_of(complete).0, Category::Write);
+    let send = tool(
+        "upload_file",
+        "Upload a local file to the shared drive.",
+        &["file_path", "folder_id"],
+    );
+    assert_eq!(class_of(send), (Category::Network, Risk::High));
+}
+
+#[test]
+fn a_re_verb_is_read_as_the_verb_it_repeats() {
+    let value = tool(
+        "reassign_ticket",
+        "Reassign a ticket to another agent.",
+        &["ticket_id", "agent_id"],
+    );
+    let assessment = assess(value);
+    assert_eq!(assessment.classification.category, Category::Write);
+    assert_eq!(assessment.evidence[0].kind, EvidenceKind::NameVerb);
+    assert_eq!(assessment.evidence[0].matched, "reassign");
+}

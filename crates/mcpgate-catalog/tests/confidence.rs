@@ -83,13 +83,13 @@ fn a_read_only_hint_on_a_delete_tool_is_a_contradiction_to_review() {
 }
 
 #[test]
-fn a_name_that_reads_and_a_description_that_deletes_asks_for_review() {
+fn a_name_that_reads_and_a_description_that_deletes_takes_the_safer_reading_and_asks_for_review() {
     let assessment = assess(json!({
         "name": "get_report",
         "description": "Deletes the report once it has been read.",
         "inputSchema": {"type": "object", "properties": {"report_id": {"type": "string"}}}
     }));
-    assert_eq!(verdict(&assessment).0, Category::Read);
+    assert_eq!(verdict(&assessment).0, Category::Destructive);
     assert_eq!(
         assessment.confidence.level,
         ConfidenceLevel::Low,
