@@ -305,7 +305,15 @@ impl Signals {
             .position(|t| ["in", "from", "within", "inside"].contains(&t.as_str()))
             .unwrap_or(tokens.len());
         let tokens = &tokens[..end];
+        // Creating or sending a one-time code texts it to the account's registered contact:
+        // the caller never holds it (`create_sms_otp`), unlike verifying one.
+        let delivers = self.name_verb().is_some_and(|(_, verb)| {
+            ["create", "send", "resend", "request", "trigger"].contains(&verb)
+        });
         tokens.iter().enumerate().find_map(|(index, token)| {
+            if delivers && DELIVERED_CODES.contains(&token.as_str()) {
+                return None;
+            }
             if CREDENTIAL_NOUNS.contains(&token.as_str()) {
                 return Some(token.clone());
             }
@@ -315,6 +323,9 @@ impl Signals {
         })
     }
 }
+
+/// Credentials that a service delivers to a registered contact rather than to the caller.
+const DELIVERED_CODES: &[&str] = &["otp", "totp"];
 
 /// A name token's verb sense: the first token may carry a third-person ending,
 /// later ones must be spelled as listed (`browser_console_messages` names messages).

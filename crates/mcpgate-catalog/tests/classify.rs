@@ -506,3 +506,19 @@ fn a_re_verb_is_read_as_the_verb_it_repeats() {
     assert_eq!(assessment.evidence[0].kind, EvidenceKind::NameVerb);
     assert_eq!(assessment.evidence[0].matched, "reassign");
 }
+
+#[test]
+fn sending_a_one_time_code_to_the_registered_contact_is_a_write_and_verifying_one_is_not() {
+    let send = tool(
+        "create_phone_verification_otp",
+        "Send a one-time code by SMS to the phone number registered on the account.",
+        &["account_id"],
+    );
+    assert_eq!(class_of(send), (Category::Write, Risk::Medium));
+    let verify = tool(
+        "verify_otp",
+        "Verify a one-time code and sign the user in.",
+        &["account_id", "code"],
+    );
+    assert_eq!(class_of(verify).0, Category::Credential);
+}

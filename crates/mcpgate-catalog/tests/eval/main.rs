@@ -25,10 +25,11 @@ use set::{Half, Labels};
 /// Development floors: the figures after tuning less a small margin, so a change that makes
 /// the classifier worse on the development side fails here. With the third held-out set
 /// folded in (1,316 tools): 95.2% category, 89.7% risk, 10 off by two, 3 high called low
-/// before round 4; 95.7%, 90.5%, 2, 1 after its first step.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 95.4;
-const DEVELOPMENT_RISK_FLOOR: f64 = 90.2;
-const DEVELOPMENT_OFF_BY_TWO: usize = 2;
+/// before round 4; 95.8%, 90.6%, 1, 1 after it (the one left is `auth0_get_resource_server`,
+/// whose definition says nothing of the signing secret its object holds).
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 95.5;
+const DEVELOPMENT_RISK_FLOOR: f64 = 90.3;
+const DEVELOPMENT_OFF_BY_TWO: usize = 1;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 1;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set and
