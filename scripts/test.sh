@@ -19,6 +19,8 @@ ensure_nginx
 ensure_e2e_clients
 # aiosmtpd, the SMTP receiver of the invitation and password-reset mail tests.
 ensure_smtp_sink
+# The real helm for the chart test (crates/mcpgate/src/deployment_check/).
+ensure_helm
 # Headless Chromium and chromedriver for tests/rust/browser.rs (the dashboard in a browser).
 ensure_browser
 

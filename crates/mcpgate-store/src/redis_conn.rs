@@ -112,6 +112,46 @@ pub struct RedisTopology {
     pub master: Option<String>,
 }
 
+impl RedisTopology {
+    /// What `url` names, read exactly as [`connect_redis`] reads it but without
+    /// connecting (so no Sentinel master is known yet): how the deployment checks
+    /// parse the `MCPGATE_REDIS_URL` a chart renders.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        let list = |nodes: &[NodeAddr]| nodes.iter().map(ToString::to_string).collect();
+        Ok(match RedisTarget::parse(url)? {
+            RedisTarget::Single(url) => {
+                let client =
+                    redis::Client::open(url.as_str()).map_err(|err| StoreError::InvalidUrl {
+                        what: "redis",
+                        reason: err.to_string(),
+                    })?;
+                Self {
+                    kind: "single",
+                    nodes: vec![client.get_connection_info().addr.to_string()],
+                    master_name: None,
+                    master: None,
+                }
+            }
+            RedisTarget::Cluster { seeds, .. } => Self {
+                kind: "cluster",
+                nodes: list(&seeds),
+                master_name: None,
+                master: None,
+            },
+            RedisTarget::Sentinel {
+                sentinels,
+                master_name,
+                ..
+            } => Self {
+                kind: "sentinel",
+                nodes: list(&sentinels),
+                master_name: Some(master_name),
+                master: None,
+            },
+        })
+    }
+}
+
 impl std::fmt::Debug for Redis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Redis")

@@ -3,6 +3,8 @@
 
 mod commands;
 mod config;
+#[cfg(test)]
+mod deployment_check;
 
 use std::process::ExitCode;
 
