@@ -3,7 +3,8 @@
 //! TypeScript 2.x SDK clients connect with OAuth and no pre-shared token (discovery,
 //! registration, the consent page answered over HTTP with the dashboard session, PKCE,
 //! `state` and `iss`), are governed like any grant, refresh, and are cut off; and the flow's
-//! refusals over plain HTTP (`oauth/flow.rs`).
+//! refusals over plain HTTP (`oauth/flow.rs`); a client revoking its own tokens (RFC 7009,
+//! `oauth/revocation.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,8 @@ mod agent;
 mod flow;
 #[path = "oauth/member.rs"]
 mod member;
+#[path = "oauth/revocation.rs"]
+mod revocation;
 
 use agent::{Agent, OAuthSdk};
 use member::Member;

@@ -7,8 +7,9 @@
 //! sends the person to `/oauth/authorize` (dashboard sign-in, then a consent page), and
 //! exchanges the single-use code (PKCE S256, exact redirect URI, one resource) at
 //! `/oauth/token` for a short-lived access token whose audience is that proxy URL and a
-//! rotating refresh token. Each connection is a grant scoped to that one server, so the
-//! proxy authenticates, governs, audits and cuts it off like any other grant.
+//! rotating refresh token; `/oauth/revoke` (RFC 7009) lets the client end it. Each
+//! connection is a grant scoped to that one server, so the proxy authenticates, governs,
+//! audits and cuts it off like any other grant.
 //!
 //! These endpoints are public (no API key); only the consent step needs a signed-in
 //! member who may manage grants.
@@ -21,6 +22,7 @@ mod error;
 mod metadata;
 mod pkce;
 mod register;
+mod revoke;
 mod token;
 
 use std::time::Duration;
@@ -64,6 +66,7 @@ pub(crate) fn router() -> Routes {
         .get("/oauth/authorize", Access::Public, authorize::show)
         .post("/oauth/authorize", Access::Public, authorize::decide)
         .post("/oauth/token", Access::Public, token::exchange)
+        .post("/oauth/revoke", Access::Public, revoke::revoke)
         .post("/oauth/register", Access::Public, register::register)
 }
 

@@ -355,3 +355,43 @@ pub async fn connections(pool: &PgPool, tenant: TenantId) -> Result<Vec<Connecti
     .fetch_all(pool)
     .await?)
 }
+
+/// A token family: the connection (grant) a token belongs to, and whose client it is.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Family {
+    pub tenant_id: TenantId,
+    pub grant_id: GrantId,
+    pub client_id: String,
+}
+
+/// The family of a refresh token, live or spent (RFC 7009: revoking any of them ends the
+/// family), if `secret` is one of ours.
+pub async fn refresh_token_family(
+    pool: &PgPool,
+    secret: &str,
+) -> Result<Option<Family>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT r.tenant_id, r.grant_id, c.client_id FROM oauth_refresh_tokens r \
+         JOIN oauth_connections c ON c.tenant_id = r.tenant_id AND c.grant_id = r.grant_id \
+         WHERE r.token_hash = sha256(convert_to($1, 'UTF8'))",
+    )
+    .bind(secret)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The family of grant `grant`, if it is an OAuth connection (a static grant is none).
+pub async fn connection_family(
+    pool: &PgPool,
+    tenant: TenantId,
+    grant: GrantId,
+) -> Result<Option<Family>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT tenant_id, grant_id, client_id FROM oauth_connections \
+         WHERE tenant_id = $1 AND grant_id = $2",
+    )
+    .bind(tenant)
+    .bind(grant)
+    .fetch_optional(pool)
+    .await?)
+}

@@ -17,12 +17,12 @@ use super::member::{browser, input_value, Member};
 use super::{status_with, time_until_refused, world};
 
 /// RFC 7636 Appendix B: a verifier and its S256 challenge.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(super) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const REDIRECT: &str = "http://127.0.0.1:33420/callback";
+pub(super) const REDIRECT: &str = "http://127.0.0.1:33420/callback";
 
 /// Registers a client (DCR) with one redirect URI: its client id.
-async fn register(app: &mcpgate_testkit::TestApp, name: &str) -> String {
+pub(super) async fn register(app: &mcpgate_testkit::TestApp, name: &str) -> String {
     let response = reqwest::Client::new()
         .post(app.api_url("/oauth/register"))
         .json(&json!({"client_name": name, "redirect_uris": [REDIRECT],
@@ -36,7 +36,7 @@ async fn register(app: &mcpgate_testkit::TestApp, name: &str) -> String {
     body["client_id"].as_str().expect("a client id").to_owned()
 }
 
-fn authorize_url(
+pub(super) fn authorize_url(
     app: &mcpgate_testkit::TestApp,
     client_id: &str,
     redirect: &str,
@@ -57,7 +57,7 @@ fn authorize_url(
 }
 
 /// A query parameter of a URL.
-fn param(url: &str, name: &str) -> Option<String> {
+pub(super) fn param(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()?
         .query_pairs()
@@ -65,7 +65,7 @@ fn param(url: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-async fn token_request(
+pub(super) async fn token_request(
     app: &mcpgate_testkit::TestApp,
     form: &[(&str, &str)],
 ) -> (StatusCode, Value) {
@@ -79,7 +79,7 @@ async fn token_request(
     (status, response.json().await.expect("a JSON answer"))
 }
 
-async fn exchange(
+pub(super) async fn exchange(
     app: &mcpgate_testkit::TestApp,
     code: &str,
     client_id: &str,
@@ -100,7 +100,7 @@ async fn exchange(
 }
 
 /// The proxy URL as a resource: without the dashboard's trailing slash.
-fn resource(proxy_url: &str) -> String {
+pub(super) fn resource(proxy_url: &str) -> String {
     proxy_url.trim_end_matches('/').to_owned()
 }
 

@@ -1,6 +1,7 @@
 //! The flow's events in the tenant's audit log, beside the grant's calls: consent,
-//! every token issue and refresh, and every revocation the flow itself makes (a reused
-//! code or refresh token). Never a token, code or verifier: only ids and the client.
+//! every token issue and refresh, every revocation the flow itself makes (a reused
+//! code or refresh token) and every one a client asks for (RFC 7009). Never a token,
+//! code or verifier: only ids and the client.
 
 use chrono::Utc;
 use mcpgate_store::audit::{insert_audit_events, AuditEvent};
@@ -21,6 +22,10 @@ pub(super) enum FlowEvent {
     Refresh,
     /// A spent code or refresh token came back: the grant was revoked.
     ReuseRevoked,
+    /// The client revoked its own tokens (RFC 7009): the grant was revoked.
+    ClientRevoked,
+    /// A client asked to revoke a token issued to another client: nothing changed.
+    RevocationRefused,
 }
 
 impl FlowEvent {
@@ -29,14 +34,22 @@ impl FlowEvent {
             FlowEvent::Consent | FlowEvent::ConsentDenied => "oauth/consent",
             FlowEvent::Issue => "oauth/token",
             FlowEvent::Refresh => "oauth/refresh",
-            FlowEvent::ReuseRevoked => "oauth/revoke",
+            FlowEvent::ReuseRevoked | FlowEvent::ClientRevoked | FlowEvent::RevocationRefused => {
+                "oauth/revoke"
+            }
         }
     }
 
     fn decision(self) -> &'static str {
         match self {
-            FlowEvent::Consent | FlowEvent::Issue | FlowEvent::Refresh => "allow",
-            FlowEvent::ConsentDenied | FlowEvent::ReuseRevoked => "deny",
+            // A client's revocation request was carried out: allowed; one refused: denied.
+            FlowEvent::Consent
+            | FlowEvent::Issue
+            | FlowEvent::Refresh
+            | FlowEvent::ClientRevoked => "allow",
+            FlowEvent::ConsentDenied | FlowEvent::ReuseRevoked | FlowEvent::RevocationRefused => {
+                "deny"
+            }
         }
     }
 }

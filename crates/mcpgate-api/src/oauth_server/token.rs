@@ -20,18 +20,22 @@ use super::error::OAuthError;
 use super::{pkce, resource_server, REFRESH_LIFETIME};
 use crate::state::AppState;
 
-/// The form fields of a token request.
-struct TokenRequest(Vec<(String, String)>);
+/// The form fields of a token (or revocation) request.
+pub(super) struct TokenRequest(Vec<(String, String)>);
 
 impl TokenRequest {
-    fn field(&self, name: &str) -> Option<&str> {
+    pub(super) fn parse(body: &[u8]) -> TokenRequest {
+        TokenRequest(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    pub(super) fn field(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
 
-    fn required(&self, name: &'static str) -> Result<&str, OAuthError> {
+    pub(super) fn required(&self, name: &'static str) -> Result<&str, OAuthError> {
         self.field(name)
             .filter(|value| !value.is_empty())
             .ok_or_else(|| OAuthError::InvalidRequest(format!("{name} is required")))
@@ -39,7 +43,7 @@ impl TokenRequest {
 }
 
 pub(super) async fn exchange(State(state): State<AppState>, body: Bytes) -> Response {
-    let request = TokenRequest(url::form_urlencoded::parse(&body).into_owned().collect());
+    let request = TokenRequest::parse(&body);
     let answer = match request.field("grant_type") {
         Some("authorization_code") => redeem_code(&state, &request).await,
         Some("refresh_token") => refresh(&state, &request).await,
