@@ -151,6 +151,24 @@ ensure_helm() {
     e2e_write_stamp package-lock.json bin/.mcpgate-lock.sha256)
 }
 
+# kubernetes-validate (PyPI) for the chart test: the rendered manifests checked against
+# Kubernetes' JSON schemas offline, in tests/helm/.venv from the pinned
+# tests/helm/requirements.txt. The package ships schemas for a dozen Kubernetes versions
+# (108 MB); all but v1.35.0, the one the test names, are removed after the install.
+ensure_kubernetes_validate() {
+  local dir="$PWD/tests/helm"
+  local venv="$dir/.venv" requirements="$dir/requirements.txt"
+  e2e_stamp_matches "$requirements" "$venv/.mcpgate-requirements.sha256" && return 0
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  python3 -c 'import ensurepip' >/dev/null 2>&1 || apt_install python3-venv
+  log "Installing kubernetes-validate for the chart test (tests/helm/.venv)"
+  rm -rf "$venv" && python3 -m venv "$venv" &&
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" &&
+    find "$venv"/lib/python3*/site-packages/kubernetes_validate/kubernetes-json-schema \
+      -mindepth 1 -maxdepth 1 ! -name 'v1.35.0-local*' -exec rm -rf {} + &&
+    e2e_write_stamp "$requirements" "$venv/.mcpgate-requirements.sha256"
+}
+
 e2e_stamp_matches() {
   [ -f "$2" ] && [ "$(sha256sum <"$1")" = "$(cat "$2")" ]
 }

@@ -21,6 +21,8 @@ ensure_e2e_clients
 ensure_smtp_sink
 # The real helm for the chart test (crates/mcpgate/src/deployment_check/).
 ensure_helm
+# kubernetes-validate: the rendered chart against Kubernetes' schemas.
+ensure_kubernetes_validate
 # Headless Chromium and chromedriver for tests/rust/browser.rs (the dashboard in a browser).
 ensure_browser
 

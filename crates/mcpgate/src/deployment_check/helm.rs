@@ -100,6 +100,29 @@ impl Helm {
     }
 }
 
+/// The Kubernetes version whose schemas the manifests are checked against (the one
+/// `ensure_kubernetes_validate` keeps).
+const KUBERNETES_VERSION: &str = "1.35.0";
+
+/// kubernetes-validate --strict (tests/helm/.venv): every document of `stream` against
+/// Kubernetes' JSON schemas, unknown fields refused. Ok with its report, or its errors.
+pub(super) fn validate_against_kubernetes_schemas(stream: &str) -> Result<String, String> {
+    let validator = workspace().join("tests/helm/.venv/bin/kubernetes-validate");
+    assert!(
+        validator.is_file(),
+        "{} is missing: scripts/test.sh installs it (ensure_kubernetes_validate in \
+         scripts/prereqs.sh)",
+        validator.display()
+    );
+    let mut file = tempfile::NamedTempFile::new().expect("a temporary manifest file");
+    std::io::Write::write_all(&mut file, stream.as_bytes()).expect("write the manifests");
+    let mut command = Command::new(validator);
+    command
+        .args(["--kubernetes-version", KUBERNETES_VERSION, "--strict"])
+        .arg(file.path());
+    run(command)
+}
+
 fn run(mut command: Command) -> Result<String, String> {
     let output = command.output().expect("run helm");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();

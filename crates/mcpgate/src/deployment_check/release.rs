@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use mcpgate_auth::{GrantSigningKey, SecretKey};
 use serde_yaml::Value;
 
-use super::helm::{values_file, Helm};
+use super::helm::{validate_against_kubernetes_schemas, values_file, Helm};
 use super::manifests::{
     container, container_port, env_sources, pod_spec, resolve_env, string_map, text, EnvSource,
     Manifests,
@@ -73,6 +73,10 @@ pub(super) fn render(helm: &Helm, values: &str, keys_in_values: bool) -> Release
         .unwrap_or_else(|error| panic!("helm template with {values}: {error}"));
     let manifests = Manifests::parse(&stream)
         .unwrap_or_else(|error| panic!("{values} rendered invalid YAML: {error}\n{stream}"));
+    let report = validate_against_kubernetes_schemas(&stream)
+        .unwrap_or_else(|error| panic!("{values}: not valid Kubernetes: {error}"));
+    let validated = report.matches(" passed for resource ").count();
+    assert_eq!(validated, manifests.documents.len(), "{values}: {report}");
     let secrets = manifests
         .of_kind("Secret")
         .filter_map(|secret| text(secret, &["metadata", "name"]))
