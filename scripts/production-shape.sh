@@ -112,6 +112,11 @@ for i in 1 2; do
   say "API_$i" "$addr"; say "API_${i}_PID" $!
   apis+=("$addr:$!")
 done
+# The three proxies share one audit spool, as replicas on one host (or a pod's
+# restarted container) would: a proxy that dies leaves its journal, and a survivor
+# writes its rows within 2 s.
+export MCPGATE_PROXY_AUDIT_SPOOL_DIR=${MCPGATE_PROXY_AUDIT_SPOOL_DIR:-$work/audit-spool}
+say AUDIT_SPOOL_DIR "$MCPGATE_PROXY_AUDIT_SPOOL_DIR"
 for i in 1 2 3; do
   addr=127.0.0.1:$(free_port)
   MCPGATE_PROXY_LISTEN=$addr "$bin" proxy >"$work/proxy-$i.log" 2>&1 &

@@ -102,6 +102,8 @@ pub(crate) struct Metrics {
     redis_errors: Counter,
     audit_dropped: Counter,
     audit_dead_letter: Counter,
+    audit_spool_errors: Counter,
+    audit_taken_over: Counter,
     upstream_errors: Counter,
     audit_queue_depth: Gauge,
 }
@@ -174,6 +176,14 @@ impl Default for Metrics {
             "mcpgate_proxy_audit_dead_letter",
             "Audit events Postgres refused even after sanitising, kept in the audit_dead_letter table instead",
         );
+        let audit_spool_errors = counter(
+            "mcpgate_proxy_audit_spool_errors",
+            "Audit events that could not be journaled in the spool (queued in memory only)",
+        );
+        let audit_taken_over = counter(
+            "mcpgate_proxy_audit_taken_over",
+            "Audit events taken over from the spool journal of a stopped proxy process",
+        );
         let audit_queue_depth = Gauge::default();
         registry.register(
             "mcpgate_proxy_audit_queue_depth",
@@ -193,6 +203,8 @@ impl Default for Metrics {
             redis_errors,
             audit_dropped,
             audit_dead_letter,
+            audit_spool_errors,
+            audit_taken_over,
             upstream_errors,
             audit_queue_depth,
         }
@@ -247,6 +259,16 @@ impl Metrics {
     /// Counts `count` audit events set aside in the dead-letter table; the total so far.
     pub(crate) fn audit_dead_lettered(&self, count: u64) -> u64 {
         self.audit_dead_letter.inc_by(count) + count
+    }
+
+    /// Counts an event the spool could not journal; the total so far.
+    pub(crate) fn audit_spool_error(&self) -> u64 {
+        self.audit_spool_errors.inc() + 1
+    }
+
+    /// Counts `count` events taken over from a stopped process's journal.
+    pub(crate) fn audit_taken_over(&self, count: u64) {
+        self.audit_taken_over.inc_by(count);
     }
 
     /// Counts an upstream request of `tenant`'s that got no answer.

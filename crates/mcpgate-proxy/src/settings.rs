@@ -64,6 +64,10 @@ pub struct ProxySettings {
     pub audit_batch_size: usize,
     /// Audit events queued at most; beyond it events are dropped and counted.
     pub audit_queue_capacity: usize,
+    /// Where queued audit events are journaled before the call is answered, so a process
+    /// that dies without draining loses none; proxies sharing it take over a stopped
+    /// one's journal. `None`: queued events live in memory only until written.
+    pub audit_spool_dir: Option<std::path::PathBuf>,
     /// How often a held call's open stream gets an SSE comment, so intermediaries do not
     /// close it as idle.
     pub approval_keep_alive: Duration,
@@ -107,6 +111,7 @@ impl ProxySettings {
             audit_flush_interval: Duration::from_millis(200),
             audit_batch_size: 500,
             audit_queue_capacity: 50_000,
+            audit_spool_dir: None,
             approval_keep_alive: Duration::from_secs(15),
             approval_poll_interval: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(30),

@@ -76,6 +76,14 @@ pub enum BuildError {
     /// The upstream HTTP client could not be built.
     #[error("building the upstream HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// The audit spool directory could not be made or locked.
+    #[error("opening the audit spool under {} (MCPGATE_PROXY_AUDIT_SPOOL_DIR): {source}", dir.display())]
+    AuditSpool {
+        /// The spool root.
+        dir: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 impl From<BuildError> for std::io::Error {
@@ -141,9 +149,15 @@ impl Application {
                 batch_size: settings.audit_batch_size,
                 flush_interval: settings.audit_flush_interval,
             },
+            settings.audit_spool_dir.as_deref(),
             Arc::clone(&metrics),
             stop_audit.clone(),
-        );
+            stop_background.clone(),
+        )
+        .map_err(|source| BuildError::AuditSpool {
+            dir: settings.audit_spool_dir.clone().unwrap_or_default(),
+            source,
+        })?;
         let approvals = Arc::new(Waiters::default());
         tokio::spawn(sync::follow_changes(
             Arc::clone(&cache),

@@ -196,6 +196,19 @@ pub struct SettingsArgs {
     )]
     pub proxy_metrics_token: Option<String>,
 
+    /// Proxy: a directory where queued audit events are journaled before each call is
+    /// answered, so a proxy process that dies without draining (SIGKILL, OOM) loses
+    /// none; proxies sharing it take over a stopped one's journal within 2 s. Local
+    /// disk (an `emptyDir` in Kubernetes) [default: unset, queued events are in memory
+    /// until written, up to 200 ms].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_AUDIT_SPOOL_DIR",
+        global = true,
+        value_name = "DIR"
+    )]
+    pub proxy_audit_spool_dir: Option<std::path::PathBuf>,
+
     /// API: seconds between the automatic re-syncs of each server's tool catalogue,
     /// spread over the interval; 0 turns them off [default: 900].
     #[arg(
@@ -430,6 +443,7 @@ struct FileSettings {
     proxy_max_held_calls_per_grant: Option<usize>,
     proxy_max_streams_per_grant: Option<usize>,
     proxy_metrics_token: Option<String>,
+    proxy_audit_spool_dir: Option<std::path::PathBuf>,
     api_catalog_resync_interval_seconds: Option<u64>,
     api_catalog_resync_cooldown_seconds: Option<u64>,
     api_oauth_access_token_seconds: Option<u64>,
@@ -473,6 +487,7 @@ pub struct Config {
     pub proxy_max_held_calls_per_grant: usize,
     pub proxy_max_streams_per_grant: usize,
     pub proxy_metrics_token: Option<String>,
+    pub proxy_audit_spool_dir: Option<std::path::PathBuf>,
     pub api_catalog_resync_interval: Duration,
     pub api_catalog_resync_cooldown: Duration,
     pub api_oauth_access_token_lifetime: Duration,
@@ -699,6 +714,11 @@ impl SettingsArgs {
                 .clone()
                 .or(file.proxy_metrics_token)
                 .filter(|token| !token.is_empty()),
+            proxy_audit_spool_dir: self
+                .proxy_audit_spool_dir
+                .clone()
+                .or(file.proxy_audit_spool_dir)
+                .filter(|dir| !dir.as_os_str().is_empty()),
             api_catalog_resync_interval,
             api_catalog_resync_cooldown,
             api_oauth_access_token_lifetime,

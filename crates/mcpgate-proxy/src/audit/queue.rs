@@ -13,15 +13,18 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use mcpgate_store::audit::AuditEvent;
-use mcpgate_store::{GrantId, TenantId};
+use mcpgate_store::{AuditEventId, GrantId, TenantId};
 use tokio::sync::Notify;
 
 /// What became of a recorded event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Admission {
     Queued,
-    /// Queued, and one event of `tenant`, the largest holder, was dropped for it.
-    QueuedInPlaceOf(TenantId),
+    /// Queued, and the newest event of `tenant`, the largest holder, was dropped for it.
+    QueuedInPlaceOf {
+        tenant: TenantId,
+        dropped: AuditEventId,
+    },
     /// Not queued: the queue is full and this tenant already holds the most (or the
     /// writer has stopped).
     Refused,
@@ -77,8 +80,13 @@ impl FairQueue {
             let Some(largest) = inner.largest().filter(|(_, held)| *held > own) else {
                 return Admission::Refused;
             };
-            inner.drop_newest(largest.0);
-            admission = Admission::QueuedInPlaceOf(largest.0);
+            let Some(dropped) = inner.drop_newest(largest.0) else {
+                return Admission::Refused;
+            };
+            admission = Admission::QueuedInPlaceOf {
+                tenant: largest.0,
+                dropped: dropped.id,
+            };
         }
         inner.push_back(event);
         let full_batch = inner.len >= self.batch_size;
@@ -115,8 +123,8 @@ impl FairQueue {
 
     /// Puts back events the writer could not write, ahead of what arrived since, and
     /// trims the queue to its capacity the fair way (the largest holders' newest events
-    /// go first). Returns the tenant of each dropped event.
-    pub(crate) fn restore(&self, mut events: Vec<AuditEvent>) -> Vec<TenantId> {
+    /// go first). Returns the dropped events.
+    pub(crate) fn restore(&self, mut events: Vec<AuditEvent>) -> Vec<AuditEvent> {
         events.sort_by_key(|event| event.at);
         let mut inner = self.lock();
         for event in events.into_iter().rev() {
@@ -127,8 +135,10 @@ impl FairQueue {
             let Some((largest, _)) = inner.largest() else {
                 break;
             };
-            inner.drop_newest(largest);
-            dropped.push(largest);
+            let Some(event) = inner.drop_newest(largest) else {
+                break;
+            };
+            dropped.push(event);
         }
         dropped
     }
@@ -182,24 +192,22 @@ impl Inner {
         self.len += 1;
     }
 
-    fn drop_newest(&mut self, tenant: TenantId) {
-        let Some(events) = self.tenants.get_mut(&tenant) else {
-            return;
-        };
-        if events.pop_back().is_some() {
+    fn drop_newest(&mut self, tenant: TenantId) -> Option<AuditEvent> {
+        let events = self.tenants.get_mut(&tenant)?;
+        let dropped = events.pop_back();
+        if dropped.is_some() {
             self.len -= 1;
         }
         if events.is_empty() {
             self.tenants.remove(&tenant);
             self.turns.retain(|waiting| *waiting != tenant);
         }
+        dropped
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use mcpgate_store::AuditEventId;
-
     use super::*;
 
     fn event(tenant: TenantId) -> AuditEvent {
@@ -237,16 +245,20 @@ mod tests {
         }
         assert_eq!(queue.push(event(flooder)), Admission::Refused, "full");
         for _ in 0..4 {
-            assert_eq!(
+            assert!(matches!(
                 queue.push(event(quiet)),
-                Admission::QueuedInPlaceOf(flooder)
-            );
+                Admission::QueuedInPlaceOf { tenant, .. } if tenant == flooder
+            ));
         }
         // Equal shares now would be 5 each: the quiet tenant is still admitted at 4,
         // and at 5 it holds as much as the flooder, so its own extra event is refused.
+        let newest_of_the_flooder = queue.lock().tenants[&flooder].back().unwrap().id;
         assert_eq!(
             queue.push(event(quiet)),
-            Admission::QueuedInPlaceOf(flooder)
+            Admission::QueuedInPlaceOf {
+                tenant: flooder,
+                dropped: newest_of_the_flooder
+            }
         );
         assert_eq!(queue.push(event(quiet)), Admission::Refused);
         assert_eq!(queue.push(event(flooder)), Admission::Refused);
@@ -294,7 +306,7 @@ mod tests {
         for _ in 0..2 {
             queue.push(event(b));
         }
-        let dropped = queue.restore(failed);
+        let dropped: Vec<TenantId> = queue.restore(failed).iter().map(|e| e.tenant_id).collect();
         assert_eq!(dropped, [a, a, a]);
         assert_eq!(queue.len(), 6);
         let first = queue.take_batch();

@@ -111,7 +111,15 @@ async fn audit_log_at_scale() {
     };
     let metrics = Arc::new(Metrics::default());
     let stop = CancellationToken::new();
-    let (queue, writer) = start(pool.clone(), settings, Arc::clone(&metrics), stop.clone());
+    let (queue, writer) = start(
+        pool.clone(),
+        settings,
+        None,
+        Arc::clone(&metrics),
+        stop.clone(),
+        CancellationToken::new(),
+    )
+    .unwrap();
     let started = Instant::now();
     for i in 0..rows {
         // Keep below the queue's bound: a real proxy would drop, a benchmark waits.

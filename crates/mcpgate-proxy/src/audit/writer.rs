@@ -10,7 +10,11 @@
 //!   in the dead-letter table, counted and logged. One row can never stop the writer.
 //! - The dead-letter table refuses a row too: it is dropped, counted and logged with its
 //!   content.
+//!
+//! Each event done with (written, set aside or dropped) is settled in the spool, which
+//! then forgets it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,10 +22,11 @@ use mcpgate_store::audit::{
     insert_audit_events, insert_dead_letter, AuditEvent, AuditWriteFailure,
 };
 use mcpgate_store::grants::touch_grants;
-use mcpgate_store::{PgPool, StoreError};
+use mcpgate_store::{AuditEventId, PgPool, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::queue::FairQueue;
+use super::spool::Spool;
 use crate::metrics::Metrics;
 
 pub(super) struct Writer {
@@ -29,6 +34,7 @@ pub(super) struct Writer {
     pub(super) queue: Arc<FairQueue>,
     pub(super) flush_interval: Duration,
     pub(super) metrics: Arc<Metrics>,
+    pub(super) spool: Option<Arc<Spool>>,
 }
 
 /// Events that could not be written because Postgres is unavailable.
@@ -51,6 +57,9 @@ impl Writer {
         while !self.flush().await {
             tokio::time::sleep(self.flush_interval).await;
         }
+        if let Some(spool) = &self.spool {
+            spool.close();
+        }
     }
 
     /// Writes what is pending, batch by batch; false if Postgres was unavailable (what
@@ -66,12 +75,23 @@ impl Writer {
                 break;
             }
             pending = pending.saturating_sub(batch.len());
+            let ids: Vec<AuditEventId> = match self.spool {
+                Some(_) => batch.iter().map(|event| event.id).collect(),
+                None => Vec::new(),
+            };
             if let Err(Unwritten(events)) = self.write(batch).await {
+                // Rows of the batch written before the outage (while isolating a
+                // refused one) are done with; the rest go back.
+                let unwritten: HashSet<AuditEventId> = events.iter().map(|e| e.id).collect();
+                self.settle(ids.into_iter().filter(|id| !unwritten.contains(id)));
                 let dropped = self.queue.restore(events);
-                self.report_backlog_drops(&dropped);
+                self.settle(dropped.iter().map(|event| event.id));
+                let tenants: Vec<_> = dropped.iter().map(|event| event.tenant_id).collect();
+                self.report_backlog_drops(&tenants);
                 written = false;
                 break;
             }
+            self.settle(ids);
         }
         let uses = self.queue.take_uses();
         if !uses.is_empty() {
@@ -80,6 +100,12 @@ impl Writer {
             }
         }
         written
+    }
+
+    fn settle(&self, ids: impl IntoIterator<Item = AuditEventId>) {
+        if let Some(spool) = &self.spool {
+            spool.settle(ids);
+        }
     }
 
     async fn write(&self, batch: Vec<AuditEvent>) -> Result<(), Unwritten> {

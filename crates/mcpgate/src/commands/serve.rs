@@ -80,6 +80,7 @@ pub async fn serve_proxy(
         approval_keep_alive: config.proxy_approval_keep_alive,
         approval_poll_interval: config.proxy_approval_poll,
         token_cache_entries: config.proxy_token_cache_entries,
+        audit_spool_dir: config.proxy_audit_spool_dir.clone(),
         max_upstream_message_bytes: config.proxy_max_upstream_message_bytes,
         max_batch_messages: config.proxy_max_batch_messages,
         body_read_timeout: config.proxy_body_read_timeout,

@@ -92,6 +92,9 @@ async fn serve_with(
     load_or_create_keys(config, data_dir)?;
     config.database_url = Some(database_url.clone());
     config.redis_url = Some(redis.url());
+    config
+        .proxy_audit_spool_dir
+        .get_or_insert_with(|| data_dir.join("audit-spool"));
     allow_private_upstreams_unless_refused(config);
 
     let env = format!(

@@ -1,5 +1,7 @@
-//! A proxy of the production shape SIGKILLed under load: which answered calls have
-//! their audit row, on a strict-audit server and on a queued one.
+//! A proxy of the production shape SIGKILLed under load: every answered call has its
+//! audit row, on a strict-audit server (written before the call went on) and on a
+//! queued one (journaled in the shared audit spool before the answer, and written by a
+//! survivor that takes over the dead proxy's journal).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,12 +76,13 @@ pub async fn kill_a_proxy_under_load(
             .filter(|s| s.answered_by.as_deref() == Some(&killed))
             .count();
         shape.kill_proxy(2);
+        let killed_at = Instant::now();
         dead.store(true, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(1500)).await;
         stop.store(true, Ordering::SeqCst);
-        before
+        (before, killed_at)
     };
-    let (_, answered_by_killed_before) =
+    let (_, (answered_by_killed_before, killed_at)) =
         tokio::join!(futures_util::future::join_all(workers), killer);
     let sent = std::mem::take(&mut *sent.lock().unwrap());
     let answered: Vec<&Sent> = sent.iter().filter(|s| s.answered_by.is_some()).collect();
@@ -104,8 +107,8 @@ pub async fn kill_a_proxy_under_load(
         "after the kill only the survivors answer, and they do ({taken_over} calls)"
     );
 
-    // The survivors flush their queues; wait (bounded) until every call they answered
-    // on the queued server has its row, then compare.
+    // The survivors flush their queues and take over proxy 2's journal (every 2 s);
+    // wait (bounded) until every answered call on the queued server has its row.
     let rows_by_id = |rows: &[mcpgate_store::audit::StoredAuditEvent]| -> HashMap<String, usize> {
         let mut ids = HashMap::new();
         for row in rows.iter().filter(|row| row.event.method == "tools/call") {
@@ -130,7 +133,7 @@ pub async fn kill_a_proxy_under_load(
             .await
             .expect("reading the audit log");
         let ids = rows_by_id(&rows);
-        let flushed = missing(&ids, 0, false) == 0;
+        let flushed = missing(&ids, 0, false) == 0 && missing(&ids, 0, true) == 0;
         if flushed || Instant::now() > deadline {
             break (ids, flushed);
         }
@@ -143,10 +146,11 @@ pub async fn kill_a_proxy_under_load(
             .count()
     };
     let answered_on = |server: usize| answered.iter().filter(|s| s.server == server).count();
+    let complete_after = killed_at.elapsed();
     eprintln!(
-        "proxy 2 killed under load: {} calls sent, {} answered ({} by proxy 2, {taken_over} sent after the kill, {unanswered} unanswered); \
+        "proxy 2 killed under load (every row there {complete_after:?} after the kill): {} calls sent, {} answered ({} by proxy 2, {taken_over} sent after the kill, {unanswered} unanswered); \
          strict server: {} answered, {} without an audit row; queued server: {} answered, {} by the \
-         survivors without a row, {} of the {} proxy 2 answered without a row (its queue died with it)",
+         survivors without a row, {} of the {} proxy 2 answered without a row",
         sent.len(),
         answered.len(),
         from_killed(0) + from_killed(1),
@@ -158,8 +162,47 @@ pub async fn kill_a_proxy_under_load(
         from_killed(0),
     );
     assert!(
-        flushed,
+        from_killed(0) > 0,
+        "proxy 2 answered calls of the queued server before it was killed"
+    );
+    assert_eq!(
+        missing(&ids, 0, false),
+        0,
         "the survivors wrote a row for every call they answered"
+    );
+    assert_eq!(
+        missing(&ids, 0, true),
+        0,
+        "queued audit: every call proxy 2 answered has its row, taken over from its journal"
+    );
+    assert!(flushed);
+    let survivors = [shape.proxies()[0].clone(), shape.proxies()[2].clone()];
+    let mut taken_over = 0.0;
+    for proxy in &survivors {
+        let metrics = reqwest::get(format!("{proxy}/metrics"))
+            .await
+            .expect("a survivor's /metrics")
+            .text()
+            .await
+            .expect("its text");
+        taken_over += metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("mcpgate_proxy_audit_taken_over_total "))
+            .expect("the taken-over counter is exported")
+            .parse::<f64>()
+            .expect("a number");
+    }
+    assert!(
+        taken_over > 0.0,
+        "a survivor took over proxy 2's journal (it held rows not yet written when it died)"
+    );
+    let journals: Vec<_> = std::fs::read_dir(shape.value("AUDIT_SPOOL_DIR"))
+        .expect("the shared spool")
+        .collect();
+    assert_eq!(
+        journals.len(),
+        2,
+        "the two survivors' journals; proxy 2's is gone"
     );
     assert!(
         answered_on(1) > 0 && from_killed(1) > 0,
