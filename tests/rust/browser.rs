@@ -4,10 +4,13 @@
 //! seed policy in the editor, create a grant on the connect page — and then a real MCP
 //! client (the Python SDK) uses the URL and token the page showed and is refused its
 //! 11th `k8s_run_pod` call in a minute. Four members with the four roles then each
-//! do what their role allows and meet a 403 page where it does not.
+//! do what their role allows and meet a 403 page where it does not. And an official SDK
+//! client with OAuth and no token (the Python SDK 2.x) is let in on the real login and
+//! consent pages, and its calls are governed by the server's policy.
 //!
 //! Every page visited is saved as a full-page screenshot in `test-artifacts/browser/`,
-//! so a person can look at what a customer sees.
+//! so a person can look at what a customer sees. `docs/img/oauth-*.png` are the OAuth
+//! journey's, run through `pngquant --quality 60-85` to keep them small.
 //!
 //! Chromium and chromedriver are Debian's packages, installed by `scripts/test.sh`
 //! (`ensure_browser` in `scripts/prereqs.sh`).
@@ -24,9 +27,21 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use mcpgate_demo::DemoSettings;
 use mcpgate_e2e::drivers::{Driver, Sdk};
+use mcpgate_e2e::oauth_upstream::{AuthorizationServer, ProtectedServer};
 use mcpgate_e2e::window::ensure_room_in_minute;
 use nix::sys::signal::Signal;
 use serde_json::{json, Value};
+
+// The OAuth tests' SDK driver and its signed-in member, shared with `oauth.rs`; this
+// binary drives the SDK only, and answers consent in the browser instead.
+#[allow(dead_code)]
+#[path = "oauth/agent.rs"]
+mod agent;
+#[allow(dead_code)]
+#[path = "oauth/member.rs"]
+mod member;
+
+use agent::{Agent, OAuthSdk};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -442,6 +457,218 @@ async fn four_members_with_the_four_roles_each_do_what_their_role_allows_and_see
     browser.close().await;
 }
 
+/// The demo server's policy for the OAuth journey: one tool allowed, one denied by name.
+const OAUTH_POLICY: &str = r#"{"version":"1","default":"deny","tools":{"k8s_get_namespaces":{},"k8s_delete_ns":{"action":"deny","reason":"Agents may not delete namespaces; ask a human."}}}"#;
+/// Where the Python SDK driver's authorization ends (`py_oauth_client.py`).
+const PYTHON_OAUTH_CALLBACK: &str = "http://127.0.0.1:33418/callback";
+
+#[tokio::test]
+async fn an_sdk_client_with_no_token_is_consented_in_the_browser_and_its_calls_are_governed() {
+    let app = mcpgate_testkit::spawn_app().await;
+    let demo = mcpgate_demo::spawn(DemoSettings::default()).await;
+    let browser = Browser::start().await;
+    let page = |path: &str| app.api_url(path);
+
+    // An admin signs up, adds the demo server, saves its policy and signs out.
+    browser.goto(&page("/signup")).await;
+    browser.fill("signup-tenant-name", "Acme Robotics").await;
+    browser.fill("signup-email", "ada@example.com").await;
+    browser
+        .fill("signup-password", "correct horse battery")
+        .await;
+    browser.click("signup-submit").await;
+    browser.wait_for_path("/servers").await;
+    browser.fill("server-name", "k8s").await;
+    browser.fill("server-url", &demo.url()).await;
+    browser.click("server-add-submit").await;
+    browser.wait_for_testid("server-name-heading").await;
+    let server_path = browser.path().await;
+    let server_id = server_path
+        .strip_prefix("/servers/")
+        .unwrap_or_else(|| panic!("on a server's page, not {server_path}"))
+        .to_owned();
+    browser.click("policy-link").await;
+    browser.wait_for_testid("policy-editor").await;
+    browser.replace_text("policy-editor", OAUTH_POLICY).await;
+    browser.click("policy-save").await;
+    browser.wait_for_testid("notice").await;
+    // The connect page tells that a client doing OAuth needs nothing but the URL.
+    browser.goto(&page(&format!("{server_path}/connect"))).await;
+    assert!(
+        browser
+            .text("oauth-hint")
+            .await
+            .contains("need only this URL"),
+        "the connect page's OAuth hint"
+    );
+    browser.click("logout-submit").await;
+    browser.wait_for_testid("login-form").await;
+
+    // The SDK starts with only the proxy URL and asks for an authorization.
+    let proxy_url = app.proxy_url(&format!("/mcp/{server_id}/"));
+    let mut agent = Agent::start(OAuthSdk::Python2, &proxy_url);
+    let asked = agent.next().await;
+    assert_eq!(asked["op"], "authorize", "{asked}");
+    let authorize_url = asked["url"].as_str().expect("the authorization URL");
+    assert!(
+        authorize_url.starts_with(&page("/oauth/authorize?")),
+        "{authorize_url}"
+    );
+
+    // The browser opens it: the member signs in on the login page and lands on consent.
+    browser.goto(authorize_url).await;
+    browser.wait_for_testid("login-form").await;
+    assert_eq!(browser.path().await, "/login");
+    browser.fill("login-email", "ada@example.com").await;
+    browser
+        .fill("login-password", "correct horse battery")
+        .await;
+    browser.click("login-submit").await;
+    browser.wait_for_testid("consent-form").await;
+    assert_eq!(browser.path().await, "/oauth/authorize");
+    let client = OAuthSdk::Python2.client_name();
+    assert_eq!(browser.text("consent-client").await, client);
+    assert_eq!(browser.text("consent-server").await, "k8s");
+    assert_eq!(
+        browser.text("consent-title").await,
+        format!("Connect {client} to k8s?")
+    );
+    assert_eq!(
+        browser.text("consent-redirect").await,
+        PYTHON_OAUTH_CALLBACK
+    );
+    assert_eq!(
+        selected(&browser, "consent-policy").await,
+        ("server".to_owned(), "k8s's policy".to_owned())
+    );
+    assert_eq!(
+        browser
+            .count("[data-testid='consent-expires'] option")
+            .await,
+        5,
+        "1, 7, 30 or 90 days, or no expiry"
+    );
+    browser
+        .testid("consent-expires")
+        .await
+        .select_by_value("7")
+        .await
+        .expect("choosing 7 days");
+    assert_eq!(selected(&browser, "consent-expires").await.0, "7");
+    browser.screenshot("40-oauth-consent").await;
+
+    // Allow: the browser goes back to the SDK's redirect URI with the code, state and iss.
+    browser.click("consent-allow").await;
+    let callback = browser.wait_for_url_starting(PYTHON_OAUTH_CALLBACK).await;
+    let query: Vec<(String, String)> = url::Url::parse(&callback)
+        .expect("the callback URL")
+        .query_pairs()
+        .into_owned()
+        .collect();
+    for name in ["code", "state", "iss"] {
+        assert!(
+            query.iter().any(|(key, _)| key == name),
+            "{name} in {callback}"
+        );
+    }
+    agent.send(json!({"callback": callback})).await;
+    let init = agent.next().await;
+    assert_eq!(
+        init["op"], "initialize",
+        "the SDK finished the flow: {init}"
+    );
+
+    // Its calls are governed by the server's policy, like any grant's.
+    let listed = agent.step(json!({"op": "list"})).await;
+    let tools = listed["tools"].as_array().expect("a tool list");
+    assert!(tools.iter().any(|t| t == "k8s_get_namespaces"), "{listed}");
+    let allowed = agent
+        .step(json!({"op": "call", "tool": "k8s_get_namespaces", "arguments": {"context": "prod"}}))
+        .await;
+    assert_eq!(allowed["results"][0]["isError"], false, "{allowed}");
+    let denied = agent
+        .step(json!({"op": "call", "tool": "k8s_delete_ns", "arguments": {"context": "prod", "name": "x"}}))
+        .await;
+    let text = denied["results"][0]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("[POLICY DENIED] ") && text.contains("ask a human"),
+        "{denied}"
+    );
+
+    // The connection is a grant on the Grants page, until 7 days from now.
+    browser.goto(&page("/grants")).await;
+    let row = browser
+        .wait_for_testid(&format!("grant-row-OAuth: {client}"))
+        .await;
+    let expires = row
+        .find(Locator::Css("[data-label='Expires']"))
+        .await
+        .expect("the Expires cell")
+        .text()
+        .await
+        .expect("its text");
+    let in_a_week = (chrono::Utc::now() + chrono::TimeDelta::days(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        expires.contains(&in_a_week),
+        "expires {expires:?}, not {in_a_week}"
+    );
+    browser.screenshot("41-oauth-grant").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_oauth_protected_server_added_in_the_browser_waits_for_its_connect_button() {
+    let app = mcpgate_testkit::spawn_app_with(mcpgate_testkit::TestAppOptions {
+        allow_private_upstreams: true,
+        ..Default::default()
+    })
+    .await;
+    let authorization = AuthorizationServer::start(3600).await;
+    let upstream = ProtectedServer::start(&authorization.issuer()).await;
+    let browser = Browser::start().await;
+    let page = |path: &str| app.api_url(path);
+
+    browser.goto(&page("/signup")).await;
+    browser.fill("signup-tenant-name", "Acme Robotics").await;
+    browser.fill("signup-email", "ada@example.com").await;
+    browser
+        .fill("signup-password", "correct horse battery")
+        .await;
+    browser.click("signup-submit").await;
+    browser.wait_for_path("/servers").await;
+    browser.fill("server-name", "notes").await;
+    browser.fill("server-url", &upstream.url()).await;
+    // Its 401 and Protected Resource Metadata make it a server that needs connecting.
+    browser.click("server-add-submit").await;
+    let status = browser.wait_for_testid("oauth-status").await;
+    assert_eq!(
+        status.attr("data-status").await.expect("data-status"),
+        Some("needs_connect".into())
+    );
+    assert_eq!(browser.text("oauth-connect").await, "Connect");
+    browser.screenshot("50-upstream-needs-connect").await;
+    browser.close().await;
+}
+
+/// The value and label of the option selected in a `<select>`.
+async fn selected(browser: &Browser, testid: &str) -> (String, String) {
+    let option = browser
+        .client
+        .find(Locator::Css(&format!(
+            "[data-testid='{testid}'] option:checked"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("the selected option of {testid}: {e}"));
+    let value = option
+        .attr("value")
+        .await
+        .expect("the option's value")
+        .unwrap_or_default();
+    (value, option.text().await.expect("the option's label"))
+}
+
 /// A badge's text inside a table row.
 async fn badge(row: &Element, testid: &str) -> String {
     row.find(Locator::Css(&format!("[data-testid='{testid}']")))
@@ -543,6 +770,23 @@ impl Browser {
             .expect("the current URL")
             .path()
             .to_owned()
+    }
+
+    /// Waits until the browser is at a URL starting with `prefix` (where a redirect to a
+    /// client's callback ends up, served or not): that URL.
+    async fn wait_for_url_starting(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let now = self.client.current_url().await.expect("the current URL");
+            if now.as_str().starts_with(prefix) {
+                return now.to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected to be sent to {prefix}, still at {now}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn wait_for_path(&self, path: &str) {
