@@ -3,14 +3,16 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second and third held-out sets) and, once `split.json`
-//! lists it, for the fourth held-out set, category and risk accuracy, Cohen's κ, both
-//! confusion matrices, the per-server figures and every miss. Development floors are the
-//! figures after tuning; the fourth held-out set's are for whoever measures it to record.
+//! first split's two halves and the second and third held-out sets) and for the fourth
+//! held-out set, category and risk accuracy, Cohen's κ, both confusion matrices, the
+//! per-server figures and every miss. Development floors are the figures after tuning; the
+//! fourth held-out set's are exactly what it scored on its one measurement.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
-//! show, server by server, what a change fixed and broke.
+//! show, server by server, what a change fixed and broke. With `MCPGATE_EVAL_EVIDENCE=FILE`
+//! the fourth held-out set's test writes each of its tools' label, verdict, confidence and
+//! evidence, so its one measurement also shows which signals fired.
 
 mod score;
 mod set;
@@ -47,11 +49,38 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The fourth held-out set's floors: `None` until it has been measured once. Whoever measures
-/// it records its figures here (exactly, as `percent` computes them) and in
-/// `docs/classification.md`; until then its test prints the measurement and asserts only that
-/// every tool is labelled.
-const HELD_OUT_4_FLOORS: Option<Floors> = None;
+/// The fourth held-out set's floors: the figures of its one measurement (2026-12-01, the
+/// classifier of commit df85986, round 4), exactly as `percent` computes them, recorded in
+/// `docs/classification.md` ("Fresh held-out (round 4)"). They are below the targets;
+/// raising them needs a new held-out set, not tuning on this one.
+const HELD_OUT_4_FLOORS: Option<Floors> = Some(Floors {
+    tools: 392,
+    // 352 of 392 categories right (89.8%).
+    category_percent: 352.0 * 100.0 / 392.0,
+    // 327 of 392 risks right (83.4%).
+    risk_percent: 327.0 * 100.0 / 392.0,
+    // box_manage_folder_tool, get_build_artifact, get_network_request,
+    // getAccessibilityAuthConfig, takeAppScreenshot.
+    off_by_two: 5,
+    // get_network_request and getAccessibilityAuthConfig (credential high), takeAppScreenshot
+    // (execute high), each called read low.
+    high_called_low: 3,
+});
+
+/// Whether the fourth held-out set is in `split.json`. Before its measurement it may be
+/// absent (nothing of it is read); once [`HELD_OUT_4_FLOORS`] records one, it must be there,
+/// so its tests cannot pass by reading nothing.
+fn held_out_4_listed() -> bool {
+    let listed = set::servers(Half::HeldOut4).is_some();
+    assert!(
+        listed || HELD_OUT_4_FLOORS.is_none(),
+        "held_out_4 was measured (HELD_OUT_4_FLOORS), so split.json must list it"
+    );
+    if !listed {
+        println!("held_out_4: not in split.json yet, nothing of it read");
+    }
+    listed
+}
 
 fn classifier_scorecard(half: Half) -> Scorecard {
     let pairs = set::half(half)
@@ -65,6 +94,33 @@ fn classifier_scorecard(half: Half) -> Scorecard {
         })
         .collect();
     Scorecard { pairs }
+}
+
+/// Every tool of a half as `server, tool, label category, label risk, category, risk,
+/// confidence, evidence`, one a line, tab-separated, the evidence messages joined by ` | `:
+/// which signals decided each verdict (`MCPGATE_EVAL_EVIDENCE=FILE`).
+fn evidence_tsv(half: Half) -> String {
+    let mut out = String::new();
+    for labelled in set::half(half) {
+        let assessment = classify(&labelled.tool);
+        let evidence: Vec<&str> = assessment
+            .evidence
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect();
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            labelled.server,
+            labelled.tool.name(),
+            labelled.expected.category,
+            labelled.expected.risk,
+            assessment.classification.category,
+            assessment.classification.risk,
+            assessment.confidence.level,
+            evidence.join(" | ")
+        ));
+    }
+    out
 }
 
 fn labeller_scorecard(reference: &Labels, other: &Labels) -> Scorecard {
@@ -196,10 +252,10 @@ fn development_half_stays_above_its_floors() {
 /// adjudication cover every one of its tools, and the labellers were never two risk steps apart.
 #[test]
 fn the_fourth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    let Some(servers) = set::servers(Half::HeldOut4) else {
-        println!("held_out_4: not in split.json yet, nothing of it read");
+    if !held_out_4_listed() {
         return;
-    };
+    }
+    let servers = set::servers(Half::HeldOut4).expect("split.json lists held_out_4");
     assert!(!servers.is_empty(), "held_out_4 lists its servers");
     let tools = set::definitions(Half::HeldOut4).len();
     assert!(tools > 0, "held_out_4's server files hold tools");
@@ -220,13 +276,16 @@ fn the_fourth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
 /// once recorded in [`HELD_OUT_4_FLOORS`], kept as a regression floor.
 #[test]
 fn the_fourth_held_out_set_is_measured_once_it_is_in_the_split() {
-    if set::servers(Half::HeldOut4).is_none() {
-        println!("held_out_4: not in split.json yet, nothing of it read");
+    if !held_out_4_listed() {
         return;
     }
     let card = classifier_scorecard(Half::HeldOut4);
     assert!(card.total() > 0, "held_out_4 holds labelled tools");
     println!("{}", card.report("fourth held-out set"));
+    if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
+        let evidence = evidence_tsv(Half::HeldOut4);
+        std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
+    }
     match HELD_OUT_4_FLOORS {
         Some(floors) => {
             assert_eq!(card.total(), floors.tools);

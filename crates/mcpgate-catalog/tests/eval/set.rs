@@ -14,9 +14,9 @@ pub enum Half {
     /// measurement (the first split's two halves, then the second and third held-out sets:
     /// 1,316 tools).
     Development,
-    /// The fourth held-out set (`held_out_4`, labels in `labels/held-out-4/`), being collected
-    /// apart from whoever tunes the classifier. While `split.json` has no such list,
-    /// [`servers`] reports it absent and nothing of it is read.
+    /// The fourth held-out set (`held_out_4`, 392 tools of 20 servers, labels in
+    /// `labels/held-out-4/`), measured once on 2026-12-01 and never tuned on. Were
+    /// `split.json` to lose its list, [`servers`] would report it absent.
     HeldOut4,
 }
 
