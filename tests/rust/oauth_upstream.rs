@@ -166,6 +166,48 @@ impl AuthorizationServer {
         body["revoked"].as_u64().expect("a count")
     }
 
+    /// Stops listening and closes its connections (SIGUSR1), keeping its grants and
+    /// refresh tokens in memory: an authorization server that is down. Returns once a
+    /// connection to it is refused.
+    pub async fn stop(&self) {
+        self.signal(nix::sys::signal::Signal::SIGUSR1);
+        self.until_listening(false).await;
+    }
+
+    /// Listens again on the same port (SIGUSR2), with the state it had.
+    pub async fn restart(&self) {
+        self.signal(nix::sys::signal::Signal::SIGUSR2);
+        self.until_listening(true).await;
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = self
+            .process
+            .child
+            .id()
+            .expect("the authorization server runs");
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("a pid"));
+        nix::sys::signal::kill(pid, signal).expect("signalling the authorization server");
+    }
+
+    async fn until_listening(&self, listening: bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let connected = tokio::net::TcpStream::connect(self.process.address)
+                .await
+                .is_ok();
+            if connected == listening {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the authorization server did not {} within 20 s",
+                if listening { "listen again" } else { "stop" }
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Follows `authorization_url` as a browser would: the login page (any login), the
     /// consent page, until the server redirects away from itself. Returns that redirect
     /// (the client's `redirect_uri` with `code`, `state` and `iss`).
@@ -259,4 +301,43 @@ impl ProtectedServer {
     pub fn url(&self) -> String {
         format!("http://{}/mcp", self.process.address)
     }
+
+    /// From now on refuses (401) every token it accepted so far, as an upstream that
+    /// revoked or rotated them before their expiry would. Returns how many it refuses.
+    pub async fn refuse_current_tokens(&self) -> u64 {
+        let body: Value = reqwest::Client::new()
+            .post(format!("http://{}/_test/refuse-seen", self.process.address))
+            .send()
+            .await
+            .expect("the protected server answers")
+            .json()
+            .await
+            .expect("refusal JSON");
+        body["refused"].as_u64().expect("a count")
+    }
+
+    /// Requests whose token it accepted and refused so far.
+    pub async fn token_stats(&self) -> TokenStats {
+        let body: Value = reqwest::Client::new()
+            .get(format!("http://{}/_test/stats", self.process.address))
+            .send()
+            .await
+            .expect("the protected server answers")
+            .json()
+            .await
+            .expect("stats JSON");
+        TokenStats {
+            accepted: body["accepted"].as_u64().expect("a count"),
+            refused: body["refused"].as_u64().expect("a count"),
+        }
+    }
+}
+
+/// What the protected server counted of the tokens it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenStats {
+    /// Requests whose token it took.
+    pub accepted: u64,
+    /// Requests it answered 401 (no token, an invalid one, or one refused early).
+    pub refused: u64,
 }

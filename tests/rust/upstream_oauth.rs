@@ -14,6 +14,9 @@
 //! refused, the server turns "needs reconnect", and the agent's call is answered with an
 //! error that names the server.
 
+#[path = "upstream_oauth/resilience.rs"]
+mod resilience;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};

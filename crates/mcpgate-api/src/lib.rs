@@ -11,6 +11,7 @@ pub mod export;
 mod extract;
 mod mail;
 mod maintenance;
+mod oauth_refresh;
 mod oauth_server;
 pub mod openapi;
 mod passwords;
@@ -25,6 +26,7 @@ pub use error::ApiError;
 pub use export::ExportSettings;
 pub use mail::{SmtpSettings, SmtpSettingsError};
 pub use mcpgate_store::audit::AuditRetention;
+pub use oauth_refresh::DEFAULT_UPSTREAM_OAUTH_REFRESH_MARGIN;
 pub use oauth_server::{oauth_issuer, DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME};
 pub use passwords::DEFAULT_PASSWORD_HASH_WAIT;
 pub use startup::{

@@ -68,6 +68,10 @@ pub struct ApiSettings {
     /// How long an OAuth access token lasts (`MCPGATE_API_OAUTH_ACCESS_TOKEN_SECONDS`);
     /// revoking the connection ends it sooner.
     pub oauth_access_token_lifetime: Duration,
+    /// Upstream OAuth access tokens expiring within this are renewed by a background
+    /// task before any call needs it (at most half their lifetime ahead); zero: off,
+    /// the proxies refresh when due.
+    pub upstream_oauth_refresh_margin: Duration,
     /// How long audit rows are kept and how far ahead their partitions are made.
     pub audit_retention: AuditRetention,
     /// How tenants' audit events are delivered to their SIEM webhooks.
@@ -95,6 +99,7 @@ pub struct Application {
     resync: ResyncSettings,
     audit_retention: AuditRetention,
     audit_export: ExportSettings,
+    upstream_oauth_refresh_margin: Duration,
 }
 
 impl Application {
@@ -172,6 +177,7 @@ impl Application {
             },
             audit_retention: settings.audit_retention,
             audit_export: settings.audit_export,
+            upstream_oauth_refresh_margin: settings.upstream_oauth_refresh_margin,
         })
     }
 
@@ -197,6 +203,11 @@ impl Application {
             crate::export::spawn(self.state.clone(), self.audit_export, stop.clone())
                 .map_err(std::io::Error::other)?,
         );
+        background.extend(crate::oauth_refresh::spawn(
+            self.state.clone(),
+            self.upstream_oauth_refresh_margin,
+            stop.clone(),
+        ));
         background.extend(crate::resync::spawn(self.state, self.resync, stop.clone()));
         let stopping = stop.clone();
         // The peer address keys the dashboard's login rate limit.

@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use mcpgate_mcp::{Era, Mirrors};
 
 use crate::auth::Caller;
+use crate::cache::ServerEntry;
 use crate::session;
 use crate::state::AppState;
 
@@ -88,6 +89,10 @@ pub(crate) enum UpstreamFailure {
     /// An OAuth server whose connection needs a person (connect or reconnect).
     #[error("{0}")]
     NotConnected(std::sync::Arc<str>),
+    /// An OAuth server whose token cannot be renewed while its authorization server is
+    /// unreachable (the message says when the next attempt is).
+    #[error("{0}")]
+    AuthorizationUnavailable(std::sync::Arc<str>),
 }
 
 /// A response from the upstream and how long its headers took.
@@ -157,6 +162,10 @@ pub(crate) async fn send(
 
 /// [`send`] to another URL of the caller's server (a legacy server's message endpoint,
 /// which its `endpoint` event named; same host, so the address guard still applies).
+///
+/// An OAuth server that answers 401 (its token revoked or rotated before it was due)
+/// gets one refresh and the message once more with the new token: the upstream refused
+/// it before doing anything, so sending it again is safe. Never more than once.
 pub(crate) async fn send_to(
     state: &AppState,
     caller: &Caller,
@@ -166,7 +175,38 @@ pub(crate) async fn send_to(
     upstream_session: Option<&str>,
     body: Option<Bytes>,
 ) -> Result<Upstream, UpstreamFailure> {
-    let server = &caller.server;
+    let message = Message {
+        uri: &uri,
+        method: &method,
+        client_headers,
+        upstream_session,
+    };
+    let first = send_once(state, caller, &caller.server, &message, body.clone()).await?;
+    if first.response.status() != StatusCode::UNAUTHORIZED || caller.server.oauth.is_none() {
+        return Ok(first);
+    }
+    match crate::upstream_oauth::after_unauthorized(state, &caller.server).await? {
+        Some(renewed) => send_once(state, caller, &renewed, &message, body).await,
+        None => Ok(first),
+    }
+}
+
+/// Where and how one message goes, whichever token it is sent with.
+struct Message<'a> {
+    uri: &'a Uri,
+    method: &'a Method,
+    client_headers: &'a HeaderMap,
+    upstream_session: Option<&'a str>,
+}
+
+async fn send_once(
+    state: &AppState,
+    caller: &Caller,
+    server: &ServerEntry,
+    message: &Message<'_>,
+    body: Option<Bytes>,
+) -> Result<Upstream, UpstreamFailure> {
+    let (client_headers, upstream_session) = (message.client_headers, message.upstream_session);
     if let Some(reason) = &server.refused {
         return Err(UpstreamFailure::Refused(reason.clone()));
     }
@@ -174,6 +214,9 @@ pub(crate) async fn send_to(
         .headers
         .as_ref()
         .map_err(|problem| problem.failure(server.id))?;
+    if let Some(oauth) = &server.oauth {
+        oauth.usable(chrono::Utc::now())?;
+    }
     let mut headers = HeaderMap::with_capacity(FORWARDED_HEADERS.len() + credentials.len() + 2);
     for name in FORWARDED_HEADERS {
         if let Some(value) = client_headers.get(&name) {
@@ -193,7 +236,10 @@ pub(crate) async fn send_to(
     }
     let after = state.settings.upstream_response_timeout;
     let started = Instant::now();
-    let result = tokio::time::timeout(after, state.relay.send(method, uri, headers, body)).await;
+    let sent = state
+        .relay
+        .send(message.method.clone(), message.uri.clone(), headers, body);
+    let result = tokio::time::timeout(after, sent).await;
     let latency = started.elapsed();
     let host = || server.url.host_str().unwrap_or_default().to_owned();
     match result {

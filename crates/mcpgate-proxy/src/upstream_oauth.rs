@@ -8,22 +8,27 @@
 //! new generation and announces the server; a replica that waited finds the newer
 //! generation and only reloads. A refused refresh (`invalid_grant`: revoked, expired)
 //! turns the server "needs reconnect", and calls are answered with an error naming it.
+//!
+//! An upstream that answers a message with 401 before the token is due (revoked or
+//! rotated early) gets one refresh, the same way, and the message once more
+//! ([`after_unauthorized`]). An authorization server that cannot be reached is backed
+//! off from on the schedule in the row (`mcpgate_service::upstream_oauth`): meanwhile a
+//! token that is still valid keeps being sent, and an expired one is not sent at all
+//! ([`OAuthEntry::usable`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use http::{HeaderMap, HeaderValue};
-use mcpgate_auth::{CredentialsKey, OAuthTokens, ServerSecret};
+use mcpgate_auth::CredentialsKey;
+use mcpgate_service::upstream_oauth::{self as refreshing, open_tokens, Occasion, Refresher};
 use mcpgate_store::changes::{self, Change};
-use mcpgate_store::upstream_oauth::{
-    self as store, Connection, ConnectionEvent, ConnectionStatus, RefreshLock, RefreshTurn,
-    SealedTokens,
-};
+use mcpgate_store::upstream_oauth::{Connection, ConnectionStatus, RefreshFailure};
 use mcpgate_store::StoreError;
-use mcpgate_upstream::upstream_oauth::{refresh_tokens, ClientCredentials, OAuthError};
 
 use crate::cache::{CredentialsProblem, ServerEntry};
+use crate::relay::UpstreamFailure;
 use crate::state::AppState;
 
 /// How long a replica waits for another's refresh before giving up for this request.
@@ -40,6 +45,13 @@ pub(crate) struct OAuthEntry {
     generation: i64,
     /// When to refresh; `None`: the access token does not expire (as far as we know).
     refresh_at: Option<DateTime<Utc>>,
+    /// When the access token expires, if it does.
+    expires_at: Option<DateTime<Utc>>,
+    /// The last refresh failed for now (authorization server unreachable): nobody
+    /// refreshes before its `next_attempt_at`.
+    failure: Option<RefreshFailure>,
+    /// The server's name, for the errors agents read.
+    server_name: Arc<str>,
     /// The entry that replaced this one after a refresh (one per process).
     refreshed: tokio::sync::OnceCell<Arc<ServerEntry>>,
 }
@@ -98,6 +110,9 @@ pub(crate) fn with_access_token(
                 Some(OAuthEntry {
                     generation: connection.generation,
                     refresh_at,
+                    expires_at: connection.access_expires_at,
+                    failure: connection.refresh_failure.clone(),
+                    server_name: Arc::from(server_name),
                     refreshed: tokio::sync::OnceCell::new(),
                 }),
             )
@@ -126,20 +141,111 @@ pub(crate) async fn current(state: &AppState, server: Arc<ServerEntry>) -> Arc<S
     let Some(oauth) = &server.oauth else {
         return server;
     };
-    if oauth.refresh_at.is_none_or(|at| at > Utc::now()) {
+    let now = Utc::now();
+    if oauth.refresh_at.is_none_or(|at| at > now) || oauth.backing_off(now) {
         return server;
     }
+    renewed(state, &server, oauth, Occasion::Due)
+        .await
+        .unwrap_or(server)
+}
+
+/// After the upstream answered a message with 401: the server with a newer token to
+/// send the message with once more, if there is one. `Err` when the token cannot be
+/// renewed (needs reconnecting, or the authorization server is unreachable): the
+/// message is answered with that. `Ok(None)`: nothing better than the 401 to say.
+///
+/// At most one refresh per entry (and so per message): the refreshed entry is kept in
+/// the old one's cell, and its own 401 is not retried by the caller.
+pub(crate) async fn after_unauthorized(
+    state: &AppState,
+    server: &Arc<ServerEntry>,
+) -> Result<Option<Arc<ServerEntry>>, UpstreamFailure> {
+    let Some(oauth) = &server.oauth else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    if oauth.backing_off(now) {
+        return Err(oauth.unavailable(now, "refused its OAuth access token"));
+    }
+    let Some(renewed) = renewed(state, server, oauth, Occasion::RefusedByUpstream).await else {
+        return Ok(None);
+    };
+    if let Err(problem) = &renewed.headers {
+        return Err(problem.failure(renewed.id));
+    }
+    match &renewed.oauth {
+        Some(fresh) if fresh.generation != oauth.generation => Ok(Some(renewed)),
+        Some(fresh) if fresh.backing_off(now) => {
+            Err(fresh.unavailable(now, "refused its OAuth access token"))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The entry after one refresh of `server` (shared by the requests of this process).
+async fn renewed(
+    state: &AppState,
+    server: &Arc<ServerEntry>,
+    oauth: &OAuthEntry,
+    occasion: Occasion,
+) -> Option<Arc<ServerEntry>> {
     let refreshed = oauth
         .refreshed
-        .get_or_try_init(|| refresh(state, &server, oauth.generation))
+        .get_or_try_init(|| refresh(state, server, oauth.generation, occasion))
         .await;
     match refreshed {
-        Ok(entry) => Arc::clone(entry),
+        Ok(entry) => Some(Arc::clone(entry)),
         Err(error) => {
             // The token may still be valid; the next request tries again.
             tracing::warn!(server = %server.id, %error, "refreshing the upstream OAuth token failed");
-            server
+            None
         }
+    }
+}
+
+impl OAuthEntry {
+    /// Whether an earlier failure's backoff is still on at `now`.
+    fn backing_off(&self, now: DateTime<Utc>) -> bool {
+        self.failure
+            .as_ref()
+            .is_some_and(|failure| failure.next_attempt_at > now)
+    }
+
+    /// `Err` when the access token has expired and the authorization server could not
+    /// renew it: the message is not sent with a token the upstream would refuse.
+    pub(crate) fn usable(&self, now: DateTime<Utc>) -> Result<(), UpstreamFailure> {
+        let expired = self.expires_at.is_some_and(|at| at <= now);
+        if expired && self.failure.is_some() {
+            return Err(self.unavailable(now, "has an expired OAuth access token"));
+        }
+        Ok(())
+    }
+
+    /// The error an agent reads while the authorization server is unreachable.
+    fn unavailable(&self, now: DateTime<Utc>, what: &str) -> UpstreamFailure {
+        let name = &self.server_name;
+        let Some(failure) = &self.failure else {
+            return UpstreamFailure::AuthorizationUnavailable(Arc::from(format!(
+                "upstream server {name:?} {what} and its authorization server is unreachable"
+            )));
+        };
+        let next = if failure.next_attempt_at > now {
+            format!(
+                "the next attempt is at {}",
+                failure
+                    .next_attempt_at
+                    .to_rfc3339_opts(SecondsFormat::Secs, true)
+            )
+        } else {
+            "the next call tries again".to_owned()
+        };
+        UpstreamFailure::AuthorizationUnavailable(Arc::from(format!(
+            "upstream server {name:?} {what} and its authorization server is unreachable \
+             ({}; {} failed attempts): {next}; mcpgate renews the token by itself once the \
+             authorization server answers",
+            failure.reason, failure.attempts
+        )))
     }
 }
 
@@ -147,35 +253,27 @@ pub(crate) async fn current(state: &AppState, server: Arc<ServerEntry>) -> Arc<S
 enum RefreshError {
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Unavailable(OAuthError),
     #[error("the server was deleted")]
     Gone,
 }
 
+/// Refreshes the server's connection once across replicas, announces what changed and
+/// answers the server as it is now.
 async fn refresh(
     state: &AppState,
     server: &ServerEntry,
     seen: i64,
+    occasion: Occasion,
 ) -> Result<Arc<ServerEntry>, RefreshError> {
     let (tenant, id) = (server.tenant, server.id);
-    let db = state.cache.db();
-    if let RefreshTurn::Due(lock) = RefreshLock::acquire(db, tenant, id, seen, LOCK_WAIT).await? {
-        let outcome = trade(state, lock.connection()).await;
-        let event = match outcome {
-            Ok(tokens) => {
-                lock.store(&tokens).await?;
-                (ConnectionEvent::Refreshed, None)
-            }
-            Err(Failure::Refused(reason)) => {
-                lock.fail(&reason).await?;
-                (ConnectionEvent::RefreshFailed, Some(reason))
-            }
-            Err(Failure::Unavailable(error)) => return Err(RefreshError::Unavailable(error)),
-        };
-        if let Err(error) = store::audit(db, tenant, id, event.0, event.1.as_deref(), ACTOR).await {
-            tracing::error!(server = %id, %error, "could not audit an upstream OAuth refresh");
-        }
+    let refresher = Refresher {
+        db: state.cache.db(),
+        credentials: state.cache.credentials(),
+        http: &state.http,
+        actor: ACTOR,
+    };
+    let outcome = refreshing::refresh(refresher, tenant, id, seen, LOCK_WAIT, occasion).await?;
+    if outcome.changed() {
         let change = Change::Server { tenant, server: id };
         if let Err(error) = changes::publish(&state.redis, &change).await {
             tracing::warn!(%error, "could not announce a refresh; replicas reload at their resync");
@@ -186,91 +284,6 @@ async fn refresh(
         .reload_server(tenant, id)
         .await?
         .ok_or(RefreshError::Gone)
-}
-
-enum Failure {
-    /// The grant is gone: the server needs reconnecting, for this reason.
-    Refused(String),
-    Unavailable(OAuthError),
-}
-
-/// Trades the refresh token for new tokens, sealed.
-async fn trade(state: &AppState, connection: &Connection) -> Result<SealedTokens, Failure> {
-    let credentials = state.cache.credentials();
-    let tokens = open_tokens(credentials, connection).map_err(Failure::Refused)?;
-    let Some(refresh_token) = tokens.refresh_token else {
-        return Err(Failure::Refused(
-            "the access token expired and the authorization server gave no refresh token"
-                .to_owned(),
-        ));
-    };
-    let (Some(token_endpoint), Some(client_id)) =
-        (&connection.token_endpoint, &connection.client_id)
-    else {
-        return Err(Failure::Refused(
-            "the connection lacks its token endpoint or client".to_owned(),
-        ));
-    };
-    let client_secret = match &connection.client_secret_sealed {
-        None => None,
-        Some(sealed) => Some(
-            credentials
-                .open_server_secret(
-                    ServerSecret::OAuthClientSecret,
-                    connection.tenant_id.as_uuid(),
-                    connection.server_id.as_uuid(),
-                    sealed,
-                )
-                .ok()
-                .and_then(|plain| String::from_utf8(plain).ok())
-                .ok_or_else(|| Failure::Refused("the client secret cannot be opened".to_owned()))?,
-        ),
-    };
-    let client = ClientCredentials {
-        client_id: client_id.clone(),
-        client_secret,
-    };
-    let answer = refresh_tokens(
-        &state.http,
-        token_endpoint,
-        &client,
-        &refresh_token,
-        &connection.resource,
-    )
-    .await;
-    match answer {
-        Ok(new) => {
-            let sealed = credentials.seal_oauth_tokens(
-                connection.tenant_id.as_uuid(),
-                connection.server_id.as_uuid(),
-                &OAuthTokens {
-                    access_token: new.access_token,
-                    // RFC 6749 §6: no new refresh token means the old one stays valid.
-                    refresh_token: new.refresh_token.or(Some(refresh_token)),
-                },
-            );
-            Ok(SealedTokens::issued(sealed, Utc::now(), new.expires_in))
-        }
-        Err(error) if error.is_refusal() => Err(Failure::Refused(error.to_string())),
-        Err(error) => Err(Failure::Unavailable(error)),
-    }
-}
-
-fn open_tokens(
-    credentials: &CredentialsKey,
-    connection: &Connection,
-) -> Result<OAuthTokens, String> {
-    let sealed = connection
-        .tokens_sealed
-        .as_deref()
-        .ok_or("a connected server has no tokens")?;
-    credentials
-        .open_oauth_tokens(
-            connection.tenant_id.as_uuid(),
-            connection.server_id.as_uuid(),
-            sealed,
-        )
-        .map_err(|e| format!("the OAuth tokens cannot be opened: {e}"))
 }
 
 #[cfg(test)]

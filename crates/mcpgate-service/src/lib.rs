@@ -6,6 +6,7 @@ mod layers;
 mod otlp;
 mod shutdown;
 mod telemetry;
+pub mod upstream_oauth;
 
 pub use health::{health_router, Readiness};
 pub use layers::{with_common_layers, REQUEST_ID_HEADER};

@@ -107,7 +107,36 @@ pub struct Connection {
     pub connected_at: Option<DateTime<Utc>>,
     pub connected_by: Option<String>,
     pub refreshed_at: Option<DateTime<Utc>>,
+    /// The last refresh failed without a refusal (authorization server unreachable):
+    /// still connected, backing off.
+    pub refresh_failure: Option<RefreshFailure>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A refresh that failed for now (transport, 5xx), and when the next one may be tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshFailure {
+    /// Why, for the tenant (never a token).
+    pub reason: String,
+    /// Failed attempts in a row.
+    pub attempts: i32,
+    pub failed_at: DateTime<Utc>,
+    /// No replica tries again before this.
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+impl RefreshFailure {
+    /// Said to the tenant: the connection holds, renewing its token does not for now.
+    pub fn describe(&self) -> String {
+        format!(
+            "the authorization server could not renew the access token ({}); {} failed \
+             attempts, the next not before {}",
+            self.reason,
+            self.attempts,
+            self.next_attempt_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -133,6 +162,10 @@ struct ConnectionRow {
     connected_at: Option<DateTime<Utc>>,
     connected_by: Option<String>,
     refreshed_at: Option<DateTime<Utc>>,
+    refresh_failures: i32,
+    refresh_failure_reason: Option<String>,
+    refresh_failed_at: Option<DateTime<Utc>>,
+    next_refresh_attempt_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
 }
 
@@ -165,6 +198,17 @@ impl TryFrom<ConnectionRow> for Connection {
             connected_at: row.connected_at,
             connected_by: row.connected_by,
             refreshed_at: row.refreshed_at,
+            refresh_failure: match (row.refresh_failed_at, row.next_refresh_attempt_at) {
+                (Some(failed_at), Some(next_attempt_at)) if row.refresh_failures > 0 => {
+                    Some(RefreshFailure {
+                        reason: row.refresh_failure_reason.unwrap_or_default(),
+                        attempts: row.refresh_failures,
+                        failed_at,
+                        next_attempt_at,
+                    })
+                }
+                _ => None,
+            },
             updated_at: row.updated_at,
         })
     }
@@ -174,7 +218,12 @@ const COLUMNS: &str = "tenant_id, server_id, status, status_reason, resource, \
     resource_metadata_url, scope, issuer, authorization_endpoint, token_endpoint, \
     iss_parameter_supported, client_registration, client_id, client_secret_sealed, tokens_sealed, \
     access_issued_at, access_expires_at, generation, connected_at, connected_by, refreshed_at, \
+    refresh_failures, refresh_failure_reason, refresh_failed_at, next_refresh_attempt_at, \
     updated_at";
+
+/// Sets the backoff columns back: the last refresh worked (or there is nothing to refresh).
+const CLEAR_FAILURE: &str = "refresh_failures = 0, refresh_failure_reason = NULL, \
+    refresh_failed_at = NULL, next_refresh_attempt_at = NULL,";
 
 /// What the challenge and the tenant said about a server that needs OAuth.
 #[derive(Debug, Clone)]
@@ -205,7 +254,8 @@ pub async fn create_connection(
            resource_metadata_url = EXCLUDED.resource_metadata_url, scope = EXCLUDED.scope, \
            client_id = EXCLUDED.client_id, client_secret_sealed = EXCLUDED.client_secret_sealed, \
            client_registration = EXCLUDED.client_registration, tokens_sealed = NULL, \
-           access_issued_at = NULL, access_expires_at = NULL, \
+           access_issued_at = NULL, access_expires_at = NULL, refresh_failures = 0, \
+           refresh_failure_reason = NULL, refresh_failed_at = NULL, next_refresh_attempt_at = NULL, \
            generation = upstream_oauth_connections.generation + 1, updated_at = now() \
          RETURNING {COLUMNS}"
     ))
@@ -339,7 +389,8 @@ pub async fn store_connected(
     let row: ConnectionRow = sqlx::query_as(&format!(
         "UPDATE upstream_oauth_connections SET status = 'connected', status_reason = NULL, \
          tokens_sealed = $3, access_issued_at = $4, access_expires_at = $5, \
-         generation = generation + 1, connected_at = now(), connected_by = $6, updated_at = now() \
+         {CLEAR_FAILURE} generation = generation + 1, connected_at = now(), connected_by = $6, \
+         updated_at = now() \
          WHERE tenant_id = $1 AND server_id = $2 RETURNING {COLUMNS}"
     ))
     .bind(tenant)
@@ -374,10 +425,10 @@ async fn set_needs_reconnect(
     server: ServerId,
     reason: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    sqlx::query(&format!(
         "UPDATE upstream_oauth_connections SET status = 'needs_reconnect', status_reason = $3, \
-         updated_at = now() WHERE tenant_id = $1 AND server_id = $2",
-    )
+         {CLEAR_FAILURE} updated_at = now() WHERE tenant_id = $1 AND server_id = $2"
+    ))
     .bind(tenant)
     .bind(server)
     .bind(reason)
@@ -425,6 +476,9 @@ pub enum RefreshTurn {
     Due(Box<RefreshLock>),
     /// Another replica refreshed (or the connection changed) meanwhile: nothing to do.
     AlreadyDone,
+    /// The authorization server failed lately and the next attempt is not due yet:
+    /// nobody refreshes before then (the lock is released).
+    BackingOff(RefreshFailure),
 }
 
 impl RefreshLock {
@@ -460,6 +514,13 @@ impl RefreshLock {
         if connection.generation != seen || connection.status != ConnectionStatus::Connected {
             return Ok(RefreshTurn::AlreadyDone);
         }
+        if let Some(failure) = connection
+            .refresh_failure
+            .as_ref()
+            .filter(|failure| failure.next_attempt_at > Utc::now())
+        {
+            return Ok(RefreshTurn::BackingOff(failure.clone()));
+        }
         Ok(RefreshTurn::Due(Box::new(RefreshLock { tx, connection })))
     }
 
@@ -471,11 +532,11 @@ impl RefreshLock {
     /// Stores the refreshed tokens and releases the lock.
     pub async fn store(mut self, tokens: &SealedTokens) -> Result<(), StoreError> {
         let (tenant, server) = (self.connection.tenant_id, self.connection.server_id);
-        sqlx::query(
+        sqlx::query(&format!(
             "UPDATE upstream_oauth_connections SET tokens_sealed = $3, access_issued_at = $4, \
              access_expires_at = $5, generation = generation + 1, refreshed_at = now(), \
-             updated_at = now() WHERE tenant_id = $1 AND server_id = $2",
-        )
+             {CLEAR_FAILURE} updated_at = now() WHERE tenant_id = $1 AND server_id = $2"
+        ))
         .bind(tenant)
         .bind(server)
         .bind(&tokens.tokens_sealed)
@@ -488,6 +549,39 @@ impl RefreshLock {
         Ok(())
     }
 
+    /// Records that the authorization server could not be used for now (unreachable,
+    /// 5xx): the connection stays connected, one more failed attempt is counted, and no
+    /// replica tries again before `next_attempt_at`. Releases the lock; answers the
+    /// failure as stored.
+    pub async fn postpone(
+        mut self,
+        reason: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<RefreshFailure, StoreError> {
+        let (tenant, server) = (self.connection.tenant_id, self.connection.server_id);
+        let (attempts, failed_at): (i32, DateTime<Utc>) = sqlx::query_as(
+            "UPDATE upstream_oauth_connections SET refresh_failures = refresh_failures + 1, \
+             refresh_failure_reason = $3, refresh_failed_at = now(), \
+             next_refresh_attempt_at = $4, updated_at = now() \
+             WHERE tenant_id = $1 AND server_id = $2 RETURNING refresh_failures, refresh_failed_at",
+        )
+        .bind(tenant)
+        .bind(server)
+        .bind(reason)
+        .bind(next_attempt_at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        // The proxies' entries carry the schedule, so they wait without asking.
+        bump_server(&mut self.tx, tenant, server).await?;
+        self.tx.commit().await?;
+        Ok(RefreshFailure {
+            reason: reason.to_owned(),
+            attempts,
+            failed_at,
+            next_attempt_at,
+        })
+    }
+
     /// Records that the refresh was refused (needs reconnect) and releases the lock.
     pub async fn fail(mut self, reason: &str) -> Result<(), StoreError> {
         let (tenant, server) = (self.connection.tenant_id, self.connection.server_id);
@@ -495,6 +589,40 @@ impl RefreshLock {
         self.tx.commit().await?;
         Ok(())
     }
+}
+
+/// A connection whose access token the API's refresher renews ahead of its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct DueConnection {
+    pub tenant_id: TenantId,
+    pub server_id: ServerId,
+    /// The generation its tokens are at, for [`RefreshLock::acquire`].
+    pub generation: i64,
+}
+
+/// Connected connections, across tenants, whose access token expires within `margin`
+/// of now (but never more than half its lifetime ahead, so a short-lived token is not
+/// renewed over and over) and whose backoff, if any, has passed; soonest first, at most
+/// `limit`. A scan for the API's background refresher: the table has one row per OAuth
+/// server, so it reads it whole rather than through an index of its own.
+pub async fn connections_due(
+    pool: &PgPool,
+    margin: std::time::Duration,
+    limit: i64,
+) -> Result<Vec<DueConnection>, StoreError> {
+    let margin_seconds = margin.as_secs_f64();
+    Ok(sqlx::query_as(
+        "SELECT tenant_id, server_id, generation FROM upstream_oauth_connections \
+         WHERE status = 'connected' AND access_expires_at IS NOT NULL \
+           AND (next_refresh_attempt_at IS NULL OR next_refresh_attempt_at <= now()) \
+           AND access_expires_at - LEAST(make_interval(secs => $1), \
+                 (access_expires_at - COALESCE(access_issued_at, access_expires_at)) / 2) <= now() \
+         ORDER BY access_expires_at LIMIT $2",
+    )
+    .bind(margin_seconds)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// An authorization request in flight.
@@ -578,6 +706,9 @@ pub enum ConnectionEvent {
     Refreshed,
     /// The authorization server refused the refresh: the server needs reconnecting.
     RefreshFailed,
+    /// The authorization server could not be reached (or answered 5xx): still
+    /// connected, the next attempt is postponed.
+    RefreshPostponed,
 }
 
 impl ConnectionEvent {
@@ -589,6 +720,7 @@ impl ConnectionEvent {
             ConnectionEvent::ConnectFailed => "upstream_oauth/connect_failed",
             ConnectionEvent::Refreshed => "upstream_oauth/refreshed",
             ConnectionEvent::RefreshFailed => "upstream_oauth/refresh_failed",
+            ConnectionEvent::RefreshPostponed => "upstream_oauth/refresh_postponed",
         }
     }
 
@@ -598,7 +730,9 @@ impl ConnectionEvent {
             ConnectionEvent::ConnectStarted
             | ConnectionEvent::Connected
             | ConnectionEvent::Refreshed => "allow",
-            ConnectionEvent::ConnectFailed | ConnectionEvent::RefreshFailed => "error",
+            ConnectionEvent::ConnectFailed
+            | ConnectionEvent::RefreshFailed
+            | ConnectionEvent::RefreshPostponed => "error",
         }
     }
 }

@@ -68,6 +68,9 @@ pub struct TestAppOptions {
     pub trusted_proxies: &'static [&'static str],
     /// How long an OAuth access token lasts (short, to test refresh and expiry).
     pub oauth_access_token_lifetime: Duration,
+    /// The API's renewal of upstream OAuth tokens ahead of expiry; off (zero) unless a
+    /// test turns it on, so the proxies' own refresh is what other tests measure.
+    pub upstream_oauth_refresh_margin: Duration,
     /// The SIEM export's delivery: quick polls and retries, so tests wait little.
     pub audit_export: mcpgate_api::ExportSettings,
     /// An SMTP receiver (`smtp://` without TLS) the API mails invitations and
@@ -85,6 +88,7 @@ impl Default for TestAppOptions {
             password_hash_wait: Duration::from_secs(30),
             trusted_proxies: &[],
             oauth_access_token_lifetime: mcpgate_api::DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME,
+            upstream_oauth_refresh_margin: Duration::ZERO,
             audit_export: mcpgate_api::ExportSettings {
                 poll_interval: Duration::from_millis(50),
                 retry_base: Duration::from_millis(50),
@@ -206,6 +210,7 @@ fn api_settings(
         catalog_resync_interval: options.catalog_resync_interval,
         catalog_resync_cooldown: options.catalog_resync_cooldown,
         oauth_access_token_lifetime: options.oauth_access_token_lifetime,
+        upstream_oauth_refresh_margin: options.upstream_oauth_refresh_margin,
         audit_retention: mcpgate_api::AuditRetention::default(),
         audit_export: options.audit_export,
         smtp: options.smtp_server.map(|address| {

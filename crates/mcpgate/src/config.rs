@@ -239,6 +239,18 @@ pub struct SettingsArgs {
     )]
     pub api_oauth_access_token_seconds: Option<u64>,
 
+    /// API: seconds ahead of its expiry a background task renews an upstream OAuth
+    /// server's access token (never more than half its lifetime ahead), so agents'
+    /// calls rarely wait for a refresh; 0 leaves refreshing to the proxies, when due
+    /// [default: 300].
+    #[arg(
+        long,
+        env = "MCPGATE_API_UPSTREAM_OAUTH_REFRESH_MARGIN_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub api_upstream_oauth_refresh_margin_seconds: Option<u64>,
+
     /// API: password hashes (argon2id, 19 MiB each) computed at once; sign-ups and
     /// logins beyond it get 503 with Retry-After [default: the number of CPUs].
     #[arg(
@@ -447,6 +459,7 @@ struct FileSettings {
     api_catalog_resync_interval_seconds: Option<u64>,
     api_catalog_resync_cooldown_seconds: Option<u64>,
     api_oauth_access_token_seconds: Option<u64>,
+    api_upstream_oauth_refresh_margin_seconds: Option<u64>,
     api_password_hash_concurrency: Option<usize>,
     api_password_hash_wait_ms: Option<u64>,
     api_trusted_proxies: Option<String>,
@@ -491,6 +504,8 @@ pub struct Config {
     pub api_catalog_resync_interval: Duration,
     pub api_catalog_resync_cooldown: Duration,
     pub api_oauth_access_token_lifetime: Duration,
+    /// Zero: renewing ahead is off.
+    pub api_upstream_oauth_refresh_margin: Duration,
     pub api_password_hash_concurrency: usize,
     pub api_password_hash_wait: Duration,
     pub api_trusted_proxies: mcpgate_api::TrustedProxies,
@@ -622,6 +637,13 @@ impl SettingsArgs {
             "MCPGATE_API_OAUTH_ACCESS_TOKEN_SECONDS",
             "api-oauth-access-token-seconds",
         )?;
+        let api_upstream_oauth_refresh_margin = self
+            .api_upstream_oauth_refresh_margin_seconds
+            .or(file.api_upstream_oauth_refresh_margin_seconds)
+            .map_or(
+                mcpgate_api::DEFAULT_UPSTREAM_OAUTH_REFRESH_MARGIN,
+                Duration::from_secs,
+            );
         let api_password_hash_concurrency = match self
             .api_password_hash_concurrency
             .or(file.api_password_hash_concurrency)
@@ -722,6 +744,7 @@ impl SettingsArgs {
             api_catalog_resync_interval,
             api_catalog_resync_cooldown,
             api_oauth_access_token_lifetime,
+            api_upstream_oauth_refresh_margin,
             api_password_hash_concurrency,
             api_password_hash_wait,
             api_trusted_proxies,

@@ -10,6 +10,10 @@
 //                        "refused": {"refresh_token": n, ...}, "registrations": n}
 //   POST /_test/revoke  destroys every grant (a user revoking the app): refreshes then fail
 //                       with invalid_grant.
+// And two signals, for an authorization server that goes down and comes back with its
+// state (grants, refresh tokens) intact:
+//   SIGUSR1  stops listening and closes every connection (connections are refused)
+//   SIGUSR2  listens again on the same port; prints `MCPGATE_E2E_RELISTENING` when it does
 import http from 'node:http';
 import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
@@ -105,3 +109,15 @@ provider.use(async (ctx, next) => {
 
 server.on('request', provider.callback());
 console.log(`${LISTENING} 127.0.0.1:${port}`);
+
+// Keeps the process (and its in-memory state) alive while nothing listens.
+setInterval(() => {}, 1 << 30);
+process.on('SIGUSR1', () => {
+  server.close();
+  server.closeAllConnections();
+  console.log('MCPGATE_E2E_STOPPED');
+});
+process.on('SIGUSR2', () => {
+  if (server.listening) return;
+  server.listen(port, '127.0.0.1', () => console.log('MCPGATE_E2E_RELISTENING'));
+});

@@ -12,6 +12,13 @@ own URL as audience (RFC 8707), and not expired. When it listens it prints
 Tools:
   read_notes {topic}   text "notes about <topic>, for <sub>" (the token's subject)
   delete_note {id}     text "deleted note <id>"
+
+Test hooks (no token needed; the tests use them and nothing else):
+  POST /_test/refuse-seen  from now on refuses every token it accepted so far, as an
+                           upstream that revoked or rotated them early would (answers
+                           {"refused": n}, the tokens now refused)
+  GET  /_test/stats        {"accepted": n, "refused": n}: requests whose token it took or
+                           refused
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import sys
 import anyio
 import jwt
 import uvicorn
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -31,12 +40,16 @@ LISTENING = "MCPGATE_E2E_LISTENING"
 
 
 class JwksVerifier:
-    """Checks signature (the issuer's JWKS), issuer, audience and expiry."""
+    """Checks signature (the issuer's JWKS), issuer, audience and expiry, and that the
+    token (its `jti`) was not refused early through the test hook."""
 
     def __init__(self, issuer: str, audience: str) -> None:
         self.issuer = issuer
         self.audience = audience
         self.keys = jwt.PyJWKClient(f"{issuer}/jwks", cache_keys=True)
+        self.seen: set[str] = set()
+        self.refused: set[str] = set()
+        self.stats = {"accepted": 0, "refused": 0}
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
@@ -51,7 +64,14 @@ class JwksVerifier:
             )
         except jwt.PyJWTError as error:
             print(f"refused a token: {error}", file=sys.stderr, flush=True)
+            self.stats["refused"] += 1
             return None
+        jti = str(claims.get("jti") or token)
+        if jti in self.refused:
+            self.stats["refused"] += 1
+            return None
+        self.seen.add(jti)
+        self.stats["accepted"] += 1
         return AccessToken(
             token=token,
             client_id=str(claims.get("client_id", "")),
@@ -64,10 +84,11 @@ class JwksVerifier:
 
 
 def build(issuer: str, url: str) -> MCPServer:
+    verifier = JwksVerifier(issuer, url)
     server = MCPServer(
         "mcpgate-e2e-oauth-server",
         version="1.0.0",
-        token_verifier=JwksVerifier(issuer, url),
+        token_verifier=verifier,
         auth=AuthSettings(
             issuer_url=issuer,
             resource_server_url=url,
@@ -85,6 +106,16 @@ def build(issuer: str, url: str) -> MCPServer:
     async def delete_note(id: str) -> str:
         """Deletes a note permanently."""
         return f"deleted note {id}"
+
+    @server.custom_route("/_test/refuse-seen", methods=["POST"])
+    async def refuse_seen(request: Request) -> JSONResponse:
+        verifier.refused |= verifier.seen
+        verifier.seen = set()
+        return JSONResponse({"refused": len(verifier.refused)})
+
+    @server.custom_route("/_test/stats", methods=["GET"])
+    async def stats(request: Request) -> JSONResponse:
+        return JSONResponse(verifier.stats)
 
     return server
 

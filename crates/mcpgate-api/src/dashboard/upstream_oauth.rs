@@ -39,13 +39,22 @@ pub(crate) async fn panel(
     };
     let (status_text, action) = match connection.status {
         ConnectionStatus::NeedsConnect => ("needs connecting", "Connect"),
+        ConnectionStatus::Connected if connection.refresh_failure.is_some() => {
+            ("connected · authorization server unreachable", "Reconnect")
+        }
         ConnectionStatus::Connected => ("connected", "Reconnect"),
         ConnectionStatus::NeedsReconnect => ("needs reconnecting", "Reconnect"),
     };
+    let reason = connection.status_reason.or_else(|| {
+        connection
+            .refresh_failure
+            .as_ref()
+            .map(|failure| failure.describe())
+    });
     Ok(Some(OAuthPanel {
         status: connection.status.as_str(),
         status_text,
-        reason: connection.status_reason,
+        reason,
         issuer: connection.issuer,
         expires: connection
             .access_expires_at

@@ -155,7 +155,7 @@ pub async fn start(
         .await
         .map_err(|e| not_found_as(e, "server"))?;
     let connection = connection(state, tenant, server_id).await?;
-    let http = client(state)?;
+    let http = authorization_client(state)?;
     let challenge = BearerChallenge {
         resource_metadata: connection.resource_metadata_url.clone(),
         scope: connection.scope.clone(),
@@ -442,7 +442,7 @@ async fn complete(
         ))
     })?;
     let tokens = oauth::exchange_code(
-        &client(state)?,
+        &authorization_client(state)?,
         token_endpoint,
         &credentials,
         code,
@@ -556,7 +556,7 @@ fn open_secret(
 }
 
 /// The SSRF-guarded client for authorization servers.
-fn client(state: &AppState) -> Result<reqwest::Client, ApiError> {
+pub(crate) fn authorization_client(state: &AppState) -> Result<reqwest::Client, ApiError> {
     mcpgate_upstream::upstream_client(state.upstreams.clone(), "upstream-oauth")
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("mcpgate/", env!("CARGO_PKG_VERSION")))

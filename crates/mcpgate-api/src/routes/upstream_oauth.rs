@@ -49,8 +49,12 @@ pub struct ConnectionView {
     /// `needs_connect`, `connected` or `needs_reconnect`.
     #[schema(value_type = String)]
     status: ConnectionStatus,
-    /// Why it needs (re)connecting.
+    /// Why it needs (re)connecting; for a connected server whose authorization server
+    /// could not renew the token lately, that (see `refresh_failure`).
     status_reason: Option<String>,
+    /// The last refresh failed for now (authorization server unreachable or 5xx): the
+    /// server stays connected, and mcpgate tries again, backing off, by itself.
+    refresh_failure: Option<RefreshFailureView>,
     /// The resource tokens are requested for (RFC 8707).
     resource: String,
     scope: Option<String>,
@@ -70,12 +74,32 @@ pub struct ConnectionView {
     redirect_uri: String,
 }
 
+/// A refresh that failed without a refusal, and when the next one is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefreshFailureView {
+    reason: String,
+    /// Failed attempts in a row.
+    attempts: i32,
+    failed_at: DateTime<Utc>,
+    /// No replica tries again before this.
+    next_attempt_at: DateTime<Utc>,
+}
+
 impl ConnectionView {
     pub(crate) fn new(state: &AppState, connection: Connection) -> Self {
+        let failure = connection.refresh_failure;
         Self {
             server_id: connection.server_id,
             status: connection.status,
-            status_reason: connection.status_reason,
+            status_reason: connection
+                .status_reason
+                .or_else(|| failure.as_ref().map(|failure| failure.describe())),
+            refresh_failure: failure.map(|failure| RefreshFailureView {
+                reason: failure.reason,
+                attempts: failure.attempts,
+                failed_at: failure.failed_at,
+                next_attempt_at: failure.next_attempt_at,
+            }),
             resource: connection.resource,
             scope: connection.scope,
             issuer: connection.issuer,

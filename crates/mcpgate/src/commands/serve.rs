@@ -56,6 +56,7 @@ pub async fn serve_api(
         catalog_resync_interval: config.api_catalog_resync_interval,
         catalog_resync_cooldown: config.api_catalog_resync_cooldown,
         oauth_access_token_lifetime: config.api_oauth_access_token_lifetime,
+        upstream_oauth_refresh_margin: config.api_upstream_oauth_refresh_margin,
         audit_retention: config.audit_retention,
         audit_export: config.audit_export,
         smtp: config.smtp.clone(),
