@@ -286,12 +286,23 @@ pub struct ProtectedServer {
 impl ProtectedServer {
     /// Starts it, trusting `issuer`.
     pub async fn start(issuer: &str) -> ProtectedServer {
+        Self::start_with(issuer, &[]).await
+    }
+
+    /// Starts it with a third tool, `whoami`, that answers the subject of the token a
+    /// call came with: which upstream user the gateway called as.
+    pub async fn start_reporting_subjects(issuer: &str) -> ProtectedServer {
+        Self::start_with(issuer, &["--whoami"]).await
+    }
+
+    async fn start_with(issuer: &str, flags: &[&str]) -> ProtectedServer {
         let dir = crate::e2e_dir();
         let mut command = Command::new(dir.join(".venv-mcp2/bin/python"));
         command
             .arg("-u")
             .arg(dir.join("servers/oauth_protected_server.py"))
-            .arg(issuer);
+            .arg(issuer)
+            .args(flags);
         ProtectedServer {
             process: start(command, "oauth_protected_server.py").await,
         }

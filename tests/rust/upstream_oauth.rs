@@ -27,6 +27,9 @@ use mcpgate_testkit::{spawn_app_with, TestAppOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+#[path = "upstream_oauth/per_grant.rs"]
+mod per_grant;
+
 /// Long enough for connect, sync and two agents' first calls before the refresh is due
 /// (two thirds in, about 27 s, with room for a loaded machine), short enough that the
 /// test waits for expiry twice in under two minutes.

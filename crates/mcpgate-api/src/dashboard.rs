@@ -15,6 +15,7 @@ mod auth;
 mod classification;
 mod connect;
 mod diff;
+mod grant_connect;
 mod grants;
 mod join;
 mod members;
@@ -85,6 +86,18 @@ pub(crate) fn router() -> Routes {
             "/servers/{id}/oauth-connect",
             P::ManageServers,
             upstream_oauth::connect,
+        )
+        // A grant's own connection: any member of the tenant, signed in (the page sends
+        // a visitor to the login page and back).
+        .get(
+            "/servers/{id}/grant-connect/{grant}",
+            Access::Public,
+            grant_connect::show,
+        )
+        .post(
+            "/servers/{id}/grant-connect/{grant}",
+            Access::SignedIn,
+            grant_connect::start,
         )
         .get("/servers/{id}/policy", P::ViewPolicies, policy::show)
         .post("/servers/{id}/policy", P::ManagePolicies, policy::put)

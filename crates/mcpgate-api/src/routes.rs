@@ -14,6 +14,7 @@ mod servers;
 mod signup;
 mod sso;
 mod upstream_oauth;
+mod upstream_oauth_grants;
 
 use utoipa::OpenApi;
 
@@ -38,6 +39,7 @@ pub(crate) fn router() -> Routes {
         .merge(audit::router())
         .merge(audit_export::router())
         .merge(upstream_oauth::router())
+        .merge(upstream_oauth_grants::router())
         .get(
             "/openapi.json",
             Access::Public,
@@ -64,6 +66,7 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
         audit::Api::openapi(),
         audit_export::Api::openapi(),
         upstream_oauth::Api::openapi(),
+        upstream_oauth_grants::Api::openapi(),
     ]
     .into_iter()
     .fold(signup::Api::openapi(), |mut document, part| {

@@ -51,6 +51,8 @@ pub use password::{
     hash_password, validate_password, verify_password, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,
 };
 pub use random::random_token;
-pub use secret_box::{CredentialsKey, KeyPurpose, OAuthTokens, SecretKey, ServerSecret};
+pub use secret_box::{
+    CredentialsKey, KeyPurpose, OAuthTokens, SecretKey, ServerSecret, TokensOwner,
+};
 pub use signing::GrantSigningKey;
 pub use verify::{GrantVerifyKey, GRANT_TOKEN_LEEWAY_SECONDS};

@@ -23,7 +23,7 @@ use crate::error::AuthError;
 use crate::random;
 
 pub use purpose::{CredentialsKey, KeyPurpose};
-pub use upstream_oauth::{OAuthTokens, ServerSecret};
+pub use upstream_oauth::{OAuthTokens, ServerSecret, TokensOwner};
 
 const VERSION: u8 = 1;
 const TAG_LEN: usize = 16;

@@ -144,6 +144,7 @@ async fn authenticate_any(
         .map_err(ProxyError::StoreUnavailable)?
         .ok_or(ProxyError::ServerNotFound)?;
     let server = crate::upstream_oauth::current(state, server).await;
+    let grant = crate::upstream_oauth::per_grant::current(state, grant, &server).await;
     Ok(Caller {
         tenant,
         grant_id,

@@ -99,7 +99,7 @@ impl Cache {
         tenant: TenantId,
         id: GrantId,
     ) -> Result<Option<Arc<GrantEntry>>, StoreError> {
-        match GrantEntry::load(&self.db, tenant, id).await? {
+        match GrantEntry::load(&self.db, &self.credentials, tenant, id).await? {
             Some(entry) => {
                 let entry = Arc::new(entry);
                 write(&self.grants).insert(id, Arc::clone(&entry));

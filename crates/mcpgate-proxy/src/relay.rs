@@ -93,6 +93,38 @@ pub(crate) enum UpstreamFailure {
     /// unreachable (the message says when the next attempt is).
     #[error("{0}")]
     AuthorizationUnavailable(std::sync::Arc<str>),
+    /// A per-grant OAuth server the call's grant has no usable connection to: its
+    /// person connects at `url` (MCP 2025-11-25 URL-mode elicitation).
+    #[error("{message}")]
+    ConnectRequired { message: String, url: String },
+}
+
+/// MCP 2025-11-25 `URLElicitationRequiredError`: the request needs the person to open
+/// a URL first (here: to connect the grant's own upstream account).
+pub(crate) const URL_ELICITATION_REQUIRED: i64 = -32042;
+
+impl UpstreamFailure {
+    /// The JSON-RPC error answering request `id`: -32042 with the URL to open when a
+    /// person must connect, else -32010 ([`crate::refusal::UPSTREAM_UNAVAILABLE`]).
+    pub(crate) fn answer(&self, id: Option<&serde_json::value::RawValue>) -> Vec<u8> {
+        let message = self.to_string();
+        match self {
+            UpstreamFailure::ConnectRequired { url, .. } => {
+                let data = serde_json::json!({"elicitations": [{
+                    "mode": "url",
+                    "elicitationId": uuid::Uuid::now_v7().to_string(),
+                    "url": url,
+                    "message": message,
+                }]});
+                let code = URL_ELICITATION_REQUIRED;
+                mcpgate_mcp::error_response(id, code, &message, Some(&data))
+            }
+            _ => {
+                let code = crate::refusal::UPSTREAM_UNAVAILABLE;
+                mcpgate_mcp::error_response(id, code, &message, None)
+            }
+        }
+    }
 }
 
 /// A response from the upstream and how long its headers took.
@@ -182,6 +214,21 @@ pub(crate) async fn send_to(
         upstream_session,
     };
     let first = send_once(state, caller, &caller.server, &message, body.clone()).await?;
+    if first.response.status() == StatusCode::UNAUTHORIZED
+        && caller.server.oauth_scope == crate::upstream_oauth::Scope::Grant
+    {
+        let per_grant = crate::upstream_oauth::per_grant::after_unauthorized(state, caller);
+        return match per_grant.await? {
+            Some(grant) => {
+                let renewed = Caller {
+                    grant,
+                    ..caller.clone()
+                };
+                send_once(state, &renewed, &caller.server, &message, body).await
+            }
+            None => Ok(first),
+        };
+    }
     if first.response.status() != StatusCode::UNAUTHORIZED || caller.server.oauth.is_none() {
         return Ok(first);
     }
@@ -217,6 +264,8 @@ async fn send_once(
     if let Some(oauth) = &server.oauth {
         oauth.usable(chrono::Utc::now())?;
     }
+    let grant_authorization =
+        crate::upstream_oauth::per_grant::authorization(state, caller, server)?;
     let mut headers = HeaderMap::with_capacity(FORWARDED_HEADERS.len() + credentials.len() + 2);
     for name in FORWARDED_HEADERS {
         if let Some(value) = client_headers.get(&name) {
@@ -233,6 +282,9 @@ async fn send_once(
     }
     for (name, value) in credentials {
         headers.insert(name.clone(), value.clone());
+    }
+    if let Some(value) = grant_authorization {
+        headers.insert(header::AUTHORIZATION, value.clone());
     }
     let after = state.settings.upstream_response_timeout;
     let started = Instant::now();

@@ -31,6 +31,10 @@ use crate::cache::{CredentialsProblem, ServerEntry};
 use crate::relay::UpstreamFailure;
 use crate::state::AppState;
 
+pub(crate) mod per_grant;
+
+pub(crate) use per_grant::{GrantConnections, Scope};
+
 /// How long a replica waits for another's refresh before giving up for this request.
 const LOCK_WAIT: Duration = Duration::from_secs(15);
 /// Refresh this long before expiry, or a third of the lifetime if that is shorter.
@@ -38,9 +42,10 @@ const REFRESH_AHEAD: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// Who refreshes, in the audit log.
 const ACTOR: &str = "mcpgate-proxy";
 
-/// A connected server's refresh schedule, in its cache entry.
+/// A connected server's refresh schedule, in its cache entry (or a grant's own
+/// connection's, in the grant's entry: `T` is the entry a refresh replaces).
 #[derive(Debug)]
-pub(crate) struct OAuthEntry {
+pub(crate) struct OAuthEntry<T = ServerEntry> {
     /// The tokens' generation this entry was loaded with.
     generation: i64,
     /// When to refresh; `None`: the access token does not expire (as far as we know).
@@ -53,17 +58,17 @@ pub(crate) struct OAuthEntry {
     /// The server's name, for the errors agents read.
     server_name: Arc<str>,
     /// The entry that replaced this one after a refresh (one per process).
-    refreshed: tokio::sync::OnceCell<Arc<ServerEntry>>,
+    refreshed: tokio::sync::OnceCell<Arc<T>>,
 }
 
 /// The headers and schedule for a server with an OAuth connection: its access token
 /// as `Authorization` when connected, else the reason calls cannot go upstream.
-pub(crate) fn with_access_token(
+pub(crate) fn with_access_token<T>(
     credentials: &CredentialsKey,
     server_name: &str,
     headers: Result<HeaderMap, CredentialsProblem>,
     connection: &Connection,
-) -> (Result<HeaderMap, CredentialsProblem>, Option<OAuthEntry>) {
+) -> (Result<HeaderMap, CredentialsProblem>, Option<OAuthEntry<T>>) {
     let not_connected = |message: String| Err(CredentialsProblem::NotConnected(Arc::from(message)));
     match connection.status {
         ConnectionStatus::NeedsConnect => (
@@ -204,7 +209,7 @@ async fn renewed(
     }
 }
 
-impl OAuthEntry {
+impl<T> OAuthEntry<T> {
     /// Whether an earlier failure's backoff is still on at `now`.
     fn backing_off(&self, now: DateTime<Utc>) -> bool {
         self.failure

@@ -139,8 +139,11 @@ pub async fn revoke_grant(
     tenant: TenantId,
     id: GrantId,
 ) -> Result<Grant, StoreError> {
+    // The grant's own upstream OAuth connections go with it, in the same statement.
     Ok(sqlx::query_as(&format!(
-        "UPDATE grants SET revoked_at = coalesce(revoked_at, now()), updated_at = now() \
+        "WITH forgotten AS (DELETE FROM upstream_oauth_grant_connections \
+           WHERE tenant_id = $1 AND grant_id = $2) \
+         UPDATE grants SET revoked_at = coalesce(revoked_at, now()), updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
     ))
     .bind(tenant)

@@ -10,8 +10,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::ids::{ServerId, TenantId};
+use crate::ids::{GrantId, ServerId, TenantId};
 use crate::StoreError;
+
+mod per_grant;
+
+pub use per_grant::{
+    connections_of_grant, delete_grant_connection, grant_connection, grant_connections,
+    latest_connected_grant, store_grant_connected, ConnectionScope, NamedConnection,
+};
 
 /// Where a connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,6 +95,11 @@ impl ClientRegistration {
 pub struct Connection {
     pub tenant_id: TenantId,
     pub server_id: ServerId,
+    /// `None`: the server's connection for the tenant; `Some`: that grant's own, to a
+    /// server of the `grant` scope.
+    pub grant_id: Option<GrantId>,
+    /// The server's OAuth setting: whose upstream user its calls act as.
+    pub connection_scope: ConnectionScope,
     pub status: ConnectionStatus,
     pub status_reason: Option<String>,
     pub resource: String,
@@ -143,6 +155,8 @@ impl RefreshFailure {
 struct ConnectionRow {
     tenant_id: TenantId,
     server_id: ServerId,
+    grant_id: Option<GrantId>,
+    connection_scope: String,
     status: String,
     status_reason: Option<String>,
     resource: String,
@@ -175,6 +189,13 @@ impl TryFrom<ConnectionRow> for Connection {
         Ok(Connection {
             tenant_id: row.tenant_id,
             server_id: row.server_id,
+            grant_id: row.grant_id,
+            connection_scope: ConnectionScope::parse(&row.connection_scope).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "unknown upstream OAuth connection scope {:?}",
+                    row.connection_scope
+                ))
+            })?,
             status: ConnectionStatus::parse(&row.status)?,
             status_reason: row.status_reason,
             resource: row.resource,
@@ -214,7 +235,7 @@ impl TryFrom<ConnectionRow> for Connection {
     }
 }
 
-const COLUMNS: &str = "tenant_id, server_id, status, status_reason, resource, \
+const COLUMNS: &str = "tenant_id, server_id, NULL::uuid AS grant_id, connection_scope, status, status_reason, resource, \
     resource_metadata_url, scope, issuer, authorization_endpoint, token_endpoint, \
     iss_parameter_supported, client_registration, client_id, client_secret_sealed, tokens_sealed, \
     access_issued_at, access_expires_at, generation, connected_at, connected_by, refreshed_at, \
@@ -234,10 +255,13 @@ pub struct NewConnection {
     /// A client the tenant registered with the authorization server itself.
     pub client_id: Option<String>,
     pub client_secret_sealed: Option<Vec<u8>>,
+    /// Whose upstream user calls act as: the tenant's one connection, or each grant's.
+    pub connection_scope: ConnectionScope,
 }
 
 /// Records that `server` authenticates with OAuth and needs connecting. A server has
-/// one connection: saying it again replaces what the tenant entered and forgets tokens.
+/// one connection: saying it again replaces what the tenant entered and forgets tokens,
+/// its grants' included.
 pub async fn create_connection(
     pool: &PgPool,
     tenant: TenantId,
@@ -247,8 +271,9 @@ pub async fn create_connection(
     let mut tx = pool.begin().await?;
     let row: ConnectionRow = sqlx::query_as(&format!(
         "INSERT INTO upstream_oauth_connections (tenant_id, server_id, status, resource, \
-         resource_metadata_url, scope, client_id, client_secret_sealed, client_registration) \
-         VALUES ($1, $2, 'needs_connect', $3, $4, $5, $6, $7, CASE WHEN $6::text IS NULL THEN NULL ELSE 'entered' END) \
+         resource_metadata_url, scope, client_id, client_secret_sealed, client_registration, \
+         connection_scope) \
+         VALUES ($1, $2, 'needs_connect', $3, $4, $5, $6, $7, CASE WHEN $6::text IS NULL THEN NULL ELSE 'entered' END, $8) \
          ON CONFLICT ON CONSTRAINT upstream_oauth_connections_pkey DO UPDATE SET \
            status = 'needs_connect', status_reason = NULL, resource = EXCLUDED.resource, \
            resource_metadata_url = EXCLUDED.resource_metadata_url, scope = EXCLUDED.scope, \
@@ -256,6 +281,7 @@ pub async fn create_connection(
            client_registration = EXCLUDED.client_registration, tokens_sealed = NULL, \
            access_issued_at = NULL, access_expires_at = NULL, refresh_failures = 0, \
            refresh_failure_reason = NULL, refresh_failed_at = NULL, next_refresh_attempt_at = NULL, \
+           connection_scope = EXCLUDED.connection_scope, \
            generation = upstream_oauth_connections.generation + 1, updated_at = now() \
          RETURNING {COLUMNS}"
     ))
@@ -266,7 +292,15 @@ pub async fn create_connection(
     .bind(&new.scope)
     .bind(&new.client_id)
     .bind(&new.client_secret_sealed)
+    .bind(new.connection_scope.as_str())
     .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM upstream_oauth_grant_connections WHERE tenant_id = $1 AND server_id = $2",
+    )
+    .bind(tenant)
+    .bind(server)
+    .execute(&mut *tx)
     .await?;
     bump_server(&mut tx, tenant, server).await?;
     tx.commit().await?;
@@ -491,6 +525,19 @@ impl RefreshLock {
         seen: i64,
         wait: std::time::Duration,
     ) -> Result<RefreshTurn, StoreError> {
+        Self::acquire_for(pool, tenant, server, None, seen, wait).await
+    }
+
+    /// [`RefreshLock::acquire`] for the server's connection (`grant: None`) or one
+    /// grant's own: the same lock, generation and backoff, on that grant's row.
+    pub async fn acquire_for(
+        pool: &PgPool,
+        tenant: TenantId,
+        server: ServerId,
+        grant: Option<GrantId>,
+        seen: i64,
+        wait: std::time::Duration,
+    ) -> Result<RefreshTurn, StoreError> {
         let mut tx = pool.begin().await?;
         // SET LOCAL takes no bind parameters; the value is a number we format.
         sqlx::query(&format!(
@@ -499,18 +546,23 @@ impl RefreshLock {
         ))
         .execute(&mut *tx)
         .await?;
-        let row: Option<ConnectionRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM upstream_oauth_connections \
-             WHERE tenant_id = $1 AND server_id = $2 FOR UPDATE"
-        ))
-        .bind(tenant)
-        .bind(server)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
+        let locked = match grant {
+            Some(grant) => per_grant::lock_grant_row(&mut tx, tenant, server, grant).await?,
+            None => {
+                let row: Option<ConnectionRow> = sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM upstream_oauth_connections \
+                     WHERE tenant_id = $1 AND server_id = $2 FOR UPDATE"
+                ))
+                .bind(tenant)
+                .bind(server)
+                .fetch_optional(&mut *tx)
+                .await?;
+                row.map(Connection::try_from).transpose()?
+            }
+        };
+        let Some(connection) = locked else {
             return Ok(RefreshTurn::AlreadyDone);
         };
-        let connection = Connection::try_from(row)?;
         if connection.generation != seen || connection.status != ConnectionStatus::Connected {
             return Ok(RefreshTurn::AlreadyDone);
         }
@@ -532,6 +584,12 @@ impl RefreshLock {
     /// Stores the refreshed tokens and releases the lock.
     pub async fn store(mut self, tokens: &SealedTokens) -> Result<(), StoreError> {
         let (tenant, server) = (self.connection.tenant_id, self.connection.server_id);
+        if let Some(grant) = self.connection.grant_id {
+            let update = per_grant::GrantUpdate::Refreshed(tokens);
+            per_grant::update_grant_row(&mut self.tx, tenant, server, grant, update).await?;
+            self.tx.commit().await?;
+            return Ok(());
+        }
         sqlx::query(&format!(
             "UPDATE upstream_oauth_connections SET tokens_sealed = $3, access_issued_at = $4, \
              access_expires_at = $5, generation = generation + 1, refreshed_at = now(), \
@@ -559,6 +617,21 @@ impl RefreshLock {
         next_attempt_at: DateTime<Utc>,
     ) -> Result<RefreshFailure, StoreError> {
         let (tenant, server) = (self.connection.tenant_id, self.connection.server_id);
+        if let Some(grant) = self.connection.grant_id {
+            let update = per_grant::GrantUpdate::Postponed {
+                reason,
+                next_attempt_at,
+            };
+            let (attempts, failed_at) =
+                per_grant::update_grant_row(&mut self.tx, tenant, server, grant, update).await?;
+            self.tx.commit().await?;
+            return Ok(RefreshFailure {
+                reason: reason.to_owned(),
+                attempts,
+                failed_at: failed_at.unwrap_or_else(Utc::now),
+                next_attempt_at,
+            });
+        }
         let (attempts, failed_at): (i32, DateTime<Utc>) = sqlx::query_as(
             "UPDATE upstream_oauth_connections SET refresh_failures = refresh_failures + 1, \
              refresh_failure_reason = $3, refresh_failed_at = now(), \
@@ -585,6 +658,12 @@ impl RefreshLock {
     /// Records that the refresh was refused (needs reconnect) and releases the lock.
     pub async fn fail(mut self, reason: &str) -> Result<(), StoreError> {
         let (tenant, server) = (self.connection.tenant_id, self.connection.server_id);
+        if let Some(grant) = self.connection.grant_id {
+            let update = per_grant::GrantUpdate::NeedsReconnect(reason);
+            per_grant::update_grant_row(&mut self.tx, tenant, server, grant, update).await?;
+            self.tx.commit().await?;
+            return Ok(());
+        }
         set_needs_reconnect(&mut self.tx, tenant, server, reason).await?;
         self.tx.commit().await?;
         Ok(())
@@ -634,6 +713,8 @@ pub struct Flow {
     pub issuer: String,
     pub redirect_uri: String,
     pub started_by: String,
+    /// The grant whose own connection this is (a per-grant server); `None`: the tenant's.
+    pub grant_id: Option<GrantId>,
 }
 
 /// Records an authorization request; `state_hash` is SHA-256 of its state.
@@ -646,7 +727,8 @@ pub async fn insert_flow(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO upstream_oauth_flows (tenant_id, state_hash, server_id, code_verifier_sealed, \
-         issuer, redirect_uri, started_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         issuer, redirect_uri, started_by, expires_at, grant_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tenant)
     .bind(&state_hash[..])
@@ -656,6 +738,7 @@ pub async fn insert_flow(
     .bind(&flow.redirect_uri)
     .bind(&flow.started_by)
     .bind(expires_at)
+    .bind(flow.grant_id)
     .execute(pool)
     .await?;
     // Expired requests of the tenant are of no use to anyone.
@@ -676,7 +759,7 @@ pub async fn take_flow(
     Ok(sqlx::query_as(
         "DELETE FROM upstream_oauth_flows WHERE tenant_id = $1 AND state_hash = $2 \
          RETURNING tenant_id, server_id, code_verifier_sealed, issuer, redirect_uri, started_by, \
-         (expires_at > now()) AS fresh",
+         grant_id, (expires_at > now()) AS fresh",
     )
     .bind(tenant)
     .bind(&state_hash[..])
@@ -709,6 +792,8 @@ pub enum ConnectionEvent {
     /// The authorization server could not be reached (or answered 5xx): still
     /// connected, the next attempt is postponed.
     RefreshPostponed,
+    /// A grant's own connection was deleted (by a person, or with its grant).
+    Disconnected,
 }
 
 impl ConnectionEvent {
@@ -721,6 +806,7 @@ impl ConnectionEvent {
             ConnectionEvent::Refreshed => "upstream_oauth/refreshed",
             ConnectionEvent::RefreshFailed => "upstream_oauth/refresh_failed",
             ConnectionEvent::RefreshPostponed => "upstream_oauth/refresh_postponed",
+            ConnectionEvent::Disconnected => "upstream_oauth/disconnected",
         }
     }
 
@@ -729,7 +815,8 @@ impl ConnectionEvent {
         match self {
             ConnectionEvent::ConnectStarted
             | ConnectionEvent::Connected
-            | ConnectionEvent::Refreshed => "allow",
+            | ConnectionEvent::Refreshed
+            | ConnectionEvent::Disconnected => "allow",
             ConnectionEvent::ConnectFailed
             | ConnectionEvent::RefreshFailed
             | ConnectionEvent::RefreshPostponed => "error",
@@ -746,12 +833,25 @@ pub async fn audit(
     reason: Option<&str>,
     actor: &str,
 ) -> Result<(), StoreError> {
+    audit_for(pool, tenant, server, None, event, reason, actor).await
+}
+
+/// [`audit`] of the server's connection (`grant: None`) or of one grant's own.
+pub async fn audit_for(
+    pool: &PgPool,
+    tenant: TenantId,
+    server: ServerId,
+    grant: Option<GrantId>,
+    event: ConnectionEvent,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<(), StoreError> {
     let row = crate::audit::AuditEvent {
         id: crate::AuditEventId::new(),
         tenant_id: tenant,
         at: Utc::now(),
         server_id: Some(server),
-        grant_id: None,
+        grant_id: grant,
         request_id: None,
         method: event.method().to_owned(),
         tool: None,

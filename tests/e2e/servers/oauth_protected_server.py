@@ -1,6 +1,7 @@
 """An OAuth-protected MCP upstream on the official Python SDK 2.x `MCPServer`.
 
-Usage: oauth_protected_server.py ISSUER   (the authorization server, e.g. http://127.0.0.1:PORT)
+Usage: oauth_protected_server.py ISSUER [--whoami]
+       (ISSUER: the authorization server, e.g. http://127.0.0.1:PORT)
 
 Serves Streamable HTTP on http://127.0.0.1:PORT/mcp as an OAuth 2.1 resource server: it
 answers a request without a valid token with 401 and `WWW-Authenticate: Bearer
@@ -10,8 +11,11 @@ own URL as audience (RFC 8707), and not expired. When it listens it prints
 `MCPGATE_E2E_LISTENING 127.0.0.1:PORT`.
 
 Tools:
-  read_notes {topic}   text "notes about <topic>, for <sub>" (the token's subject)
+  read_notes {topic}   text "notes about <topic>"
   delete_note {id}     text "deleted note <id>"
+  whoami {}            text "<sub>": the subject of the token the call came with, so a
+                       test sees which upstream user a gateway called as (only with
+                       --whoami, so the other tests' tool lists stay as they are)
 
 Test hooks (no token needed; the tests use them and nothing else):
   POST /_test/refuse-seen  from now on refuses every token it accepted so far, as an
@@ -32,6 +36,7 @@ import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
@@ -83,7 +88,7 @@ class JwksVerifier:
         )
 
 
-def build(issuer: str, url: str) -> MCPServer:
+def build(issuer: str, url: str, whoami: bool) -> MCPServer:
     verifier = JwksVerifier(issuer, url)
     server = MCPServer(
         "mcpgate-e2e-oauth-server",
@@ -107,6 +112,14 @@ def build(issuer: str, url: str) -> MCPServer:
         """Deletes a note permanently."""
         return f"deleted note {id}"
 
+    if whoami:
+
+        @server.tool()
+        async def whoami() -> str:
+            """Reads the name of the signed-in user."""
+            token = get_access_token()
+            return str(token.subject) if token else "nobody"
+
     @server.custom_route("/_test/refuse-seen", methods=["POST"])
     async def refuse_seen(request: Request) -> JSONResponse:
         verifier.refused |= verifier.seen
@@ -120,13 +133,13 @@ def build(issuer: str, url: str) -> MCPServer:
     return server
 
 
-async def main(issuer: str) -> None:
+async def main(issuer: str, whoami: bool) -> None:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     host, bound = listener.getsockname()
-    server = build(issuer, f"http://{host}:{bound}/mcp")
+    server = build(issuer, f"http://{host}:{bound}/mcp", whoami)
     app = server.streamable_http_app(host="127.0.0.1")
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     runner = uvicorn.Server(config)
@@ -138,6 +151,6 @@ async def main(issuer: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["--whoami"]):
         sys.exit(__doc__)
-    anyio.run(main, sys.argv[1])
+    anyio.run(main, sys.argv[1], sys.argv[2:] == ["--whoami"])

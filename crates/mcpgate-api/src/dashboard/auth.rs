@@ -32,8 +32,8 @@ struct LoginPage {
     next: Option<String>,
 }
 
-/// `?next=`: only an OAuth authorization request of ours, so the login page cannot be
-/// made to send a browser anywhere else.
+/// `?next=`: only an OAuth authorization request of ours or a grant's upstream connect
+/// page, so the login page cannot be made to send a browser anywhere else.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct NextQuery {
     #[serde(default)]
@@ -41,7 +41,11 @@ pub(crate) struct NextQuery {
 }
 
 fn safe_next(next: Option<String>) -> Option<String> {
-    next.filter(|next| next.starts_with("/oauth/authorize?") && !next.contains(['\\', '\r', '\n']))
+    next.filter(|next| {
+        (next.starts_with("/oauth/authorize?")
+            || crate::dashboard::grant_connect::is_connect_path(next))
+            && !next.contains(['\\', '\r', '\n'])
+    })
 }
 
 #[derive(Template)]

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use mcpgate_store::upstream_oauth::{self as store, ConnectionStatus};
+use mcpgate_store::upstream_oauth::{self as store, Connection, ConnectionScope, ConnectionStatus};
 use mcpgate_store::{ServerId, TenantId};
 
 use crate::dashboard::auth::EmptyForm;
@@ -37,6 +37,11 @@ pub(crate) async fn panel(
     let Some(connection) = store::connection(&state.db, tenant, server).await? else {
         return Ok(None);
     };
+    if connection.connection_scope == ConnectionScope::Grant {
+        return Ok(Some(
+            per_grant_panel(state, tenant, server, connection).await?,
+        ));
+    }
     let (status_text, action) = match connection.status {
         ConnectionStatus::NeedsConnect => ("needs connecting", "Connect"),
         ConnectionStatus::Connected if connection.refresh_failure.is_some() => {
@@ -61,6 +66,33 @@ pub(crate) async fn panel(
             .map(|at| at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
         action,
     }))
+}
+
+/// A per-grant server has no account-wide connection to make: each grant's person
+/// connects from the link its agent's first call gets.
+async fn per_grant_panel(
+    state: &AppState,
+    tenant: TenantId,
+    server: ServerId,
+    connection: Connection,
+) -> Result<OAuthPanel, PageError> {
+    let grants = store::grant_connections(&state.db, tenant, server).await?;
+    let connected = grants
+        .iter()
+        .filter(|grant| grant.status == ConnectionStatus::Connected)
+        .count();
+    Ok(OAuthPanel {
+        status: "per_grant",
+        status_text: "one connection per grant",
+        reason: Some(format!(
+            "{connected} grants connected, {} needing reconnect; each agent's first call \
+             answers with the link its person connects at",
+            grants.len() - connected
+        )),
+        issuer: connection.issuer,
+        expires: None,
+        action: "",
+    })
 }
 
 /// `POST /servers/{id}/oauth-connect`: off to the authorization server.

@@ -15,9 +15,9 @@ use mcpgate_auth::{OAuthTokens, ServerSecret};
 use mcpgate_store::changes::Change;
 use mcpgate_store::upstream_oauth::{
     self as store, AuthorizationServerRecord, ClientRegistration, Connection, ConnectionEvent,
-    ConnectionStatus, Flow, NewConnection, SealedTokens,
+    ConnectionScope, ConnectionStatus, Flow, NewConnection, SealedTokens,
 };
-use mcpgate_store::{servers, ServerId, TenantId};
+use mcpgate_store::{servers, GrantId, ServerId, TenantId};
 use mcpgate_upstream::upstream_oauth::{
     self as oauth, AuthorizationRequest, AuthorizationServer, BearerChallenge, ClientCredentials,
     OAuthError, Pkce, TokenSet,
@@ -28,6 +28,8 @@ use serde_json::{json, Value};
 use crate::domain::{not_found_as, publish};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+pub mod per_grant;
 
 /// Where the authorization server sends the browser back, under the public API URL.
 pub const CALLBACK_PATH: &str = "/api/v1/upstream-oauth/callback";
@@ -68,6 +70,8 @@ pub struct EnteredClient {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     pub scope: Option<String>,
+    /// `tenant` (the default) or `grant`: whose upstream user calls act as.
+    pub connection_scope: Option<String>,
 }
 
 /// Records that `server` needs OAuth, with what the challenge said.
@@ -86,6 +90,15 @@ pub async fn require_oauth(
         4096,
     )?;
     let scope = validated_text("/oauth/scope", entered.scope.as_deref(), 1024)?;
+    let connection_scope = match entered.connection_scope.as_deref() {
+        None => ConnectionScope::Tenant,
+        Some(text) => ConnectionScope::parse(text).ok_or_else(|| {
+            ApiError::invalid(
+                "/oauth/connection_scope",
+                "must be tenant (one connection for the account) or grant (each grant its own)",
+            )
+        })?,
+    };
     if client_secret.is_some() && client_id.is_none() {
         return Err(ApiError::invalid(
             "/oauth/client_secret",
@@ -110,6 +123,7 @@ pub async fn require_oauth(
             scope: scope.or_else(|| challenge.and_then(|c| c.scope.clone())),
             client_id,
             client_secret_sealed: sealed_secret,
+            connection_scope,
         },
     )
     .await?;
@@ -151,10 +165,24 @@ pub async fn start(
     server_id: ServerId,
     actor: &str,
 ) -> Result<String, ApiError> {
+    start_for(state, tenant, server_id, None, actor).await
+}
+
+/// [`start`] for the server's connection (`grant: None`, a `tenant`-scope server) or
+/// for one grant's own (a `grant`-scope server): the same flow, the tokens stored for
+/// that grant.
+pub async fn start_for(
+    state: &AppState,
+    tenant: TenantId,
+    server_id: ServerId,
+    grant: Option<GrantId>,
+    actor: &str,
+) -> Result<String, ApiError> {
     let server = servers::server(&state.db, tenant, server_id)
         .await
         .map_err(|e| not_found_as(e, "server"))?;
     let connection = connection(state, tenant, server_id).await?;
+    per_grant::check_holder(state, tenant, &connection, grant).await?;
     let http = authorization_client(state)?;
     let challenge = BearerChallenge {
         resource_metadata: connection.resource_metadata_url.clone(),
@@ -208,6 +236,7 @@ pub async fn start(
         issuer: authorization.issuer.clone(),
         redirect_uri: redirect.clone(),
         started_by: actor.to_owned(),
+        grant_id: grant,
     };
     let expires_at = Utc::now()
         + chrono::Duration::from_std(FLOW_LIFETIME).expect("ten minutes fit a chrono duration");
@@ -237,7 +266,7 @@ pub async fn start(
     audit(
         state,
         tenant,
-        server_id,
+        (server_id, grant),
         ConnectionEvent::ConnectStarted,
         Some(&reason),
         actor,
@@ -358,7 +387,7 @@ pub async fn finish(
             audit(
                 state,
                 tenant,
-                server,
+                (server, flow.grant_id),
                 ConnectionEvent::Connected,
                 None,
                 &flow.started_by,
@@ -370,7 +399,7 @@ pub async fn finish(
             audit(
                 state,
                 tenant,
-                server,
+                (server, flow.grant_id),
                 ConnectionEvent::ConnectFailed,
                 Some(&reason),
                 &flow.started_by,
@@ -379,7 +408,9 @@ pub async fn finish(
         }
     }
     result?;
-    publish(state, Change::Server { tenant, server }).await;
+    if flow.grant_id.is_none() {
+        publish(state, Change::Server { tenant, server }).await;
+    }
     // The tools come now that mcpgate can authenticate; a failed sync leaves the
     // connection connected and says why (a re-sync retries).
     if let Err(error) = crate::domain::servers::sync(state, tenant, server).await {
@@ -452,25 +483,37 @@ async fn complete(
     )
     .await
     .map_err(oauth_failed)?;
-    let sealed = seal_tokens(state, tenant, flow.server_id, &tokens, None);
-    store::store_connected(&state.db, tenant, flow.server_id, &sealed, &flow.started_by).await?;
+    let sealed = seal_tokens_for(state, &connection, flow.grant_id, &tokens);
+    match flow.grant_id {
+        None => {
+            let by = &flow.started_by;
+            store::store_connected(&state.db, tenant, flow.server_id, &sealed, by).await?;
+        }
+        Some(grant) => {
+            let by = &flow.started_by;
+            per_grant::store_connected(state, tenant, flow.server_id, grant, &sealed, by).await?;
+        }
+    }
     Ok(())
 }
 
-/// Seals a token answer; a refresh answer without a refresh token keeps `previous`.
-pub fn seal_tokens(
+/// Seals a code's token answer for the server's connection or `grant`'s own.
+fn seal_tokens_for(
     state: &AppState,
-    tenant: TenantId,
-    server: ServerId,
+    connection: &Connection,
+    grant: Option<GrantId>,
     tokens: &TokenSet,
-    previous: Option<String>,
 ) -> SealedTokens {
-    let sealed = state.keys.credentials.seal_oauth_tokens(
-        tenant.as_uuid(),
-        server.as_uuid(),
+    let owner = mcpgate_auth::TokensOwner {
+        tenant: connection.tenant_id.as_uuid(),
+        server: connection.server_id.as_uuid(),
+        grant: grant.map(|grant| grant.as_uuid()),
+    };
+    let sealed = state.keys.credentials.seal_owned_oauth_tokens(
+        owner,
         &OAuthTokens {
             access_token: tokens.access_token.clone(),
-            refresh_token: tokens.refresh_token.clone().or(previous),
+            refresh_token: tokens.refresh_token.clone(),
         },
     );
     SealedTokens::issued(sealed, Utc::now(), tokens.expires_in)
@@ -483,15 +526,19 @@ pub async fn discovery_header(
     tenant: TenantId,
     server: ServerId,
 ) -> Result<Option<(String, String)>, ApiError> {
-    let Some(connection) = store::connection(&state.db, tenant, server).await? else {
+    let Some(mut connection) = store::connection(&state.db, tenant, server).await? else {
         return Ok(None);
     };
+    if connection.connection_scope == ConnectionScope::Grant {
+        connection = per_grant::for_discovery(state, tenant, server).await?;
+    }
     match (connection.status, connection.tokens_sealed.as_deref()) {
         (ConnectionStatus::Connected, Some(sealed)) => {
+            let owner = mcpgate_service::upstream_oauth::tokens_owner(&connection);
             let tokens = state
                 .keys
                 .credentials
-                .open_oauth_tokens(tenant.as_uuid(), server.as_uuid(), sealed)
+                .open_owned_oauth_tokens(owner, sealed)
                 .map_err(|e| {
                     ApiError::Internal(anyhow::anyhow!(
                         "cannot open the server's OAuth tokens (was MCPGATE_SECRET_KEY changed?): {e}"
@@ -584,15 +631,17 @@ fn oauth_failed(error: OAuthError) -> ApiError {
     }
 }
 
+/// Audits an event of the server's connection, or of one grant's own.
 async fn audit(
     state: &AppState,
     tenant: TenantId,
-    server: ServerId,
+    (server, grant): (ServerId, Option<GrantId>),
     event: ConnectionEvent,
     reason: Option<&str>,
     actor: &str,
 ) {
-    if let Err(error) = store::audit(&state.db, tenant, server, event, reason, actor).await {
+    let audited = store::audit_for(&state.db, tenant, server, grant, event, reason, actor);
+    if let Err(error) = audited.await {
         tracing::error!(%error, server = %server, event = event.method(), "could not audit an upstream OAuth event");
     }
 }

@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use mcpgate_store::upstream_oauth::{ClientRegistration, Connection, ConnectionStatus};
+use mcpgate_store::upstream_oauth::{
+    ClientRegistration, Connection, ConnectionScope, ConnectionStatus,
+};
 use mcpgate_store::ServerId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -46,7 +48,10 @@ pub(super) struct Api;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectionView {
     server_id: ServerId,
-    /// `needs_connect`, `connected` or `needs_reconnect`.
+    /// `tenant` or `grant` (each grant its own connection: see `GET .../oauth/grants`).
+    #[schema(value_type = String)]
+    connection_scope: ConnectionScope,
+    /// `needs_connect`, `connected` or `needs_reconnect` (of the tenant's connection).
     #[schema(value_type = String)]
     status: ConnectionStatus,
     /// Why it needs (re)connecting; for a connected server whose authorization server
@@ -90,6 +95,7 @@ impl ConnectionView {
         let failure = connection.refresh_failure;
         Self {
             server_id: connection.server_id,
+            connection_scope: connection.connection_scope,
             status: connection.status,
             status_reason: connection
                 .status_reason
@@ -149,6 +155,9 @@ pub(crate) struct OAuthBody {
     pub(crate) client_secret: Option<String>,
     /// The scope to ask for (else the server's challenge or `scopes_supported`).
     pub(crate) scope: Option<String>,
+    /// `tenant` (default): one connection for the account, made by an administrator;
+    /// `grant`: each grant connects its own upstream user, and its calls use only that.
+    pub(crate) connection_scope: Option<String>,
 }
 
 impl From<OAuthBody> for EnteredClient {
@@ -157,6 +166,7 @@ impl From<OAuthBody> for EnteredClient {
             client_id: body.client_id,
             client_secret: body.client_secret,
             scope: body.scope,
+            connection_scope: body.connection_scope,
         }
     }
 }

@@ -91,6 +91,54 @@ impl CredentialsKey {
     }
 }
 
+/// Whose upstream tokens: a server's connection for the tenant (`grant: None`), or one
+/// grant's own connection to a per-grant server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokensOwner {
+    pub tenant: Uuid,
+    pub server: Uuid,
+    pub grant: Option<Uuid>,
+}
+
+impl CredentialsKey {
+    /// Seals `owner`'s tokens, bound to its row: a grant's tokens do not open as another
+    /// grant's, nor as the tenant's.
+    pub fn seal_owned_oauth_tokens(&self, owner: TokensOwner, tokens: &OAuthTokens) -> Vec<u8> {
+        let Some(grant) = owner.grant else {
+            return self.seal_oauth_tokens(owner.tenant, owner.server, tokens);
+        };
+        let plaintext = serde_json::to_vec(tokens).expect("two strings serialise");
+        self.derived
+            .seal(&plaintext, &grant_associated_data(owner, grant))
+    }
+
+    /// Opens what [`CredentialsKey::seal_owned_oauth_tokens`] sealed for `owner`.
+    pub fn open_owned_oauth_tokens(
+        &self,
+        owner: TokensOwner,
+        sealed: &[u8],
+    ) -> Result<OAuthTokens, AuthError> {
+        let Some(grant) = owner.grant else {
+            return self.open_oauth_tokens(owner.tenant, owner.server, sealed);
+        };
+        let plaintext = self
+            .derived
+            .open(sealed, &grant_associated_data(owner, grant))?;
+        serde_json::from_slice(&plaintext).map_err(|_| AuthError::SealedMalformed {
+            reason: "the opened tokens are not the expected JSON",
+        })
+    }
+}
+
+/// `upstream-oauth-grant-tokens:<tenant>:<server>:<grant>`.
+fn grant_associated_data(owner: TokensOwner, grant: Uuid) -> Vec<u8> {
+    format!(
+        "upstream-oauth-grant-tokens:{}:{}:{grant}",
+        owner.tenant, owner.server
+    )
+    .into_bytes()
+}
+
 /// `<kind>:<tenant>:<server>`.
 fn associated_data(kind: ServerSecret, tenant: Uuid, server: Uuid) -> Vec<u8> {
     format!("{}:{tenant}:{server}", kind.label()).into_bytes()
@@ -122,5 +170,40 @@ mod tests {
             .is_err());
         assert!(key.open_server_headers(tenant, server, &sealed).is_err());
         assert!(!format!("{tokens:?}").contains("rt\""));
+    }
+
+    #[test]
+    fn a_grants_tokens_open_only_for_that_grant_of_that_server() {
+        let key = CredentialsKey::new(&SecretKey::generate());
+        let (tenant, server) = (Uuid::now_v7(), Uuid::now_v7());
+        let owner = |grant| TokensOwner {
+            tenant,
+            server,
+            grant,
+        };
+        let tokens = OAuthTokens {
+            access_token: "at".into(),
+            refresh_token: None,
+        };
+        let first = Uuid::now_v7();
+        let sealed = key.seal_owned_oauth_tokens(owner(Some(first)), &tokens);
+        assert_eq!(
+            key.open_owned_oauth_tokens(owner(Some(first)), &sealed)
+                .unwrap(),
+            tokens
+        );
+        assert!(key
+            .open_owned_oauth_tokens(owner(Some(Uuid::now_v7())), &sealed)
+            .is_err());
+        assert!(key.open_owned_oauth_tokens(owner(None), &sealed).is_err());
+        assert!(key.open_oauth_tokens(tenant, server, &sealed).is_err());
+        let tenants = key.seal_owned_oauth_tokens(owner(None), &tokens);
+        assert_eq!(
+            key.open_oauth_tokens(tenant, server, &tenants).unwrap(),
+            tokens
+        );
+        assert!(key
+            .open_owned_oauth_tokens(owner(Some(first)), &tenants)
+            .is_err());
     }
 }

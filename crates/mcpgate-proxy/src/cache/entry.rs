@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mcpgate_auth::CredentialsKey;
 use mcpgate_policy::{Classification, CompiledPolicy};
+use mcpgate_store::upstream_oauth::ConnectionScope;
 use mcpgate_store::{
     grants, policies, servers, upstream_oauth, GrantId, PgPool, ServerId, StoreError, TenantId,
 };
@@ -19,6 +20,8 @@ use uuid::Uuid;
 pub(crate) struct ServerEntry {
     pub(crate) tenant: TenantId,
     pub(crate) id: ServerId,
+    /// For the errors agents read.
+    pub(crate) name: Arc<str>,
     pub(crate) url: reqwest::Url,
     /// The same URL as the relay's client takes it, parsed once here rather than per call.
     pub(crate) uri: http::Uri,
@@ -35,6 +38,9 @@ pub(crate) struct ServerEntry {
     pub(crate) headers: Result<HeaderMap, CredentialsProblem>,
     /// The OAuth connection's refresh schedule, for a connected OAuth server.
     pub(crate) oauth: Option<crate::upstream_oauth::OAuthEntry>,
+    /// `Grant`: an OAuth server whose calls each carry their grant's own access token
+    /// ([`crate::upstream_oauth::per_grant::authorization`]); its `headers` hold none.
+    pub(crate) oauth_scope: crate::upstream_oauth::Scope,
     pub(crate) block_changed_tools: bool,
     pub(crate) revision: i64,
     /// `None`: no policy yet, so every call is denied and no tool is shown.
@@ -118,8 +124,16 @@ impl ServerEntry {
             Some(sealed) => open_headers(credentials, tenant, id, &sealed)
                 .map_err(CredentialsProblem::Unreadable),
         };
+        let oauth_scope = match &connection {
+            Some(connection) if connection.connection_scope == ConnectionScope::Grant => {
+                crate::upstream_oauth::Scope::Grant
+            }
+            _ => crate::upstream_oauth::Scope::Server,
+        };
         let (headers, oauth) = match connection {
             None => (headers, None),
+            // Never the tenant's tokens: each call adds its own grant's.
+            Some(_) if oauth_scope == crate::upstream_oauth::Scope::Grant => (headers, None),
             Some(connection) => crate::upstream_oauth::with_access_token(
                 credentials,
                 &server.name,
@@ -159,6 +173,7 @@ impl ServerEntry {
         Ok(Some(Self {
             tenant,
             id,
+            name: Arc::from(server.name.as_str()),
             url,
             uri,
             refused,
@@ -166,6 +181,7 @@ impl ServerEntry {
             protocol_version: server.protocol_version,
             headers,
             oauth,
+            oauth_scope,
             block_changed_tools: server.block_changed_tools,
             revision: server.revision,
             policy,
@@ -249,11 +265,14 @@ pub(crate) struct GrantEntry {
     pub(crate) server_ids: Option<Vec<Uuid>>,
     /// The grant's own policy, which a call must pass too.
     pub(crate) policy: Option<PolicyEntry>,
+    /// Its own upstream OAuth connections, to servers of the `grant` scope.
+    pub(crate) connections: crate::upstream_oauth::GrantConnections,
 }
 
 impl GrantEntry {
     pub(crate) async fn load(
         db: &PgPool,
+        credentials: &CredentialsKey,
         tenant: TenantId,
         id: GrantId,
     ) -> Result<Option<Self>, StoreError> {
@@ -262,6 +281,8 @@ impl GrantEntry {
             Err(StoreError::NotFound) => return Ok(None),
             Err(error) => return Err(error),
         };
+        let connections =
+            crate::upstream_oauth::GrantConnections::load(db, credentials, tenant, id).await?;
         Ok(Some(Self {
             tenant,
             id,
@@ -273,6 +294,7 @@ impl GrantEntry {
                 version: None,
                 compiled: compile(document),
             }),
+            connections,
         }))
     }
 

@@ -26,7 +26,7 @@ use super::post::decided_notification;
 use crate::auth::Caller;
 use crate::enforce::{AuditNote, CallSettings, Enforcement};
 use crate::error::ProxyError;
-use crate::refusal::{DENIED_PREFIX, UPSTREAM_UNAVAILABLE};
+use crate::refusal::DENIED_PREFIX;
 use crate::relay::{self, json_response};
 use crate::state::AppState;
 use crate::stream::Release;
@@ -156,12 +156,7 @@ pub(super) async fn handle(
                     call.queue(&error_note, None, None);
                 }
                 if let Some(id) = id {
-                    answers.push(error_response(
-                        Some(&id),
-                        UPSTREAM_UNAVAILABLE,
-                        &failure.to_string(),
-                        None,
-                    ));
+                    answers.push(failure.answer(Some(&id)));
                 }
             }
             Ok(json_response(StatusCode::OK, array(answers)))

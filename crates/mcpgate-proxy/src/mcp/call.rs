@@ -311,7 +311,7 @@ impl Call {
                     ..note
                 };
                 self.queue(&error_note, None, actor);
-                Forwarded::Answer(self.upstream_error(&failure.to_string()))
+                Forwarded::Answer(failure.answer(Some(&self.id)))
             }
         }
     }

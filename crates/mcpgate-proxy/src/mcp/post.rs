@@ -146,7 +146,7 @@ pub(super) async fn handle(
             let sent = forward().await;
             match sent {
                 Ok(upstream) => Ok(filter_list(&state, &caller, id, kind, upstream.response).await),
-                Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
+                Err(failure) => Ok(failure_answer(Some(&id), &failure)),
             }
         }
         Inbound::Listen { id } => {
@@ -154,7 +154,7 @@ pub(super) async fn handle(
             let sent = forward().await;
             match sent {
                 Ok(upstream) => Ok(super::long_lived(&state, &caller, upstream.response, slot)),
-                Err(failure) => Ok(upstream_error(Some(&id), &failure.to_string())),
+                Err(failure) => Ok(failure_answer(Some(&id), &failure)),
             }
         }
         Inbound::Other { id } => {
@@ -162,9 +162,7 @@ pub(super) async fn handle(
             let sent = forward().await;
             match sent {
                 Ok(upstream) => Ok(relay::passthrough(&state, &caller, upstream.response)),
-                Err(failure) if id.is_some() => {
-                    Ok(upstream_error(id.as_deref(), &failure.to_string()))
-                }
+                Err(failure) if id.is_some() => Ok(failure_answer(id.as_deref(), &failure)),
                 Err(failure) => Err(ProxyError::UpstreamUnavailable(failure.to_string())),
             }
         }
@@ -253,7 +251,7 @@ async fn bridge_request(
             Bridging::Answered(json_response(StatusCode::OK, body.into_bytes()))
         }
         Ok(bridged) => Bridging::Through(bridged),
-        Err(failure) => Bridging::Answered(upstream_error(id, &failure.to_string())),
+        Err(failure) => Bridging::Answered(failure_answer(id, &failure)),
     }
 }
 
@@ -347,6 +345,12 @@ fn parse_failure(body: &[u8], error: ParseError) -> Response {
         }
     }
     ProxyError::Parse(error).into_response()
+}
+
+/// The JSON-RPC error for `id` that says why the message did not reach the upstream
+/// (HTTP 200: a request failed, the session did not).
+fn failure_answer(id: Option<&RawValue>, failure: &relay::UpstreamFailure) -> Response {
+    json_response(StatusCode::OK, failure.answer(id))
 }
 
 /// A JSON-RPC error for `id` saying the upstream gave no answer (HTTP 200: a request
