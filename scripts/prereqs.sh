@@ -22,10 +22,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The servers the product runs on: PostgreSQL (server binaries) and Redis.
+# The servers the product runs on: PostgreSQL (server binaries) and Redis; and the
+# openssl CLI, which makes the CA and certificate of the TLS Redis tests (rediss://).
 ensure_servers() {
   local missing=()
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     missing+=(postgresql)
   fi

@@ -30,6 +30,13 @@ pub enum StoreError {
         /// Why it is invalid.
         reason: String,
     },
+    /// TLS with Redis cannot work as configured: an unusable CA file, or a server
+    /// certificate the trusted CAs did not sign.
+    #[error("Redis TLS: {reason}")]
+    RedisTls {
+        /// What is wrong, and what to change.
+        reason: String,
+    },
     /// A dependency did not answer in time.
     #[error("{what} did not answer within {after:?}")]
     Timeout {

@@ -36,6 +36,7 @@ pub use postgres::{
     connect_postgres, ensure_database, migrate, ping_postgres, PgPool, PostgresSettings,
 };
 pub use redis_conn::{
-    connect_redis, AtomicScript, Redis, RedisConnection, RedisTopology, ScriptCall,
+    connect_redis, connect_redis_trusting, AtomicScript, Redis, RedisConnection, RedisTopology,
+    RedisTrust, ScriptCall,
 };
 pub use roles::{Role, UnknownRole};

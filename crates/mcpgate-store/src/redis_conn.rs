@@ -1,6 +1,7 @@
 //! The Redis connection shared by a process: one node, a Redis Cluster, or a master
 //! watched by Sentinel, as `MCPGATE_REDIS_URL` says (`redis://`, `redis+cluster://`,
-//! `redis+sentinel://`; the syntax is documented in `redis_conn/target.rs` and the README).
+//! `redis+sentinel://`, each also over TLS as `rediss…`; the syntax is documented in
+//! `redis_conn/target.rs` and the README, the certificates trusted in `redis_conn/tls.rs`).
 //!
 //! Every topology hands out the same [`RedisConnection`], so callers send commands
 //! and scripts without knowing which one runs. On a cluster every command or script
@@ -10,18 +11,20 @@
 mod script;
 mod sentinel;
 mod target;
+mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis::{Cmd, IntoConnectionInfo, Pipeline, RedisFuture, Value};
 use serde::Serialize;
 
 pub use script::{AtomicScript, ScriptCall};
 use sentinel::SentinelSet;
 use target::{NodeAddr, NodeAuth, RedisTarget};
+pub use tls::RedisTrust;
 
 use crate::StoreError;
 
@@ -44,6 +47,7 @@ enum Topology {
     Cluster {
         seeds: Vec<NodeAddr>,
         auth: NodeAuth,
+        trust: RedisTrust,
         connection: ClusterConnection,
     },
     Sentinel(Arc<SentinelSet>),
@@ -110,6 +114,8 @@ pub struct RedisTopology {
     /// The node used as master now (Sentinel).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub master: Option<String>,
+    /// Whether every connection is TLS (a `rediss…` URL).
+    pub tls: bool,
 }
 
 impl RedisTopology {
@@ -118,25 +124,22 @@ impl RedisTopology {
     /// parse the `MCPGATE_REDIS_URL` a chart renders.
     pub fn of_url(url: &str) -> Result<Self, StoreError> {
         let list = |nodes: &[NodeAddr]| nodes.iter().map(ToString::to_string).collect();
-        Ok(match RedisTarget::parse(url)? {
-            RedisTarget::Single(url) => {
-                let client =
-                    redis::Client::open(url.as_str()).map_err(|err| StoreError::InvalidUrl {
-                        what: "redis",
-                        reason: err.to_string(),
-                    })?;
-                Self {
-                    kind: "single",
-                    nodes: vec![client.get_connection_info().addr.to_string()],
-                    master_name: None,
-                    master: None,
-                }
-            }
+        let target = RedisTarget::parse(url)?;
+        let tls = target.tls();
+        Ok(match target {
+            RedisTarget::Single(url) => Self {
+                kind: "single",
+                nodes: vec![single_node_info(&url)?.addr.to_string()],
+                master_name: None,
+                master: None,
+                tls,
+            },
             RedisTarget::Cluster { seeds, .. } => Self {
                 kind: "cluster",
                 nodes: list(&seeds),
                 master_name: None,
                 master: None,
+                tls,
             },
             RedisTarget::Sentinel {
                 sentinels,
@@ -147,9 +150,19 @@ impl RedisTopology {
                 nodes: list(&sentinels),
                 master_name: Some(master_name),
                 master: None,
+                tls,
             },
         })
     }
+}
+
+/// A one-node URL as the redis crate reads it; its errors are the URL's.
+fn single_node_info(url: &str) -> Result<redis::ConnectionInfo, StoreError> {
+    url.into_connection_info()
+        .map_err(|err| StoreError::InvalidUrl {
+            what: "redis",
+            reason: err.to_string(),
+        })
 }
 
 impl std::fmt::Debug for Redis {
@@ -179,18 +192,24 @@ impl Redis {
                 nodes: vec![client.get_connection_info().addr.to_string()],
                 master_name: None,
                 master: None,
+                tls: matches!(
+                    client.get_connection_info().addr,
+                    redis::ConnectionAddr::TcpTls { .. }
+                ),
             },
-            Topology::Cluster { seeds, .. } => RedisTopology {
+            Topology::Cluster { seeds, auth, .. } => RedisTopology {
                 kind: "cluster",
                 nodes: list(seeds),
                 master_name: None,
                 master: None,
+                tls: auth.tls,
             },
             Topology::Sentinel(set) => RedisTopology {
                 kind: "sentinel",
                 nodes: list(set.sentinels()),
                 master_name: Some(set.master_name().to_owned()),
                 master: Some(set.master_addr().to_string()),
+                tls: set.tls(),
             },
         }
     }
@@ -202,10 +221,12 @@ impl Redis {
         match &*self.topology {
             Topology::Single { client, .. } => Ok(client.get_async_pubsub().await?),
             Topology::Sentinel(set) => Ok(set.master_client()?.get_async_pubsub().await?),
-            Topology::Cluster { seeds, auth, .. } => {
+            Topology::Cluster {
+                seeds, auth, trust, ..
+            } => {
                 let mut last_error = None;
                 for seed in seeds {
-                    let client = redis::Client::open(auth.connection_info(seed))?;
+                    let client = trust.client(auth.connection_info(seed))?;
                     match tokio::time::timeout(NODE_TIMEOUT * 2, client.get_async_pubsub()).await {
                         Ok(Ok(pubsub)) => return Ok(pubsub),
                         Ok(Err(error)) => last_error = Some(StoreError::Redis(error)),
@@ -240,19 +261,43 @@ impl Redis {
     }
 }
 
-/// Connects to the Redis `url` names, retrying until `connect_timeout` passes. A
-/// malformed URL is refused at once.
+/// Connects to the Redis `url` names, retrying until `connect_timeout` passes; TLS
+/// (`rediss…`) trusts the public CAs. A malformed URL is refused at once.
 pub async fn connect_redis(url: &str, connect_timeout: Duration) -> Result<Redis, StoreError> {
+    connect_redis_trusting(url, &RedisTrust::default(), connect_timeout).await
+}
+
+/// [`connect_redis`], with TLS trusting `trust`. A malformed URL, a private CA with a
+/// URL that is not TLS, and a server certificate the trusted CAs did not sign are
+/// refused at once (no retry can mend them).
+pub async fn connect_redis_trusting(
+    url: &str,
+    trust: &RedisTrust,
+    connect_timeout: Duration,
+) -> Result<Redis, StoreError> {
     let target = RedisTarget::parse(url)?;
+    if trust.has_private_ca() && !target.tls() {
+        return Err(StoreError::InvalidUrl {
+            what: "redis",
+            reason: "a private CA (MCPGATE_REDIS_CA_FILE) is set but the URL is not TLS: \
+                     use rediss://, rediss+cluster:// or rediss+sentinel://"
+                .into(),
+        });
+    }
     let deadline = Instant::now() + connect_timeout;
     loop {
-        match connect_once(&target).await {
+        match connect_once(&target, trust)
+            .await
+            .map_err(tls::name_refused_certificate)
+        {
             Ok(topology) => {
                 return Ok(Redis {
                     topology: Arc::new(topology),
                 })
             }
-            Err(err @ StoreError::InvalidUrl { .. }) => return Err(err),
+            Err(err @ (StoreError::InvalidUrl { .. } | StoreError::RedisTls { .. })) => {
+                return Err(err)
+            }
             Err(err) if Instant::now() < deadline => {
                 tracing::info!(error = %err, topology = target.kind(), "waiting for redis");
                 tokio::time::sleep(Duration::from_millis(250)).await;
@@ -270,14 +315,10 @@ fn manager_config() -> ConnectionManagerConfig {
         .set_max_delay(1_000)
 }
 
-async fn connect_once(target: &RedisTarget) -> Result<Topology, StoreError> {
+async fn connect_once(target: &RedisTarget, trust: &RedisTrust) -> Result<Topology, StoreError> {
     match target {
         RedisTarget::Single(url) => {
-            let client =
-                redis::Client::open(url.as_str()).map_err(|err| StoreError::InvalidUrl {
-                    what: "redis",
-                    reason: err.to_string(),
-                })?;
+            let client = trust.client(single_node_info(url)?)?;
             let manager =
                 ConnectionManager::new_with_config(client.clone(), manager_config()).await?;
             Ok(Topology::Single { client, manager })
@@ -289,17 +330,20 @@ async fn connect_once(target: &RedisTarget) -> Result<Topology, StoreError> {
                 .collect();
             // Few, short retries: a call on a dead master fails within the limiter's
             // timeout instead of waiting out the crate's default backoff (16 retries).
-            let client = redis::cluster::ClusterClientBuilder::new(nodes)
+            let mut builder = redis::cluster::ClusterClientBuilder::new(nodes)
                 .connection_timeout(NODE_TIMEOUT)
                 .response_timeout(NODE_TIMEOUT)
                 .retries(3)
                 .min_retry_wait(50)
-                .max_retry_wait(400)
-                .build()?;
-            let connection = client.get_async_connection().await?;
+                .max_retry_wait(400);
+            if let Some(certificates) = trust.certificates() {
+                builder = builder.certs(certificates);
+            }
+            let connection = builder.build()?.get_async_connection().await?;
             Ok(Topology::Cluster {
                 seeds: seeds.clone(),
                 auth: auth.clone(),
+                trust: trust.clone(),
                 connection,
             })
         }
@@ -312,6 +356,7 @@ async fn connect_once(target: &RedisTarget) -> Result<Topology, StoreError> {
                 sentinels.clone(),
                 master_name.clone(),
                 auth.clone(),
+                trust.clone(),
                 manager_config(),
             )
             .await?,

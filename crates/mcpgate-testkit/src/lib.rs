@@ -17,4 +17,4 @@ pub use app::{
     TestApp, TestAppOptions,
 };
 pub use db::{fresh_database, fresh_redis, TestDb, TestRedis};
-pub use topology::{TestCluster, TestSentinel};
+pub use topology::{TestCluster, TestSentinel, TestTlsRedis};

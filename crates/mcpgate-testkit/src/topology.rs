@@ -4,6 +4,7 @@
 
 mod cluster;
 mod sentinel;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,6 +14,7 @@ use tokio::process::{Child, Command};
 
 pub use cluster::TestCluster;
 pub use sentinel::TestSentinel;
+pub use tls::TestTlsRedis;
 
 /// A `redis-server` (or `redis-sentinel`) child on a loopback port.
 #[derive(Debug)]
@@ -24,22 +26,8 @@ struct Node {
 impl Node {
     /// Starts `program` with `args` and waits until the port answers PING.
     async fn start(program: &str, args: &[String], port: u16, dir: &Path) -> Self {
+        let node = Self::spawn(program, args, port, dir);
         let log = dir.join(format!("{port}.log"));
-        let child = Command::new(program)
-            .args(args)
-            .arg("--logfile")
-            .arg(&log)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {program} on port {port}: {e}"));
-        let node = Self {
-            port,
-            child: Some(child),
-        };
         let answered = eventually(Duration::from_secs(10), || async {
             let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}")) else {
                 return false;
@@ -59,6 +47,26 @@ impl Node {
             std::fs::read_to_string(&log).unwrap_or_default()
         );
         node
+    }
+
+    /// Starts `program` with `args`, logging to `<dir>/<port>.log`, without waiting.
+    fn spawn(program: &str, args: &[String], port: u16, dir: &Path) -> Self {
+        let log = dir.join(format!("{port}.log"));
+        let child = Command::new(program)
+            .args(args)
+            .arg("--logfile")
+            .arg(&log)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {program} on port {port}: {e}"));
+        Self {
+            port,
+            child: Some(child),
+        }
     }
 
     /// Kills the process (SIGKILL, as a crash) and waits for it to be gone.

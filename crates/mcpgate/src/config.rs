@@ -27,6 +27,16 @@ pub struct SettingsArgs {
     #[arg(long, env = "MCPGATE_REDIS_URL", global = true, value_name = "URL")]
     pub redis_url: Option<String>,
 
+    /// PEM file of the private CA that signed the Redis servers' certificates, trusted
+    /// instead of the public CAs by a `rediss…` URL [default: the public CAs].
+    #[arg(
+        long,
+        env = "MCPGATE_REDIS_CA_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub redis_ca_file: Option<PathBuf>,
+
     /// Listen address of the API and dashboard [default: 127.0.0.1:8080].
     #[arg(long, env = "MCPGATE_API_LISTEN", global = true, value_name = "ADDR")]
     pub api_listen: Option<String>,
@@ -437,6 +447,7 @@ fn smtp_settings(
 struct FileSettings {
     database_url: Option<String>,
     redis_url: Option<String>,
+    redis_ca_file: Option<PathBuf>,
     api_listen: Option<String>,
     proxy_listen: Option<String>,
     public_proxy_url: Option<String>,
@@ -481,6 +492,8 @@ struct FileSettings {
 pub struct Config {
     pub database_url: Option<String>,
     pub redis_url: Option<String>,
+    /// What a `rediss…` URL trusts: the public CAs, or `MCPGATE_REDIS_CA_FILE`'s.
+    pub redis_trust: mcpgate_store::RedisTrust,
     pub api_listen: SocketAddr,
     pub proxy_listen: SocketAddr,
     pub public_proxy_url: String,
@@ -676,9 +689,20 @@ impl SettingsArgs {
             flag: "api-trusted-proxies",
             reason: error.to_string(),
         })?;
+        let redis_trust = match self.redis_ca_file.clone().or(file.redis_ca_file) {
+            None => mcpgate_store::RedisTrust::default(),
+            Some(path) => mcpgate_store::RedisTrust::private_ca_file(&path).map_err(|error| {
+                ConfigError::Invalid {
+                    variable: "MCPGATE_REDIS_CA_FILE",
+                    flag: "redis-ca-file",
+                    reason: error.to_string(),
+                }
+            })?,
+        };
         Ok(Config {
             database_url: self.database_url.clone().or(file.database_url),
             redis_url: self.redis_url.clone().or(file.redis_url),
+            redis_trust,
             api_listen,
             proxy_listen,
             public_proxy_url,
@@ -1036,6 +1060,28 @@ mod tests {
         let otlp = configured.load().unwrap().otlp.expect("traces on");
         assert_eq!(otlp.traces_url(), "http://127.0.0.1:4318/v1/traces");
         assert_eq!(otlp.service_name, "mcpgate");
+    }
+
+    #[test]
+    fn a_redis_ca_file_that_is_missing_or_holds_no_certificate_names_its_variable() {
+        assert!(!SettingsArgs::default()
+            .load()
+            .unwrap()
+            .redis_trust
+            .has_private_ca());
+        let dir = std::env::temp_dir().join(format!("mcpgate-redis-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_pem = dir.join("not-a-ca.pem");
+        std::fs::write(&not_pem, "not a certificate\n").unwrap();
+        for path in [dir.join("missing.pem"), not_pem] {
+            let args = SettingsArgs {
+                redis_ca_file: Some(path.clone()),
+                ..Default::default()
+            };
+            let error = args.load().unwrap_err().to_string();
+            assert!(error.contains("MCPGATE_REDIS_CA_FILE"), "{error}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

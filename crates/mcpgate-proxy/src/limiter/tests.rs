@@ -160,3 +160,5 @@ async fn every_key_one_call_touches_is_in_one_cluster_slot_and_the_script_runs_t
         "the tenants' slots live on several masters: {masters:?}"
     );
 }
+
+mod tls;

@@ -13,6 +13,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnecti
 use redis::AsyncConnectionConfig;
 
 use super::target::{NodeAddr, NodeAuth};
+use super::tls::RedisTrust;
 use crate::StoreError;
 
 /// How often the watcher asks the sentinels which node is the master.
@@ -25,6 +26,7 @@ pub(crate) struct SentinelSet {
     sentinels: Vec<NodeAddr>,
     master_name: String,
     auth: NodeAuth,
+    trust: RedisTrust,
     manager_config: ConnectionManagerConfig,
     current: RwLock<Master>,
 }
@@ -42,15 +44,17 @@ impl SentinelSet {
         sentinels: Vec<NodeAddr>,
         master_name: String,
         auth: NodeAuth,
+        trust: RedisTrust,
         manager_config: ConnectionManagerConfig,
     ) -> Result<Arc<Self>, StoreError> {
-        let mut asker = Asker::new(&sentinels);
+        let mut asker = Asker::new(&sentinels, auth.sentinel(), trust.clone());
         let addr = asker.master_addr(&master_name).await?;
-        let manager = connect_master(&auth, &addr, &manager_config).await?;
+        let manager = connect_master(&auth, &trust, &addr, &manager_config).await?;
         let set = Arc::new(Self {
             sentinels,
             master_name,
             auth,
+            trust,
             manager_config,
             current: RwLock::new(Master { addr, manager }),
         });
@@ -78,11 +82,15 @@ impl SentinelSet {
         &self.sentinels
     }
 
+    /// Whether the sentinels and the nodes are reached over TLS.
+    pub(crate) fn tls(&self) -> bool {
+        self.auth.tls
+    }
+
     /// A client for the current master, for dedicated connections (pub/sub).
     pub(crate) fn master_client(&self) -> Result<redis::Client, StoreError> {
-        Ok(redis::Client::open(
-            self.auth.connection_info(&self.master_addr()),
-        )?)
+        self.trust
+            .client(self.auth.connection_info(&self.master_addr()))
     }
 
     fn master(&self) -> Master {
@@ -103,7 +111,7 @@ async fn watch(set: Weak<SentinelSet>, mut asker: Asker) {
         if addr == set.master_addr() {
             continue;
         }
-        match connect_master(&set.auth, &addr, &set.manager_config).await {
+        match connect_master(&set.auth, &set.trust, &addr, &set.manager_config).await {
             Ok(manager) => {
                 tracing::warn!(master = %addr, name = %set.master_name, "Redis Sentinel failover: following the new master");
                 *set.current.write().unwrap_or_else(PoisonError::into_inner) =
@@ -120,10 +128,11 @@ async fn watch(set: Weak<SentinelSet>, mut asker: Asker) {
 /// a sentinel may still name a node that has not been promoted.
 async fn connect_master(
     auth: &NodeAuth,
+    trust: &RedisTrust,
     addr: &NodeAddr,
     config: &ConnectionManagerConfig,
 ) -> Result<ConnectionManager, StoreError> {
-    let client = redis::Client::open(auth.connection_info(addr))?;
+    let client = trust.client(auth.connection_info(addr))?;
     let mut manager = tokio::time::timeout(
         ASK_TIMEOUT * 2,
         ConnectionManager::new_with_config(client, config.clone()),
@@ -146,12 +155,17 @@ async fn connect_master(
 /// Asks the sentinels in turn, keeping a connection to each that answered.
 struct Asker {
     sentinels: Vec<(NodeAddr, Option<MultiplexedConnection>)>,
+    /// How the sentinels are reached ([`NodeAuth::sentinel`]).
+    auth: NodeAuth,
+    trust: RedisTrust,
 }
 
 impl Asker {
-    fn new(sentinels: &[NodeAddr]) -> Self {
+    fn new(sentinels: &[NodeAddr], auth: NodeAuth, trust: RedisTrust) -> Self {
         Self {
             sentinels: sentinels.iter().map(|addr| (addr.clone(), None)).collect(),
+            auth,
+            trust,
         }
     }
 
@@ -159,7 +173,8 @@ impl Asker {
     async fn master_addr(&mut self, master_name: &str) -> Result<NodeAddr, StoreError> {
         let mut last_error = None;
         for (addr, connection) in &mut self.sentinels {
-            match ask(addr, connection, master_name).await {
+            let client = || self.trust.client(self.auth.connection_info(addr));
+            match ask(client, connection, master_name).await {
                 Ok(Some(master)) => return Ok(master),
                 Ok(None) => {
                     last_error = Some(format!(
@@ -181,12 +196,12 @@ impl Asker {
 }
 
 async fn ask(
-    addr: &NodeAddr,
+    client: impl FnOnce() -> Result<redis::Client, StoreError>,
     connection: &mut Option<MultiplexedConnection>,
     master_name: &str,
 ) -> Result<Option<NodeAddr>, StoreError> {
     if connection.is_none() {
-        let client = redis::Client::open(NodeAuth::default().connection_info(addr))?;
+        let client = client()?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(ASK_TIMEOUT)
             .set_response_timeout(ASK_TIMEOUT);

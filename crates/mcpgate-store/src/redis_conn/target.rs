@@ -9,6 +9,11 @@
 //!   are the data nodes'; the sentinels are asked without credentials.
 //!
 //! A port may be left out (6379 for nodes, 26379 for sentinels).
+//!
+//! TLS: `rediss://`, `rediss+cluster://` and `rediss+sentinel://` speak TLS to every
+//! node (with Sentinel, to the sentinels too), verifying each certificate against the
+//! trusted CAs ([`super::tls`]). The redis crate's `#insecure` (no verification) is
+//! refused: trust a private CA instead.
 
 use std::fmt;
 
@@ -31,12 +36,14 @@ impl fmt::Display for NodeAddr {
     }
 }
 
-/// Credentials and database for the data nodes of a cluster or a Sentinel set.
+/// Credentials, database and TLS for the data nodes of a cluster or a Sentinel set.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct NodeAuth {
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
     pub(crate) db: i64,
+    /// TLS to every node (the `rediss+` schemes).
+    pub(crate) tls: bool,
 }
 
 impl fmt::Debug for NodeAuth {
@@ -45,15 +52,34 @@ impl fmt::Debug for NodeAuth {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("db", &self.db)
+            .field("tls", &self.tls)
             .finish()
     }
 }
 
 impl NodeAuth {
+    /// How the sentinels are asked: without credentials, with TLS as the data nodes.
+    pub(crate) fn sentinel(&self) -> Self {
+        Self {
+            tls: self.tls,
+            ..Self::default()
+        }
+    }
+
     /// The redis crate's connection info for the data node at `addr`.
     pub(crate) fn connection_info(&self, addr: &NodeAddr) -> redis::ConnectionInfo {
+        let (host, port) = (addr.host.clone(), addr.port);
         redis::ConnectionInfo {
-            addr: redis::ConnectionAddr::Tcp(addr.host.clone(), addr.port),
+            addr: if self.tls {
+                redis::ConnectionAddr::TcpTls {
+                    host,
+                    port,
+                    insecure: false,
+                    tls_params: None,
+                }
+            } else {
+                redis::ConnectionAddr::Tcp(host, port)
+            },
             redis: redis::RedisConnectionInfo {
                 db: self.db,
                 username: self.username.clone(),
@@ -82,8 +108,17 @@ pub(crate) enum RedisTarget {
     },
 }
 
-const CLUSTER_SCHEME: &str = "redis+cluster://";
-const SENTINEL_SCHEME: &str = "redis+sentinel://";
+/// The schemes of a cluster and of a Sentinel set, plain and over TLS.
+const CLUSTER_SCHEMES: [(&str, bool); 2] =
+    [("redis+cluster://", false), ("rediss+cluster://", true)];
+const SENTINEL_SCHEMES: [(&str, bool); 2] =
+    [("redis+sentinel://", false), ("rediss+sentinel://", true)];
+
+fn strip_scheme<'a>(url: &'a str, schemes: &[(&str, bool)]) -> Option<(&'a str, bool)> {
+    schemes
+        .iter()
+        .find_map(|(scheme, tls)| Some((url.strip_prefix(scheme)?, *tls)))
+}
 
 fn invalid(reason: impl Into<String>) -> StoreError {
     StoreError::InvalidUrl {
@@ -95,8 +130,15 @@ fn invalid(reason: impl Into<String>) -> StoreError {
 impl RedisTarget {
     /// Parses a URL in one of the three forms of the module's documentation.
     pub(crate) fn parse(url: &str) -> Result<Self, StoreError> {
-        if let Some(rest) = url.strip_prefix(CLUSTER_SCHEME) {
-            let (auth, rest) = split_auth(rest)?;
+        if url.contains('#') {
+            return Err(invalid(
+                "no #fragment: #insecure (TLS without verifying the certificate) is not supported; \
+                 trust a private CA with MCPGATE_REDIS_CA_FILE",
+            ));
+        }
+        if let Some((rest, tls)) = strip_scheme(url, &CLUSTER_SCHEMES) {
+            let (mut auth, rest) = split_auth(rest)?;
+            auth.tls = tls;
             if rest.contains('/') {
                 return Err(invalid(
                     "a redis+cluster:// URL lists nodes only (a cluster has no database number)",
@@ -105,8 +147,9 @@ impl RedisTarget {
             let seeds = parse_nodes(rest, 6379)?;
             return Ok(Self::Cluster { seeds, auth });
         }
-        if let Some(rest) = url.strip_prefix(SENTINEL_SCHEME) {
+        if let Some((rest, tls)) = strip_scheme(url, &SENTINEL_SCHEMES) {
             let (mut auth, rest) = split_auth(rest)?;
+            auth.tls = tls;
             let (nodes, path) = rest.split_once('/').ok_or_else(|| {
                 invalid("a redis+sentinel:// URL ends with /<master name>, e.g. redis+sentinel://127.0.0.1:26379/mymaster")
             })?;
@@ -138,8 +181,17 @@ impl RedisTarget {
             return Ok(Self::Single(url.to_owned()));
         }
         Err(invalid(
-            "it must start with redis://, rediss://, redis+cluster:// or redis+sentinel://",
+            "it must start with redis://, rediss://, redis+cluster://, rediss+cluster://, \
+             redis+sentinel:// or rediss+sentinel://",
         ))
+    }
+
+    /// Whether every connection is TLS.
+    pub(crate) fn tls(&self) -> bool {
+        match self {
+            Self::Single(url) => url.starts_with("rediss://"),
+            Self::Cluster { auth, .. } | Self::Sentinel { auth, .. } => auth.tls,
+        }
     }
 
     /// `single`, `cluster` or `sentinel`, as readiness reports it.
@@ -171,6 +223,7 @@ fn split_auth(rest: &str) -> Result<(NodeAuth, &str), StoreError> {
                 .transpose()?,
             password: password.map(decode).transpose()?,
             db: 0,
+            tls: false,
         },
         rest,
     ))
@@ -266,7 +319,8 @@ mod tests {
                 auth: NodeAuth {
                     username: None,
                     password: Some("s@cret".into()),
-                    db: 0
+                    db: 0,
+                    tls: false,
                 },
             }
         );
@@ -287,11 +341,43 @@ mod tests {
                 auth: NodeAuth {
                     username: Some("app".into()),
                     password: Some("pw".into()),
-                    db: 3
+                    db: 3,
+                    tls: false,
                 },
             }
         );
         assert_eq!(target.kind(), "sentinel");
+    }
+
+    #[test]
+    fn the_rediss_schemes_speak_tls_to_every_node_and_the_plain_ones_do_not() {
+        for (url, kind, tls) in [
+            ("redis://127.0.0.1:6379", "single", false),
+            ("rediss://127.0.0.1:6380", "single", true),
+            ("redis+cluster://127.0.0.1:7000", "cluster", false),
+            (
+                "rediss+cluster://:pw@127.0.0.1:7000,127.0.0.1:7001",
+                "cluster",
+                true,
+            ),
+            ("redis+sentinel://127.0.0.1:26379/m", "sentinel", false),
+            ("rediss+sentinel://127.0.0.1:26379/m/2", "sentinel", true),
+        ] {
+            let target = RedisTarget::parse(url).unwrap();
+            assert_eq!((target.kind(), target.tls()), (kind, tls), "{url}");
+        }
+        let RedisTarget::Sentinel { auth, .. } =
+            RedisTarget::parse("rediss+sentinel://u:pw@127.0.0.1:26379/m").unwrap()
+        else {
+            panic!("a Sentinel URL");
+        };
+        let sentinel = auth.sentinel();
+        assert_eq!((sentinel.password, sentinel.tls), (None, true));
+        let tls_addr = auth.connection_info(&node("10.0.0.1", 6380)).addr;
+        assert!(
+            matches!(tls_addr, redis::ConnectionAddr::TcpTls { ref host, port: 6380, insecure: false, .. } if host == "10.0.0.1"),
+            "{tls_addr:?}"
+        );
     }
 
     #[test]
@@ -309,6 +395,8 @@ mod tests {
             ("redis+cluster://:7000", "no host"),
             ("redis://a:1,b:2", "redis+cluster://"),
             ("http://127.0.0.1:6379", "must start with"),
+            ("rediss://127.0.0.1:6380/#insecure", "MCPGATE_REDIS_CA_FILE"),
+            ("rediss+cluster://127.0.0.1:7000/0", "no database number"),
         ] {
             let error = RedisTarget::parse(url).unwrap_err().to_string();
             assert!(error.contains(reason), "{url}: {error}");

@@ -111,9 +111,13 @@ fn own_addresses(listen: std::net::SocketAddr, public_url: &str) -> mcpgate_upst
 
 async fn connect(config: &Config, command: &'static str) -> anyhow::Result<(PgPool, Redis)> {
     let db = connect_db(config.require_database_url(command)?).await?;
-    let redis = mcpgate_store::connect_redis(config.require_redis_url(command)?, CONNECT_PATIENCE)
-        .await
-        .context("connecting to Redis")?;
+    let redis = mcpgate_store::connect_redis_trusting(
+        config.require_redis_url(command)?,
+        &config.redis_trust,
+        CONNECT_PATIENCE,
+    )
+    .await
+    .context("connecting to Redis")?;
     Ok((db, redis))
 }
 

@@ -97,6 +97,7 @@ fn cluster_seeds_render_a_redis_cluster_url_the_store_reads_as_those_seeds() {
     release.assert_kubernetes_shape();
     let topology = topology(&release.load());
     assert_eq!(topology.kind, "cluster");
+    assert!(topology.tls, "redis.tls: true renders rediss+cluster://");
     assert_eq!(
         topology.nodes,
         [0, 1, 2].map(|n| format!("redis-cluster-{n}.redis-cluster-headless.redis:6379"))

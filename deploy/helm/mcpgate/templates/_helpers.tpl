@@ -35,14 +35,15 @@
 {{- else -}}
 {{- $r := .Values.redis -}}
 {{- $auth := ternary ":$(REDIS_PASSWORD)@" "" (not (empty $r.passwordSecret.name)) -}}
+{{- $scheme := ternary "rediss" "redis" (eq (toString $r.tls) "true") -}}
 {{- if eq $r.mode "single" -}}
-redis://{{ $auth }}{{ required "redisUrl or redis.host is required" $r.host }}
+{{ $scheme }}://{{ $auth }}{{ required "redisUrl or redis.host is required" $r.host }}
 {{- else if eq $r.mode "cluster" -}}
 {{- if empty $r.nodes }}{{ fail "redis.nodes is required for a cluster" }}{{ end -}}
-redis+cluster://{{ $auth }}{{ join "," $r.nodes }}
+{{ $scheme }}+cluster://{{ $auth }}{{ join "," $r.nodes }}
 {{- else if eq $r.mode "sentinel" -}}
 {{- if empty $r.sentinels }}{{ fail "redis.sentinels is required for sentinel" }}{{ end -}}
-redis+sentinel://{{ $auth }}{{ join "," $r.sentinels }}/{{ required "redis.masterName is required" $r.masterName }}
+{{ $scheme }}+sentinel://{{ $auth }}{{ join "," $r.sentinels }}/{{ required "redis.masterName is required" $r.masterName }}
 {{- else -}}
 {{- fail (printf "redis.mode must be single, cluster or sentinel, not %q" $r.mode) -}}
 {{- end -}}
