@@ -80,10 +80,11 @@ async fn renew(state: &AppState, http: &reqwest::Client, due: DueConnection) {
         actor: ACTOR,
     };
     let (tenant, server) = (due.tenant_id, due.server_id);
-    let outcome = refreshing::refresh(
+    let outcome = refreshing::refresh_for(
         refresher,
         tenant,
         server,
+        due.grant_id,
         due.generation,
         LOCK_WAIT,
         Occasion::Ahead,
@@ -109,7 +110,11 @@ async fn renew(state: &AppState, http: &reqwest::Client, due: DueConnection) {
         }
     }
     if outcome.as_ref().is_ok_and(Refreshed::changed) {
-        let change = Change::Server { tenant, server };
+        // A grant's own connection rides in the proxies' entry of the grant.
+        let change = match due.grant_id {
+            Some(grant) => Change::Grant { tenant, grant },
+            None => Change::Server { tenant, server },
+        };
         if let Err(error) = changes::publish(&state.redis, &change).await {
             tracing::warn!(%error, "could not announce a renewed token; proxies reload at their resync");
         }

@@ -675,6 +675,8 @@ impl RefreshLock {
 pub struct DueConnection {
     pub tenant_id: TenantId,
     pub server_id: ServerId,
+    /// `Some`: that grant's own connection to a per-grant server.
+    pub grant_id: Option<GrantId>,
     /// The generation its tokens are at, for [`RefreshLock::acquire`].
     pub generation: i64,
 }
@@ -690,14 +692,21 @@ pub async fn connections_due(
     limit: i64,
 ) -> Result<Vec<DueConnection>, StoreError> {
     let margin_seconds = margin.as_secs_f64();
-    Ok(sqlx::query_as(
-        "SELECT tenant_id, server_id, generation FROM upstream_oauth_connections \
-         WHERE status = 'connected' AND access_expires_at IS NOT NULL \
-           AND (next_refresh_attempt_at IS NULL OR next_refresh_attempt_at <= now()) \
-           AND access_expires_at - LEAST(make_interval(secs => $1), \
-                 (access_expires_at - COALESCE(access_issued_at, access_expires_at)) / 2) <= now() \
-         ORDER BY access_expires_at LIMIT $2",
-    )
+    // The same condition on a server's row and on a grant's own (per-grant servers).
+    const DUE: &str = "status = 'connected' AND access_expires_at IS NOT NULL \
+        AND (next_refresh_attempt_at IS NULL OR next_refresh_attempt_at <= now()) \
+        AND access_expires_at - LEAST(make_interval(secs => $1), \
+              (access_expires_at - COALESCE(access_issued_at, access_expires_at)) / 2) <= now()";
+    Ok(sqlx::query_as(&format!(
+        "SELECT tenant_id, server_id, NULL::uuid AS grant_id, generation, access_expires_at \
+         FROM upstream_oauth_connections WHERE {DUE} \
+         UNION ALL \
+         SELECT tenant_id, server_id, grant_id, generation, access_expires_at FROM ( \
+           SELECT g.* FROM upstream_oauth_grant_connections g JOIN upstream_oauth_connections c \
+             ON c.tenant_id = g.tenant_id AND c.server_id = g.server_id \
+           WHERE c.connection_scope = 'grant') AS grant_rows WHERE {DUE} \
+         ORDER BY access_expires_at LIMIT $2"
+    ))
     .bind(margin_seconds)
     .bind(limit)
     .fetch_all(pool)

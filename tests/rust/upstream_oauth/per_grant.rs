@@ -387,3 +387,69 @@ async fn each_grant_of_a_per_grant_server_calls_as_its_own_upstream_user_after_c
     drop(agent_a);
     drop(agent_b);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_renews_a_grants_own_token_ahead_of_its_expiry_without_any_call() {
+    let app = spawn_app_with(mcpgate_testkit::TestAppOptions {
+        upstream_oauth_refresh_margin: Duration::from_secs(300),
+        ..options()
+    })
+    .await;
+    let authorization = AuthorizationServer::start(ACCESS_TOKEN_SECONDS).await;
+    let upstream = ProtectedServer::start_reporting_subjects(&authorization.issuer()).await;
+    let (mut person, tenant) = Person::sign_up(&app).await;
+    let (status, registered) = tenant
+        .0
+        .post(
+            "/api/v1/servers",
+            json!({"name": "notes", "url": upstream.url(),
+                   "oauth": {"connection_scope": "grant"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let server = Server {
+        id: registered["id"].as_str().unwrap().to_owned(),
+        proxy_url: registered["proxy_url"].as_str().unwrap().to_owned(),
+        tools: Vec::new(),
+    };
+    tenant
+        .put_policy(&server, json!({"version": "1", "default": "allow"}))
+        .await;
+    let ada = tenant.grant("agent-a", &server).await;
+    let answer = raw_list(&app, &server, &ada).await;
+    let url = connect_url_of(&answer, &app, &server, &ada);
+    person.connect(&url, &authorization, "ada").await;
+    let connected = grant_connections(&tenant, &server).await;
+    assert_eq!(connected.len(), 1, "{connected:?}");
+    assert!(connected[0]["refreshed_at"].is_null());
+
+    // No call: the API's refresher renews it, half its 40 s lifetime ahead at the most.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let renewed = loop {
+        let listed = grant_connections(&tenant, &server).await;
+        if listed[0]["refreshed_at"].is_string() || tokio::time::Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(renewed[0]["refreshed_at"].is_string(), "{renewed:?}");
+    assert_ne!(
+        renewed[0]["access_expires_at"],
+        connected[0]["access_expires_at"]
+    );
+    let events = tenant
+        .audit_events(&format!("server={}&limit=200", server.id))
+        .await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["method"] == "upstream_oauth/refreshed"
+                && e["grant_id"] == ada.id.as_str()
+                && e["actor"] == "mcpgate-api"),
+        "{events:?}"
+    );
+    // The proxy heard: the agent calls with the renewed token, as ada.
+    let mut agent = Driver::start(Sdk::Python2, &server.proxy_url, &ada.token).await;
+    assert_eq!(agent.call("whoami", json!({})).await.text(), "ada");
+    drop(agent);
+}
