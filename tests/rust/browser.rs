@@ -619,7 +619,8 @@ async fn an_sdk_client_with_no_token_is_consented_in_the_browser_and_its_calls_a
 }
 
 #[tokio::test]
-async fn an_oauth_protected_server_added_in_the_browser_waits_for_its_connect_button() {
+async fn an_oauth_protected_server_added_in_the_browser_waits_for_its_connect_button_which_leads_to_its_authorization_server(
+) {
     let app = mcpgate_testkit::spawn_app_with(mcpgate_testkit::TestAppOptions {
         allow_private_upstreams: true,
         ..Default::default()
@@ -649,6 +650,14 @@ async fn an_oauth_protected_server_added_in_the_browser_waits_for_its_connect_bu
     );
     assert_eq!(browser.text("oauth-connect").await, "Connect");
     browser.screenshot("50-upstream-needs-connect").await;
+    // Connect takes the browser to the upstream's authorization server (the dashboard's
+    // form-action 'self' refuses a form's 303 to it, so the answer is a page that moves on).
+    browser.click("oauth-connect").await;
+    let at = browser.wait_for_url_starting(&authorization.issuer()).await;
+    assert!(
+        at.contains("/interaction/"),
+        "the authorization server took the request and asks its user to sign in: {at}"
+    );
     browser.close().await;
 }
 

@@ -109,8 +109,16 @@ impl<'a> Person<'a> {
             .send()
             .await
             .unwrap();
-        assert_eq!(started.status(), StatusCode::SEE_OTHER, "starting the flow");
-        let authorization_url = location(&started);
+        // A page that moves on by itself, not a 303: the dashboard's form-action
+        // 'self' would make a browser refuse a form's redirect to the authorization server.
+        assert_eq!(started.status(), StatusCode::OK, "starting the flow");
+        let page = started.text().await.unwrap();
+        let authorization_url = attribute_after(&page, "data-testid=\"oauth-continue\" href=\"");
+        assert_eq!(
+            attribute_after(&page, "<meta http-equiv=\"refresh\" content=\"0;url="),
+            authorization_url,
+            "the page moves on by itself to where it links"
+        );
         assert!(
             authorization_url.starts_with(&authorization.issuer()),
             "{authorization_url}"
@@ -452,4 +460,42 @@ async fn the_api_renews_a_grants_own_token_ahead_of_its_expiry_without_any_call(
     let mut agent = Driver::start(Sdk::Python2, &server.proxy_url, &ada.token).await;
     assert_eq!(agent.call("whoami", json!({})).await.text(), "ada");
     drop(agent);
+}
+
+/// The attribute value that follows `prefix` in `html`, its character references
+/// (named or numeric, as the template engine writes them) resolved.
+fn attribute_after(html: &str, prefix: &str) -> String {
+    let rest = html
+        .split(prefix)
+        .nth(1)
+        .unwrap_or_else(|| panic!("{prefix} in the page: {html}"));
+    let mut escaped = rest.split('"').next().expect("the attribute's end");
+    let mut value = String::new();
+    while let Some(start) = escaped.find('&') {
+        value.push_str(&escaped[..start]);
+        let end = escaped[start..]
+            .find(';')
+            .expect("a character reference's end")
+            + start;
+        let reference = &escaped[start + 1..end];
+        let character = match reference {
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            "lt" => '<',
+            "gt" => '>',
+            numeric => {
+                let code = match numeric.strip_prefix("#x").or(numeric.strip_prefix("#X")) {
+                    Some(hex) => u32::from_str_radix(hex, 16),
+                    None => numeric.trim_start_matches('#').parse(),
+                }
+                .unwrap_or_else(|_| panic!("a character reference: &{numeric};"));
+                char::from_u32(code).expect("a character")
+            }
+        };
+        value.push(character);
+        escaped = &escaped[end + 1..];
+    }
+    value.push_str(escaped);
+    value
 }

@@ -83,7 +83,10 @@ pub(crate) async fn start(
 ) -> Result<Response, PageError> {
     let (tenant, actor) = (session.caller.tenant, &session.caller.actor);
     let url = domain::start_for(&state, tenant, id, Some(grant), actor).await?;
-    Ok(Redirect::to(&url).into_response())
+    let server = servers::server(&state.db, tenant, id)
+        .await
+        .map_err(|e| not_found_as(e, "server"))?;
+    crate::dashboard::upstream_oauth::continue_to(&server.name, &url)
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! The server page's "Connect" for an OAuth-protected upstream: the connection's status
 //! and why, and the button that sends the person to the upstream's authorization server.
 
+use askama::Template;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use mcpgate_store::upstream_oauth::{self as store, Connection, ConnectionScope, ConnectionStatus};
 use mcpgate_store::{ServerId, TenantId};
 
 use crate::dashboard::auth::EmptyForm;
-use crate::dashboard::page::PageError;
+use crate::dashboard::page::{render, PageError};
 use crate::dashboard::session::CsrfForm;
 use crate::domain::upstream_oauth as domain;
 use crate::extract::PathParams;
@@ -102,5 +103,37 @@ pub(crate) async fn connect(
     CsrfForm { session, .. }: CsrfForm<EmptyForm>,
 ) -> Result<Response, PageError> {
     let url = domain::start(&state, session.caller.tenant, id, &session.caller.actor).await?;
-    Ok(Redirect::to(&url).into_response())
+    let server = mcpgate_store::servers::server(&state.db, session.caller.tenant, id)
+        .await
+        .map_err(|e| crate::domain::not_found_as(e, "server"))?;
+    continue_to(&server.name, &url)
+}
+
+/// The page a Connect form answers with: it moves on to the authorization server by
+/// itself (a meta refresh) and links there. Not a 303: the dashboard's
+/// `form-action 'self'` covers a form's redirects too, so browsers would refuse one
+/// that leaves for the authorization server.
+pub(crate) fn continue_to(server_name: &str, url: &str) -> Result<Response, PageError> {
+    let authority = url::Url::parse(url)
+        .ok()
+        .and_then(|parsed| {
+            parsed.host_str().map(|host| match parsed.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            })
+        })
+        .unwrap_or_else(|| url.to_owned());
+    render(&ContinuePage {
+        server_name,
+        url,
+        authority: &authority,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "oauth_continue.html")]
+struct ContinuePage<'a> {
+    server_name: &'a str,
+    url: &'a str,
+    authority: &'a str,
 }
