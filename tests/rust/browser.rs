@@ -658,7 +658,61 @@ async fn an_oauth_protected_server_added_in_the_browser_waits_for_its_connect_bu
         at.contains("/interaction/"),
         "the authorization server took the request and asks its user to sign in: {at}"
     );
+    // The upstream user signs in and allows mcpgate on the provider's own pages; the
+    // callback brings the browser back to the server page, connected.
+    by_css(&browser, "input[name='login']")
+        .await
+        .send_keys("ada")
+        .await
+        .expect("typing the login");
+    by_css(&browser, "input[name='password']")
+        .await
+        .send_keys("pw")
+        .await
+        .expect("typing the password");
+    by_css(&browser, "button[type='submit']")
+        .await
+        .click()
+        .await
+        .expect("signing in");
+    let deadline = Instant::now() + PATIENCE;
+    while !browser.path().await.starts_with("/servers/") {
+        if let Ok(allow) = browser
+            .client
+            .find(Locator::Css("button[type='submit']"))
+            .await
+        {
+            let _ = allow.click().await;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "back on the server page: {}",
+            browser.describe().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = browser.wait_for_testid("oauth-status").await;
+    assert_eq!(
+        status.attr("data-status").await.expect("data-status"),
+        Some("connected".into()),
+        "{}",
+        browser.describe().await
+    );
+    assert!(
+        browser.count("[data-testid^='tool-row-']").await >= 2,
+        "the upstream's tools are listed, classified, once connected: {}",
+        browser.describe().await
+    );
+    browser.screenshot("51-upstream-connected").await;
     browser.close().await;
+}
+
+/// An element of a page that is not ours (no test ids): the authorization server's.
+async fn by_css(browser: &Browser, selector: &str) -> Element {
+    match browser.client.find(Locator::Css(selector)).await {
+        Ok(element) => element,
+        Err(e) => panic!("{selector} on {}: {e}", browser.describe().await),
+    }
 }
 
 /// The value and label of the option selected in a `<select>`.
