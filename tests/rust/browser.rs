@@ -245,14 +245,9 @@ async fn an_admin_invites_a_policy_manager_who_joins_and_sees_exactly_their_role
     let browser = Browser::start().await;
     let page = |path: &str| app.api_url(path);
 
-    browser.goto(&page("/signup")).await;
-    browser.fill("signup-tenant-name", "Acme Robotics").await;
-    browser.fill("signup-email", "grace@example.com").await;
     browser
-        .fill("signup-password", "correct horse battery")
+        .sign_up(&page("/signup"), "Acme Robotics", "grace@example.com")
         .await;
-    browser.click("signup-submit").await;
-    browser.wait_for_path("/servers").await;
 
     // The admin invites from the members page; the link is shown once.
     browser.click("nav-members").await;
@@ -314,14 +309,9 @@ async fn four_members_with_the_four_roles_each_do_what_their_role_allows_and_see
     let page = |path: &str| app.api_url(path);
 
     // The admin signs up, adds a server and invites one member per other role.
-    browser.goto(&page("/signup")).await;
-    browser.fill("signup-tenant-name", "Four Roles").await;
-    browser.fill("signup-email", "admin@example.com").await;
     browser
-        .fill("signup-password", "correct horse battery")
+        .sign_up(&page("/signup"), "Four Roles", "admin@example.com")
         .await;
-    browser.click("signup-submit").await;
-    browser.wait_for_path("/servers").await;
     browser.fill("server-name", "k8s").await;
     browser.fill("server-url", &demo.url()).await;
     browser.click("server-add-submit").await;
@@ -470,14 +460,9 @@ async fn an_sdk_client_with_no_token_is_consented_in_the_browser_and_its_calls_a
     let page = |path: &str| app.api_url(path);
 
     // An admin signs up, adds the demo server, saves its policy and signs out.
-    browser.goto(&page("/signup")).await;
-    browser.fill("signup-tenant-name", "Acme Robotics").await;
-    browser.fill("signup-email", "ada@example.com").await;
     browser
-        .fill("signup-password", "correct horse battery")
+        .sign_up(&page("/signup"), "Acme Robotics", "ada@example.com")
         .await;
-    browser.click("signup-submit").await;
-    browser.wait_for_path("/servers").await;
     browser.fill("server-name", "k8s").await;
     browser.fill("server-url", &demo.url()).await;
     browser.click("server-add-submit").await;
@@ -619,7 +604,7 @@ async fn an_sdk_client_with_no_token_is_consented_in_the_browser_and_its_calls_a
 }
 
 #[tokio::test]
-async fn an_oauth_protected_server_added_in_the_browser_waits_for_its_connect_button_which_leads_to_its_authorization_server(
+async fn an_oauth_protected_server_added_in_the_browser_is_connected_through_its_authorization_server_and_lists_its_tools(
 ) {
     let app = mcpgate_testkit::spawn_app_with(mcpgate_testkit::TestAppOptions {
         allow_private_upstreams: true,
@@ -631,14 +616,9 @@ async fn an_oauth_protected_server_added_in_the_browser_waits_for_its_connect_bu
     let browser = Browser::start().await;
     let page = |path: &str| app.api_url(path);
 
-    browser.goto(&page("/signup")).await;
-    browser.fill("signup-tenant-name", "Acme Robotics").await;
-    browser.fill("signup-email", "ada@example.com").await;
     browser
-        .fill("signup-password", "correct horse battery")
+        .sign_up(&page("/signup"), "Acme Robotics", "ada@example.com")
         .await;
-    browser.click("signup-submit").await;
-    browser.wait_for_path("/servers").await;
     browser.fill("server-name", "notes").await;
     browser.fill("server-url", &upstream.url()).await;
     // Its 401 and Protected Resource Metadata make it a server that needs connecting.
@@ -816,6 +796,17 @@ impl Browser {
         };
         browser.resize(DESKTOP).await;
         browser
+    }
+
+    /// Signs a new tenant up at `signup_url` (its owner `email`, the tests' password)
+    /// and waits for the servers page the dashboard lands on.
+    async fn sign_up(&self, signup_url: &str, tenant: &str, email: &str) {
+        self.goto(signup_url).await;
+        self.fill("signup-tenant-name", tenant).await;
+        self.fill("signup-email", email).await;
+        self.fill("signup-password", "correct horse battery").await;
+        self.click("signup-submit").await;
+        self.wait_for_path("/servers").await;
     }
 
     async fn goto(&self, url: &str) {
