@@ -75,15 +75,8 @@ async fn a_customer_sets_up_a_server_in_the_browser_and_its_agent_is_rate_limite
     browser.screenshot("02-servers-empty").await;
 
     // Add the demo k8s server: discovery runs and the browser lands on its page.
-    browser.fill("server-name", "k8s").await;
-    browser.fill("server-url", &demo.url()).await;
-    browser.click("server-add-submit").await;
-    browser.wait_for_testid("server-name-heading").await;
-    let server_path = browser.path().await;
-    let server_id = server_path
-        .strip_prefix("/servers/")
-        .unwrap_or_else(|| panic!("on a server's page, not {server_path}"))
-        .to_owned();
+    let server_id = browser.add_server("k8s", &demo.url()).await;
+    let server_path = format!("/servers/{server_id}");
     assert_eq!(browser.text("server-name-heading").await, "k8s");
     let run_pod = browser.testid("tool-row-k8s_run_pod").await;
     assert_eq!(badge(&run_pod, "category-badge").await, "execute");
@@ -312,12 +305,8 @@ async fn four_members_with_the_four_roles_each_do_what_their_role_allows_and_see
     browser
         .sign_up(&page("/signup"), "Four Roles", "admin@example.com")
         .await;
-    browser.fill("server-name", "k8s").await;
-    browser.fill("server-url", &demo.url()).await;
-    browser.click("server-add-submit").await;
-    browser.wait_for_testid("server-name-heading").await;
-    let server_path = browser.path().await;
-    assert!(server_path.starts_with("/servers/"), "{server_path}");
+    let server_id = browser.add_server("k8s", &demo.url()).await;
+    let server_path = format!("/servers/{server_id}");
     assert_eq!(
         browser.count("[data-testid='nav-sso']").await,
         1,
@@ -463,15 +452,8 @@ async fn an_sdk_client_with_no_token_is_consented_in_the_browser_and_its_calls_a
     browser
         .sign_up(&page("/signup"), "Acme Robotics", "ada@example.com")
         .await;
-    browser.fill("server-name", "k8s").await;
-    browser.fill("server-url", &demo.url()).await;
-    browser.click("server-add-submit").await;
-    browser.wait_for_testid("server-name-heading").await;
-    let server_path = browser.path().await;
-    let server_id = server_path
-        .strip_prefix("/servers/")
-        .unwrap_or_else(|| panic!("on a server's page, not {server_path}"))
-        .to_owned();
+    let server_id = browser.add_server("k8s", &demo.url()).await;
+    let server_path = format!("/servers/{server_id}");
     browser.click("policy-link").await;
     browser.wait_for_testid("policy-editor").await;
     browser.replace_text("policy-editor", OAUTH_POLICY).await;
@@ -807,6 +789,19 @@ impl Browser {
         self.fill("signup-password", "correct horse battery").await;
         self.click("signup-submit").await;
         self.wait_for_path("/servers").await;
+    }
+
+    /// Adds a server on the servers page (discovery runs) and waits for its page: the
+    /// server's id.
+    async fn add_server(&self, name: &str, url: &str) -> String {
+        self.fill("server-name", name).await;
+        self.fill("server-url", url).await;
+        self.click("server-add-submit").await;
+        self.wait_for_testid("server-name-heading").await;
+        let path = self.path().await;
+        path.strip_prefix("/servers/")
+            .unwrap_or_else(|| panic!("on a server's page, not {path}"))
+            .to_owned()
     }
 
     async fn goto(&self, url: &str) {
