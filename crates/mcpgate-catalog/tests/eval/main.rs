@@ -3,16 +3,17 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second and third held-out sets) and for the fourth
-//! held-out set, category and risk accuracy, Cohen's κ, both confusion matrices, the
-//! per-server figures and every miss. Development floors are the figures after tuning; the
-//! fourth held-out set's are exactly what it scored on its one measurement.
+//! first split's two halves and the second, third and fourth held-out sets) and, once
+//! `split.json` lists it, for the fifth held-out set, category and risk accuracy, Cohen's κ,
+//! both confusion matrices, the per-server figures and every miss. Development floors are the
+//! figures after tuning; the fifth held-out set's are for whoever measures it to record.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
 //! show, server by server, what a change fixed and broke. With `MCPGATE_EVAL_EVIDENCE=FILE`
-//! the fourth held-out set's test writes each of its tools' label, verdict, confidence and
-//! evidence, so its one measurement also shows which signals fired.
+//! the fifth held-out set's test writes each of its tools' label, verdict, confidence and
+//! evidence, so its one measurement also shows which signals fired;
+//! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` does the same for the development side.
 
 mod score;
 mod set;
@@ -25,18 +26,17 @@ use score::{Pair, Scorecard};
 use set::{Half, Labels};
 
 /// Development floors: the figures after tuning less a small margin, so a change that makes
-/// the classifier worse on the development side fails here. With the third held-out set
-/// folded in (1,316 tools): 95.2% category, 89.7% risk, 10 off by two, 3 high called low
-/// before round 4; 95.8%, 90.6%, 1, 1 after it (the one left is `auth0_get_resource_server`,
-/// whose definition says nothing of the signing secret its object holds).
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 95.5;
-const DEVELOPMENT_RISK_FLOOR: f64 = 90.3;
-const DEVELOPMENT_OFF_BY_TWO: usize = 1;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 1;
+/// the classifier worse on the development side fails here. With the fourth held-out set
+/// folded in (1,708 tools): 94.4% category (1,613), 88.9% risk (1,519), 6 off by two, 4 high
+/// called low before round 5.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.2;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.7;
+const DEVELOPMENT_OFF_BY_TWO: usize = 6;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 4;
 
-/// The development side: 742 tools of the first split, 216 of the second held-out set and
-/// 358 of the third.
-const DEVELOPMENT_TOOLS: usize = 1316;
+/// The development side: 742 tools of the first split, 216 of the second held-out set, 358
+/// of the third and 392 of the fourth.
+const DEVELOPMENT_TOOLS: usize = 1708;
 
 /// What a held-out set must keep once measured: its size and the figures of its one
 /// measurement, as regression floors.
@@ -49,35 +49,25 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The fourth held-out set's floors: the figures of its one measurement (2026-12-01, the
-/// classifier of commit df85986, round 4), exactly as `percent` computes them, recorded in
-/// `docs/classification.md` ("Fresh held-out (round 4)"). They are below the targets;
-/// raising them needs a new held-out set, not tuning on this one.
-const HELD_OUT_4_FLOORS: Option<Floors> = Some(Floors {
-    tools: 392,
-    // 352 of 392 categories right (89.8%).
-    category_percent: 352.0 * 100.0 / 392.0,
-    // 327 of 392 risks right (83.4%).
-    risk_percent: 327.0 * 100.0 / 392.0,
-    // box_manage_folder_tool, get_build_artifact, get_network_request,
-    // getAccessibilityAuthConfig, takeAppScreenshot.
-    off_by_two: 5,
-    // get_network_request and getAccessibilityAuthConfig (credential high), takeAppScreenshot
-    // (execute high), each called read low.
-    high_called_low: 3,
-});
+/// The fifth held-out set's floors: `None` until it has been measured once. Whoever measures
+/// it records its figures here (exactly, as `percent` computes them) and in
+/// `docs/classification.md`; until then its test prints the measurement and asserts only that
+/// every tool is labelled. (The fourth held-out set's, measured once at 8d93967 — 352/392
+/// category, 327/392 risk, 5 two steps off, 3 high called low — are history there, in
+/// "Fresh held-out (round 4)", since it was folded into development.)
+const HELD_OUT_5_FLOORS: Option<Floors> = None;
 
-/// Whether the fourth held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_4_FLOORS`] records one, it must be there,
+/// Whether the fifth held-out set is in `split.json`. Before its measurement it may be
+/// absent (nothing of it is read); once [`HELD_OUT_5_FLOORS`] records one, it must be there,
 /// so its tests cannot pass by reading nothing.
-fn held_out_4_listed() -> bool {
-    let listed = set::servers(Half::HeldOut4).is_some();
+fn held_out_5_listed() -> bool {
+    let listed = set::servers(Half::HeldOut5).is_some();
     assert!(
-        listed || HELD_OUT_4_FLOORS.is_none(),
-        "held_out_4 was measured (HELD_OUT_4_FLOORS), so split.json must list it"
+        listed || HELD_OUT_5_FLOORS.is_none(),
+        "held_out_5 was measured (HELD_OUT_5_FLOORS), so split.json must list it"
     );
     if !listed {
-        println!("held_out_4: not in split.json yet, nothing of it read");
+        println!("held_out_5: not in split.json yet, nothing of it read");
     }
     listed
 }
@@ -220,11 +210,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out, held_out_2 and held_out_3 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_4 lists"
     );
     println!(
         "{}",
-        card.report("development (with the three former held-out sets)")
+        card.report("development (with the four former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -239,6 +229,10 @@ fn development_half_stays_above_its_floors() {
     if let Some(path) = std::env::var_os("MCPGATE_EVAL_VERDICTS") {
         std::fs::write(&path, card.verdicts_tsv()).expect("writing MCPGATE_EVAL_VERDICTS");
     }
+    if let Some(path) = std::env::var_os("MCPGATE_EVAL_DEV_EVIDENCE") {
+        let evidence = evidence_tsv(Half::Development);
+        std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_DEV_EVIDENCE");
+    }
     assert_floors(
         &card,
         DEVELOPMENT_CATEGORY_FLOOR,
@@ -248,23 +242,23 @@ fn development_half_stays_above_its_floors() {
     );
 }
 
-/// The fourth held-out set, once `split.json` lists it: both blind labellings and the
+/// The fifth held-out set, once `split.json` lists it: both blind labellings and the
 /// adjudication cover every one of its tools, and the labellers were never two risk steps apart.
 #[test]
-fn the_fourth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_4_listed() {
+fn the_fifth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
+    if !held_out_5_listed() {
         return;
     }
-    let servers = set::servers(Half::HeldOut4).expect("split.json lists held_out_4");
-    assert!(!servers.is_empty(), "held_out_4 lists its servers");
-    let tools = set::definitions(Half::HeldOut4).len();
-    assert!(tools > 0, "held_out_4's server files hold tools");
-    let measured = HELD_OUT_4_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_4 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut4, tools);
+    let servers = set::servers(Half::HeldOut5).expect("split.json lists held_out_5");
+    assert!(!servers.is_empty(), "held_out_5 lists its servers");
+    let tools = set::definitions(Half::HeldOut5).len();
+    assert!(tools > 0, "held_out_5's server files hold tools");
+    let measured = HELD_OUT_5_FLOORS.map_or(tools, |floors| floors.tools);
+    assert_eq!(tools, measured, "held_out_5 is the set that was measured");
+    assert_labelled_blind_twice(Half::HeldOut5, tools);
     let between = labeller_scorecard(
-        &set::labels(Half::HeldOut4, "labeller-a.json"),
-        &set::labels(Half::HeldOut4, "labeller-b.json"),
+        &set::labels(Half::HeldOut5, "labeller-a.json"),
+        &set::labels(Half::HeldOut5, "labeller-b.json"),
     );
     assert!(
         between.off_by_two().is_empty(),
@@ -272,21 +266,21 @@ fn the_fourth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
     );
 }
 
-/// The fourth held-out set, once `split.json` lists it: its one measurement, printed, and
-/// once recorded in [`HELD_OUT_4_FLOORS`], kept as a regression floor.
+/// The fifth held-out set, once `split.json` lists it: its one measurement, printed, and
+/// once recorded in [`HELD_OUT_5_FLOORS`], kept as a regression floor.
 #[test]
-fn the_fourth_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_4_listed() {
+fn the_fifth_held_out_set_is_measured_once_it_is_in_the_split() {
+    if !held_out_5_listed() {
         return;
     }
-    let card = classifier_scorecard(Half::HeldOut4);
-    assert!(card.total() > 0, "held_out_4 holds labelled tools");
-    println!("{}", card.report("fourth held-out set"));
+    let card = classifier_scorecard(Half::HeldOut5);
+    assert!(card.total() > 0, "held_out_5 holds labelled tools");
+    println!("{}", card.report("fifth held-out set"));
     if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut4);
+        let evidence = evidence_tsv(Half::HeldOut5);
         std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
     }
-    match HELD_OUT_4_FLOORS {
+    match HELD_OUT_5_FLOORS {
         Some(floors) => {
             assert_eq!(card.total(), floors.tools);
             assert_floors(
@@ -298,35 +292,36 @@ fn the_fourth_held_out_set_is_measured_once_it_is_in_the_split() {
             );
         }
         None => println!(
-            "held_out_4 floors not recorded yet: record this measurement in HELD_OUT_4_FLOORS"
+            "held_out_5 floors not recorded yet: record this measurement in HELD_OUT_5_FLOORS"
         ),
     }
 }
 
 #[test]
 fn a_held_out_set_missing_from_the_split_is_absent_and_a_listed_one_is_read() {
-    let without = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"]});
+    let without = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"]});
     assert_eq!(
         set::servers_in(&without, Half::Development),
         Some(vec![
             "a.json".to_owned(),
             "b.json".to_owned(),
             "c.json".to_owned(),
-            "d.json".to_owned()
+            "d.json".to_owned(),
+            "e.json".to_owned()
         ])
     );
-    assert_eq!(set::servers_in(&without, Half::HeldOut4), None);
-    let with = serde_json::json!({"held_out_4": ["e.json", "f.json"]});
+    assert_eq!(set::servers_in(&without, Half::HeldOut5), None);
+    let with = serde_json::json!({"held_out_5": ["f.json", "g.json"]});
     assert_eq!(
-        set::servers_in(&with, Half::HeldOut4),
-        Some(vec!["e.json".to_owned(), "f.json".to_owned()])
+        set::servers_in(&with, Half::HeldOut5),
+        Some(vec!["f.json".to_owned(), "g.json".to_owned()])
     );
 }
 
 #[test]
-#[should_panic(expected = "split.json has no `held_out_3` list")]
+#[should_panic(expected = "split.json has no `held_out_4` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"]});
     set::servers_in(&partial, Half::Development);
 }
 

@@ -11,13 +11,13 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second and third held-out sets:
-    /// 1,316 tools).
+    /// measurement (the first split's two halves, then the second, third and fourth held-out
+    /// sets: 1,708 tools).
     Development,
-    /// The fourth held-out set (`held_out_4`, 392 tools of 20 servers, labels in
-    /// `labels/held-out-4/`), measured once on 2026-12-01 and never tuned on. Were
-    /// `split.json` to lose its list, [`servers`] would report it absent.
-    HeldOut4,
+    /// The fifth held-out set (`held_out_5`, labels in `labels/held-out-5/`), being collected
+    /// apart from whoever tunes the classifier. While `split.json` has no such list,
+    /// [`servers`] reports it absent and nothing of it is read.
+    HeldOut5,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -47,14 +47,18 @@ impl Half {
                 key: "held_out_3",
                 labels_dir: "held-out-3",
             },
+            Part {
+                key: "held_out_4",
+                labels_dir: "held-out-4",
+            },
         ];
-        const HELD_OUT_4: &[Part] = &[Part {
-            key: "held_out_4",
-            labels_dir: "held-out-4",
+        const HELD_OUT_5: &[Part] = &[Part {
+            key: "held_out_5",
+            labels_dir: "held-out-5",
         }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut4 => HELD_OUT_4,
+            Half::HeldOut5 => HELD_OUT_5,
         }
     }
 
