@@ -178,6 +178,57 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
         );
     }
     if winner == Category::Read {
+        if let Some(statement) = signals.argument(Role::Sql) {
+            return rule(
+                &statement.name,
+                Category::Execute,
+                format!(
+                    "argument `{}`: the caller writes the statement the database runs, read or not → execute",
+                    statement.name
+                ),
+            );
+        }
+        if let Some(artifact) = signals.caller_artifact_path() {
+            return rule(
+                &artifact.name,
+                Category::Execute,
+                format!(
+                    "argument `{}`: the service installs and runs the artifact the caller chose → execute",
+                    artifact.name
+                ),
+            );
+        }
+    }
+    if matches!(winner, Category::Read | Category::Write) {
+        if let Some(command) = signals.nested_command() {
+            return rule(
+                &command,
+                Category::Execute,
+                format!(
+                    "schema property `{command}`: the service runs the caller's command → execute"
+                ),
+            );
+        }
+    }
+    if winner == Category::Write {
+        if let Some(actions) = signals.removal_among_actions() {
+            return rule(
+                &actions,
+                Category::Destructive,
+                format!("{actions} among its actions: labelled by its worst action → destructive"),
+            );
+        }
+        if let Some(reach) = signals.reaches_outside_party() {
+            return rule(
+                &reach,
+                Category::Network,
+                format!(
+                    "`{reach}`: the service delivers it to people outside the tenant → network"
+                ),
+            );
+        }
+    }
+    if winner == Category::Read {
         if let Some((verb, category)) = signals.description_changes() {
             return rule(
                 &verb,

@@ -136,6 +136,32 @@ pub(crate) fn refine(
         )];
         return (Category::Credential, Exposure::Nothing);
     }
+    if let Some((phrase, masked)) = signals.response_secret() {
+        if masked {
+            let message =
+                format!("the response carries \"{phrase}\", masked: sensitive metadata → read");
+            evidence.insert(
+                0,
+                Evidence::category(
+                    EvidenceKind::DescriptionPhrase,
+                    phrase,
+                    Category::Read,
+                    message,
+                ),
+            );
+            return (Category::Read, Exposure::SecretMetadata);
+        }
+        let message = format!(
+            "description says the response carries \"{phrase}\": the read returns a secret → credential"
+        );
+        *evidence = vec![Evidence::category(
+            EvidenceKind::DescriptionPhrase,
+            phrase,
+            Category::Credential,
+            message,
+        )];
+        return (Category::Credential, Exposure::Nothing);
+    }
     if let Some(kind) = signals.argument(Role::Kind) {
         // `describe` summarises an object (a Secret's data as byte counts), it does not dump it.
         let summarises = signals
@@ -175,7 +201,11 @@ fn reveal_evidence(signals: &Signals) -> Option<Evidence> {
             message,
         ));
     }
-    let phrase = signals.description.first_phrase(REVEAL_PHRASES)?;
+    // "Text files are returned as plain text" names a format, not a secret shown (round 5).
+    let phrase = signals
+        .description
+        .first_phrase(REVEAL_PHRASES)
+        .filter(|p| !(*p == "plain text" && signals.description.has_phrase("as plain text")))?;
     let message = format!("description says \"{phrase}\" → credential");
     Some(Evidence::category(
         EvidenceKind::DescriptionPhrase,

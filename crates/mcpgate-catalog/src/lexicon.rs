@@ -200,7 +200,7 @@ pub(crate) const PRIVILEGE_OR_MONEY: &[&str] = &[
     "members", "admin", "grant", "grants", "access", "refund", "refunds", "payout", "payouts",
     "transfer", "transfers", "charge", "charges", "subscription", "subscriptions", "dispute",
     "disputes", "payment", "payments", "billing", "protection", "restriction", "restrictions",
-    "sharing",
+    "sharing", "journal", "journals", "ledger", "transaction", "transactions",
 ];
 /// What a service runs once written: code uploaded under a name (`write_apex`,
 /// `workflow_update`, `install_plugin`) is execute, even with a write verb.

@@ -11,6 +11,7 @@ mod catalogue;
 mod category;
 mod classify;
 mod confidence;
+mod consequence;
 mod error;
 mod evidence;
 mod exposure;

@@ -115,6 +115,13 @@ fn write(signals: &Signals) -> Step {
             format!("writes a `{noun}`: replaces a secret the service relies on → high"),
         );
     }
+    if let Some(argument) = signals.replaces_whole_configuration() {
+        return step(
+            Risk::High,
+            &argument,
+            format!("`{argument}`: the whole configuration is replaced at once → high"),
+        );
+    }
     if let Some(word) = suppresses_alerting(signals) {
         return step(
             Risk::High,
@@ -197,6 +204,21 @@ fn write(signals: &Signals) -> Step {
             Risk::High,
             noun,
             format!("acts on `{noun}`: permissions or money → high"),
+        );
+    }
+    // An agent of a help desk or a CRM is a staff account: creating or changing one decides
+    // who reads and answers every customer's tickets (round 5).
+    let account_verb = signals
+        .name_verb()
+        .is_some_and(|(_, v)| ["create", "add", "update", "invite"].contains(&v));
+    if let Some(head) = signals
+        .object_head()
+        .filter(|head| account_verb && ["agent", "agents"].contains(head))
+    {
+        return step(
+            Risk::High,
+            head,
+            format!("creates or changes an `{head}`: a staff account with access → high"),
         );
     }
     let reconfigures = signals.name_verb().is_some_and(|(_, v)| {
@@ -338,6 +360,16 @@ fn destructive(signals: &Signals) -> Step {
             format!("description says \"{phrase}\": deletion cascades → critical"),
         );
     }
+    if let Some(argument) = signals.recursive_argument() {
+        return step(
+            Risk::Critical,
+            &argument.name,
+            format!(
+                "argument `{}`: the deletion takes everything beneath → critical",
+                argument.name
+            ),
+        );
+    }
     if let Some(argument) = signals.argument(Role::GenericTarget) {
         return step(
             Risk::Critical,
@@ -395,7 +427,7 @@ const UNSILENCING_VERBS: &[&str] = &[
 /// A write that silences monitoring (`mute_host`, `schedule_downtime`, `silences_write`): the
 /// name or the first sentence says mute, silence, downtime or snooze, and the verb does not
 /// end one.
-fn suppresses_alerting(signals: &Signals) -> Option<&'static str> {
+pub(crate) fn suppresses_alerting(signals: &Signals) -> Option<&'static str> {
     let ends = signals
         .name_verb()
         .is_some_and(|(_, verb)| UNSILENCING_VERBS.contains(&verb));
@@ -495,8 +527,19 @@ fn execute(signals: &Signals) -> Step {
         );
     }
     if let Some(argument) = signals.argument(Role::Sql) {
+        // A statement the tool says is a read (`read_query`, "a SELECT query") only reads.
         let read_only = signals.annotations.read_only == Some(true)
-            || signals.description.has_phrase("read only");
+            || signals.description.has_phrase("read only")
+            || signals.name_has(&["read"])
+            || signals
+                .description
+                .first_phrase(&[
+                    "select query",
+                    "select queries",
+                    "select statement",
+                    "select statements",
+                ])
+                .is_some();
         if read_only {
             return step(
                 Risk::Medium,
@@ -537,6 +580,17 @@ fn execute(signals: &Signals) -> Step {
                 ),
             );
         }
+    }
+    let artifact = signals
+        .caller_artifact_path()
+        .map(|a| a.name.clone())
+        .or_else(|| signals.nested_command());
+    if let Some(artifact) = artifact {
+        return step(
+            Risk::High,
+            &artifact,
+            format!("`{artifact}`: the caller chooses what runs → high"),
+        );
     }
     if let Some(artifact) = crate::category::code_artifact(signals) {
         return step(
@@ -610,6 +664,13 @@ fn network(signals: &Signals) -> Step {
                 "argument `{}`: sends a file off the server's disk → high",
                 argument.name
             ),
+        );
+    }
+    if let Some(reach) = signals.reaches_outside_party() {
+        return step(
+            Risk::High,
+            &reach,
+            format!("`{reach}`: reaches people outside the tenant → high"),
         );
     }
     let destination = signals.argument(Role::Destination).map(|a| a.name.as_str());

@@ -62,6 +62,8 @@ pub(crate) struct Signals {
     pub(crate) description: Words,
     /// The words of the description's first sentence.
     pub(crate) lead: Words,
+    /// The description as written, line breaks and quotes kept.
+    pub(crate) raw_description: String,
     pub(crate) arguments: Vec<Argument>,
     pub(crate) annotations: ToolAnnotations,
     required: Vec<String>,
@@ -73,8 +75,12 @@ pub(crate) struct Signals {
 impl Signals {
     pub(crate) fn gather(tool: &ToolDefinition) -> Self {
         let description = Words::new(tool.description());
-        // SQLite, MySQL and PostgreSQL count: their `query` argument is SQL too.
-        let sql_context = description.as_slice().iter().any(|w| w.contains("sql"))
+        // SQLite, MySQL and PostgreSQL count: their `query` argument is SQL too, and so is a
+        // statement in another database's query language (Cypher).
+        let sql_context = description
+            .as_slice()
+            .iter()
+            .any(|w| w.contains("sql") || w == "cypher")
             || identifier_tokens(tool.name())
                 .iter()
                 .any(|t| t.contains("sql"));
@@ -93,9 +99,10 @@ impl Signals {
             })
             .collect();
         let (name_tokens, agent_noun) = agent_noun_as_verb(name_tokens(tool.name()));
-        Signals {
+        let mut signals = Signals {
             name_tokens,
             agent_noun,
+            raw_description: tool.description().to_owned(),
             lead: Words::new(first_sentence(tool.description())),
             description,
             arguments,
@@ -111,7 +118,20 @@ impl Signals {
                         .collect()
                 })
                 .unwrap_or_default(),
+        };
+        // An item's `code` beside its `name` is its SKU, not a program (round 5).
+        let identifiers: Vec<String> = signals
+            .arguments
+            .iter()
+            .filter(|a| signals.code_is_identifier(a))
+            .map(|a| a.name.clone())
+            .collect();
+        for argument in &mut signals.arguments {
+            if identifiers.contains(&argument.name) {
+                argument.roles.retain(|role| *role != Role::Code);
+            }
         }
+        signals
     }
 
     /// The first top-level argument whose `enum` offers one of `values` (compared in

@@ -522,3 +522,280 @@ fn sending_a_one_time_code_to_the_registered_contact_is_a_write_and_verifying_on
     );
     assert_eq!(class_of(verify).0, Category::Credential);
 }
+
+// Round 5 (issue 14): general causes of the fourth held-out set's worst misses (what a read
+// returns, what a caller-chosen path runs, a delete named only in prose, consequences without
+// a high word), pinned on tools of the same shapes that are not in the evaluation set, each
+// against its contrast.
+
+#[test]
+fn a_read_whose_response_carries_cookies_or_a_stored_login_is_a_credential_unless_masked() {
+    let headers = tool(
+        "get_captured_response",
+        "Get a captured HTTP response, with its headers (including Set-Cookie).",
+        &["response_id"],
+    );
+    assert_eq!(class_of(headers), (Category::Credential, Risk::High));
+    let login = tool(
+        "get_crawler_login",
+        "Retrieve the stored authentication configuration the crawler signs in with.",
+        &["config_id"],
+    );
+    assert_eq!(class_of(login), (Category::Credential, Risk::High));
+    let masked = tool(
+        "get_connection",
+        "Get the connection settings, with API keys masked.",
+        &[],
+    );
+    assert_eq!(class_of(masked), (Category::Read, Risk::Medium));
+    let plain = tool(
+        "get_captured_request",
+        "Get a captured HTTP request with its timing.",
+        &["request_id"],
+    );
+    assert_eq!(class_of(plain), (Category::Read, Risk::Low));
+}
+
+#[test]
+fn text_returned_as_plain_text_is_a_format_while_a_secret_in_plain_text_is_revealed() {
+    let artifact = tool(
+        "get_job_output",
+        "Download a job's output file. Binary files are base64-encoded; text files are returned as plain text.",
+        &["job_id", "path"],
+    );
+    assert_eq!(class_of(artifact), (Category::Read, Risk::Low));
+    let revealed = tool(
+        "get_service_settings",
+        "Get the service settings, with the database password in plain text.",
+        &["service_id"],
+    );
+    assert_eq!(class_of(revealed).0, Category::Credential);
+}
+
+#[test]
+fn an_items_code_beside_its_name_is_an_identifier_and_source_code_is_code() {
+    let mut sku = tool(
+        "create_product",
+        "Create a product in the catalogue.",
+        &["code", "name", "price"],
+    );
+    sku["inputSchema"]["required"] = json!(["code", "name"]);
+    assert_eq!(class_of(sku), (Category::Write, Risk::Medium));
+    let mut function = tool(
+        "create_hook",
+        "Create a hook in the tenant.",
+        &["name", "code"],
+    );
+    function["inputSchema"]["properties"]["code"] =
+        json!({"type": "string", "description": "JavaScript source of the hook."});
+    function["inputSchema"]["required"] = json!(["name", "code"]);
+    assert_eq!(class_of(function).0, Category::Execute);
+}
+
+#[test]
+fn a_caller_chosen_app_or_playbook_path_runs_unless_the_tool_only_checks_it() {
+    let record = tool(
+        "capture_app_screen",
+        "Capture the screen of an app running on a cloud device.",
+        &["device", "appPath"],
+    );
+    assert_eq!(class_of(record), (Category::Execute, Risk::High));
+    let run = tool(
+        "run_playbook",
+        "Run a playbook against the inventory.",
+        &["playbook_path", "inventory"],
+    );
+    assert_eq!(class_of(run).1, Risk::High);
+    let check = tool(
+        "playbook_lint",
+        "Lint a playbook for style problems.",
+        &["playbook_path"],
+    );
+    assert_eq!(class_of(check), (Category::Read, Risk::Low));
+}
+
+#[test]
+fn a_build_command_nested_in_the_spec_of_what_is_created_runs() {
+    let app = json!({
+        "name": "create_app",
+        "description": "Create a new app",
+        "inputSchema": {"type": "object", "properties": {"params": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "repo": {"type": "string"},
+            "buildCommand": {"type": "string"},
+        }}}},
+    });
+    assert_eq!(class_of(app), (Category::Execute, Risk::High));
+    let plain = json!({
+        "name": "create_app",
+        "description": "Create a new app",
+        "inputSchema": {"type": "object", "properties": {"params": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "region": {"type": "string"},
+            "plan": {"type": "string"},
+        }}}},
+    });
+    assert_eq!(class_of(plain), (Category::Write, Risk::Medium));
+}
+
+#[test]
+fn a_delete_named_only_in_a_multi_action_tools_prose_makes_it_destructive() {
+    let described = tool(
+        "widgets_write",
+        "Write operations for widgets.\n\nArgs:\n    action (str): The action: \"create\", \"update\" or \"delete\"\n    widget_id (str): The widget",
+        &["action", "widget_id"],
+    );
+    assert_eq!(class_of(described), (Category::Destructive, Risk::High));
+    let listed = tool(
+        "alert_rules_write",
+        "Create, update, and delete alert rules.",
+        &["rule_uid", "title"],
+    );
+    assert_eq!(class_of(listed).0, Category::Destructive);
+    let changes_only = tool(
+        "widgets_write",
+        "Write operations for widgets.\n\nArgs:\n    action (str): The action: \"create\" or \"update\"\n    widget_id (str): The widget",
+        &["action", "widget_id"],
+    );
+    assert_eq!(class_of(changes_only), (Category::Write, Risk::Medium));
+}
+
+#[test]
+fn a_deletion_with_a_recursive_switch_is_critical() {
+    let mut recursive = tool(
+        "delete_folder",
+        "Delete a folder in the drive.",
+        &["folder_id"],
+    );
+    recursive["inputSchema"]["properties"]["recursive"] = json!({"type": "boolean"});
+    assert_eq!(class_of(recursive), (Category::Destructive, Risk::Critical));
+    let plain = tool(
+        "delete_folder",
+        "Delete a folder in the drive.",
+        &["folder_id"],
+    );
+    assert_eq!(class_of(plain), (Category::Destructive, Risk::High));
+}
+
+#[test]
+fn a_ticket_reply_a_public_ticket_comment_and_a_shared_link_reach_outside_people() {
+    let reply = tool(
+        "add_ticket_reply",
+        "Add a reply to a support ticket.",
+        &["ticket_id", "body"],
+    );
+    assert_eq!(class_of(reply), (Category::Network, Risk::High));
+    let mut public = tool(
+        "add_case_comment",
+        "Add a comment to a support case.",
+        &["case_id", "body"],
+    );
+    public["inputSchema"]["properties"]["public"] = json!({"type": "boolean"});
+    assert_eq!(class_of(public), (Category::Network, Risk::High));
+    let link = tool(
+        "create_shared_link",
+        "Create a link to a document.",
+        &["document_id", "access"],
+    );
+    assert_eq!(class_of(link), (Category::Network, Risk::High));
+    let mut internal = tool(
+        "add_issue_comment",
+        "Add a comment to an issue.",
+        &["issue_id", "body"],
+    );
+    internal["inputSchema"]["properties"]["public"] = json!({"type": "boolean"});
+    assert_eq!(class_of(internal), (Category::Write, Risk::Medium));
+}
+
+#[test]
+fn a_whole_configuration_document_or_environment_list_is_a_high_write_and_one_variable_is_not() {
+    let document = tool(
+        "set_job_config",
+        "Set a job's configuration.",
+        &["job", "config_xml"],
+    );
+    assert_eq!(class_of(document), (Category::Write, Risk::High));
+    let environment = json!({
+        "name": "set_service_env",
+        "description": "Set the environment of a service",
+        "inputSchema": {"type": "object", "properties": {
+            "service_id": {"type": "string"},
+            "envVars": {"type": "array", "items": {"type": "object", "properties": {
+                "key": {"type": "string"}, "value": {"type": "string"}}}},
+        }},
+    });
+    assert_eq!(class_of(environment), (Category::Write, Risk::High));
+    let one = tool(
+        "set_service_env",
+        "Set one environment variable of a service",
+        &["service_id", "key", "value"],
+    );
+    assert_eq!(class_of(one), (Category::Write, Risk::Medium));
+}
+
+#[test]
+fn journals_transactions_and_help_desk_agents_are_money_and_access() {
+    let journal = tool(
+        "create_journal",
+        "Create a journal entry in the ledger.",
+        &["lines", "date"],
+    );
+    assert_eq!(class_of(journal), (Category::Write, Risk::High));
+    let transaction = tool(
+        "update_transaction",
+        "Update a bank transaction.",
+        &["transaction_id", "amount"],
+    );
+    assert_eq!(class_of(transaction), (Category::Write, Risk::High));
+    let agent = tool(
+        "create_agent",
+        "Create an agent in the help desk.",
+        &["agent_fields"],
+    );
+    assert_eq!(class_of(agent), (Category::Write, Risk::High));
+    let contact = tool(
+        "create_contact",
+        "Create a contact in the help desk.",
+        &["contact_fields"],
+    );
+    assert_eq!(class_of(contact), (Category::Write, Risk::Medium));
+}
+
+#[test]
+fn a_caller_written_query_in_a_graph_query_language_is_execute_even_on_a_read() {
+    let mut read = tool(
+        "read_graph",
+        "Execute a read Cypher query on the graph.",
+        &["query", "params"],
+    );
+    read["annotations"] = json!({"readOnlyHint": true});
+    assert_eq!(class_of(read), (Category::Execute, Risk::Medium));
+    let write = tool(
+        "write_graph",
+        "Execute a write Cypher query on the graph.",
+        &["query", "params"],
+    );
+    assert_eq!(class_of(write), (Category::Execute, Risk::High));
+    let search = tool(
+        "search_nodes",
+        "Search the graph's nodes by name.",
+        &["query"],
+    );
+    assert_eq!(class_of(search), (Category::Read, Risk::Low));
+}
+
+#[test]
+fn a_select_statement_is_a_read_only_statement() {
+    let select = tool(
+        "run_report_query",
+        "Execute a SELECT query on the SQLite database.",
+        &["query"],
+    );
+    assert_eq!(class_of(select), (Category::Execute, Risk::Medium));
+    let any = tool(
+        "run_query",
+        "Execute a query on the SQLite database.",
+        &["query"],
+    );
+    assert_eq!(class_of(any), (Category::Execute, Risk::High));
+}

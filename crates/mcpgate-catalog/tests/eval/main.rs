@@ -28,11 +28,12 @@ use set::{Half, Labels};
 /// Development floors: the figures after tuning less a small margin, so a change that makes
 /// the classifier worse on the development side fails here. With the fourth held-out set
 /// folded in (1,708 tools): 94.4% category (1,613), 88.9% risk (1,519), 6 off by two, 4 high
-/// called low before round 5.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.2;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.7;
-const DEVELOPMENT_OFF_BY_TWO: usize = 6;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 4;
+/// called low before round 5; 95.3% (1,628), 90.6% (1,547), 1, 1 after it (the one left is
+/// still `auth0_get_resource_server`).
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 95.1;
+const DEVELOPMENT_RISK_FLOOR: f64 = 90.4;
+const DEVELOPMENT_OFF_BY_TWO: usize = 1;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 1;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third and 392 of the fourth.

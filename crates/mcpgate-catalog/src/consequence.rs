@@ -1,0 +1,307 @@
+//! Round 5: what a call does that its verb does not say, read from the prose around the
+//! verb and from the schema's shape: what a read's response carries, what a caller-chosen
+//! path or artifact runs, which actions a multi-action tool lists, whom a write reaches
+//! and whether it replaces a whole configuration.
+
+use mcpgate_policy::Category;
+use serde_json::Value;
+
+use crate::lexicon::verb_category;
+use crate::signals::{Argument, Signals};
+use crate::text::{identifier_tokens, Words};
+
+/// Phrases naming a secret a response carries: session cookies, a stored login, a key.
+#[rustfmt::skip]
+const RESPONSE_SECRET_PHRASES: &[&str] = &[
+    "set cookie", "cookie", "cookies", "authentication configuration",
+    "authentication config", "auth config", "login credentials", "stored credentials",
+    "api keys", "api key", "signing secret", "signing key",
+];
+/// Phrases saying secret values are kept out of what is returned.
+#[rustfmt::skip]
+const MASKED_PHRASES: &[&str] = &[
+    "masked", "redacted", "values hidden", "values are hidden", "without values", "obfuscated",
+];
+/// Nouns of a caller-chosen artifact that the service installs and runs.
+const RUNNABLE_ARTIFACTS: &[&str] = &[
+    "app",
+    "apk",
+    "ipa",
+    "binary",
+    "executable",
+    "playbook",
+    "suite",
+];
+/// Last tokens of an argument that names a file rather than carrying data.
+const PATH_ENDINGS: &[&str] = &["path", "file"];
+/// Argument names that pick one of a multi-action tool's actions.
+const ACTION_ARGUMENTS: &[&str] = &["action", "operation", "op", "mode"];
+/// Verbs whose object is gone afterwards (the worst action of a multi-action tool).
+/// (`drop` is left out: "drag and drop" removes nothing.)
+const REMOVALS: &[&str] = &["delete", "remove", "destroy", "purge"];
+/// Name verbs that examine an artifact without running it (`playbook_syntax_check`).
+const EXAMINING_VERBS: &[&str] = &[
+    "check", "lint", "validate", "verify", "parse", "inspect", "describe", "explain", "diff",
+    "scan", "analyze", "analyse", "get", "list", "read", "show", "view",
+];
+/// Objects of a help desk whose requester, outside the tenant, is written to.
+const REQUESTER_THREADS: &[&str] = &[
+    "ticket",
+    "tickets",
+    "conversation",
+    "conversations",
+    "case",
+    "cases",
+];
+/// Words of an argument's description that make a `code` program code, not an identifier.
+#[rustfmt::skip]
+const PROGRAM_WORDS: &[&str] = &[
+    "source", "script", "program", "javascript", "python", "function", "execute", "executed",
+    "run", "snippet", "language", "typescript",
+];
+
+/// The quoted words of a text (`'list'`, `"delete"`): the choices prose offers.
+fn quoted(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for quote in ['\'', '"'] {
+        let parts: Vec<&str> = text.split(quote).collect();
+        for inside in parts.iter().skip(1).step_by(2) {
+            let word = inside.trim();
+            if !word.is_empty() && word.len() <= 30 && !word.contains(' ') {
+                out.push(word.to_lowercase());
+            }
+        }
+    }
+    out
+}
+
+impl Signals {
+    /// A secret the description of a read says its response carries (`response headers
+    /// (including 'Set-Cookie')`, `an existing authentication configuration`), with whether
+    /// the description says the values are masked.
+    pub(crate) fn response_secret(&self) -> Option<(&'static str, bool)> {
+        let phrase = self.description.first_phrase(RESPONSE_SECRET_PHRASES)?;
+        let masked = self.description.first_phrase(MASKED_PHRASES).is_some();
+        Some((phrase, masked))
+    }
+
+    /// A top-level argument naming an artifact the caller chooses and the service installs
+    /// and runs (`appPath`, `playbook_path`, `testSuitePath`), unless the name's verb only
+    /// examines it (`playbook_syntax_check`).
+    pub(crate) fn caller_artifact_path(&self) -> Option<&Argument> {
+        let examines = self
+            .name_verb()
+            .is_some_and(|(_, verb)| EXAMINING_VERBS.contains(&verb));
+        if examines {
+            return None;
+        }
+        self.arguments.iter().find(|a| {
+            let tokens = identifier_tokens(&a.name);
+            tokens.len() > 1
+                && tokens
+                    .last()
+                    .is_some_and(|last| PATH_ENDINGS.contains(&last.as_str()))
+                && tokens
+                    .iter()
+                    .any(|t| RUNNABLE_ARTIFACTS.contains(&t.as_str()))
+        })
+    }
+
+    /// A command nested in the spec of what the tool creates or changes (`params.buildCommand`,
+    /// `params.startCommand`): the service runs it.
+    pub(crate) fn nested_command(&self) -> Option<String> {
+        self.nested_only_property_names().into_iter().find(|p| {
+            let tokens: Vec<&str> = p.split('_').collect();
+            tokens.len() > 1 && tokens.last() == Some(&"command")
+        })
+    }
+
+    /// Property names below the top level (the spec inside `params`).
+    fn nested_only_property_names(&self) -> Vec<String> {
+        let top: Vec<String> = self
+            .arguments
+            .iter()
+            .map(|a| identifier_tokens(&a.name).join("_"))
+            .collect();
+        self.nested_property_names()
+            .into_iter()
+            .filter(|p| !top.contains(p))
+            .collect()
+    }
+
+    /// The choices an action argument offers: its `enum`, or, without one, the quoted words
+    /// of the line of the description that names it (`action (str): The action to perform:
+    /// "create", "delete", or "update"`).
+    pub(crate) fn offered_actions(&self) -> Vec<(&Argument, Vec<String>)> {
+        self.arguments
+            .iter()
+            .filter(|a| ACTION_ARGUMENTS.contains(&a.name.to_lowercase().as_str()))
+            .map(|argument| {
+                let listed: Vec<String> = argument
+                    .schema()
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .map(|values| {
+                        values
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_lowercase)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !listed.is_empty() {
+                    return (argument, listed);
+                }
+                let own = argument
+                    .schema()
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(quoted)
+                    .unwrap_or_default();
+                let described = self
+                    .raw_description
+                    .lines()
+                    .filter(|line| {
+                        Words::new(line).as_slice().iter().any(|w| {
+                            *w == argument.name.to_lowercase()
+                                || *w == format!("{}s", argument.name.to_lowercase())
+                        })
+                    })
+                    .flat_map(quoted);
+                (argument, own.into_iter().chain(described).collect())
+            })
+            .collect()
+    }
+
+    /// A multi-action tool whose actions include a removal beside changes: an action
+    /// argument offering `delete` and `create`/`update`, or a first sentence listing the
+    /// verbs ("create, delete, or update"). The rubric labels it by its worst action.
+    pub(crate) fn removal_among_actions(&self) -> Option<String> {
+        // Deleting a silence lifts it: alerting comes back, nothing is lost.
+        if crate::risk::suppresses_alerting(self).is_some() {
+            return None;
+        }
+        let is_removal = |v: &str| REMOVALS.contains(&v);
+        let changes = |v: &str| verb_category(v) == Some(Category::Write);
+        for (argument, values) in self.offered_actions() {
+            let first = |v: &String| identifier_tokens(v).first().cloned().unwrap_or_default();
+            let removal = values.iter().map(first).find(|v| is_removal(v));
+            let change = values.iter().map(first).any(|v| changes(&v));
+            if let (Some(removal), true) = (removal, change) {
+                return Some(format!("{} offers `{removal}`", argument.name));
+            }
+        }
+        // A run of two or more verbs joined only by `and`/`or` (commas are gone).
+        let lead = self.lead.as_slice();
+        let mut run: Vec<&str> = Vec::new();
+        for word in lead.iter().map(String::as_str).chain(std::iter::once(".")) {
+            if ["and", "or"].contains(&word) && !run.is_empty() {
+                continue;
+            }
+            if verb_category(word).is_some() && word != "list" {
+                run.push(word);
+                continue;
+            }
+            let removal = run.iter().find(|v| is_removal(v));
+            if let (true, Some(removal)) = (run.iter().any(|v| changes(v)), removal) {
+                return Some(format!("\"{}\" lists `{removal}`", run.join(", ")));
+            }
+            run.clear();
+        }
+        None
+    }
+
+    /// A boolean `recursive` argument on a deletion: everything beneath goes too.
+    pub(crate) fn recursive_argument(&self) -> Option<&Argument> {
+        self.arguments.iter().find(|a| {
+            a.name.eq_ignore_ascii_case("recursive")
+                && a.schema().get("type").and_then(Value::as_str) == Some("boolean")
+        })
+    }
+
+    /// A write that reaches people outside the tenant through the service: a reply (on a
+    /// ticket, emailed to the requester), a public comment on a ticket, a shared link open to
+    /// anyone who has it.
+    pub(crate) fn reaches_outside_party(&self) -> Option<String> {
+        let objects = self.name_objects();
+        let has = |words: &[&str]| objects.iter().any(|t| words.contains(&t.as_str()));
+        if has(&["reply", "replies"]) {
+            return Some("reply".to_owned());
+        }
+        let public = self.arguments.iter().find(|a| {
+            a.name == "public" && a.schema().get("type").and_then(Value::as_str) == Some("boolean")
+        });
+        let on_thread = has(REQUESTER_THREADS) && has(&["comment", "comments", "note", "notes"]);
+        if let Some(argument) = public.filter(|_| on_thread) {
+            return Some(argument.name.clone());
+        }
+        (has(&["share", "shared"]) && has(&["link", "links"])).then(|| "shared link".to_owned())
+    }
+
+    /// A write that replaces a whole configuration: a configuration document passed whole
+    /// (`config_xml`, `config_json`), or the list of a service's environment variables
+    /// (an array of key/value objects), which replaces the environment.
+    pub(crate) fn replaces_whole_configuration(&self) -> Option<String> {
+        let document = self.arguments.iter().find(|a| {
+            let tokens = identifier_tokens(&a.name);
+            tokens
+                .iter()
+                .any(|t| ["config", "configuration"].contains(&t.as_str()))
+                && tokens
+                    .last()
+                    .is_some_and(|t| ["xml", "json", "yaml", "toml"].contains(&t.as_str()))
+        });
+        if let Some(argument) = document {
+            return Some(argument.name.clone());
+        }
+        fn env_list(value: &Value, depth: usize) -> Option<String> {
+            if depth > 6 {
+                return None;
+            }
+            let properties = value.get("properties").and_then(Value::as_object)?;
+            properties.iter().find_map(|(name, schema)| {
+                let joined = identifier_tokens(name).join("_");
+                let is_env =
+                    ["env_vars", "environment_variables", "env"].contains(&joined.as_str());
+                let item_keys = schema
+                    .get("items")
+                    .and_then(|i| i.get("properties"))
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.contains_key("key") && p.contains_key("value"));
+                if is_env && item_keys {
+                    return Some(name.clone());
+                }
+                env_list(schema, depth + 1)
+            })
+        }
+        self.arguments.iter().find_map(|a| {
+            let wrapper = serde_json::json!({"properties": {a.name.clone(): a.schema().clone()}});
+            env_list(&wrapper, 0)
+        })
+    }
+
+    /// Whether an argument named `code` is an object's code (an item's SKU beside its
+    /// `name`) rather than program code: its description, if any, says nothing of source,
+    /// scripts or languages, and the tool also takes the object's `name`.
+    pub(crate) fn code_is_identifier(&self, argument: &Argument) -> bool {
+        if identifier_tokens(&argument.name) != ["code"] {
+            return false;
+        }
+        let programmatic = argument
+            .schema()
+            .get("description")
+            .and_then(Value::as_str)
+            .map(Words::new)
+            .is_some_and(|words| {
+                words
+                    .as_slice()
+                    .iter()
+                    .any(|w| PROGRAM_WORDS.contains(&w.as_str()))
+            });
+        let named = self
+            .arguments
+            .iter()
+            .any(|a| ["name", "title"].contains(&a.name.as_str()));
+        named && !programmatic
+    }
+}
