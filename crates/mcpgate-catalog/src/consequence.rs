@@ -17,6 +17,12 @@ const RESPONSE_SECRET_PHRASES: &[&str] = &[
     "authentication config", "auth config", "login credentials", "stored credentials",
     "api keys", "api key", "signing secret", "signing key",
 ];
+/// Words after which a phrase names what the response holds.
+#[rustfmt::skip]
+const RETURN_MARKERS: &[&str] = &[
+    "including", "includes", "include", "with", "returns", "return", "returned", "contains",
+    "containing",
+];
 /// Phrases saying secret values are kept out of what is returned.
 #[rustfmt::skip]
 const MASKED_PHRASES: &[&str] = &[
@@ -79,8 +85,29 @@ impl Signals {
     /// A secret the description of a read says its response carries (`response headers
     /// (including 'Set-Cookie')`, `an existing authentication configuration`), with whether
     /// the description says the values are masked.
+    ///
+    /// The phrase must be what is returned, by the grammar: the object of the first
+    /// sentence's verb ("Retrieve an existing authentication configuration"), or named after
+    /// `including`, `with`, `returns` or `contains` ("response headers (including
+    /// 'Set-Cookie')"). "Requires an API key" names what the call needs, not what it returns.
     pub(crate) fn response_secret(&self) -> Option<(&'static str, bool)> {
-        let phrase = self.description.first_phrase(RESPONSE_SECRET_PHRASES)?;
+        let words = self.description.as_slice();
+        let lead_len = self.lead.as_slice().len();
+        let phrase = RESPONSE_SECRET_PHRASES.iter().copied().find(|phrase| {
+            let parts: Vec<&str> = phrase.split(' ').collect();
+            (0..words.len()).any(|start| {
+                let matches = words.len() >= start + parts.len()
+                    && parts
+                        .iter()
+                        .enumerate()
+                        .all(|(i, p)| words[start + i] == *p);
+                let object_of_lead = start >= 1 && start <= 4 && start < lead_len;
+                let named_as_returned = words[start.saturating_sub(3)..start]
+                    .iter()
+                    .any(|w| RETURN_MARKERS.contains(&w.as_str()));
+                matches && (object_of_lead || named_as_returned)
+            })
+        })?;
         let masked = self.description.first_phrase(MASKED_PHRASES).is_some();
         Some((phrase, masked))
     }
@@ -202,7 +229,9 @@ impl Signals {
                 run.push(word);
                 continue;
             }
-            let removal = run.iter().find(|v| is_removal(v));
+            // "Add or remove labels from an issue" takes labels off the issue: a detach.
+            let detaches = lead.iter().any(|w| w == "from");
+            let removal = run.iter().find(|v| is_removal(v)).filter(|_| !detaches);
             if let (true, Some(removal)) = (run.iter().any(|v| changes(v)), removal) {
                 return Some(format!("\"{}\" lists `{removal}`", run.join(", ")));
             }
@@ -219,13 +248,13 @@ impl Signals {
         })
     }
 
-    /// A write that reaches people outside the tenant through the service: a reply (on a
-    /// ticket, emailed to the requester), a public comment on a ticket, a shared link open to
-    /// anyone who has it.
+    /// A write that reaches people outside the tenant through the service: a reply or a
+    /// public comment on a ticket or conversation (emailed to its requester), a shared link
+    /// open to anyone who has it. A reply to a document's comment stays inside.
     pub(crate) fn reaches_outside_party(&self) -> Option<String> {
         let objects = self.name_objects();
         let has = |words: &[&str]| objects.iter().any(|t| words.contains(&t.as_str()));
-        if has(&["reply", "replies"]) {
+        if has(&["reply", "replies"]) && has(REQUESTER_THREADS) {
             return Some("reply".to_owned());
         }
         let public = self.arguments.iter().find(|a| {

@@ -554,6 +554,12 @@ fn a_read_whose_response_carries_cookies_or_a_stored_login_is_a_credential_unles
         &["request_id"],
     );
     assert_eq!(class_of(plain), (Category::Read, Risk::Low));
+    let needs_key = tool(
+        "search_places",
+        "Search places near a point. Requires an API key in the server's settings.",
+        &["query", "near"],
+    );
+    assert_eq!(class_of(needs_key), (Category::Read, Risk::Low));
 }
 
 #[test]
@@ -658,6 +664,12 @@ fn a_delete_named_only_in_a_multi_action_tools_prose_makes_it_destructive() {
         &["action", "widget_id"],
     );
     assert_eq!(class_of(changes_only), (Category::Write, Risk::Medium));
+    let detach = tool(
+        "labels_write",
+        "Add or remove labels from an issue.",
+        &["issue_id", "labels"],
+    );
+    assert_eq!(class_of(detach).0, Category::Write);
 }
 
 #[test]
@@ -705,6 +717,12 @@ fn a_ticket_reply_a_public_ticket_comment_and_a_shared_link_reach_outside_people
     );
     internal["inputSchema"]["properties"]["public"] = json!({"type": "boolean"});
     assert_eq!(class_of(internal), (Category::Write, Risk::Medium));
+    let doc_reply = tool(
+        "create_comment_reply",
+        "Reply to a comment in a document.",
+        &["document_id", "comment_id", "text"],
+    );
+    assert_eq!(class_of(doc_reply).0, Category::Write);
 }
 
 #[test]
