@@ -101,7 +101,7 @@ impl Signals {
                         .iter()
                         .enumerate()
                         .all(|(i, p)| words[start + i] == *p);
-                let object_of_lead = start >= 1 && start <= 4 && start < lead_len;
+                let object_of_lead = (1..=4).contains(&start) && start < lead_len;
                 let named_as_returned = words[start.saturating_sub(3)..start]
                     .iter()
                     .any(|w| RETURN_MARKERS.contains(&w.as_str()));
