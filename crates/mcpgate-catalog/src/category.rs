@@ -136,7 +136,10 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
         }
     }
     if matches!(winner, Category::Read | Category::Network) {
-        if let Some(argument) = signals.argument(Role::LocalSave) {
+        if let Some(argument) = signals
+            .argument(Role::LocalSave)
+            .filter(|a| !signals.saves_only_if_asked(a))
+        {
             return rule(
                 &argument.name,
                 Category::Write,
@@ -207,6 +210,15 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
                 format!(
                     "schema property `{command}`: the service runs the caller's command → execute"
                 ),
+            );
+        }
+    }
+    if matches!(winner, Category::Execute | Category::Write) {
+        if let Some(recording) = signals.records_own_session() {
+            return rule(
+                recording,
+                Category::Read,
+                format!("starts or stops a `{recording}` of the caller's own session: it observes → read"),
             );
         }
     }

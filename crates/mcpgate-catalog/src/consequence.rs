@@ -23,6 +23,32 @@ const RETURN_MARKERS: &[&str] = &[
     "including", "includes", "include", "with", "returns", "return", "returned", "contains",
     "containing",
 ];
+/// Phrases saying a local save happens only when the caller asks; otherwise the content is
+/// returned.
+#[rustfmt::skip]
+const OPTIONAL_SAVE_PHRASES: &[&str] = &[
+    "if not provided", "if omitted", "optionally saves", "optionally save", "if provided",
+    "when provided",
+];
+/// What recording the caller's own page or session makes (`performance_start_trace`,
+/// `screencast_stop`): an observation, like a screenshot.
+const RECORDINGS: &[&str] = &[
+    "trace",
+    "tracing",
+    "screencast",
+    "recording",
+    "profile",
+    "profiling",
+    "har",
+];
+/// Verbs that begin or end a recording.
+const RECORDING_VERBS: &[&str] = &["start", "stop", "begin", "end"];
+/// Phrases saying a choice only sets what later calls act on.
+#[rustfmt::skip]
+const LATER_CALLS_PHRASES: &[&str] = &[
+    "future tool calls", "subsequent tool calls", "later tool calls", "future calls",
+    "subsequent calls", "later calls",
+];
 /// Phrases saying secret values are kept out of what is returned.
 #[rustfmt::skip]
 const MASKED_PHRASES: &[&str] = &[
@@ -332,5 +358,40 @@ impl Signals {
             .iter()
             .any(|a| ["name", "title"].contains(&a.name.as_str()));
         named && !programmatic
+    }
+
+    /// Whether a local-save argument saves only when the caller asks (its description or the
+    /// tool's says "if not provided, returns base64 content", "Optionally saves the file
+    /// locally"): the tool returns the content, a read.
+    pub(crate) fn saves_only_if_asked(&self, argument: &Argument) -> bool {
+        let own = argument
+            .schema()
+            .get("description")
+            .and_then(Value::as_str)
+            .map(Words::new);
+        own.is_some_and(|words| words.first_phrase(OPTIONAL_SAVE_PHRASES).is_some())
+            || self
+                .description
+                .first_phrase(OPTIONAL_SAVE_PHRASES)
+                .is_some()
+    }
+
+    /// Starting or stopping a recording of the caller's own page or session (`screencast_start`,
+    /// `performance_stop_trace`): it observes, like a screenshot → read.
+    pub(crate) fn records_own_session(&self) -> Option<&str> {
+        let (_, verb) = self.name_verb()?;
+        if !RECORDING_VERBS.contains(&verb) {
+            return None;
+        }
+        self.name_tokens
+            .iter()
+            .map(String::as_str)
+            .find(|t| RECORDINGS.contains(t))
+    }
+
+    /// Whether the description says the call only sets what later calls act on ("Select a
+    /// page as a context for future tool calls").
+    pub(crate) fn sets_context_for_later_calls(&self) -> bool {
+        self.description.first_phrase(LATER_CALLS_PHRASES).is_some()
     }
 }

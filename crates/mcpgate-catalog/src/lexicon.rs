@@ -15,7 +15,7 @@ const READ_VERBS: &[&str] = &[
     "monitor", "poll", "watch", "peek", "estimate", "calculate", "suggest", "recommend", "render",
     "screenshot", "capture", "measure", "browse", "explore", "discover", "test", "lint", "parse",
     "translate", "echo", "dump", "tree", "convert", "geocode", "generate", "embed", "transcribe",
-    "download", "extract",
+    "download", "extract", "ask",
 ];
 
 #[rustfmt::skip]
@@ -190,7 +190,8 @@ pub(crate) const ADDITIVE_TARGETS: &[&str] = &[
     "boards", "checklist", "checklists", "section", "sections", "table", "tables", "field",
     "fields", "tag", "tags", "version", "versions", "list", "lists", "index", "indexes", "column",
     "columns", "watcher", "watchers", "dependency", "dependencies", "dependents", "attachment",
-    "attachments",
+    "attachments", "workspace", "workspaces", "dashboard", "dashboards", "view", "views", "widget",
+    "widgets", "spreadsheet", "spreadsheets", "sheet", "sheets", "chart", "charts",
 ];
 /// Permissions and money: changes here are hard to take back.
 #[rustfmt::skip]
@@ -232,7 +233,7 @@ pub(crate) const TOGGLE_VERBS: &[&str] = &[
 /// What closing or disconnecting ends without loss: the caller's own session.
 #[rustfmt::skip]
 pub(crate) const SESSION_TARGETS: &[&str] = &[
-    "browser", "session", "sessions", "connection", "tab", "tabs", "port", "forward",
+    "browser", "session", "sessions", "connection", "tab", "tabs", "page", "pages", "port", "forward",
     "forwarding", "interact", "interaction",
 ];
 

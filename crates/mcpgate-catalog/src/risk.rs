@@ -302,7 +302,7 @@ fn write(signals: &Signals) -> Step {
         );
     }
     let chooses_active = verb.is_some_and(|v| ["set", "select", "switch", "use"].contains(&v))
-        && signals.name_has(&["active", "current"]);
+        && (signals.name_has(&["active", "current"]) || signals.sets_context_for_later_calls());
     if chooses_active {
         return step(
             Risk::Low,

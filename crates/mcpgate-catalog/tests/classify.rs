@@ -817,3 +817,81 @@ fn a_select_statement_is_a_read_only_statement() {
     );
     assert_eq!(class_of(any), (Category::Execute, Risk::High));
 }
+
+#[test]
+fn a_download_that_saves_locally_only_when_asked_is_a_read_and_one_that_always_saves_is_a_write() {
+    let mut optional = tool(
+        "download_report",
+        "Download a report by its ID. Returns the content as base64.",
+        &["report_id"],
+    );
+    optional["inputSchema"]["properties"]["save_path"] = json!({
+        "type": "string",
+        "description": "Local directory to save the report to. If omitted, returns the content."
+    });
+    assert_eq!(class_of(optional), (Category::Read, Risk::Low));
+    let mut always = tool(
+        "download_report",
+        "Download a report to a local directory.",
+        &["report_id"],
+    );
+    always["inputSchema"]["properties"]["save_path"] = json!({"type": "string", "description": "Directory to save to (defaults to the current one)"});
+    assert_eq!(class_of(always).0, Category::Write);
+}
+
+#[test]
+fn asking_an_assistant_about_a_file_is_a_read() {
+    let ask = tool(
+        "docs_ask_tool",
+        "Ask the assistant a question about a document.",
+        &["document_id", "prompt"],
+    );
+    assert_eq!(class_of(ask), (Category::Read, Risk::Low));
+}
+
+#[test]
+fn starting_or_stopping_a_recording_of_the_callers_page_observes_while_starting_a_job_runs() {
+    let start = tool(
+        "page_start_recording",
+        "Start recording the current page.",
+        &["page_id"],
+    );
+    assert_eq!(class_of(start), (Category::Read, Risk::Low));
+    let stop = tool("tracing_stop", "Stop the active trace.", &["page_id"]);
+    assert_eq!(class_of(stop), (Category::Read, Risk::Low));
+    let job = tool("start_job", "Start a job.", &["job_id"]);
+    assert_eq!(class_of(job).0, Category::Execute);
+}
+
+#[test]
+fn choosing_the_page_later_calls_act_on_and_closing_a_page_are_low_writes() {
+    let select = tool(
+        "select_tab",
+        "Select a tab as the context for future tool calls.",
+        &["tab_id"],
+    );
+    assert_eq!(class_of(select).1, Risk::Low);
+    let close = tool("close_page", "Close a page of the browser.", &["page_id"]);
+    assert_eq!(class_of(close), (Category::Write, Risk::Low));
+    let choose = tool(
+        "select_plan",
+        "Select the plan the account is billed on.",
+        &["plan_id"],
+    );
+    assert_ne!(class_of(choose).1, Risk::Low);
+}
+
+#[test]
+fn creating_an_empty_workspace_sheet_or_chart_is_additive_and_a_form_is_not() {
+    for name in [
+        "create_workspace",
+        "create_sheet",
+        "add_chart",
+        "create_dashboard",
+    ] {
+        let created = tool(name, "Create it.", &["title"]);
+        assert_eq!(class_of(created), (Category::Write, Risk::Low), "{name}");
+    }
+    let form = tool("create_form", "Create a form.", &["title"]);
+    assert_eq!(class_of(form), (Category::Write, Risk::Medium));
+}
