@@ -49,7 +49,7 @@ pub(crate) fn code_artifact(signals: &Signals) -> Option<String> {
         .name_objects()
         .iter()
         .find(|t| CODE_ARTIFACTS.contains(&t.as_str()))?;
-    let installs = signals.name_has(&["install"]);
+    let installs = signals.name_has(&["install", "upgrade"]);
     let body = signals.arguments.iter().any(|a| {
         let tokens = crate::text::identifier_tokens(&a.name);
         let last = tokens.last().map(String::as_str).unwrap_or("");

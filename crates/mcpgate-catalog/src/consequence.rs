@@ -394,4 +394,40 @@ impl Signals {
     pub(crate) fn sets_context_for_later_calls(&self) -> bool {
         self.description.first_phrase(LATER_CALLS_PHRASES).is_some()
     }
+
+    /// An argument choosing the type of object the call acts on (`type: project | section |
+    /// task`), with the first of `values` it offers: a deletion of a caller-chosen type
+    /// reaches the biggest one it offers.
+    pub(crate) fn type_choice_offering(&self, values: &[&str]) -> Option<(String, String)> {
+        self.arguments.iter().find_map(|argument| {
+            let tokens = identifier_tokens(&argument.name);
+            let names_type = tokens
+                .last()
+                .is_some_and(|t| ["type", "kind"].contains(&t.as_str()));
+            let offered = argument.schema().get("enum")?.as_array()?;
+            let value = offered
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_lowercase)
+                .find(|v| values.contains(&v.as_str()))?;
+            names_type.then(|| (argument.name.clone(), value))
+        })
+    }
+
+    /// A first sentence whose verb takes "all" of something ("Cleanup all managed resources",
+    /// "Delete all records"): the deletion is of every object at once. "Removes all documents
+    /// that match the filter" deletes a selection, not everything.
+    pub(crate) fn removes_everything(&self) -> Option<String> {
+        let lead = self.lead.as_slice();
+        let verb = lead.first()?;
+        let selects = lead
+            .iter()
+            .any(|w| ["that", "which", "matching", "match", "where"].contains(&w.as_str()))
+            || self
+                .arguments
+                .iter()
+                .any(|a| ["filter", "query", "where", "selector"].contains(&a.name.as_str()));
+        (lead.get(1).map(String::as_str) == Some("all") && lead.len() > 2 && !selects)
+            .then(|| format!("{verb} all"))
+    }
 }

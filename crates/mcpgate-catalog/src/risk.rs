@@ -380,6 +380,20 @@ fn destructive(signals: &Signals) -> Step {
             ),
         );
     }
+    if let Some((argument, value)) = signals.type_choice_offering(CRITICAL_TARGETS) {
+        return step(
+            Risk::Critical,
+            &argument,
+            format!("argument `{argument}` offers `{value}`: the caller may delete a whole {value} → critical"),
+        );
+    }
+    if let Some(phrase) = signals.removes_everything() {
+        return step(
+            Risk::Critical,
+            &phrase,
+            format!("the first sentence says \"{phrase}\": every object goes at once → critical"),
+        );
+    }
     // The head of the object decides: `delete_project_status` deletes a status.
     if let Some(target) = signals
         .object_head()
@@ -528,8 +542,13 @@ fn execute(signals: &Signals) -> Step {
     }
     if let Some(argument) = signals.argument(Role::Sql) {
         // A statement the tool says is a read (`read_query`, "a SELECT query") only reads.
+        // "Read-only mode by default" can be switched off by the caller.
+        let by_default = signals
+            .description
+            .first_phrase(&["read only by default", "read only mode by default"])
+            .is_some();
         let read_only = signals.annotations.read_only == Some(true)
-            || signals.description.has_phrase("read only")
+            || (signals.description.has_phrase("read only") && !by_default)
             || signals.name_has(&["read"])
             || signals
                 .description

@@ -486,6 +486,10 @@ fn roles(name: &str, sql_context: bool) -> Vec<Role> {
         .iter()
         .any(|t| ["yaml", "manifest", "dockerfile"].contains(&t.as_str()))
         || is(&["patch", "spec", "template", "manifest"])
+        // `patchData`, `patch_file`: the patch body itself (round 5).
+        || (tokens.len() == 2
+            && tokens[0] == "patch"
+            && ["data", "file", "body", "content", "json", "document"].contains(&last))
     {
         roles.push(Role::Spec);
     }

@@ -895,3 +895,65 @@ fn creating_an_empty_workspace_sheet_or_chart_is_additive_and_a_form_is_not() {
     let form = tool("create_form", "Create a form.", &["title"]);
     assert_eq!(class_of(form), (Category::Write, Risk::Medium));
 }
+
+#[test]
+fn upgrading_a_chart_release_installs_its_code_and_a_patch_body_is_a_whole_spec() {
+    let upgrade = tool(
+        "upgrade_release_chart",
+        "Upgrade a release to a new chart version.",
+        &["release", "chart", "values"],
+    );
+    assert_eq!(class_of(upgrade), (Category::Execute, Risk::High));
+    let patch = tool(
+        "object_patch",
+        "Update fields of an object with a JSON merge patch.",
+        &["object", "patchData"],
+    );
+    assert_eq!(class_of(patch), (Category::Write, Risk::High));
+    let fields = tool(
+        "object_update",
+        "Update fields of an object.",
+        &["object", "fields"],
+    );
+    assert_eq!(class_of(fields), (Category::Write, Risk::Medium));
+}
+
+#[test]
+fn deleting_everything_or_a_caller_chosen_type_offering_projects_is_critical_and_a_filtered_delete_is_not(
+) {
+    let everything = tool("purge_managed", "Purge all managed resources.", &[]);
+    assert_eq!(
+        class_of(everything),
+        (Category::Destructive, Risk::Critical)
+    );
+    let mut typed = tool(
+        "delete_item",
+        "Delete an item of the chosen type by its ID.",
+        &["id"],
+    );
+    typed["inputSchema"]["properties"]["type"] =
+        json!({"type": "string", "enum": ["task", "comment", "project"]});
+    assert_eq!(class_of(typed), (Category::Destructive, Risk::Critical));
+    let filtered = tool(
+        "delete_records",
+        "Delete all records that match the filter.",
+        &["table", "filter"],
+    );
+    assert_eq!(class_of(filtered), (Category::Destructive, Risk::High));
+}
+
+#[test]
+fn a_statement_read_only_only_by_default_is_a_high_execute() {
+    let by_default = tool(
+        "run_statement",
+        "Execute SQL statements. Statements run in read-only mode by default.",
+        &["sql"],
+    );
+    assert_eq!(class_of(by_default), (Category::Execute, Risk::High));
+    let read_only = tool(
+        "run_statement",
+        "Execute read-only SQL statements.",
+        &["sql"],
+    );
+    assert_eq!(class_of(read_only), (Category::Execute, Risk::Medium));
+}
