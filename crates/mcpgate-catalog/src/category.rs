@@ -181,7 +181,13 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
         );
     }
     if winner == Category::Read {
-        if let Some(statement) = signals.argument(Role::Sql) {
+        // The description must say the statement runs: "Search the MySQL docs" takes words.
+        let runs = signals
+            .lead
+            .as_slice()
+            .iter()
+            .any(|w| ["execute", "executes", "run", "runs", "execution"].contains(&w.as_str()));
+        if let Some(statement) = signals.argument(Role::Sql).filter(|_| runs) {
             return rule(
                 &statement.name,
                 Category::Execute,

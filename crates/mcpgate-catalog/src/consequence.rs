@@ -17,6 +17,19 @@ const RESPONSE_SECRET_PHRASES: &[&str] = &[
     "authentication config", "auth config", "login credentials", "stored credentials",
     "api keys", "api key", "signing secret", "signing key",
 ];
+/// Nouns a secret phrase can qualify without the secret being returned (`API key usage`,
+/// `cookie consent`).
+#[rustfmt::skip]
+const QUALIFIED_NOUNS: &[&str] = &[
+    "usage", "count", "counts", "names", "name", "ids", "id", "metadata", "status", "consent",
+    "banner", "policy", "policies", "expiry", "expiration", "limits", "limit", "scopes",
+];
+/// What clearing every one of loses nothing anyone relies on (`Clear all notifications`).
+#[rustfmt::skip]
+const CHEAP_OBJECTS: &[&str] = &[
+    "notifications", "filters", "highlights", "selections", "breakpoints", "console", "logs",
+    "cookies", "caches", "drafts", "tags", "labels",
+];
 /// Words after which a phrase names what the response holds.
 #[rustfmt::skip]
 const RETURN_MARKERS: &[&str] = &[
@@ -131,7 +144,11 @@ impl Signals {
                 let named_as_returned = words[start.saturating_sub(3)..start]
                     .iter()
                     .any(|w| RETURN_MARKERS.contains(&w.as_str()));
-                matches && (object_of_lead || named_as_returned)
+                // "API key usage", "cookie consent": the phrase qualifies another noun.
+                let qualifies = words
+                    .get(start + parts.len())
+                    .is_some_and(|next| QUALIFIED_NOUNS.contains(&next.as_str()));
+                matches && (object_of_lead || named_as_returned) && !qualifies
             })
         })?;
         let masked = self.description.first_phrase(MASKED_PHRASES).is_some();
@@ -380,7 +397,12 @@ impl Signals {
     /// `performance_stop_trace`): it observes, like a screenshot → read.
     pub(crate) fn records_own_session(&self) -> Option<&str> {
         let (_, verb) = self.name_verb()?;
-        if !RECORDING_VERBS.contains(&verb) {
+        // A meeting's recording is everyone's; a page's trace is the caller's own.
+        let own_page = self
+            .description
+            .first_phrase(&["page", "webpage", "browser", "tab", "screen"])
+            .is_some();
+        if !RECORDING_VERBS.contains(&verb) || !own_page {
             return None;
         }
         self.name_tokens
@@ -427,7 +449,12 @@ impl Signals {
                 .arguments
                 .iter()
                 .any(|a| ["filter", "query", "where", "selector"].contains(&a.name.as_str()));
-        (lead.get(1).map(String::as_str) == Some("all") && lead.len() > 2 && !selects)
+        // "Clear all notifications" loses nothing anyone relies on.
+        let cheap = lead.iter().skip(2).any(|w| {
+            crate::lexicon::RECREATABLE_TARGETS.contains(&w.as_str())
+                || CHEAP_OBJECTS.contains(&w.as_str())
+        });
+        (lead.get(1).map(String::as_str) == Some("all") && lead.len() > 2 && !selects && !cheap)
             .then(|| format!("{verb} all"))
     }
 }

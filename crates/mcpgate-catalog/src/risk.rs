@@ -208,9 +208,15 @@ fn write(signals: &Signals) -> Step {
     }
     // An agent of a help desk or a CRM is a staff account: creating or changing one decides
     // who reads and answers every customer's tickets (round 5).
-    let account_verb = signals
-        .name_verb()
-        .is_some_and(|(_, v)| ["create", "add", "update", "invite"].contains(&v));
+    // An AI agent (a model with a prompt) is configuration, not a person's account.
+    let ai_agent = signals
+        .description
+        .first_phrase(&["ai", "llm", "model", "prompt", "instructions", "assistant"])
+        .is_some();
+    let account_verb = !ai_agent
+        && signals
+            .name_verb()
+            .is_some_and(|(_, v)| ["create", "add", "update", "invite"].contains(&v));
     if let Some(head) = signals
         .object_head()
         .filter(|head| account_verb && ["agent", "agents"].contains(head))

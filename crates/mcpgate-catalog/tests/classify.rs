@@ -857,7 +857,11 @@ fn starting_or_stopping_a_recording_of_the_callers_page_observes_while_starting_
         &["page_id"],
     );
     assert_eq!(class_of(start), (Category::Read, Risk::Low));
-    let stop = tool("tracing_stop", "Stop the active trace.", &["page_id"]);
+    let stop = tool(
+        "tracing_stop",
+        "Stop the active trace of the page.",
+        &["page_id"],
+    );
     assert_eq!(class_of(stop), (Category::Read, Risk::Low));
     let job = tool("start_job", "Start a job.", &["job_id"]);
     assert_eq!(class_of(job).0, Category::Execute);
@@ -956,4 +960,40 @@ fn a_statement_read_only_only_by_default_is_a_high_execute() {
         &["sql"],
     );
     assert_eq!(class_of(read_only), (Category::Execute, Risk::Medium));
+}
+
+#[test]
+fn round_five_signals_stay_off_the_look_alikes_of_other_servers() {
+    // A secret phrase qualifying another noun names no secret returned.
+    let usage = tool(
+        "get_usage",
+        "Get API key usage for the current month.",
+        &["month"],
+    );
+    assert_eq!(class_of(usage), (Category::Read, Risk::Low));
+    // Starting a meeting's recording is not the caller observing its own page.
+    let meeting = tool(
+        "start_meeting_recording",
+        "Start the cloud recording of a meeting.",
+        &["meeting_id"],
+    );
+    assert_ne!(class_of(meeting).0, Category::Read);
+    // Clearing every notification loses nothing anyone relies on.
+    let notifications = tool("clear_inbox", "Clear all notifications.", &[]);
+    assert_ne!(class_of(notifications).1, Risk::Critical);
+    // An AI agent is configuration, not a staff account.
+    let ai = tool(
+        "create_agent",
+        "Create an AI agent with a prompt and a model.",
+        &["name", "prompt", "model"],
+    );
+    assert_ne!(class_of(ai).1, Risk::High);
+    // A search of a database's documentation runs no statement.
+    let mut docs = tool(
+        "search_docs",
+        "Search the MySQL documentation for a topic.",
+        &["query"],
+    );
+    docs["annotations"] = json!({"readOnlyHint": true});
+    assert_eq!(class_of(docs), (Category::Read, Risk::Low));
 }
