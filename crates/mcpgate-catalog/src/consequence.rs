@@ -15,7 +15,10 @@ use crate::text::{identifier_tokens, Words};
 const RESPONSE_SECRET_PHRASES: &[&str] = &[
     "set cookie", "cookie", "cookies", "authentication configuration",
     "authentication config", "auth config", "login credentials", "stored credentials",
-    "api keys", "api key", "signing secret", "signing key",
+    "api keys", "api key", "signing secret", "signing key", "connection string",
+    "connection strings", "password", "passwords", "private key", "private keys",
+    "authorization header", "authorization headers", "session token", "session tokens",
+    "refresh token", "refresh tokens", "bearer token",
 ];
 /// Nouns a secret phrase can qualify without the secret being returned (`API key usage`,
 /// `cookie consent`).
@@ -23,6 +26,7 @@ const RESPONSE_SECRET_PHRASES: &[&str] = &[
 const QUALIFIED_NOUNS: &[&str] = &[
     "usage", "count", "counts", "names", "name", "ids", "id", "metadata", "status", "consent",
     "banner", "policy", "policies", "expiry", "expiration", "limits", "limit", "scopes",
+    "strength", "requirements", "rules", "reset", "field", "fields", "length", "complexity",
 ];
 /// What clearing every one of loses nothing anyone relies on (`Clear all notifications`).
 #[rustfmt::skip]
@@ -76,6 +80,8 @@ const RUNNABLE_ARTIFACTS: &[&str] = &[
     "executable",
     "playbook",
     "suite",
+    "script",
+    "notebook",
 ];
 /// Last tokens of an argument that names a file rather than carrying data.
 const PATH_ENDINGS: &[&str] = &["path", "file"];
@@ -141,9 +147,12 @@ impl Signals {
                         .enumerate()
                         .all(|(i, p)| words[start + i] == *p);
                 let object_of_lead = (1..=4).contains(&start) && start < lead_len;
-                let named_as_returned = words[start.saturating_sub(3)..start]
-                    .iter()
-                    .any(|w| RETURN_MARKERS.contains(&w.as_str()));
+                let before = &words[start.saturating_sub(3)..start];
+                // "including whether a password is set" returns a flag, not the password.
+                let named_as_returned = before.iter().any(|w| RETURN_MARKERS.contains(&w.as_str()))
+                    && !before
+                        .iter()
+                        .any(|w| ["whether", "if", "no", "without"].contains(&w.as_str()));
                 // "API key usage", "cookie consent": the phrase qualifies another noun.
                 let qualifies = words
                     .get(start + parts.len())

@@ -554,6 +554,24 @@ fn a_read_whose_response_carries_cookies_or_a_stored_login_is_a_credential_unles
         &["request_id"],
     );
     assert_eq!(class_of(plain), (Category::Read, Risk::Low));
+    let connection = tool(
+        "get_database",
+        "Get a database's details, including its connection string.",
+        &["database_id"],
+    );
+    assert_eq!(class_of(connection), (Category::Credential, Risk::High));
+    let flag = tool(
+        "get_profile",
+        "Get a user's profile, including whether a password is set.",
+        &["user_id"],
+    );
+    assert_eq!(class_of(flag), (Category::Read, Risk::Low));
+    let strength = tool(
+        "check_strength",
+        "Check password strength against the policy.",
+        &["candidate"],
+    );
+    assert_ne!(class_of(strength).1, Risk::High);
     let needs_key = tool(
         "search_places",
         "Search places near a point. Requires an API key in the server's settings.",
@@ -612,6 +630,12 @@ fn a_caller_chosen_app_or_playbook_path_runs_unless_the_tool_only_checks_it() {
         &["playbook_path", "inventory"],
     );
     assert_eq!(class_of(run).1, Risk::High);
+    let script = tool(
+        "run_script",
+        "Run a script on the build agent.",
+        &["script_path", "agent"],
+    );
+    assert_eq!(class_of(script), (Category::Execute, Risk::High));
     let check = tool(
         "playbook_lint",
         "Lint a playbook for style problems.",
