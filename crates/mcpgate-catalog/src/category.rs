@@ -219,6 +219,16 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             );
         }
     }
+    if matches!(winner, Category::Read | Category::Write | Category::Network)
+        && signals.sends_feedback()
+    {
+        return rule(
+            "feedback",
+            Category::Write,
+            "sends feedback to the makers of the tool: a note, nothing of the tenant's changes → write"
+                .to_owned(),
+        );
+    }
     if matches!(winner, Category::Execute | Category::Write) {
         if let Some(recording) = signals.records_own_session() {
             return rule(

@@ -66,6 +66,11 @@ const LATER_CALLS_PHRASES: &[&str] = &[
     "future tool calls", "subsequent tool calls", "later tool calls", "future calls",
     "subsequent calls", "later calls",
 ];
+/// Verbs that send feedback (`Send structured feedback`, `Report a bug`).
+const FEEDBACK_VERBS: &[&str] = &[
+    "send", "sends", "submit", "submits", "report", "reports", "share", "give", "leave", "provide",
+    "rate",
+];
 /// Phrases saying secret values are kept out of what is returned.
 #[rustfmt::skip]
 const MASKED_PHRASES: &[&str] = &[
@@ -465,5 +470,16 @@ impl Signals {
         });
         (lead.get(1).map(String::as_str) == Some("all") && lead.len() > 2 && !selects && !cheap)
             .then(|| format!("{verb} all"))
+    }
+
+    /// Feedback sent to the makers of the tool or the service ("Send structured feedback on
+    /// a previous search", "Report a bug, submit a feature request, or share feedback"): a note
+    /// to the vendor, nothing of the tenant's changes → write, low.
+    pub(crate) fn sends_feedback(&self) -> bool {
+        let about_feedback = self.name_has(&["feedback"]) || self.lead.has_phrase("feedback");
+        let sends = |verb: &str| FEEDBACK_VERBS.contains(&verb);
+        let leads = self.lead.as_slice().first().is_some_and(|w| sends(w));
+        let named = self.name_verb().is_some_and(|(_, verb)| sends(verb));
+        about_feedback && (leads || named)
     }
 }

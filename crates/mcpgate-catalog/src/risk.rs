@@ -115,6 +115,13 @@ fn write(signals: &Signals) -> Step {
             format!("writes a `{noun}`: replaces a secret the service relies on → high"),
         );
     }
+    if signals.sends_feedback() {
+        return step(
+            Risk::Low,
+            "feedback",
+            "feedback to the makers of the tool: nothing of the tenant's changes → low".to_owned(),
+        );
+    }
     if let Some(argument) = signals.replaces_whole_configuration() {
         return step(
             Risk::High,

@@ -1021,3 +1021,25 @@ fn round_five_signals_stay_off_the_look_alikes_of_other_servers() {
     docs["annotations"] = json!({"readOnlyHint": true});
     assert_eq!(class_of(docs), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn feedback_sent_to_the_tools_makers_is_a_low_write_and_reading_feedback_is_a_read() {
+    let send = tool(
+        "search_feedback",
+        "Send feedback on a previous search so the results can improve.",
+        &["search_id", "rating"],
+    );
+    assert_eq!(class_of(send), (Category::Write, Risk::Low));
+    let report = tool(
+        "report_issue",
+        "Report a bug or share feedback about this integration.",
+        &["text"],
+    );
+    assert_eq!(class_of(report), (Category::Write, Risk::Low));
+    let list = tool(
+        "list_feedback",
+        "List the feedback customers left on a product.",
+        &["product_id"],
+    );
+    assert_eq!(class_of(list), (Category::Read, Risk::Low));
+}
