@@ -219,6 +219,17 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             );
         }
     }
+    if winner == Category::Execute && signals.visits_url_only() {
+        let url = signals
+            .argument(Role::Url)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        return rule(
+            &url,
+            Category::Network,
+            format!("starts a session or scan whose only input is `{url}`: a remote browser visits it → network"),
+        );
+    }
     if matches!(winner, Category::Read | Category::Write | Category::Network)
         && signals.sends_feedback()
     {

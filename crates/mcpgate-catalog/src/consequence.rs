@@ -482,4 +482,24 @@ impl Signals {
         let named = self.name_verb().is_some_and(|(_, verb)| sends(verb));
         about_feedback && (leads || named)
     }
+
+    /// A run whose only payload is a URL (`Launch a live session` with `desiredURL`, `Start an
+    /// accessibility scan` with `pageURL`): nothing of the caller's runs; a remote browser
+    /// visits the page → network. Code, an image, a spec, a statement or an artifact path is
+    /// what runs, and keeps it execute.
+    pub(crate) fn visits_url_only(&self) -> bool {
+        use crate::signals::Role;
+        let runs_something = [Role::Code, Role::Image, Role::Spec, Role::Sql]
+            .into_iter()
+            .any(|role| self.argument(role).is_some())
+            || self.caller_artifact_path().is_some()
+            || self.nested_command().is_some()
+            || self.any_api_request().is_some()
+            || self.interpreter_choice().is_some();
+        // Building or deploying from a URL runs what is there.
+        let starts = self
+            .name_verb()
+            .is_some_and(|(_, verb)| ["launch", "start", "run", "open", "begin"].contains(&verb));
+        starts && self.argument(Role::Url).is_some() && !runs_something
+    }
 }

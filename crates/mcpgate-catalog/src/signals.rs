@@ -364,7 +364,7 @@ pub(crate) fn name_token_verb(index: usize, token: &str) -> Option<mcpgate_polic
 const TARGET_URL_QUALIFIERS: &[&str] = &[
     "web", "website", "site", "page", "target", "start", "source", "remote", "download", "file",
     "image", "feed", "webhook", "callback", "redirect", "external", "destination", "request",
-    "fetch", "link", "video", "audio", "document", "resource",
+    "fetch", "link", "video", "audio", "document", "resource", "desired",
 ];
 
 /// The name's tokens, without the HTTP method of an OpenAPI-generated name

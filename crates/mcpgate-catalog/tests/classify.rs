@@ -1043,3 +1043,25 @@ fn feedback_sent_to_the_tools_makers_is_a_low_write_and_reading_feedback_is_a_re
     );
     assert_eq!(class_of(list), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn starting_a_session_on_a_url_is_a_visit_while_building_from_a_url_runs_it() {
+    let session = tool(
+        "startBrowserSession",
+        "Start a remote browser session on a device.",
+        &["device", "targetUrl"],
+    );
+    assert_eq!(class_of(session), (Category::Network, Risk::Medium));
+    let build = tool(
+        "build_from_source",
+        "Build an image from the code at a source URL.",
+        &["sourceUrl", "tag"],
+    );
+    assert_eq!(class_of(build).0, Category::Execute);
+    let script = tool(
+        "start_page_session",
+        "Start a session on a page and run a script in it.",
+        &["pageUrl", "script"],
+    );
+    assert_eq!(class_of(script).0, Category::Execute);
+}

@@ -28,9 +28,9 @@ use set::{Half, Labels};
 /// Development floors: the figures after tuning less a small margin, so a change that makes
 /// the classifier worse on the development side fails here. With the fourth held-out set
 /// folded in (1,708 tools): 94.4% category (1,613), 88.9% risk (1,519), 6 off by two, 4 high
-/// called low before round 5; 96.1% (1,641), 92.2% (1,574), 1, 1 after it (the one left is
+/// called low before round 5; 96.2% (1,643), 92.2% (1,574), 1, 1 after it (the one left is
 /// still `auth0_get_resource_server`).
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 95.9;
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 96.0;
 const DEVELOPMENT_RISK_FLOOR: f64 = 92.0;
 const DEVELOPMENT_OFF_BY_TWO: usize = 1;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 1;
