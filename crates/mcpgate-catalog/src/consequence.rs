@@ -131,6 +131,27 @@ fn quoted(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether an argument's description says it names a template rather than carrying one
+/// ("System template slug only: 'test_case_steps' or 'test_case_text'"): a choice among fixed
+/// names, like an `enum`, is no spec. (Quoted examples alone are not enough: a manifest's
+/// description quotes `'Deployment'` too.)
+pub(crate) fn names_a_choice(schema: &Value) -> bool {
+    schema
+        .get("description")
+        .and_then(Value::as_str)
+        .map(Words::new)
+        .is_some_and(|words| {
+            words
+                .first_phrase(&[
+                    "slug",
+                    "template name",
+                    "name of the template",
+                    "id of the template",
+                ])
+                .is_some()
+        })
+}
+
 impl Signals {
     /// A secret the description of a read says its response carries (`response headers
     /// (including 'Set-Cookie')`, `an existing authentication configuration`), with whether

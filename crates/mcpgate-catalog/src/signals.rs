@@ -92,7 +92,11 @@ impl Signals {
                 roles: roles(name, sql_context)
                     .into_iter()
                     // A choice among fixed names (`template: "forward-all" | ...`) is no spec.
-                    .filter(|role| *role != Role::Spec || schema.get("enum").is_none())
+                    .filter(|role| {
+                        *role != Role::Spec
+                            || (schema.get("enum").is_none()
+                                && !crate::consequence::names_a_choice(schema))
+                    })
                     .chain(open_resource_type(name, schema).then_some(Role::Kind))
                     .collect(),
                 schema: schema.clone(),

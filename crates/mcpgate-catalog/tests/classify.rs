@@ -1065,3 +1065,23 @@ fn starting_a_session_on_a_url_is_a_visit_while_building_from_a_url_runs_it() {
     );
     assert_eq!(class_of(script).0, Category::Execute);
 }
+
+#[test]
+fn a_template_named_by_its_slug_is_a_choice_and_a_template_body_is_a_spec() {
+    let mut named = tool(
+        "create_case",
+        "Create a test case in the project.",
+        &["project", "name"],
+    );
+    named["inputSchema"]["properties"]["template"] =
+        json!({"type": "string", "description": "Template slug only: 'steps' or 'text'."});
+    assert_eq!(class_of(named), (Category::Write, Risk::Medium));
+    let mut body = tool(
+        "create_case",
+        "Create a test case in the project.",
+        &["project", "name"],
+    );
+    body["inputSchema"]["properties"]["template"] =
+        json!({"type": "string", "description": "The case's template, as YAML."});
+    assert_eq!(class_of(body), (Category::Write, Risk::High));
+}
