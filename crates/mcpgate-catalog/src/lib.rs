@@ -21,6 +21,7 @@ mod recommend;
 pub mod report;
 mod risk;
 mod schema;
+mod session;
 mod signals;
 mod text;
 mod tool;
