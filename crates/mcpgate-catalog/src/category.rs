@@ -310,6 +310,26 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
         }
     }
     if winner == Category::Write {
+        // "Stop and remove a container, then run a new container" with an image and a
+        // command: the write ends by running what the caller chose.
+        let then_runs = signals.lead.as_slice().windows(2).any(|pair| {
+            ["and", "then"].contains(&pair[0].as_str())
+                && verb_category(&pair[1]) == Some(Category::Execute)
+        });
+        if let Some(argument) = signals
+            .argument(Role::Code)
+            .or_else(|| signals.argument(Role::Image))
+            .filter(|_| then_runs)
+        {
+            return rule(
+                &argument.name,
+                Category::Execute,
+                format!(
+                    "then runs, with argument `{}`: the caller chooses what runs → execute",
+                    argument.name
+                ),
+            );
+        }
         if let Some(artifact) = code_artifact(signals) {
             return rule(
                 &artifact,

@@ -277,8 +277,14 @@ impl Signals {
                 continue;
             }
             // "Add or remove labels from an issue" takes labels off the issue: a detach.
+            // "Stop and remove a container, then run a new one" is one sequence of steps, not
+            // a choice among actions: what it ends with decides.
             let detaches = lead.iter().any(|w| w == "from");
-            let removal = run.iter().find(|v| is_removal(v)).filter(|_| !detaches);
+            let sequence = lead.iter().any(|w| w == "then");
+            let removal = run
+                .iter()
+                .find(|v| is_removal(v))
+                .filter(|_| !detaches && !sequence);
             if let (true, Some(removal)) = (run.iter().any(|v| changes(v)), removal) {
                 return Some(format!("\"{}\" lists `{removal}`", run.join(", ")));
             }

@@ -565,3 +565,19 @@ fn a_template_named_by_its_slug_is_a_choice_and_a_template_body_is_a_spec() {
         json!({"type": "string", "description": "The case's template, as YAML."});
     assert_eq!(class_of(body), (Category::Write, Risk::High));
 }
+
+#[test]
+fn a_write_that_then_runs_the_callers_image_or_command_is_execute() {
+    let recreate = tool(
+        "recreate_worker",
+        "Stop and remove a worker, then run a new worker.",
+        &["worker_id", "image", "command"],
+    );
+    assert_eq!(class_of(recreate).0, Category::Execute);
+    let rename = tool(
+        "rename_job",
+        "Rename a job, then run it.",
+        &["job_id", "new_name"],
+    );
+    assert_ne!(class_of(rename).0, Category::Execute);
+}
