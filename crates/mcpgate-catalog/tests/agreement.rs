@@ -75,3 +75,21 @@ fn classifier_agrees_with_the_hand_labels_above_the_floor() {
         "high or critical tools rated low: {underrated:?}"
     );
 }
+
+/// Every fixture tool keeps its hand label: the floor above is the product's promise, this is
+/// the regression guard (round 4's `re-` verb reading once slipped `recreate_container` under
+/// the floor unnoticed).
+#[test]
+fn every_hand_labelled_fixture_tool_keeps_its_label() {
+    let catalogues: Vec<Catalogue> = FIXTURES.iter().map(|(_, text)| catalogue(text)).collect();
+    let all = Agreement::measure(catalogues.iter().flat_map(|c| &c.entries));
+    assert_eq!(
+        all.labelled, 90,
+        "the three fixtures hold 90 labelled tools"
+    );
+    let names: Vec<&str> = all.disagreements.iter().map(|d| d.name.as_str()).collect();
+    assert!(
+        names.is_empty(),
+        "fixture tools off their labels: {names:?}"
+    );
+}
