@@ -19,7 +19,8 @@
 #                                   deterministic to about 0.3% whatever the machine
 #                                   is doing, so it measures each change on a busy box
 # Environment: ROUNDS (default 3), OPEN_CALLS (calls per open-loop run, default
-# 20000), PERF=1 (profile), MCPGATE_BENCH_CACHE (where oha is built, default
+# 20000), PERF=1 (profile), CALLGRIND_OUT (with --instructions: keep the profile
+# there), MCPGATE_BENCH_CACHE (where oha is built, default
 # ~/.cache/mcpgate-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -247,6 +248,7 @@ if [ "$mode" = instructions ]; then
   failed=$(report oha "$work/oha.json" | awk -F'\t' '$1 == "errors" {print $2}')
   # (awk reads every line: a reader that stops early would end the script with SIGPIPE)
   dump=$(ls -S "$work"/callgrind.out* | awk 'NR == 1')
+  if [ -n "${CALLGRIND_OUT:-}" ]; then cp "$dump" "$CALLGRIND_OUT"; dump=$CALLGRIND_OUT; fi
   total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ && !seen {gsub(",", "", $1); print $1; seen = 1}')
   echo "## Instructions per call $(date -u +%FT%TZ) ($(git rev-parse --short HEAD))"
   echo "mcpgate proxy: $((total / calls)) instructions per proxied tools/call over $calls calls ($failed failed)"

@@ -7,28 +7,50 @@
 //! check does not know. It is answered 508 Loop Detected (RFC 5842 §7.2) before any
 //! other work, so the loop costs one hop instead of running until something times out.
 
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{ready, Either, Ready};
 use mcpgate_mcp::{error_response, INVALID_REQUEST};
 pub(crate) use mcpgate_upstream::HOP_HEADER;
+use tower::Service;
 
 /// What the proxy puts in [`HOP_HEADER`] on the requests it forwards.
 pub(crate) const HOP_VALUE: &str = "proxy";
 
-/// Middleware: refuses a request that carries [`HOP_HEADER`], passes any other on.
-pub(crate) async fn refuse_looped(request: Request, next: Next) -> Response {
-    match request.headers().get(HOP_HEADER) {
-        Some(hop) => {
-            tracing::warn!(
-                hop = %String::from_utf8_lossy(hop.as_bytes()),
-                path = %request.uri().path(),
-                "refused a request that mcpgate itself sent: an upstream URL leads back to the proxy"
-            );
-            looped()
+/// Refuses a request that carries [`HOP_HEADER`] and passes any other on to `S`: a
+/// plain tower service with a concrete future, since a middleware from `from_fn` boxes
+/// its future and the rest of the stack's on every request (docs/benchmarks.md).
+#[derive(Debug, Clone)]
+pub(crate) struct LoopGuard<S>(pub(crate) S);
+
+impl<S> Service<Request> for LoopGuard<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        match request.headers().get(HOP_HEADER) {
+            Some(hop) => {
+                tracing::warn!(
+                    hop = %String::from_utf8_lossy(hop.as_bytes()),
+                    path = %request.uri().path(),
+                    "refused a request that mcpgate itself sent: an upstream URL leads back to the proxy"
+                );
+                Either::Left(ready(Ok(looped())))
+            }
+            None => Either::Right(self.0.call(request)),
         }
-        None => next.run(request).await,
     }
 }
 

@@ -9,13 +9,18 @@
 //! metadata is at the path-insertion form, `{origin}/.well-known/oauth-protected-resource
 //! {public path}/mcp/S`.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use tower::Service;
 
 /// Where the well-known metadata of every proxy URL lives.
 const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
@@ -102,39 +107,93 @@ async fn metadata(State(resources): State<Resources>, Path(path): Path<String>) 
 }
 
 /// Adds `resource_metadata="…"` to every 401 of a proxy URL, before the parameters the
-/// refusal already carries (RFC 9728 §5.1); the JSON body stays as it is.
-pub(crate) async fn challenge(
-    State(resources): State<Resources>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let server = request
-        .uri()
-        .path()
-        .strip_prefix("/mcp/")
-        .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned());
-    let mut response = next.run(request).await;
-    let (Some(server), Some(_)) = (server, &resources.issuer) else {
-        return response;
-    };
-    if response.status() != StatusCode::UNAUTHORIZED || uuid::Uuid::parse_str(&server).is_err() {
-        return response;
+/// refusal already carries (RFC 9728 §5.1); the JSON body stays as it is. A plain tower
+/// service around the whole router (it looks at `/mcp/{server}` paths only), with a
+/// concrete future: `from_fn` would box the futures of the stack on every request.
+#[derive(Debug, Clone)]
+pub(crate) struct Challenge<S> {
+    pub(crate) inner: S,
+    pub(crate) resources: Resources,
+}
+
+impl<S> Service<Request> for Challenge<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Challenged<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
-    let headers = response.headers_mut();
-    let existing = headers
-        .get(header::WWW_AUTHENTICATE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(|params| format!(", {params}"))
-        .unwrap_or_default();
-    let value = format!(
-        r#"Bearer resource_metadata="{}"{existing}"#,
-        resources.metadata_url(&server)
-    );
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        headers.insert(header::WWW_AUTHENTICATE, value);
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let server = self
+            .resources
+            .issuer
+            .is_some()
+            .then(|| challenged_server(request.uri().path()))
+            .flatten();
+        Challenged {
+            answer: self.inner.call(request),
+            server: server.map(|server| (server, self.resources.clone())),
+        }
     }
-    response
+}
+
+pin_project_lite::pin_project! {
+    /// The answer of [`Challenge`]'s inner service, with the challenge added to a 401
+    /// when `server` is set.
+    pub(crate) struct Challenged<F> {
+        #[pin]
+        answer: F,
+        server: Option<(uuid::Uuid, Resources)>,
+    }
+}
+
+impl<F> Future for Challenged<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Ok(mut response) = ready!(this.answer.poll(cx));
+        if let Some((server, resources)) = this.server.take() {
+            if response.status() == StatusCode::UNAUTHORIZED {
+                resources.add_challenge(&server.to_string(), &mut response);
+            }
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// The server of a proxy URL (`/mcp/{uuid}[/…]`), whose 401s get the challenge.
+fn challenged_server(path: &str) -> Option<uuid::Uuid> {
+    let rest = path.strip_prefix("/mcp/")?;
+    let id = rest.split('/').next().unwrap_or(rest);
+    uuid::Uuid::parse_str(id).ok()
+}
+
+impl Resources {
+    fn add_challenge(&self, server: &str, response: &mut Response) {
+        let headers = response.headers_mut();
+        let existing = headers
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(|params| format!(", {params}"))
+            .unwrap_or_default();
+        let value = format!(
+            r#"Bearer resource_metadata="{}"{existing}"#,
+            self.metadata_url(server)
+        );
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +221,59 @@ mod tests {
             prefixed.metadata_url(SERVER),
             format!("https://example.com/.well-known/oauth-protected-resource/gate/mcp/{SERVER}")
         );
+    }
+
+    /// The challenge wraps the whole router: only a 401 of a proxy URL gets it, and only
+    /// when OAuth is on; the refusal's own parameters stay after it.
+    #[tokio::test]
+    async fn only_a_proxy_urls_401_gets_the_challenge() {
+        use tower::ServiceExt;
+        let refuse = tower::service_fn(|request: Request| async move {
+            let status = if request.uri().path().ends_with("/ok") {
+                StatusCode::OK
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let mut response = status.into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            );
+            Ok::<_, Infallible>(response)
+        });
+        let answer = |issuer: Option<&str>, path: &str| {
+            let service = Challenge {
+                inner: refuse,
+                resources: Resources::new("https://proxy.example.com", issuer),
+            };
+            let request = Request::builder()
+                .uri(path)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            async move {
+                let response = service.oneshot(request).await.unwrap();
+                response.headers()[header::WWW_AUTHENTICATE]
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let issuer = Some("https://api.example.com");
+        let plain = r#"Bearer error="invalid_token""#;
+        let metadata =
+            format!("https://proxy.example.com/.well-known/oauth-protected-resource/mcp/{SERVER}");
+        assert_eq!(
+            answer(issuer, &format!("/mcp/{SERVER}/")).await,
+            format!(r#"Bearer resource_metadata="{metadata}", error="invalid_token""#)
+        );
+        assert_eq!(
+            answer(issuer, &format!("/mcp/{SERVER}/sse")).await,
+            format!(r#"Bearer resource_metadata="{metadata}", error="invalid_token""#)
+        );
+        assert_eq!(answer(issuer, &format!("/mcp/{SERVER}/ok")).await, plain);
+        assert_eq!(answer(issuer, "/mcp/not-a-server/").await, plain);
+        assert_eq!(answer(issuer, "/metrics").await, plain);
+        assert_eq!(answer(None, &format!("/mcp/{SERVER}/")).await, plain);
     }
 
     #[test]

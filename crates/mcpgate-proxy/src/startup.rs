@@ -24,9 +24,10 @@ use crate::auth::take_url_token;
 use crate::cache::{sync, Cache};
 use crate::drift::Drift;
 use crate::limiter::Limiter;
-use crate::loop_guard;
+use crate::loop_guard::{self, LoopGuard};
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
+use crate::protected_resource::Challenge;
 use crate::session;
 use crate::settings::ProxySettings;
 use crate::slots::Slots;
@@ -208,20 +209,17 @@ impl Application {
             Duration::from_secs(2),
         );
         let router = Router::new()
-            .merge(
-                crate::mcp::router(state.clone()).layer(axum::middleware::from_fn_with_state(
-                    resources.clone(),
-                    crate::protected_resource::challenge,
-                )),
-            )
-            .merge(crate::protected_resource::router(resources))
+            .merge(crate::mcp::router(state.clone()))
+            .merge(crate::protected_resource::router(resources.clone()))
             .route("/metrics", get(metrics_text).with_state(state))
             .merge(health_router(readiness));
         // One stack around the whole router (not `Router::layer`, which wraps and boxes
-        // per route): the loop guard first, then the common layers.
-        let guarded = tower::ServiceBuilder::new()
-            .layer(axum::middleware::from_fn(loop_guard::refuse_looped))
-            .service(router);
+        // per route), of plain services (not `from_fn`, which boxes per request): the
+        // loop guard first, the protected resource's challenge, then the common layers.
+        let guarded = LoopGuard(Challenge {
+            inner: router,
+            resources,
+        });
         Ok(Self {
             listener,
             router: with_common_layers(guarded),
