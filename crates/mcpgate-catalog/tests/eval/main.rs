@@ -3,10 +3,10 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second, third and fourth held-out sets) and, once
-//! `split.json` lists it, for the fifth held-out set, category and risk accuracy, Cohen's κ,
-//! both confusion matrices, the per-server figures and every miss. Development floors are the
-//! figures after tuning; the fifth held-out set's are for whoever measures it to record.
+//! first split's two halves and the second, third and fourth held-out sets) and for the fifth
+//! held-out set, category and risk accuracy, Cohen's κ, both confusion matrices, the
+//! per-server figures and every miss. Development floors are the figures after tuning; the
+//! fifth held-out set's are exactly what it scored on its one measurement.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
@@ -50,13 +50,27 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The fifth held-out set's floors: `None` until it has been measured once. Whoever measures
-/// it records its figures here (exactly, as `percent` computes them) and in
-/// `docs/classification.md`; until then its test prints the measurement and asserts only that
-/// every tool is labelled. (The fourth held-out set's, measured once at 8d93967 — 352/392
-/// category, 327/392 risk, 5 two steps off, 3 high called low — are history there, in
-/// "Fresh held-out (round 4)", since it was folded into development.)
-const HELD_OUT_5_FLOORS: Option<Floors> = None;
+/// The fifth held-out set's floors: the figures of its one measurement (2026-12-01, HEAD
+/// d50a95c, the classifier of commit 6cc2ba1, round 5), exactly as `percent` computes them,
+/// recorded in `docs/classification.md` ("Fresh held-out (round 5)"). They are below the
+/// issue's targets; raising them needs a new held-out set, not tuning on this one. (The fourth
+/// held-out set's, measured once at 8d93967 — 352/392 category, 327/392 risk, 5 two steps off,
+/// 3 high called low — are history there, in "Fresh held-out (round 4)", since it was folded
+/// into development.)
+const HELD_OUT_5_FLOORS: Option<Floors> = Some(Floors {
+    tools: 342,
+    // 300 of 342 categories right (87.7%).
+    category_percent: 300.0 * 100.0 / 342.0,
+    // 256 of 342 risks right (74.9%).
+    risk_percent: 256.0 * 100.0 / 342.0,
+    // make_api_request, rabbitmq_broker_initialize_connection_with_oauth,
+    // rabbitmq_broker_get_broker_definition, call_service_tool, remove_view, Bitwarden's list,
+    // get, generate, edit_item and edit_send, manage-asset-context, configure_cloud_init.
+    off_by_two: 12,
+    // rabbitmq_broker_get_broker_definition and Bitwarden's list and get (credential high),
+    // each called read low.
+    high_called_low: 3,
+});
 
 /// Whether the fifth held-out set is in `split.json`. Before its measurement it may be
 /// absent (nothing of it is read); once [`HELD_OUT_5_FLOORS`] records one, it must be there,
@@ -243,8 +257,15 @@ fn development_half_stays_above_its_floors() {
     );
 }
 
+/// The fifth held-out set's one pair of blind labels two or more risk steps apart: `edit_send`
+/// (labeller-a write medium, labeller-b credential critical), adjudicated credential critical
+/// since its `password` argument replaces a Send's access password. Every other disagreement
+/// was one step.
+const HELD_OUT_5_LABELLERS_TWO_STEPS_APART: &[&str] = &["bitwarden-mcp/edit_send"];
+
 /// The fifth held-out set, once `split.json` lists it: both blind labellings and the
-/// adjudication cover every one of its tools, and the labellers were never two risk steps apart.
+/// adjudication cover every one of its tools, and the labellers were two or more risk steps
+/// apart only on [`HELD_OUT_5_LABELLERS_TWO_STEPS_APART`].
 #[test]
 fn the_fifth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
     if !held_out_5_listed() {
@@ -261,9 +282,10 @@ fn the_fifth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
         &set::labels(Half::HeldOut5, "labeller-a.json"),
         &set::labels(Half::HeldOut5, "labeller-b.json"),
     );
-    assert!(
-        between.off_by_two().is_empty(),
-        "the labellers were never two risk steps apart"
+    assert_eq!(
+        names(between.off_by_two()),
+        HELD_OUT_5_LABELLERS_TWO_STEPS_APART,
+        "the labellers' only disagreement of two or more risk steps"
     );
 }
 
