@@ -3,15 +3,15 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second, third and fourth held-out sets) and for the fifth
-//! held-out set, category and risk accuracy, Cohen's κ, both confusion matrices, the
-//! per-server figures and every miss. Development floors are the figures after tuning; the
-//! fifth held-out set's are exactly what it scored on its one measurement.
+//! first split's two halves and the second to fifth held-out sets) and, once `split.json`
+//! lists it, for the sixth held-out set, category and risk accuracy, Cohen's κ, both
+//! confusion matrices, the per-server figures and every miss. Development floors are the
+//! figures after tuning; the sixth held-out set's are for whoever measures it to record.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
 //! show, server by server, what a change fixed and broke. With `MCPGATE_EVAL_EVIDENCE=FILE`
-//! the fifth held-out set's test writes each of its tools' label, verdict, confidence and
+//! the sixth held-out set's test writes each of its tools' label, verdict, confidence and
 //! evidence, so its one measurement also shows which signals fired;
 //! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` does the same for the development side.
 
@@ -26,18 +26,17 @@ use score::{Pair, Scorecard};
 use set::{Half, Labels};
 
 /// Development floors: the figures after tuning less a small margin, so a change that makes
-/// the classifier worse on the development side fails here. With the fourth held-out set
-/// folded in (1,708 tools): 94.4% category (1,613), 88.9% risk (1,519), 6 off by two, 4 high
-/// called low before round 5; 96.2% (1,643), 92.2% (1,574), 1, 1 after it (the one left is
-/// still `auth0_get_resource_server`).
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 96.0;
-const DEVELOPMENT_RISK_FLOOR: f64 = 92.0;
-const DEVELOPMENT_OFF_BY_TWO: usize = 1;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 1;
+/// the classifier worse on the development side fails here. With the fifth held-out set
+/// folded in (2,050 tools): 94.8% category (1,943), 89.3% risk (1,831), 13 off by two, 4 high
+/// called low before round 6 (round 5's figures on 1,708 were 96.2%, 92.2%, 1, 1).
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.6;
+const DEVELOPMENT_RISK_FLOOR: f64 = 89.1;
+const DEVELOPMENT_OFF_BY_TWO: usize = 13;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 4;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
-/// of the third and 392 of the fourth.
-const DEVELOPMENT_TOOLS: usize = 1708;
+/// of the third, 392 of the fourth and 342 of the fifth.
+const DEVELOPMENT_TOOLS: usize = 2050;
 
 /// What a held-out set must keep once measured: its size and the figures of its one
 /// measurement, as regression floors.
@@ -50,39 +49,25 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The fifth held-out set's floors: the figures of its one measurement (2026-12-01, HEAD
-/// d50a95c, the classifier of commit 6cc2ba1, round 5), exactly as `percent` computes them,
-/// recorded in `docs/classification.md` ("Fresh held-out (round 5)"). They are below the
-/// issue's targets; raising them needs a new held-out set, not tuning on this one. (The fourth
-/// held-out set's, measured once at 8d93967 — 352/392 category, 327/392 risk, 5 two steps off,
-/// 3 high called low — are history there, in "Fresh held-out (round 4)", since it was folded
-/// into development.)
-const HELD_OUT_5_FLOORS: Option<Floors> = Some(Floors {
-    tools: 342,
-    // 300 of 342 categories right (87.7%).
-    category_percent: 300.0 * 100.0 / 342.0,
-    // 256 of 342 risks right (74.9%).
-    risk_percent: 256.0 * 100.0 / 342.0,
-    // make_api_request, rabbitmq_broker_initialize_connection_with_oauth,
-    // rabbitmq_broker_get_broker_definition, call_service_tool, remove_view, Bitwarden's list,
-    // get, generate, edit_item and edit_send, manage-asset-context, configure_cloud_init.
-    off_by_two: 12,
-    // rabbitmq_broker_get_broker_definition and Bitwarden's list and get (credential high),
-    // each called read low.
-    high_called_low: 3,
-});
+/// The sixth held-out set's floors: `None` until it has been measured once. Whoever measures
+/// it records its figures here (exactly, as `percent` computes them) and in
+/// `docs/classification.md`; until then its test prints the measurement and asserts only that
+/// every tool is labelled. (The fifth held-out set's, measured once at 92f19b1 — 300/342
+/// category, 256/342 risk, 12 two steps off, 3 high called low — are history there, in
+/// "Fresh held-out (round 5)", since it was folded into development.)
+const HELD_OUT_6_FLOORS: Option<Floors> = None;
 
-/// Whether the fifth held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_5_FLOORS`] records one, it must be there,
+/// Whether the sixth held-out set is in `split.json`. Before its measurement it may be
+/// absent (nothing of it is read); once [`HELD_OUT_6_FLOORS`] records one, it must be there,
 /// so its tests cannot pass by reading nothing.
-fn held_out_5_listed() -> bool {
-    let listed = set::servers(Half::HeldOut5).is_some();
+fn held_out_6_listed() -> bool {
+    let listed = set::servers(Half::HeldOut6).is_some();
     assert!(
-        listed || HELD_OUT_5_FLOORS.is_none(),
-        "held_out_5 was measured (HELD_OUT_5_FLOORS), so split.json must list it"
+        listed || HELD_OUT_6_FLOORS.is_none(),
+        "held_out_6 was measured (HELD_OUT_6_FLOORS), so split.json must list it"
     );
     if !listed {
-        println!("held_out_5: not in split.json yet, nothing of it read");
+        println!("held_out_6: not in split.json yet, nothing of it read");
     }
     listed
 }
@@ -213,9 +198,10 @@ fn the_two_blind_labellings_and_the_adjudication_cover_every_tool() {
         &set::labels(Half::Development, "labeller-a.json"),
         &set::labels(Half::Development, "labeller-b.json"),
     );
-    assert!(
-        between.off_by_two().is_empty(),
-        "the labellers were never two risk steps apart"
+    assert_eq!(
+        names(between.off_by_two()),
+        HELD_OUT_5_LABELLERS_TWO_STEPS_APART,
+        "the labellers' only disagreement of two or more risk steps (from the fifth held-out set)"
     );
 }
 
@@ -225,11 +211,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 to held_out_4 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_5 lists"
     );
     println!(
         "{}",
-        card.report("development (with the four former held-out sets)")
+        card.report("development (with the five former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -257,53 +243,52 @@ fn development_half_stays_above_its_floors() {
     );
 }
 
-/// The fifth held-out set's one pair of blind labels two or more risk steps apart: `edit_send`
+/// The development side's one pair of blind labels two or more risk steps apart, from the
+/// fifth held-out set (now development): `edit_send`
 /// (labeller-a write medium, labeller-b credential critical), adjudicated credential critical
 /// since its `password` argument replaces a Send's access password. Every other disagreement
 /// was one step.
 const HELD_OUT_5_LABELLERS_TWO_STEPS_APART: &[&str] = &["bitwarden-mcp/edit_send"];
 
-/// The fifth held-out set, once `split.json` lists it: both blind labellings and the
-/// adjudication cover every one of its tools, and the labellers were two or more risk steps
-/// apart only on [`HELD_OUT_5_LABELLERS_TWO_STEPS_APART`].
+/// The sixth held-out set, once `split.json` lists it: both blind labellings and the
+/// adjudication cover every one of its tools, and the labellers were never two risk steps apart.
 #[test]
-fn the_fifth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_5_listed() {
+fn the_sixth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
+    if !held_out_6_listed() {
         return;
     }
-    let servers = set::servers(Half::HeldOut5).expect("split.json lists held_out_5");
-    assert!(!servers.is_empty(), "held_out_5 lists its servers");
-    let tools = set::definitions(Half::HeldOut5).len();
-    assert!(tools > 0, "held_out_5's server files hold tools");
-    let measured = HELD_OUT_5_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_5 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut5, tools);
+    let servers = set::servers(Half::HeldOut6).expect("split.json lists held_out_6");
+    assert!(!servers.is_empty(), "held_out_6 lists its servers");
+    let tools = set::definitions(Half::HeldOut6).len();
+    assert!(tools > 0, "held_out_6's server files hold tools");
+    let measured = HELD_OUT_6_FLOORS.map_or(tools, |floors| floors.tools);
+    assert_eq!(tools, measured, "held_out_6 is the set that was measured");
+    assert_labelled_blind_twice(Half::HeldOut6, tools);
     let between = labeller_scorecard(
-        &set::labels(Half::HeldOut5, "labeller-a.json"),
-        &set::labels(Half::HeldOut5, "labeller-b.json"),
+        &set::labels(Half::HeldOut6, "labeller-a.json"),
+        &set::labels(Half::HeldOut6, "labeller-b.json"),
     );
-    assert_eq!(
-        names(between.off_by_two()),
-        HELD_OUT_5_LABELLERS_TWO_STEPS_APART,
-        "the labellers' only disagreement of two or more risk steps"
+    assert!(
+        between.off_by_two().is_empty(),
+        "the labellers were never two risk steps apart"
     );
 }
 
-/// The fifth held-out set, once `split.json` lists it: its one measurement, printed, and
-/// once recorded in [`HELD_OUT_5_FLOORS`], kept as a regression floor.
+/// The sixth held-out set, once `split.json` lists it: its one measurement, printed, and
+/// once recorded in [`HELD_OUT_6_FLOORS`], kept as a regression floor.
 #[test]
-fn the_fifth_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_5_listed() {
+fn the_sixth_held_out_set_is_measured_once_it_is_in_the_split() {
+    if !held_out_6_listed() {
         return;
     }
-    let card = classifier_scorecard(Half::HeldOut5);
-    assert!(card.total() > 0, "held_out_5 holds labelled tools");
-    println!("{}", card.report("fifth held-out set"));
+    let card = classifier_scorecard(Half::HeldOut6);
+    assert!(card.total() > 0, "held_out_6 holds labelled tools");
+    println!("{}", card.report("sixth held-out set"));
     if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut5);
+        let evidence = evidence_tsv(Half::HeldOut6);
         std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
     }
-    match HELD_OUT_5_FLOORS {
+    match HELD_OUT_6_FLOORS {
         Some(floors) => {
             assert_eq!(card.total(), floors.tools);
             assert_floors(
@@ -315,14 +300,14 @@ fn the_fifth_held_out_set_is_measured_once_it_is_in_the_split() {
             );
         }
         None => println!(
-            "held_out_5 floors not recorded yet: record this measurement in HELD_OUT_5_FLOORS"
+            "held_out_6 floors not recorded yet: record this measurement in HELD_OUT_6_FLOORS"
         ),
     }
 }
 
 #[test]
 fn a_held_out_set_missing_from_the_split_is_absent_and_a_listed_one_is_read() {
-    let without = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"]});
+    let without = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"]});
     assert_eq!(
         set::servers_in(&without, Half::Development),
         Some(vec![
@@ -330,21 +315,22 @@ fn a_held_out_set_missing_from_the_split_is_absent_and_a_listed_one_is_read() {
             "b.json".to_owned(),
             "c.json".to_owned(),
             "d.json".to_owned(),
-            "e.json".to_owned()
+            "e.json".to_owned(),
+            "f.json".to_owned()
         ])
     );
-    assert_eq!(set::servers_in(&without, Half::HeldOut5), None);
-    let with = serde_json::json!({"held_out_5": ["f.json", "g.json"]});
+    assert_eq!(set::servers_in(&without, Half::HeldOut6), None);
+    let with = serde_json::json!({"held_out_6": ["g.json", "h.json"]});
     assert_eq!(
-        set::servers_in(&with, Half::HeldOut5),
-        Some(vec!["f.json".to_owned(), "g.json".to_owned()])
+        set::servers_in(&with, Half::HeldOut6),
+        Some(vec!["g.json".to_owned(), "h.json".to_owned()])
     );
 }
 
 #[test]
-#[should_panic(expected = "split.json has no `held_out_4` list")]
+#[should_panic(expected = "split.json has no `held_out_5` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"]});
     set::servers_in(&partial, Half::Development);
 }
 

@@ -11,13 +11,13 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second, third and fourth held-out
-    /// sets: 1,708 tools).
+    /// measurement (the first split's two halves, then the second to fifth held-out sets:
+    /// 2,050 tools).
     Development,
-    /// The fifth held-out set (`held_out_5`, 342 tools of 16 servers, labels in
-    /// `labels/held-out-5/`), measured once on 2026-12-01 and never tuned on. Were
-    /// `split.json` to lose its list, [`servers`] would report it absent.
-    HeldOut5,
+    /// The sixth held-out set (`held_out_6`, labels in `labels/held-out-6/`), being collected
+    /// apart from whoever tunes the classifier. While `split.json` has no such list,
+    /// [`servers`] reports it absent and nothing of it is read.
+    HeldOut6,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -51,14 +51,18 @@ impl Half {
                 key: "held_out_4",
                 labels_dir: "held-out-4",
             },
+            Part {
+                key: "held_out_5",
+                labels_dir: "held-out-5",
+            },
         ];
-        const HELD_OUT_5: &[Part] = &[Part {
-            key: "held_out_5",
-            labels_dir: "held-out-5",
+        const HELD_OUT_6: &[Part] = &[Part {
+            key: "held_out_6",
+            labels_dir: "held-out-6",
         }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut5 => HELD_OUT_5,
+            Half::HeldOut6 => HELD_OUT_6,
         }
     }
 
