@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use http::{header, HeaderMap, Method, StatusCode};
@@ -61,10 +61,13 @@ pub(super) async fn handle(
     State(state): State<AppState>,
     Path(server_id): Path<String>,
     url_token: Option<Extension<UrlToken>>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, ProxyError> {
     let started = Instant::now();
+    // The request taken apart, not `HeaderMap` + `Body` extractors: the `HeaderMap`
+    // extractor clones the map on every request.
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let caller = authenticate(&state, &server_id, &headers, url_token.as_deref()).await?;
     let body = read_body(&headers, body, &state.settings).await?;
     let era = relay::era(&headers);
