@@ -170,6 +170,16 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             ),
         );
     }
+    if let Some(operation) = signals.service_gateway() {
+        return rule(
+            &operation.name,
+            Category::Execute,
+            format!(
+                "argument `{}` names any operation of any service, with a free-form payload: a gateway to the whole API → execute",
+                operation.name
+            ),
+        );
+    }
     if let Some(argument) = signals.graphql_mutation() {
         return rule(
             &argument.name,

@@ -107,6 +107,15 @@ pub(crate) fn refine(
             )];
             return (Category::Credential, Exposure::Nothing);
         }
+        if let Some(field) = signals.edited_secret_field() {
+            *evidence = vec![Evidence::category(
+                EvidenceKind::Argument,
+                &field,
+                Category::Credential,
+                format!("the edit sets `{field}`, a way in → credential"),
+            )];
+            return (Category::Credential, Exposure::Nothing);
+        }
         if let Some(phrase) = signals.mints_client_secret() {
             *evidence = vec![Evidence::category(
                 EvidenceKind::DescriptionPhrase,

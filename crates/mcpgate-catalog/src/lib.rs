@@ -23,6 +23,7 @@ mod risk;
 mod schema;
 mod session;
 mod signals;
+mod structure;
 mod text;
 mod tool;
 

@@ -33,7 +33,24 @@ pub(crate) fn derive(
         EvidenceKind::Rule
     };
     evidence.push(Evidence::risk(kind, matched, risk, message));
-    risk
+    match signals.prose_warning() {
+        Some(phrase) if category == Category::Write && risk < Risk::High => {
+            let raised = if risk == Risk::Low {
+                Risk::Medium
+            } else {
+                Risk::High
+            };
+            let message = format!("the description warns \"{phrase}\": one step up → {raised}");
+            evidence.push(Evidence::risk(
+                EvidenceKind::DescriptionPhrase,
+                phrase,
+                raised,
+                message,
+            ));
+            raised
+        }
+        _ => risk,
+    }
 }
 
 type Step = (Risk, String, String);
@@ -543,6 +560,16 @@ fn execute(signals: &Signals) -> Step {
             ),
         );
     }
+    if let Some(operation) = signals.service_gateway() {
+        return step(
+            Risk::Critical,
+            &operation.name,
+            format!(
+                "argument `{}`: any operation of any service, deletes and payments included → critical",
+                operation.name
+            ),
+        );
+    }
     if let Some(argument) = signals.graphql_mutation() {
         return step(
             Risk::Critical,
@@ -661,6 +688,13 @@ fn credential(signals: &Signals) -> Step {
             Risk::Critical,
             &property,
             format!("schema sets `{property}`: a new way into the system → critical"),
+        );
+    }
+    if let Some(field) = signals.edited_secret_field() {
+        return step(
+            Risk::Critical,
+            &field,
+            format!("the edit sets `{field}`: a way in replaced → critical"),
         );
     }
     if let Some(phrase) = signals.mints_client_secret() {

@@ -28,10 +28,11 @@ use set::{Half, Labels};
 /// Development floors: the figures after tuning less a small margin, so a change that makes
 /// the classifier worse on the development side fails here. With the fifth held-out set
 /// folded in (2,050 tools): 94.8% category (1,943), 89.3% risk (1,831), 13 off by two, 4 high
-/// called low before round 6 (round 5's figures on 1,708 were 96.2%, 92.2%, 1, 1).
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.6;
-const DEVELOPMENT_RISK_FLOOR: f64 = 89.1;
-const DEVELOPMENT_OFF_BY_TWO: usize = 13;
+/// called low before round 6 (round 5's figures on 1,708 were 96.2%, 92.2%, 1, 1); 95.0%
+/// (1,947), 89.8% (1,841), 8, 4 after round 6's structural signals.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.8;
+const DEVELOPMENT_RISK_FLOOR: f64 = 89.6;
+const DEVELOPMENT_OFF_BY_TWO: usize = 8;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 4;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358

@@ -1,0 +1,114 @@
+//! Round 6: signals read from the schema's structure and the prose's warnings rather than
+//! from a server's vocabulary: a generic gateway named by service and operation, a secret
+//! an edit sets through a plain field of the object, and the consequences a description
+//! states as warnings.
+
+use serde_json::Value;
+
+use crate::signals::{Argument, Signals};
+use crate::text::identifier_tokens;
+
+/// Argument names that pick which of a service's operations runs (`service`, `method`,
+/// `operation`), free-form, with no list of choices.
+const OPERATION_NAMES: &[&str] = &["service", "method", "operation", "action", "endpoint"];
+/// Argument names that pick which service or domain an operation belongs to.
+const SERVICE_NAMES: &[&str] = &["service", "domain", "api", "resource"];
+/// Fields of an object that hold a way in, set as they are (`password`, `totp`, `ssh_keys`).
+const PLAIN_SECRET_FIELDS: &[&[&str]] = &[
+    &["password"],
+    &["passphrase"],
+    &["totp"],
+    &["ssh", "keys"],
+    &["ssh", "key"],
+    &["sshkeys"],
+    &["private", "key"],
+];
+/// Name verbs that change an existing object rather than make a new one or log in.
+const EDITING_VERBS: &[&str] = &["edit", "update", "modify", "configure", "change", "set"];
+/// Consequences a description states as a warning: what the call cannot take back or
+/// whom it disrupts. ("Data modification warning" and "shows a warning" warn of nothing, and
+/// "avoids the data loss" promises the opposite, so data loss counts only when caused.)
+#[rustfmt::skip]
+const WARNING_PHRASES: &[&str] = &[
+    "irreversible", "cannot be undone", "can not be undone", "not reversible",
+    "cause data loss", "causes data loss", "disrupts", "outage", "restart the whole",
+    "permanently delete", "permanently deletes", "permanently removes",
+];
+
+/// Whether an argument's schema takes any string, with no list of choices.
+fn free_string(argument: &Argument) -> bool {
+    let schema = argument.schema();
+    let typed = |value: &Value| value.get("type").and_then(Value::as_str) == Some("string");
+    let string = typed(schema)
+        || schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|options| options.iter().any(typed));
+    string && schema.get("enum").is_none()
+}
+
+/// Whether an object schema takes any properties the caller writes: no declared
+/// properties (or an empty list) and extra ones allowed.
+fn free_object(schema: &Value) -> bool {
+    let object = schema.get("type").and_then(Value::as_str) == Some("object");
+    let undeclared = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_none_or(|p| p.is_empty());
+    let open = schema.get("additionalProperties") != Some(&Value::Bool(false));
+    (object && undeclared && open)
+        || schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|options| options.iter().any(free_object))
+}
+
+impl Signals {
+    /// A gateway to a whole API named by service and operation rather than HTTP method
+    /// (`service: 'payments', method: 'create', request: {...}`; `domain, service, data`):
+    /// a free-form service, a free-form operation and a free-form payload reach every
+    /// operation the API has, deletes and payments included.
+    pub(crate) fn service_gateway(&self) -> Option<&Argument> {
+        let last = |argument: &Argument| identifier_tokens(&argument.name).last().cloned();
+        let service = self.arguments.iter().find(|a| {
+            free_string(a) && last(a).is_some_and(|t| SERVICE_NAMES.contains(&t.as_str()))
+        })?;
+        let operation = self.arguments.iter().find(|a| {
+            a.name != service.name
+                && free_string(a)
+                && last(a).is_some_and(|t| OPERATION_NAMES.contains(&t.as_str()))
+        })?;
+        let payload = self.arguments.iter().any(|a| free_object(a.schema()));
+        (payload && self.required(&service.name) && self.required(&operation.name))
+            .then_some(operation)
+    }
+
+    /// A plain secret field (`password`, `totp`, `ssh_keys`) an edit of an existing object
+    /// sets, at the top level or inside the object's parts (`login.password`): the edit
+    /// replaces a way in. A create stores a new object's fields, and a bare `password` on a
+    /// login is one the caller supplies to get in, so only an editing name verb counts.
+    pub(crate) fn edited_secret_field(&self) -> Option<String> {
+        let edits = self
+            .name_verb()
+            .is_some_and(|(_, verb)| EDITING_VERBS.contains(&verb));
+        if !edits {
+            return None;
+        }
+        let mut names: Vec<String> = self
+            .arguments
+            .iter()
+            .map(|a| identifier_tokens(&a.name).join("_"))
+            .collect();
+        names.extend(self.nested_property_names());
+        names.into_iter().find(|name| {
+            let tokens: Vec<&str> = name.split('_').collect();
+            PLAIN_SECRET_FIELDS.contains(&tokens.as_slice())
+        })
+    }
+
+    /// A consequence the description states as a warning (`IRREVERSIBLE`, `WARNING: May
+    /// cause data loss`, `Temporarily disrupts all ...`), the first found.
+    pub(crate) fn prose_warning(&self) -> Option<&'static str> {
+        self.description.first_phrase(WARNING_PHRASES)
+    }
+}
