@@ -16,6 +16,7 @@
 //! | `readOnlyHint=false` on a read tool                                       | 1      |
 //! | one source only (the name, the description, the arguments, the annotations or a rule) chose the category | 1 |
 //! | the risk is where the category starts: no rule refined it                 | 1      |
+//! | ... on a write or destructive tool that says more than the rules read (a structured payload argument, or a description over 150 characters) | 2 instead |
 //!
 //! `high` therefore means at least two independent sources agree on the
 //! category, nothing contradicts them, the category won clearly and a rule set
@@ -168,12 +169,51 @@ pub(crate) fn judge(
         .find(|e| matches!(e.effect, Effect::Risk(_)))
         .is_some_and(|e| e.kind == EvidenceKind::Default);
     if risk_from_base {
-        confidence.doubt(
-            WEAK,
-            format!("the risk is where {category} tools start: no rule refined it"),
-        );
+        let unread = matches!(category, Category::Write | Category::Destructive)
+            .then(|| says_more_than_read(signals))
+            .flatten();
+        match unread {
+            Some(what) => confidence.doubt(
+                STRONG,
+                format!(
+                    "the risk is where {category} tools start though the tool carries {what} no rule read"
+                ),
+            ),
+            None => confidence.doubt(
+                WEAK,
+                format!("the risk is where {category} tools start: no rule refined it"),
+            ),
+        }
     }
     confidence
+}
+
+/// Description length (characters) from which a write's prose says more than its verb.
+const LONG_DESCRIPTION: usize = 150;
+
+/// What a tool carries beyond a verb and an identifier that the risk rules did not read:
+/// a structured payload (an object or array argument) or a long description. A risk left
+/// at the category's start on such a tool is a guess on round 6's development side: of the
+/// writes and deletions left there, those were wrong about twice as often as the rest.
+fn says_more_than_read(signals: &Signals) -> Option<&'static str> {
+    let structured = |schema: &serde_json::Value| {
+        matches!(
+            schema.get("type").and_then(serde_json::Value::as_str),
+            Some("object" | "array")
+        )
+    };
+    let payload = signals.arguments.iter().any(|a| {
+        let schema = a.schema();
+        structured(schema)
+            || schema
+                .get("anyOf")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|options| options.iter().any(structured))
+    });
+    if payload {
+        return Some("a structured payload");
+    }
+    (signals.raw_description.chars().count() > LONG_DESCRIPTION).then_some("a long description")
 }
 
 fn annotations(signals: &Signals, category: Category, confidence: &mut Confidence) {

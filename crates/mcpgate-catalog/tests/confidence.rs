@@ -170,3 +170,36 @@ fn confidence_levels_parse_from_their_names_only() {
     assert!(ConfidenceLevel::Low < ConfidenceLevel::Medium);
     assert!(ConfidenceLevel::Medium < ConfidenceLevel::High);
 }
+
+#[test]
+fn a_write_left_at_its_starting_risk_though_it_takes_a_structured_payload_asks_for_review() {
+    let structured = assess(json!({
+        "name": "update_routing",
+        "description": "Update the routing of a queue.",
+        "inputSchema": {"type": "object", "properties": {
+            "queue_id": {"type": "string"},
+            "routing": {"type": "object", "properties": {"weights": {"type": "array"}}}
+        }},
+        "annotations": {"readOnlyHint": false}
+    }));
+    assert_eq!(verdict(&structured), (Category::Write, Risk::Medium));
+    assert!(
+        mentions(&structured, "where write tools start"),
+        "precondition: no rule refined the risk: {:?}",
+        structured.confidence
+    );
+    assert_eq!(structured.confidence.level, ConfidenceLevel::Low);
+    assert!(mentions(&structured, "a structured payload no rule read"));
+    // The same write taking only names keeps the one weak doubt: medium.
+    let flat = assess(json!({
+        "name": "update_routing",
+        "description": "Update the routing of a queue.",
+        "inputSchema": {"type": "object", "properties": {
+            "queue_id": {"type": "string"},
+            "routing": {"type": "string"}
+        }},
+        "annotations": {"readOnlyHint": false}
+    }));
+    assert_eq!(verdict(&flat), (Category::Write, Risk::Medium));
+    assert_eq!(flat.confidence.level, ConfidenceLevel::Medium);
+}
