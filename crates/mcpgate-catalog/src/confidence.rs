@@ -193,8 +193,9 @@ const LONG_DESCRIPTION: usize = 150;
 
 /// What a tool carries beyond a verb and an identifier that the risk rules did not read:
 /// a structured payload (an object or array argument) or a long description. A risk left
-/// at the category's start on such a tool is a guess on round 6's development side: of the
-/// writes and deletions left there, those were wrong about twice as often as the rest.
+/// at the category's start on such a tool is a guess: on round 6's development side, of the
+/// writes and deletions left there at medium confidence, 26% of these were wrong against 17%
+/// of the rest.
 fn says_more_than_read(signals: &Signals) -> Option<&'static str> {
     let structured = |schema: &serde_json::Value| {
         matches!(
