@@ -135,6 +135,18 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             );
         }
     }
+    if winner == Category::Read {
+        if let Some((verb, target)) = signals.reworks_stored_object() {
+            return rule(
+                &target.name,
+                Category::Write,
+                format!(
+                    "`{verb}` of the object `{}` names: the result is stored beside or in it → write",
+                    target.name
+                ),
+            );
+        }
+    }
     if matches!(winner, Category::Read | Category::Network) {
         if let Some(argument) = signals
             .argument(Role::LocalSave)

@@ -1,7 +1,7 @@
 //! Round 6: signals read from the schema's structure and the prose's warnings rather than
 //! from a server's vocabulary: a generic gateway named by service and operation, a secret
-//! an edit sets through a plain field of the object, and the consequences a description
-//! states as warnings.
+//! an edit sets through a plain field of the object, a transformation of a stored object,
+//! and the consequences a description states as warnings.
 
 use serde_json::Value;
 
@@ -25,6 +25,8 @@ const PLAIN_SECRET_FIELDS: &[&[&str]] = &[
 ];
 /// Name verbs that change an existing object rather than make a new one or log in.
 const EDITING_VERBS: &[&str] = &["edit", "update", "modify", "configure", "change", "set"];
+/// Name verbs that rework a stored object into a new version of it.
+const REWORKING_VERBS: &[&str] = &["transform", "translate"];
 /// Consequences a description states as a warning: what the call cannot take back or
 /// whom it disrupts. ("Data modification warning" and "shows a warning" warn of nothing, and
 /// "avoids the data loss" promises the opposite, so data loss counts only when caused.)
@@ -104,6 +106,24 @@ impl Signals {
             let tokens: Vec<&str> = name.split('_').collect();
             PLAIN_SECRET_FIELDS.contains(&tokens.as_slice())
         })
+    }
+
+    /// A transformation or translation (`transform_image`, `transform-asset`,
+    /// `translate_document`) of an object an argument names by its identifier (`documentId`,
+    /// `publicId`): the service reworks what it stores, so the result lands in or beside that
+    /// object, a write however the description's verb (`generate`) reads. Text generated from
+    /// a prompt alone names no stored object and stays a read.
+    pub(crate) fn reworks_stored_object(&self) -> Option<(&'static str, &Argument)> {
+        let verb = REWORKING_VERBS
+            .iter()
+            .copied()
+            .find(|verb| self.name_tokens.first().is_some_and(|t| t == verb))?;
+        let target = self.arguments.iter().find(|a| {
+            identifier_tokens(&a.name)
+                .last()
+                .is_some_and(|t| ["id", "ids"].contains(&t.as_str()))
+        })?;
+        Some((verb, target))
     }
 
     /// A consequence the description states as a warning (`IRREVERSIBLE`, `WARNING: May

@@ -111,3 +111,26 @@ fn a_write_whose_description_warns_of_what_it_cannot_take_back_is_one_step_highe
     );
     assert_eq!(class_of(promise), (category, risk));
 }
+
+#[test]
+fn transforming_a_stored_object_named_by_its_id_writes_while_generating_from_a_prompt_reads() {
+    let stored = tool(
+        "transform_photo",
+        "Generate a resized, watermarked variant of a stored photo.",
+        &["photoId", "instructions"],
+    );
+    assert_eq!(class_of(stored), (Category::Write, Risk::Medium));
+    let translated = tool(
+        "translate_article",
+        "Translate an article into another language.",
+        &["articleIds", "language"],
+    );
+    assert_eq!(class_of(translated).0, Category::Write);
+    // Text made from a prompt alone names nothing stored.
+    let prompt = tool(
+        "translate_text",
+        "Translate a text into another language.",
+        &["text", "language"],
+    );
+    assert_eq!(class_of(prompt), (Category::Read, Risk::Low));
+}
