@@ -6,9 +6,9 @@ use mcpgate_policy::{Category, Risk};
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::exposure::Exposure;
 use crate::lexicon::{
-    verb_category, ADDITIVE_TARGETS, CASCADE_PHRASES, CRITICAL_TARGETS, EXEC_PHRASES, EXEC_TOKENS,
-    GATE_VERBS, OUTBOUND_VERBS, PRIVILEGE_OR_MONEY, RECREATABLE_TARGETS, SESSION_TARGETS,
-    SHARED_CONFIGURATION, TOGGLE_VERBS, TRAFFIC_TARGETS,
+    verb_category, ADDITIVE_TARGETS, CRITICAL_TARGETS, EXEC_PHRASES, EXEC_TOKENS, GATE_VERBS,
+    OUTBOUND_VERBS, PRIVILEGE_OR_MONEY, RECREATABLE_TARGETS, SESSION_TARGETS, SHARED_CONFIGURATION,
+    TOGGLE_VERBS, TRAFFIC_TARGETS,
 };
 use crate::signals::{Role, Signals};
 
@@ -383,7 +383,7 @@ fn write(signals: &Signals) -> Step {
 }
 
 fn destructive(signals: &Signals) -> Step {
-    if let Some(phrase) = signals.description.first_phrase(CASCADE_PHRASES) {
+    if let Some(phrase) = signals.cascade_phrase() {
         return step(
             Risk::Critical,
             phrase,

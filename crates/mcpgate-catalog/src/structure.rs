@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use crate::lexicon::CASCADE_PHRASES;
 use crate::signals::{Argument, Signals};
 use crate::text::identifier_tokens;
 
@@ -25,6 +26,9 @@ const PLAIN_SECRET_FIELDS: &[&[&str]] = &[
 ];
 /// Name verbs that change an existing object rather than make a new one or log in.
 const EDITING_VERBS: &[&str] = &["edit", "update", "modify", "configure", "change", "set"];
+/// An object's own earlier states, which a deletion taking `all its` of them takes with the
+/// object and nothing else.
+const OWN_STATES: &[&str] = &["versions", "revisions", "drafts"];
 /// Name verbs that rework a stored object into a new version of it.
 const REWORKING_VERBS: &[&str] = &["transform", "translate"];
 /// Consequences a description states as a warning: what the call cannot take back or
@@ -124,6 +128,28 @@ impl Signals {
                 .is_some_and(|t| ["id", "ids"].contains(&t.as_str()))
         })?;
         Some((verb, target))
+    }
+
+    /// The first cascade phrase (`and all`, `all its`, `entire`, ...) the description uses for
+    /// something beyond the deleted object itself. `A document and all its drafts` or `the
+    /// attachment and ALL its versions` takes the object's own earlier states, nothing else:
+    /// no cascade. `A folder and all assets within it` still is one.
+    pub(crate) fn cascade_phrase(&self) -> Option<&'static str> {
+        let words = self.description.as_slice();
+        CASCADE_PHRASES.iter().copied().find(|phrase| {
+            let tokens: Vec<&str> = phrase.split(' ').collect();
+            words
+                .windows(tokens.len())
+                .enumerate()
+                .filter(|(_, window)| window.iter().map(String::as_str).eq(tokens.iter().copied()))
+                .any(|(start, _)| {
+                    let noun = words[start + tokens.len()..]
+                        .iter()
+                        .map(String::as_str)
+                        .find(|w| !["its", "of", "the", "their"].contains(w));
+                    !noun.is_some_and(|n| OWN_STATES.contains(&n))
+                })
+        })
     }
 
     /// A consequence the description states as a warning (`IRREVERSIBLE`, `WARNING: May

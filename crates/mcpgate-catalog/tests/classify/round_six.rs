@@ -134,3 +134,19 @@ fn transforming_a_stored_object_named_by_its_id_writes_while_generating_from_a_p
     );
     assert_eq!(class_of(prompt), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn a_deletion_taking_all_its_own_versions_is_no_cascade_but_one_taking_what_it_holds_is() {
+    let versions = tool(
+        "delete_template",
+        "Delete a template and all its revisions.",
+        &["template_id"],
+    );
+    assert_eq!(class_of(versions), (Category::Destructive, Risk::High));
+    let contents = tool(
+        "delete_template_group",
+        "Delete a template group and all templates in it.",
+        &["group_id"],
+    );
+    assert_eq!(class_of(contents), (Category::Destructive, Risk::Critical));
+}
