@@ -3,10 +3,10 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second to fifth held-out sets) and, once `split.json`
-//! lists it, for the sixth held-out set, category and risk accuracy, Cohen's κ, both
-//! confusion matrices, the per-server figures and every miss. Development floors are the
-//! figures after tuning; the sixth held-out set's are for whoever measures it to record.
+//! first split's two halves and the second to fifth held-out sets) and for the sixth
+//! held-out set, category and risk accuracy, Cohen's κ, both confusion matrices, the
+//! per-server figures and every miss. Development floors are the figures after tuning; the
+//! sixth held-out set's are exactly what it scored on its one measurement.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
@@ -52,13 +52,30 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The sixth held-out set's floors: `None` until it has been measured once. Whoever measures
-/// it records its figures here (exactly, as `percent` computes them) and in
-/// `docs/classification.md`; until then its test prints the measurement and asserts only that
-/// every tool is labelled. (The fifth held-out set's, measured once at 92f19b1 — 300/342
-/// category, 256/342 risk, 12 two steps off, 3 high called low — are history there, in
-/// "Fresh held-out (round 5)", since it was folded into development.)
-const HELD_OUT_6_FLOORS: Option<Floors> = None;
+/// The sixth held-out set's floors: the figures of its one measurement (2026-12-01, HEAD
+/// 82674a3, the classifier of commit b2a48af, round 6), exactly as `percent` computes them,
+/// recorded in `docs/classification.md` ("Fresh held-out (round 6)"). They are below the
+/// issue's targets; raising them needs a new held-out set, not tuning on this one. (The fifth
+/// held-out set's, measured once at 92f19b1 — 300/342 category, 256/342 risk, 12 two steps
+/// off, 3 high called low — are history there, in "Fresh held-out (round 5)", since it was
+/// folded into development.)
+const HELD_OUT_6_FLOORS: Option<Floors> = Some(Floors {
+    tools: 289,
+    // 212 of 289 categories right (73.4%).
+    category_percent: 212.0 * 100.0 / 289.0,
+    // 198 of 289 risks right (68.5%).
+    risk_percent: 198.0 * 100.0 / 289.0,
+    // Nineteen Azure routers (documentation, aks, applens, datadog, azuremigrate,
+    // azureterraformbestpractices, deploy, advisor, bicepschema, cloudarchitect, functions,
+    // quota, pricing, resourcehealth, speech, servicefabric, signalr, wellarchitectedframework,
+    // extension_cli_install: read low called execute high), Airflow's get_connection and
+    // post_pool, New Relic's nerdgraph_query, Keycloak's get_user, spray_check,
+    // detect_login_loops and get_password_update_events, SSH's read-command.
+    off_by_two: 27,
+    // Airflow's get_connection (credential high called read low) and SSH's read-command
+    // (execute high called read low).
+    high_called_low: 2,
+});
 
 /// Whether the sixth held-out set is in `split.json`. Before its measurement it may be
 /// absent (nothing of it is read); once [`HELD_OUT_6_FLOORS`] records one, it must be there,
@@ -277,8 +294,8 @@ fn the_sixth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
     );
 }
 
-/// The sixth held-out set, once `split.json` lists it: its one measurement, printed, and
-/// once recorded in [`HELD_OUT_6_FLOORS`], kept as a regression floor.
+/// The sixth held-out set: its one measurement, printed, and kept as a regression floor
+/// ([`HELD_OUT_6_FLOORS`]).
 #[test]
 fn the_sixth_held_out_set_is_measured_once_it_is_in_the_split() {
     if !held_out_6_listed() {
