@@ -12,15 +12,18 @@
 #
 # Usage: scripts/bench.sh [seconds per closed-loop run, default 10]
 #        scripts/bench.sh --check   only mcpgate's CPU per call over 20,000 calls at
-#                                   1,000/s; exit 1 when it is more than 25% above
-#                                   the <!-- cpu-per-call-us: N --> of docs/benchmarks.md
+#                                   1,000/s, over the upstream's in the same run; exit 1
+#                                   when that ratio is more than 25% above the
+#                                   <!-- cpu-per-call-ratio: N --> of docs/benchmarks.md
 #        scripts/bench.sh --instructions   the proxy's instructions per call under
 #                                   callgrind (valgrind, installed by the script):
 #                                   deterministic to about 0.3% whatever the machine
 #                                   is doing, so it measures each change on a busy box
 # Environment: ROUNDS (default 3), OPEN_CALLS (calls per open-loop run, default
 # 20000), PERF=1 (profile), CALLGRIND_OUT (with --instructions: keep the profile
-# there), MCPGATE_BENCH_CACHE (where oha is built, default
+# there), STRACE=1 (with --check: the proxy's system calls per call), PROXY_THREADS (the
+# proxy's runtime threads, MCPGATE_WORKER_THREADS for it alone), MCPGATE_BENCH_CACHE (where
+# oha is built, default
 # ~/.cache/mcpgate-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +66,7 @@ ensure_servers
 [ "$mode" = full ] && ensure_nginx
 ensure_oha
 if [ "$mode" = instructions ] && ! command -v valgrind >/dev/null; then apt_install valgrind; fi
+if [ "${STRACE:-0}" = 1 ] && ! command -v strace >/dev/null; then apt_install strace; fi
 
 log "Building release binaries"
 cargo build --release --locked -p mcpgate -p mcpgate-bench
@@ -97,7 +101,10 @@ pids+=($demo_pid)
 MCPGATE_API_LISTEN=$api "$bin/mcpgate" api >"$work/api.log" 2>&1 &
 pids+=($!)
 # The memory run holds 1,000 streams on one grant: above the default cap of 50.
-MCPGATE_PROXY_MAX_STREAMS_PER_GRANT=2000 MCPGATE_PROXY_LISTEN=$proxy MCPGATE_PUBLIC_PROXY_URL=http://$proxy "$bin/mcpgate" proxy >"$work/proxy.log" 2>&1 &
+# PROXY_THREADS: the proxy's runtime threads (MCPGATE_WORKER_THREADS for it alone).
+proxy_env=(MCPGATE_PROXY_LISTEN=$proxy MCPGATE_PUBLIC_PROXY_URL=http://$proxy)
+[ -n "${PROXY_THREADS:-}" ] && proxy_env+=(MCPGATE_WORKER_THREADS=$PROXY_THREADS)
+env "${proxy_env[@]}" MCPGATE_PROXY_MAX_STREAMS_PER_GRANT=2000 "$bin/mcpgate" proxy >"$work/proxy.log" 2>&1 &
 proxy_pid=$!
 pids+=($proxy_pid)
 wait_for "http://$api/readyz"; wait_for "http://$proxy/readyz"
@@ -235,7 +242,7 @@ quiet_enough() {
 if [ "$mode" = instructions ]; then
   calls=${INSTRUCTION_CALLS:-1000}
   kill -INT "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
-  MCPGATE_PROXY_LISTEN=$proxy MCPGATE_PUBLIC_PROXY_URL=http://$proxy valgrind --tool=callgrind \
+  env "${proxy_env[@]}" valgrind --tool=callgrind \
     --instr-atstart=no --callgrind-out-file="$work/callgrind.out" "$bin/mcpgate" proxy >"$work/proxy.log" 2>&1 &
   proxy_pid=$!
   pids+=($proxy_pid)
@@ -258,8 +265,12 @@ if [ "$mode" = instructions ]; then
   exit 0
 fi
 if [ "$mode" = check ]; then
-  recorded=$(report recorded docs/benchmarks.md)
-  limit=$(python3 -c "print(round($recorded * (100 + $tolerance_percent) / 100, 1))")
+  # The gate is the proxy's CPU per call over the upstream's in the same run: the
+  # upstream is the same HTTP stack doing less, so the ratio follows the proxy's own
+  # cost when the shared machine runs faster or slower. The µs figure is shown too.
+  recorded=$(report recorded docs/benchmarks.md cpu-per-call-ratio)
+  recorded_us=$(report recorded docs/benchmarks.md cpu-per-call-us)
+  limit=$(python3 -c "print(round($recorded * (100 + $tolerance_percent) / 100, 2))")
   echo "## CPU-per-call check $(date -u +%FT%TZ), $(nproc) cores, load average $load_at_start"
   oha_run mcpgate "$work/warmup.json" -n 2000 -q "$open_rate" --latency-correction -c 16
   # A regression shows in every run; a busy neighbour only in some: the best of up
@@ -267,19 +278,30 @@ if [ "$mode" = check ]; then
   best=""
   for attempt in 1 2 3; do
     open_loop "$attempt" mcpgate
-    measured=$(awk -F'\t' -v r="$attempt" '$1 == r && $4 == "cpu_us_proxy" {print $5}' "$results")
-    errors=$(awk -F'\t' -v r="$attempt" '$1 == r && $4 == "open_errors" {print $5}' "$results")
-    echo "run $attempt: mcpgate proxy ${measured} µs of CPU per call over $open_calls calls at $open_rate/s ($errors failed calls)"
+    metric() { awk -F'\t' -v r="$attempt" -v m="$1" '$1 == r && $4 == m {print $5}' "$results"; }
+    measured=$(metric cpu_us_proxy); upstream=$(metric cpu_us_upstream)
+    errors=$(metric open_errors); switches=$(metric switches_proxy)
+    ratio=$(python3 -c "print(round($measured / max($upstream, 0.1), 2))")
+    echo "run $attempt: mcpgate proxy ${measured} µs of CPU (${ratio}× the upstream's ${upstream} µs) and ${switches} context switches per call over $open_calls calls at $open_rate/s ($errors failed calls)"
     [ "$errors" = 0 ] || { echo "FAIL: $errors calls failed through the proxy" >&2; exit 1; }
-    best=$(python3 -c "print(min(x for x in ($measured, ${best:-$measured})))")
+    best=$(python3 -c "print(min(x for x in ($ratio, ${best:-$ratio})))")
     python3 -c "import sys; sys.exit(0 if $best <= $limit else 1)" && break
   done
+  # STRACE=1: the proxy's system calls per call (strace slows it down; counts only).
+  if [ "${STRACE:-0}" = 1 ]; then
+    strace -c -f -p "$proxy_pid" -o "$work/strace.txt" & strace_pid=$!
+    sleep 1
+    oha_run mcpgate "$work/strace.json" -n 2000 -q 500 -c 16
+    kill -INT "$strace_pid"; wait "$strace_pid" 2>/dev/null || true
+    echo "system calls of the proxy per call (strace -c -f over 2,000 calls at 500/s):"
+    awk 'NR > 2 && $4 ~ /^[0-9]+$/ {printf "  %-12s %.2f\n", $NF, $4 / 2000}' "$work/strace.txt"
+  fi
   quiet_enough || echo "warning: the machine was busy (load above 1.5 at the start or others using the CPU): a failure may be the neighbours'" >&2
   if python3 -c "import sys; sys.exit(0 if $best <= $limit else 1)"; then
-    echo "ok: ${best} µs per call, within ${tolerance_percent}% of the recorded ${recorded} µs (limit ${limit} µs)"
+    echo "ok: the proxy used ${best}× the upstream's CPU per call, within ${tolerance_percent}% of the recorded ${recorded}× (limit ${limit}×; ${recorded_us} µs recorded on a quiet machine)"
     exit 0
   fi
-  echo "FAIL: mcpgate's proxy used ${best} µs of CPU per call, more than ${tolerance_percent}% above the ${recorded} µs recorded in docs/benchmarks.md (limit ${limit} µs)" >&2
+  echo "FAIL: mcpgate's proxy used ${best}× the upstream's CPU per call, more than ${tolerance_percent}% above the ${recorded}× recorded in docs/benchmarks.md (limit ${limit}×)" >&2
   exit 1
 fi
 

@@ -3,12 +3,12 @@
 parsing, the side-by-side table and the CPU-per-call regression check.
 
   bench_report.py find-child ROOT COMM       topmost descendant of ROOT named COMM
-  bench_report.py ticks NAME=PID...          JSON: CPU clock ticks of each process tree
-  bench_report.py cpu BEFORE AFTER CALLS     tab lines: name, µs of CPU per call
+  bench_report.py ticks NAME=PID...          JSON: CPU clock ticks and context switches of each process tree
+  bench_report.py cpu BEFORE AFTER CALLS     tab lines: µs of CPU and context switches per call, by name
   bench_report.py oha FILE                   tab lines: metric, value (oha --output-format json)
   bench_report.py mcpgate-bench LINE         tab lines: metric, value
   bench_report.py report RESULTS             the table (RESULTS: round target tool metric value)
-  bench_report.py recorded DOC               the cpu-per-call-us figure recorded in DOC
+  bench_report.py recorded DOC [KEY]         the figure recorded in DOC as <!-- KEY: N --> (cpu-per-call-us)
   bench_report.py others-start ROOT          JSON: the machine's and ROOT's tree's CPU ticks now
   bench_report.py others-since FILE ROOT     how many cores the other processes kept busy since
   bench_report.py perf-groups FILE           perf report --sort dso,symbol lines summed by crate
@@ -21,7 +21,7 @@ import statistics
 import sys
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-RECORDED = re.compile(r"<!--\s*cpu-per-call-us:\s*([0-9.]+)\s*-->")
+RECORDED = r"<!--\s*{key}:\s*([0-9.]+)\s*-->"
 
 
 def stat_fields(pid):
@@ -80,12 +80,31 @@ def find_child(root, comm):
     raise SystemExit(f"no process named {comm} under {root}")
 
 
+def tree_switches(root, table):
+    """Context switches (voluntary and not) of every thread of every live process in the
+    tree: each one is a wake-up or a preemption, the cost a proxy adds per round trip."""
+    total = 0
+    for pid in descendants(root, table):
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for tid in threads:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    total += sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return total
+
+
 def ticks(pairs):
     table = processes()
-    out = {}
+    out = {"ticks": {}, "switches": {}}
     for pair in pairs:
         name, pid = pair.split("=", 1)
-        out[name] = tree_ticks(int(pid), table)
+        out["ticks"][name] = tree_ticks(int(pid), table)
+        out["switches"][name] = tree_switches(int(pid), table)
     print(json.dumps(out))
 
 
@@ -94,9 +113,11 @@ def cpu(before_file, after_file, calls):
         before = json.load(f)
     with open(after_file) as f:
         after = json.load(f)
-    for name in before:
-        seconds = (after[name] - before[name]) / CLOCK_TICKS
+    for name in before["ticks"]:
+        seconds = (after["ticks"][name] - before["ticks"][name]) / CLOCK_TICKS
         print(f"cpu_us_{name}\t{seconds * 1e6 / int(calls):.1f}")
+        switches = after["switches"][name] - before["switches"][name]
+        print(f"switches_{name}\t{switches / int(calls):.2f}")
 
 
 def oha(path):
@@ -160,14 +181,17 @@ def report(path):
 
     print(f"\nCPU per call at 1,000 calls/s (µs, from /proc over each oha open-loop run, medians of {rounds} rounds;"
           " 'proxy' is nginx's process tree for nginx, mcpgate's proxy process for mcpgate):\n")
-    print("| target | " + " | ".join(label for _, label in CPU_COLUMNS) + " |")
-    print("|---|" + "---|" * len(CPU_COLUMNS))
+    print("| target | " + " | ".join(label for _, label in CPU_COLUMNS) + " | proxy's context switches a call |")
+    print("|---|" + "---|" * (len(CPU_COLUMNS) + 1))
     for target, label in TARGETS:
         cells = []
         for name, _ in CPU_COLUMNS:
             source = {"proxy": {"nginx": "nginx", "mcpgate": "proxy"}.get(target)}.get(name, name)
             value = median(target, "oha", f"cpu_us_{source}") if source else None
             cells.append("—" if value is None else f"{value:.0f}")
+        source = {"nginx": "nginx", "mcpgate": "proxy"}.get(target)
+        switches = median(target, "oha", f"switches_{source}") if source else None
+        cells.append("—" if switches is None else f"{switches:.2f}")
         if any(cell != "—" for cell in cells):
             print(f"| {label.split(' (')[0]} | " + " | ".join(cells) + " |")
     proxy = median("mcpgate", "oha", "cpu_us_proxy")
@@ -175,11 +199,11 @@ def report(path):
         print(f"\nmachine-readable: cpu-per-call-us {proxy:.0f} (mcpgate proxy, median of {rounds} rounds)")
 
 
-def recorded(path):
+def recorded(path, key="cpu-per-call-us"):
     with open(path) as f:
-        found = RECORDED.findall(f.read())
+        found = re.findall(RECORDED.format(key=re.escape(key)), f.read())
     if len(found) != 1:
-        raise SystemExit(f"{path} must hold exactly one <!-- cpu-per-call-us: N --> line, it holds {len(found)}")
+        raise SystemExit(f"{path} must hold exactly one <!-- {key}: N --> line, it holds {len(found)}")
     print(found[0])
 
 
@@ -254,7 +278,7 @@ def main(argv):
     elif command == "report":
         report(args[0])
     elif command == "recorded":
-        recorded(args[0])
+        recorded(*args[:2])
     elif command == "perf-groups":
         perf_groups(args[0])
     elif command == "others-start":
