@@ -3,17 +3,16 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second to fifth held-out sets) and for the sixth
-//! held-out set, category and risk accuracy, Cohen's κ, both confusion matrices, the
-//! per-server figures and every miss. Development floors are the figures after tuning; the
-//! sixth held-out set's are exactly what it scored on its one measurement.
+//! first split's two halves and the second to sixth held-out sets) category and risk
+//! accuracy, Cohen's κ, both confusion matrices, the per-server figures and every miss.
+//! Development floors are the figures after tuning. No held-out set is read now: the sixth
+//! was folded in after its one measurement, and the next is for a later session to collect.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
-//! show, server by server, what a change fixed and broke. With `MCPGATE_EVAL_EVIDENCE=FILE`
-//! the sixth held-out set's test writes each of its tools' label, verdict, confidence and
-//! evidence, so its one measurement also shows which signals fired;
-//! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` does the same for the development side.
+//! show, server by server, what a change fixed and broke. With
+//! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` it writes each tool's label, verdict, confidence and
+//! evidence, so a run also shows which signals fired.
 
 mod score;
 mod set;
@@ -31,66 +30,16 @@ use set::{Half, Labels};
 /// called low before round 6 (round 5's figures on 1,708 were 96.2%, 92.2%, 1, 1); 95.0%
 /// (1,947), 89.8% (1,841), 8, 4 after round 6's structural signals; 95.1% (1,950), 90.0%
 /// (1,844), 8, 4 with the transformation of a stored object; 95.1% (1,950), 90.0% (1,846),
-/// 8, 4 with `all its versions` no cascade.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.9;
-const DEVELOPMENT_RISK_FLOOR: f64 = 89.8;
-const DEVELOPMENT_OFF_BY_TWO: usize = 8;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 4;
+/// 8, 4 with `all its versions` no cascade. With the sixth held-out set folded in (2,339
+/// tools): 92.4% (2,162), 87.4% (2,044), 35, 6 before round 7.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 92.2;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.2;
+const DEVELOPMENT_OFF_BY_TWO: usize = 35;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
-/// of the third, 392 of the fourth and 342 of the fifth.
-const DEVELOPMENT_TOOLS: usize = 2050;
-
-/// What a held-out set must keep once measured: its size and the figures of its one
-/// measurement, as regression floors.
-#[derive(Debug, Clone, Copy)]
-struct Floors {
-    tools: usize,
-    category_percent: f64,
-    risk_percent: f64,
-    off_by_two: usize,
-    high_called_low: usize,
-}
-
-/// The sixth held-out set's floors: the figures of its one measurement (2026-12-01, HEAD
-/// 82674a3, the classifier of commit b2a48af, round 6), exactly as `percent` computes them,
-/// recorded in `docs/classification.md` ("Fresh held-out (round 6)"). They are below the
-/// issue's targets; raising them needs a new held-out set, not tuning on this one. (The fifth
-/// held-out set's, measured once at 92f19b1 — 300/342 category, 256/342 risk, 12 two steps
-/// off, 3 high called low — are history there, in "Fresh held-out (round 5)", since it was
-/// folded into development.)
-const HELD_OUT_6_FLOORS: Option<Floors> = Some(Floors {
-    tools: 289,
-    // 212 of 289 categories right (73.4%).
-    category_percent: 212.0 * 100.0 / 289.0,
-    // 198 of 289 risks right (68.5%).
-    risk_percent: 198.0 * 100.0 / 289.0,
-    // Nineteen Azure routers (documentation, aks, applens, datadog, azuremigrate,
-    // azureterraformbestpractices, deploy, advisor, bicepschema, cloudarchitect, functions,
-    // quota, pricing, resourcehealth, speech, servicefabric, signalr, wellarchitectedframework,
-    // extension_cli_install: read low called execute high), Airflow's get_connection and
-    // post_pool, New Relic's nerdgraph_query, Keycloak's get_user, spray_check,
-    // detect_login_loops and get_password_update_events, SSH's read-command.
-    off_by_two: 27,
-    // Airflow's get_connection (credential high called read low) and SSH's read-command
-    // (execute high called read low).
-    high_called_low: 2,
-});
-
-/// Whether the sixth held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_6_FLOORS`] records one, it must be there,
-/// so its tests cannot pass by reading nothing.
-fn held_out_6_listed() -> bool {
-    let listed = set::servers(Half::HeldOut6).is_some();
-    assert!(
-        listed || HELD_OUT_6_FLOORS.is_none(),
-        "held_out_6 was measured (HELD_OUT_6_FLOORS), so split.json must list it"
-    );
-    if !listed {
-        println!("held_out_6: not in split.json yet, nothing of it read");
-    }
-    listed
-}
+/// of the third, 392 of the fourth, 342 of the fifth and 289 of the sixth.
+const DEVELOPMENT_TOOLS: usize = 2339;
 
 fn classifier_scorecard(half: Half) -> Scorecard {
     let pairs = set::half(half)
@@ -108,7 +57,7 @@ fn classifier_scorecard(half: Half) -> Scorecard {
 
 /// Every tool of a half as `server, tool, label category, label risk, category, risk,
 /// confidence, evidence`, one a line, tab-separated, the evidence messages joined by ` | `:
-/// which signals decided each verdict (`MCPGATE_EVAL_EVIDENCE=FILE`).
+/// which signals decided each verdict (`MCPGATE_EVAL_DEV_EVIDENCE=FILE`).
 fn evidence_tsv(half: Half) -> String {
     let mut out = String::new();
     for labelled in set::half(half) {
@@ -231,11 +180,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 to held_out_5 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_6 lists"
     );
     println!(
         "{}",
-        card.report("development (with the five former held-out sets)")
+        card.report("development (with the six former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -270,87 +219,30 @@ fn development_half_stays_above_its_floors() {
 /// was one step.
 const HELD_OUT_5_LABELLERS_TWO_STEPS_APART: &[&str] = &["bitwarden-mcp/edit_send"];
 
-/// The sixth held-out set, once `split.json` lists it: both blind labellings and the
-/// adjudication cover every one of its tools, and the labellers were never two risk steps apart.
 #[test]
-fn the_sixth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_6_listed() {
-        return;
-    }
-    let servers = set::servers(Half::HeldOut6).expect("split.json lists held_out_6");
-    assert!(!servers.is_empty(), "held_out_6 lists its servers");
-    let tools = set::definitions(Half::HeldOut6).len();
-    assert!(tools > 0, "held_out_6's server files hold tools");
-    let measured = HELD_OUT_6_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_6 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut6, tools);
-    let between = labeller_scorecard(
-        &set::labels(Half::HeldOut6, "labeller-a.json"),
-        &set::labels(Half::HeldOut6, "labeller-b.json"),
-    );
-    assert!(
-        between.off_by_two().is_empty(),
-        "the labellers were never two risk steps apart"
-    );
-}
-
-/// The sixth held-out set: its one measurement, printed, and kept as a regression floor
-/// ([`HELD_OUT_6_FLOORS`]).
-#[test]
-fn the_sixth_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_6_listed() {
-        return;
-    }
-    let card = classifier_scorecard(Half::HeldOut6);
-    assert!(card.total() > 0, "held_out_6 holds labelled tools");
-    println!("{}", card.report("sixth held-out set"));
-    if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut6);
-        std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
-    }
-    match HELD_OUT_6_FLOORS {
-        Some(floors) => {
-            assert_eq!(card.total(), floors.tools);
-            assert_floors(
-                &card,
-                floors.category_percent,
-                floors.risk_percent,
-                floors.off_by_two,
-                floors.high_called_low,
-            );
-        }
-        None => println!(
-            "held_out_6 floors not recorded yet: record this measurement in HELD_OUT_6_FLOORS"
-        ),
-    }
-}
-
-#[test]
-fn a_held_out_set_missing_from_the_split_is_absent_and_a_listed_one_is_read() {
-    let without = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"]});
+fn the_development_side_reads_its_seven_lists_in_order_and_a_split_without_them_is_absent() {
+    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"]});
     assert_eq!(
-        set::servers_in(&without, Half::Development),
+        set::servers_in(&split, Half::Development),
         Some(vec![
             "a.json".to_owned(),
             "b.json".to_owned(),
             "c.json".to_owned(),
             "d.json".to_owned(),
             "e.json".to_owned(),
-            "f.json".to_owned()
+            "f.json".to_owned(),
+            "g.json".to_owned(),
+            "h.json".to_owned()
         ])
     );
-    assert_eq!(set::servers_in(&without, Half::HeldOut6), None);
-    let with = serde_json::json!({"held_out_6": ["g.json", "h.json"]});
-    assert_eq!(
-        set::servers_in(&with, Half::HeldOut6),
-        Some(vec!["g.json".to_owned(), "h.json".to_owned()])
-    );
+    let unrelated = serde_json::json!({"held_out_7": ["i.json"]});
+    assert_eq!(set::servers_in(&unrelated, Half::Development), None);
 }
 
 #[test]
-#[should_panic(expected = "split.json has no `held_out_5` list")]
+#[should_panic(expected = "split.json has no `held_out_6` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"]});
     set::servers_in(&partial, Half::Development);
 }
 
@@ -408,13 +300,15 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     );
     assert!(wrong_risks > 0, "precondition: some risks are wrong");
     // Round 6 (2,050 tools): 28.4% of tools low, 122 of 209 wrong risks (58.4%) marked low;
-    // round 5's rules gave 17.7% and 30.6%.
+    // round 5's rules gave 17.7% and 30.6%. With the sixth held-out set folded in (2,339
+    // tools, round 6's rules): 27.7% low, 155 of 295 (52.5%); the set's own 35 of 91 pull it
+    // below round 6's 55%.
     assert!(
         low_share <= 30.0,
         "review stays a minority: {low_share:.1}% low"
     );
     assert!(
-        caught >= 55.0,
+        caught >= 50.0,
         "most wrong risks are marked for review: {caught:.1}%"
     );
     assert!(

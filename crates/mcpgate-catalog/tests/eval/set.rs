@@ -11,13 +11,10 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second to fifth held-out sets:
-    /// 2,050 tools).
+    /// measurement (the first split's two halves, then the second to sixth held-out sets:
+    /// 2,339 tools). The next held-out set is for a later session to collect; it gets its own
+    /// variant (and `split.json` list) then, not before.
     Development,
-    /// The sixth held-out set (`held_out_6`, 289 tools of 8 servers, labels in
-    /// `labels/held-out-6/`), measured once on 2026-12-01 and never tuned on. Were
-    /// `split.json` to lose its list, [`servers`] would report it absent.
-    HeldOut6,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -55,14 +52,13 @@ impl Half {
                 key: "held_out_5",
                 labels_dir: "held-out-5",
             },
+            Part {
+                key: "held_out_6",
+                labels_dir: "held-out-6",
+            },
         ];
-        const HELD_OUT_6: &[Part] = &[Part {
-            key: "held_out_6",
-            labels_dir: "held-out-6",
-        }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut6 => HELD_OUT_6,
         }
     }
 
