@@ -20,6 +20,7 @@ mod lexicon;
 mod recommend;
 pub mod report;
 mod risk;
+mod router;
 mod schema;
 mod session;
 mod signals;

@@ -130,8 +130,15 @@ impl Signals {
             .filter(|a| signals.code_is_identifier(a))
             .map(|a| a.name.clone())
             .collect();
+        // A router's `command` picks one of its own operations; it is no code (round 7).
+        let operations: Vec<String> = signals
+            .arguments
+            .iter()
+            .filter(|a| signals.command_is_operation_choice(a))
+            .map(|a| a.name.clone())
+            .collect();
         for argument in &mut signals.arguments {
-            if identifiers.contains(&argument.name) {
+            if identifiers.contains(&argument.name) || operations.contains(&argument.name) {
                 argument.roles.retain(|role| *role != Role::Code);
             }
         }

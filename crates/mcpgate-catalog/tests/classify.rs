@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 
 #[path = "classify/round_five.rs"]
 mod round_five;
+#[path = "classify/round_seven.rs"]
+mod round_seven;
 #[path = "classify/round_six.rs"]
 mod round_six;
 

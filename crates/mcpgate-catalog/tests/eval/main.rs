@@ -31,11 +31,13 @@ use set::{Half, Labels};
 /// (1,947), 89.8% (1,841), 8, 4 after round 6's structural signals; 95.1% (1,950), 90.0%
 /// (1,844), 8, 4 with the transformation of a stored object; 95.1% (1,950), 90.0% (1,846),
 /// 8, 4 with `all its versions` no cascade. With the sixth held-out set folded in (2,339
-/// tools): 92.4% (2,162), 87.4% (2,044), 35, 6 before round 7.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 92.2;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.2;
-const DEVELOPMENT_OFF_BY_TWO: usize = 35;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
+/// tools): 92.4% (2,162), 87.4% (2,044), 35, 6 before round 7; 93.3% (2,183), 88.2%
+/// (2,063), 21, 7 with a router's `command` read as its operation choice (the seventh called
+/// low is Azure's `loadtesting`, read by "Load Testing" as a read).
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.1;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.0;
+const DEVELOPMENT_OFF_BY_TWO: usize = 21;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth and 289 of the sixth.
