@@ -133,7 +133,7 @@ where
             .resources
             .issuer
             .is_some()
-            .then(|| challenged_server(request.uri().path()))
+            .then(|| challenged_server(request.uri().path()).map(str::to_owned))
             .flatten();
         Challenged {
             answer: self.inner.call(request),
@@ -148,7 +148,9 @@ pin_project_lite::pin_project! {
     pub(crate) struct Challenged<F> {
         #[pin]
         answer: F,
-        server: Option<(uuid::Uuid, Resources)>,
+        // The server id as the path spells it: the metadata's resource must be a prefix
+        // of the URL the client was given.
+        server: Option<(String, Resources)>,
     }
 }
 
@@ -163,7 +165,7 @@ where
         let Ok(mut response) = ready!(this.answer.poll(cx));
         if let Some((server, resources)) = this.server.take() {
             if response.status() == StatusCode::UNAUTHORIZED {
-                resources.add_challenge(&server.to_string(), &mut response);
+                resources.add_challenge(&server, &mut response);
             }
         }
         Poll::Ready(Ok(response))
@@ -171,10 +173,10 @@ where
 }
 
 /// The server of a proxy URL (`/mcp/{uuid}[/…]`), whose 401s get the challenge.
-fn challenged_server(path: &str) -> Option<uuid::Uuid> {
+fn challenged_server(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/mcp/")?;
     let id = rest.split('/').next().unwrap_or(rest);
-    uuid::Uuid::parse_str(id).ok()
+    uuid::Uuid::parse_str(id).is_ok().then_some(id)
 }
 
 impl Resources {
@@ -269,6 +271,13 @@ mod tests {
         assert_eq!(
             answer(issuer, &format!("/mcp/{SERVER}/sse")).await,
             format!(r#"Bearer resource_metadata="{metadata}", error="invalid_token""#)
+        );
+        let upper = SERVER.to_uppercase();
+        assert!(
+            answer(issuer, &format!("/mcp/{upper}/"))
+                .await
+                .contains(&format!("oauth-protected-resource/mcp/{upper}\"")),
+            "the metadata URL keeps the server id as the client's URL spells it"
         );
         assert_eq!(answer(issuer, &format!("/mcp/{SERVER}/ok")).await, plain);
         assert_eq!(answer(issuer, "/mcp/not-a-server/").await, plain);
