@@ -275,12 +275,12 @@ if [ "$mode" = check ]; then
   oha_run mcpgate "$work/warmup.json" -n 2000 -q "$open_rate" --latency-correction -c 16
   # A regression shows in every run; a busy neighbour only in some: the best of up
   # to three runs is compared.
+  metric() { awk -F'\t' -v r="$1" -v m="$2" '$1 == r && $4 == m {print $5}' "$results"; } # round metric
   best=""
   for attempt in 1 2 3; do
     open_loop "$attempt" mcpgate
-    metric() { awk -F'\t' -v r="$attempt" -v m="$1" '$1 == r && $4 == m {print $5}' "$results"; }
-    measured=$(metric cpu_us_proxy); upstream=$(metric cpu_us_upstream)
-    errors=$(metric open_errors); switches=$(metric switches_proxy)
+    measured=$(metric "$attempt" cpu_us_proxy); upstream=$(metric "$attempt" cpu_us_upstream)
+    errors=$(metric "$attempt" open_errors); switches=$(metric "$attempt" switches_proxy)
     ratio=$(python3 -c "print(round($measured / max($upstream, 0.1), 2))")
     echo "run $attempt: mcpgate proxy ${measured} µs of CPU (${ratio}× the upstream's ${upstream} µs) and ${switches} context switches per call over $open_calls calls at $open_rate/s ($errors failed calls)"
     [ "$errors" = 0 ] || { echo "FAIL: $errors calls failed through the proxy" >&2; exit 1; }

@@ -12,6 +12,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use axum::extract::{Path, Request, State};
@@ -113,7 +114,7 @@ async fn metadata(State(resources): State<Resources>, Path(path): Path<String>) 
 #[derive(Debug, Clone)]
 pub(crate) struct Challenge<S> {
     pub(crate) inner: S,
-    pub(crate) resources: Resources,
+    pub(crate) resources: Arc<Resources>,
 }
 
 impl<S> Service<Request> for Challenge<S>
@@ -137,7 +138,7 @@ where
             .flatten();
         Challenged {
             answer: self.inner.call(request),
-            server: server.map(|server| (server, self.resources.clone())),
+            server: server.map(|server| (server, Arc::clone(&self.resources))),
         }
     }
 }
@@ -150,7 +151,7 @@ pin_project_lite::pin_project! {
         answer: F,
         // The server id as the path spells it: the metadata's resource must be a prefix
         // of the URL the client was given.
-        server: Option<(String, Resources)>,
+        server: Option<(String, Arc<Resources>)>,
     }
 }
 
@@ -246,7 +247,7 @@ mod tests {
         let answer = |issuer: Option<&str>, path: &str| {
             let service = Challenge {
                 inner: refuse,
-                resources: Resources::new("https://proxy.example.com", issuer),
+                resources: Arc::new(Resources::new("https://proxy.example.com", issuer)),
             };
             let request = Request::builder()
                 .uri(path)

@@ -218,7 +218,7 @@ impl Application {
         // loop guard first, the protected resource's challenge, then the common layers.
         let guarded = LoopGuard(Challenge {
             inner: router,
-            resources,
+            resources: Arc::new(resources),
         });
         Ok(Self {
             listener,

@@ -268,6 +268,27 @@ fn connect_url_of(answer: &Value, app: &TestApp, server: &Server, grant: &Grant)
     url
 }
 
+/// Registers `upstream` as a server whose OAuth connections are per grant.
+async fn register_per_grant_server(tenant: &Tenant<'_>, upstream: &ProtectedServer) -> Server {
+    let (status, registered) = tenant
+        .0
+        .post(
+            "/api/v1/servers",
+            json!({"name": "notes", "url": upstream.url(),
+                   "oauth": {"connection_scope": "grant"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    Server {
+        id: registered["id"].as_str().expect("a server id").to_owned(),
+        proxy_url: registered["proxy_url"]
+            .as_str()
+            .expect("a proxy URL")
+            .to_owned(),
+        tools: Vec::new(),
+    }
+}
+
 async fn grant_connections(tenant: &Tenant<'_>, server: &Server) -> Vec<Value> {
     let path = format!("/api/v1/servers/{}/oauth/grants", server.id);
     let (status, body) = tenant.0.get(&path).await;
@@ -283,16 +304,8 @@ async fn each_grant_of_a_per_grant_server_calls_as_its_own_upstream_user_after_c
     let upstream = ProtectedServer::start_reporting_subjects(&authorization.issuer()).await;
     let (mut person, tenant) = Person::sign_up(&app).await;
 
-    let (status, registered) = tenant
-        .0
-        .post(
-            "/api/v1/servers",
-            json!({"name": "notes", "url": upstream.url(),
-                   "oauth": {"connection_scope": "grant"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{registered}");
-    let id = registered["id"].as_str().expect("a server id").to_owned();
+    let server = register_per_grant_server(&tenant, &upstream).await;
+    let id = server.id.clone();
     let oauth_path = format!("/api/v1/servers/{id}/oauth");
     let (_, connection) = tenant.0.get(&oauth_path).await;
     assert_eq!(connection["connection_scope"], "grant", "{connection}");
@@ -304,11 +317,6 @@ async fn each_grant_of_a_per_grant_server_calls_as_its_own_upstream_user_after_c
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["error"]["code"], "upstream_oauth_grant_scope");
 
-    let server = Server {
-        id: id.clone(),
-        proxy_url: registered["proxy_url"].as_str().unwrap().to_owned(),
-        tools: Vec::new(),
-    };
     tenant
         .put_policy(&server, json!({"version": "1", "default": "allow"}))
         .await;
@@ -423,20 +431,7 @@ async fn the_api_renews_a_grants_own_token_ahead_of_its_expiry_without_any_call(
     let authorization = AuthorizationServer::start(ACCESS_TOKEN_SECONDS).await;
     let upstream = ProtectedServer::start_reporting_subjects(&authorization.issuer()).await;
     let (mut person, tenant) = Person::sign_up(&app).await;
-    let (status, registered) = tenant
-        .0
-        .post(
-            "/api/v1/servers",
-            json!({"name": "notes", "url": upstream.url(),
-                   "oauth": {"connection_scope": "grant"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{registered}");
-    let server = Server {
-        id: registered["id"].as_str().unwrap().to_owned(),
-        proxy_url: registered["proxy_url"].as_str().unwrap().to_owned(),
-        tools: Vec::new(),
-    };
+    let server = register_per_grant_server(&tenant, &upstream).await;
     tenant
         .put_policy(&server, json!({"version": "1", "default": "allow"}))
         .await;
