@@ -7,6 +7,7 @@ use crate::confidence;
 use crate::evidence::Assessment;
 use crate::exposure;
 use crate::fingerprint::{fingerprint, Fingerprint};
+use crate::model::{Blend, Model};
 use crate::risk;
 use crate::signals::Signals;
 use crate::tool::ToolDefinition;
@@ -15,8 +16,14 @@ use crate::tool::ToolDefinition;
 /// and how sure that verdict is.
 ///
 /// Deterministic: the same definition always gives the same assessment, with
-/// the same evidence in the same order.
+/// the same evidence in the same order. The rules' verdict ([`classify_rules`]) is
+/// combined with the shipped model's prediction by [`Blend::SHIPPED`].
 pub fn classify(tool: &ToolDefinition) -> Assessment {
+    Blend::SHIPPED.apply(classify_rules(tool), &Model::shipped().predict(tool))
+}
+
+/// The rules alone, before the model: what the evaluation compares the blend with.
+pub fn classify_rules(tool: &ToolDefinition) -> Assessment {
     let signals = Signals::gather(tool);
     let (scored, mut evidence) = category::score(&signals);
     let (category, exposure) = exposure::refine(&signals, scored, &mut evidence);

@@ -102,7 +102,7 @@ impl Confidence {
     /// Points of doubt from which a verdict is `low`.
     pub const LOW_FROM: u32 = 2;
 
-    fn doubt(&mut self, points: u32, reason: String) {
+    pub(crate) fn doubt(&mut self, points: u32, reason: String) {
         self.doubts += points;
         self.reasons.push(reason);
         self.level = match self.doubts {
@@ -274,6 +274,7 @@ fn source(kind: EvidenceKind) -> Option<&'static str> {
         EvidenceKind::Annotation => Some("the annotations"),
         EvidenceKind::Rule => Some("a rule"),
         EvidenceKind::Override => Some("a person"),
+        EvidenceKind::Model => Some("the model"),
         EvidenceKind::Default => None,
     }
 }

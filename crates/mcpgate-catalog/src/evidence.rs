@@ -57,6 +57,9 @@ pub enum EvidenceKind {
     Default,
     /// A person corrected the classifier (the tenant's override).
     Override,
+    /// The small model shipped beside the rules changed the verdict (`model.rs`): the
+    /// matched text lists the features that most favoured it, the message its probability.
+    Model,
 }
 
 /// What a signal decided.

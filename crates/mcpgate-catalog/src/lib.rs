@@ -17,6 +17,7 @@ mod evidence;
 mod exposure;
 mod fingerprint;
 mod lexicon;
+pub mod model;
 mod recommend;
 pub mod report;
 mod risk;
@@ -30,7 +31,7 @@ mod tool;
 
 pub use agreement::{Agreement, Disagreement};
 pub use catalogue::{Catalogue, CatalogueEntry, Label};
-pub use classify::{classify, classify_all, ClassifiedTool};
+pub use classify::{classify, classify_all, classify_rules, ClassifiedTool};
 pub use confidence::{Confidence, ConfidenceLevel};
 pub use error::CatalogError;
 pub use evidence::{Assessment, Effect, Evidence, EvidenceKind};

@@ -16,6 +16,7 @@
 
 mod score;
 mod set;
+mod train;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,105 @@
+//! The one place the model may change a verdict of the rules, and how far.
+//!
+//! The rules decide; the model steps in only where they are unsure or where it sees more
+//! danger than they do. Thresholds are probabilities of the model's own head, chosen by
+//! leave-one-server-out cross-validation on the development set (`docs/classification.md`,
+//! round 8); `f64::INFINITY` turns a step off.
+
+use mcpgate_policy::{Category, Risk};
+
+use super::Prediction;
+use crate::evidence::{Assessment, Evidence, EvidenceKind};
+
+/// How the model's prediction is combined with the rules' verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Blend {
+    /// The model's category replaces a low-confidence category of the rules from this
+    /// probability.
+    pub category_at: f64,
+    /// The model's likeliest risk above the rules' replaces it when the probability of a
+    /// higher risk reaches this.
+    pub raise_at: f64,
+    /// The model's likeliest risk below a low-confidence risk of the rules replaces it when
+    /// the probability of a lower risk reaches this.
+    pub lower_at: f64,
+    /// A verdict whose category or risk the model gives less than this probability gets a
+    /// point of doubt.
+    pub doubt_below: f64,
+}
+
+impl Blend {
+    /// The rules alone: the model changes nothing and adds no doubt.
+    pub const RULES_ONLY: Blend = Blend {
+        category_at: f64::INFINITY,
+        raise_at: f64::INFINITY,
+        lower_at: f64::INFINITY,
+        doubt_below: 0.0,
+    };
+
+    /// The combination `classify` uses.
+    pub const SHIPPED: Blend = Blend::RULES_ONLY;
+
+    /// The rules' assessment with the model's prediction combined in. Each change carries
+    /// evidence of kind `model` naming the probability and the features behind it.
+    pub fn apply(&self, mut rules: Assessment, prediction: &Prediction) -> Assessment {
+        let unsure = rules.confidence.needs_review();
+        let features = prediction.top_features.join(", ");
+        let category = rules.classification.category;
+        let p = prediction.category_probability(prediction.category);
+        if unsure && prediction.category != category && p >= self.category_at {
+            rules.classification.category = prediction.category;
+            rules.evidence.push(category_evidence(
+                prediction.category,
+                p,
+                &features,
+                category,
+            ));
+        }
+        let risk = rules.classification.risk;
+        let (p_above, above) = prediction.above(risk);
+        let (p_below, below) = prediction.below(risk);
+        let moved = if p_above >= self.raise_at {
+            Some((above, p_above))
+        } else if unsure && p_below >= self.lower_at {
+            Some((below, p_below))
+        } else {
+            None
+        };
+        if let Some((to, p)) = moved {
+            rules.classification.risk = to;
+            rules.evidence.push(risk_evidence(to, p, &features, risk));
+        }
+        let final_risk = rules.classification.risk;
+        let final_category = rules.classification.category;
+        let doubted = prediction.risk_probability(final_risk) < self.doubt_below
+            || prediction.category_probability(final_category) < self.doubt_below;
+        if doubted {
+            rules.confidence.doubt(
+                1,
+                format!(
+                    "the model reads {}/{} ({features})",
+                    prediction.category, prediction.risk
+                ),
+            );
+        }
+        rules
+    }
+}
+
+fn category_evidence(category: Category, p: f64, features: &str, was: Category) -> Evidence {
+    Evidence::category(
+        EvidenceKind::Model,
+        features,
+        category,
+        format!("model: {category} at p {p:.2} where the rules were unsure of {was} ({features})"),
+    )
+}
+
+fn risk_evidence(risk: Risk, p: f64, features: &str, was: Risk) -> Evidence {
+    Evidence::risk(
+        EvidenceKind::Model,
+        features,
+        risk,
+        format!("model: risk {risk} at p {p:.2} over the rules' {was} ({features})"),
+    )
+}
