@@ -5,6 +5,8 @@ use mcpgate_catalog::{classify, Assessment, Catalogue, EvidenceKind, ToolDefinit
 use mcpgate_policy::{Category, Risk};
 use serde_json::{json, Value};
 
+#[path = "classify/round_eight.rs"]
+mod round_eight;
 #[path = "classify/round_five.rs"]
 mod round_five;
 #[path = "classify/round_seven.rs"]
