@@ -17,6 +17,7 @@
 //! | one source only (the name, the description, the arguments, the annotations or a rule) chose the category | 1 |
 //! | the risk is where the category starts: no rule refined it                 | 1      |
 //! | ... on a write or destructive tool that says more than the rules read (a structured payload argument, or a description over 150 characters) | 2 instead |
+//! | the shipped model gives the verdict's category or risk under 5% (added by `model/blend.rs`) | 1 |
 //!
 //! `high` therefore means at least two independent sources agree on the
 //! category, nothing contradicts them, the category won clearly and a rule set
