@@ -139,16 +139,24 @@ impl Application {
                 pool_idle_timeout: Duration::from_secs(90),
             },
         );
+        // A pool of the proxy's own, on the caller's settings: a connection a serving
+        // thread opens is driven by that thread's runtime and dies with it at shutdown, so
+        // it must not go back to a pool the caller keeps using (the API's, under `up`).
+        let db = deps
+            .db
+            .options()
+            .clone()
+            .connect_lazy_with((*deps.db.connect_options()).clone());
         let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(Cache::new(
-            deps.db.clone(),
+            db.clone(),
             CredentialsKey::new(&settings.secret_key),
             address_policy,
         ));
         let stop_background = CancellationToken::new();
         let stop_audit = CancellationToken::new();
         let (audit, audit_writer) = audit::start(
-            deps.db.clone(),
+            db.clone(),
             WriterSettings {
                 capacity: settings.audit_queue_capacity,
                 batch_size: settings.audit_batch_size,
@@ -207,11 +215,7 @@ impl Application {
             http,
             relay,
         }));
-        let readiness = Readiness::new(
-            Some(deps.db.clone()),
-            Some(deps.redis.clone()),
-            Duration::from_secs(2),
-        );
+        let readiness = Readiness::new(Some(db), Some(deps.redis.clone()), Duration::from_secs(2));
         Ok(Self {
             listener,
             threads: state.settings.serving_threads,
