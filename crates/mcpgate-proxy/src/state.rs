@@ -34,7 +34,8 @@ pub(crate) struct Shared {
     /// Client session ids already opened with `secret_key`.
     pub(crate) session_ids: Arc<crate::session::OpenedIds>,
     pub(crate) cache: Arc<Cache>,
-    /// Per serving thread, on its own Redis connection ([`Shared::for_this_thread`]).
+    /// Per serving thread, on its own Redis connection ([`Shared::for_this_thread`]); its
+    /// health (Redis down or up) is the process's.
     pub(crate) limiter: Arc<Limiter>,
     pub(crate) audit: AuditQueue,
     pub(crate) metrics: Arc<Metrics>,
@@ -85,7 +86,7 @@ impl Shared {
             secret_key: Arc::clone(&self.secret_key),
             session_ids: Arc::clone(&self.session_ids),
             cache: Arc::clone(&self.cache),
-            limiter: Arc::new(Limiter::new(redis.clone(), timeout)),
+            limiter: Arc::new(self.limiter.on_connection(redis.clone())),
             audit: self.audit.clone(),
             metrics: Arc::clone(&self.metrics),
             http: self.http.clone(),
