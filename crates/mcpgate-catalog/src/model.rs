@@ -36,20 +36,6 @@ pub const MIN_TOOLS: u32 = 2;
 /// Columns of a count row: the six categories, then the four risks.
 const COLUMNS: usize = 10;
 
-fn category_index(category: Category) -> usize {
-    Category::ALL
-        .iter()
-        .position(|c| *c == category)
-        .expect("a known category")
-}
-
-fn risk_index(risk: Risk) -> usize {
-    Risk::ALL
-        .iter()
-        .position(|r| *r == risk)
-        .expect("a known risk")
-}
-
 /// What training produces and the weights file holds: labelled tools per class, and per
 /// feature the tools of each class that had it (six category columns, then four risk ones).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +51,7 @@ pub struct Counts {
 impl Counts {
     /// Counts one labelled tool.
     pub fn add(&mut self, tool: &ToolDefinition, label: Classification) {
-        let (c, r) = (category_index(label.category), risk_index(label.risk));
+        let (c, r) = (label.category.index(), label.risk.index());
         self.category[c] += 1;
         self.risk[r] += 1;
         for feature in features(tool) {
@@ -152,12 +138,12 @@ pub struct Prediction {
 impl Prediction {
     /// The probability of a category.
     pub fn category_probability(&self, category: Category) -> f64 {
-        self.category_probabilities[category_index(category)]
+        self.category_probabilities[category.index()]
     }
 
     /// The probability of a risk.
     pub fn risk_probability(&self, risk: Risk) -> f64 {
-        self.risk_probabilities[risk_index(risk)]
+        self.risk_probabilities[risk.index()]
     }
 
     /// The probability that the risk is above `risk`, and the likeliest risk above it.

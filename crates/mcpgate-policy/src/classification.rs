@@ -65,6 +65,14 @@ impl Category {
         Category::Network,
     ];
 
+    /// Its place in [`Category::ALL`]: a column of a count table.
+    pub fn index(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|c| *c == self)
+            .expect("ALL lists every category")
+    }
+
     /// The lowercase name used in documents and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -81,6 +89,14 @@ impl Category {
 impl Risk {
     /// Every risk level, lowest first.
     pub const ALL: [Risk; 4] = [Risk::Low, Risk::Medium, Risk::High, Risk::Critical];
+
+    /// Its place in [`Risk::ALL`], lowest first: a column of a count table.
+    pub fn index(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|r| *r == self)
+            .expect("ALL lists every risk")
+    }
 
     /// The lowercase name used in documents and on the wire.
     pub fn as_str(self) -> &'static str {

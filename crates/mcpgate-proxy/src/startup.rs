@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,7 +57,6 @@ pub struct Application {
     state: AppState,
     resources: crate::protected_resource::Resources,
     readiness: Readiness,
-    threads: NonZeroUsize,
     stop_background: CancellationToken,
     stop_audit: CancellationToken,
     audit_writer: JoinHandle<()>,
@@ -218,7 +216,6 @@ impl Application {
         let readiness = Readiness::new(Some(db), Some(deps.redis.clone()), Duration::from_secs(2));
         Ok(Self {
             listener,
-            threads: state.settings.serving_threads,
             state,
             resources,
             readiness,
@@ -248,7 +245,6 @@ impl Application {
             state,
             resources,
             readiness,
-            threads,
             stop_background,
             stop_audit,
             audit_writer,
@@ -256,6 +252,7 @@ impl Application {
             drain_timeout,
         } = self;
         let local = listener.local_addr()?;
+        let threads = state.settings.serving_threads;
         tracing::info!(addr = %local, threads, "proxy listening");
         let signalled = shutting_down.clone();
         tokio::spawn(async move {

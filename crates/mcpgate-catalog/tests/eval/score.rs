@@ -20,20 +20,6 @@ pub struct Scorecard {
     pub pairs: Vec<Pair>,
 }
 
-fn category_index(category: Category) -> usize {
-    Category::ALL
-        .iter()
-        .position(|c| *c == category)
-        .expect("a known category")
-}
-
-fn risk_index(risk: Risk) -> usize {
-    Risk::ALL
-        .iter()
-        .position(|r| *r == risk)
-        .expect("a known risk")
-}
-
 /// Cohen's κ from a square confusion matrix (rows: reference, columns: other).
 pub fn kappa<const N: usize>(matrix: &[[usize; N]; N]) -> f64 {
     let total: usize = matrix.iter().flatten().sum();
@@ -64,8 +50,7 @@ impl Scorecard {
     pub fn category_matrix(&self) -> [[usize; 6]; 6] {
         let mut matrix = [[0; 6]; 6];
         for pair in &self.pairs {
-            matrix[category_index(pair.expected.category)][category_index(pair.actual.category)] +=
-                1;
+            matrix[pair.expected.category.index()][pair.actual.category.index()] += 1;
         }
         matrix
     }
@@ -73,7 +58,7 @@ impl Scorecard {
     pub fn risk_matrix(&self) -> [[usize; 4]; 4] {
         let mut matrix = [[0; 4]; 4];
         for pair in &self.pairs {
-            matrix[risk_index(pair.expected.risk)][risk_index(pair.actual.risk)] += 1;
+            matrix[pair.expected.risk.index()][pair.actual.risk.index()] += 1;
         }
         matrix
     }
@@ -115,7 +100,7 @@ impl Scorecard {
     pub fn off_by_two(&self) -> Vec<&Pair> {
         self.pairs
             .iter()
-            .filter(|p| risk_index(p.expected.risk).abs_diff(risk_index(p.actual.risk)) >= 2)
+            .filter(|p| p.expected.risk.index().abs_diff(p.actual.risk.index()) >= 2)
             .collect()
     }
 
@@ -206,7 +191,7 @@ impl Scorecard {
         );
         let _ = writeln!(out, "  misses ({}):", self.misses().len());
         for p in self.misses() {
-            let steps = risk_index(p.expected.risk).abs_diff(risk_index(p.actual.risk));
+            let steps = p.expected.risk.index().abs_diff(p.actual.risk.index());
             let flag = if steps >= 2 { "  [2+ steps]" } else { "" };
             let _ = writeln!(
                 out,

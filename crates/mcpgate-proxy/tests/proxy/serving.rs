@@ -62,18 +62,14 @@ async fn each_serving_thread_opens_its_own_redis_connection_and_a_limit_stays_ex
         .build()
         .unwrap();
     let calls = (0..12u64).map(|id| {
-        let request = fresh
-            .post(three.url())
-            .bearer_auth(&three.token)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .header("mcp-session-id", &session)
-            .header("mcp-protocol-version", "2025-06-18")
-            .body(
-                json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
-                    "params":{"name":"k8s_run_pod","arguments":{"image":"nginx"}}})
-                .to_string(),
-            );
+        let request = three.request_on(
+            &fresh,
+            three.addr,
+            Some(&session),
+            json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+                "params":{"name":"k8s_run_pod","arguments":{"image":"nginx"}}})
+            .to_string(),
+        );
         async move {
             let response = request.send().await.expect("the proxy answers");
             assert_eq!(response.status(), 200);
