@@ -17,7 +17,6 @@ mod origin;
 mod protected_resource;
 mod refusal;
 mod relay;
-mod serving;
 mod session;
 mod settings;
 mod slots;

@@ -17,6 +17,5 @@ mod loops;
 mod modern;
 mod relay;
 mod replicas;
-mod serving;
 mod telemetry;
 mod topologies;
