@@ -3,19 +3,16 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second to sixth held-out sets) category and risk
+//! first split's two halves and the second to seventh held-out sets) category and risk
 //! accuracy, Cohen's κ, both confusion matrices, the per-server figures and every miss.
-//! Development floors are the figures after tuning. Once `split.json` lists it, the seventh
-//! held-out set (`held_out_7`) is printed the same way, with the rules alone and the model
-//! alone beside the shipped classifier and the confidence on the set; its floors are exactly
-//! what it scored on its one measurement.
+//! Development floors are the figures after tuning. No held-out set is read now: the seventh
+//! was folded in after its one measurement, and the next is for a later session to collect.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
 //! show, server by server, what a change fixed and broke. With
 //! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` it writes each tool's label, verdict, confidence and
-//! evidence, so a run also shows which signals fired; `MCPGATE_EVAL_EVIDENCE=FILE` does the
-//! same for the seventh held-out set.
+//! evidence, so a run also shows which signals fired.
 
 mod score;
 mod set;
@@ -23,8 +20,7 @@ mod train;
 
 use std::collections::BTreeMap;
 
-use mcpgate_catalog::model::Model;
-use mcpgate_catalog::{classify, classify_rules, Assessment, ConfidenceLevel, ToolDefinition};
+use mcpgate_catalog::{classify, ConfidenceLevel, ToolDefinition};
 use mcpgate_policy::Classification;
 
 use score::{Pair, Scorecard};
@@ -39,62 +35,17 @@ use set::{Half, LabelledTool, Labels};
 /// 8, 4 with `all its versions` no cascade. With the sixth held-out set folded in (2,339
 /// tools): 92.4% (2,162), 87.4% (2,044), 35, 6 before round 7; 93.3% (2,183), 88.2%
 /// (2,063), 21, 7 with a router's `command` read as its operation choice (the seventh called
-/// low is Azure's `loadtesting`, read by "Load Testing" as a read).
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.1;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.0;
-const DEVELOPMENT_OFF_BY_TWO: usize = 21;
+/// low is Azure's `loadtesting`, read by "Load Testing" as a read). With the seventh held-out
+/// set folded in (2,575 tools): 93.5% (2,407), 87.7% (2,257), 22, 7 before round 9.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.3;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.5;
+const DEVELOPMENT_OFF_BY_TWO: usize = 22;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
-/// of the third, 392 of the fourth, 342 of the fifth and 289 of the sixth.
-const DEVELOPMENT_TOOLS: usize = 2339;
-
-/// What a held-out set must keep once measured: its size and the figures of its one
-/// measurement, as regression floors.
-#[derive(Debug, Clone, Copy)]
-struct Floors {
-    tools: usize,
-    category_percent: f64,
-    risk_percent: f64,
-    off_by_two: usize,
-    high_called_low: usize,
-}
-
-/// The seventh held-out set's floors: the figures of its one measurement (2026-12-02, HEAD
-/// 0187952, the classifier of commit 4b32322, rounds 7 and 8; `classify()` and
-/// `classify_rules()` gave the same verdict on every tool), exactly as `percent` computes
-/// them, recorded in `docs/classification.md` ("Fresh held-out (round 7)"). Category and risk
-/// are below the targets; raising them needs a new held-out set, not tuning on this
-/// one. (The sixth held-out set's, measured once at 82674a3 — 212/289 category, 198/289 risk,
-/// 27 two steps off, 2 high called low — are history there, in "Fresh held-out (round 6)",
-/// since it was folded into development.)
-const HELD_OUT_7_FLOORS: Option<Floors> = Some(Floors {
-    tools: 236,
-    // 224 of 236 categories right (94.9%).
-    category_percent: 224.0 * 100.0 / 236.0,
-    // 194 of 236 risks right (82.2%).
-    risk_percent: 194.0 * 100.0 / 236.0,
-    // Spotify's transfer_playback (write low called write high: `transfer` read as
-    // permissions or money).
-    off_by_two: 1,
-    // None.
-    high_called_low: 0,
-});
-
-/// Whether the seventh held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_7_FLOORS`] records one, it must be there,
-/// so its tests cannot pass by reading nothing.
-fn held_out_7_listed() -> bool {
-    let listed = set::servers(Half::HeldOut7).is_some();
-    assert!(
-        listed || HELD_OUT_7_FLOORS.is_none(),
-        "held_out_7 was measured (HELD_OUT_7_FLOORS), so split.json must list it"
-    );
-    if !listed {
-        println!("held_out_7: not in split.json yet, nothing of it read");
-    }
-    listed
-}
+/// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
+/// seventh.
+const DEVELOPMENT_TOOLS: usize = 2575;
 
 fn pair(labelled: &LabelledTool, actual: Classification) -> Pair {
     Pair {
@@ -246,11 +197,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 to held_out_6 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_7 lists"
     );
     println!(
         "{}",
-        card.report("development (with the six former held-out sets)")
+        card.report("development (with the seven former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -286,8 +237,8 @@ fn development_half_stays_above_its_floors() {
 const HELD_OUT_5_LABELLERS_TWO_STEPS_APART: &[&str] = &["bitwarden-mcp/edit_send"];
 
 #[test]
-fn the_development_side_reads_its_seven_lists_in_order_and_a_split_without_them_is_absent() {
-    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"]});
+fn the_development_side_reads_its_eight_lists_in_order_and_a_split_without_them_is_absent() {
+    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"]});
     assert_eq!(
         set::servers_in(&split, Half::Development),
         Some(vec![
@@ -298,171 +249,18 @@ fn the_development_side_reads_its_seven_lists_in_order_and_a_split_without_them_
             "e.json".to_owned(),
             "f.json".to_owned(),
             "g.json".to_owned(),
-            "h.json".to_owned()
+            "h.json".to_owned(),
+            "i.json".to_owned()
         ])
     );
-    let unrelated = serde_json::json!({"held_out_7": ["i.json"]});
+    let unrelated = serde_json::json!({"held_out_8": ["j.json"]});
     assert_eq!(set::servers_in(&unrelated, Half::Development), None);
 }
 
-/// The seventh held-out set, once `split.json` lists it: both blind labellings and the
-/// adjudication cover every one of its tools, and the labellers were never two risk steps
-/// apart.
 #[test]
-fn the_seventh_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_7_listed() {
-        return;
-    }
-    let servers = set::servers(Half::HeldOut7).expect("split.json lists held_out_7");
-    assert!(!servers.is_empty(), "held_out_7 lists its servers");
-    let tools = set::definitions(Half::HeldOut7).len();
-    assert!(tools > 0, "held_out_7's server files hold tools");
-    let measured = HELD_OUT_7_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_7 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut7, tools);
-    let between = labeller_scorecard(
-        &set::labels(Half::HeldOut7, "labeller-a.json"),
-        &set::labels(Half::HeldOut7, "labeller-b.json"),
-    );
-    assert!(
-        between.off_by_two().is_empty(),
-        "the labellers were never two risk steps apart"
-    );
-}
-
-/// How one reading's confidence sorts a set's tools: per level, how many and how often
-/// right; how many are low (review this) and how many of the wrong risks they hold; on how
-/// many the model's doubt (`Blend::SHIPPED`) was one of the reasons.
-fn print_confidence(
-    title: &str,
-    tools: &[LabelledTool],
-    assess: impl Fn(&ToolDefinition) -> Assessment,
-) {
-    let mut counts: BTreeMap<ConfidenceLevel, LevelCount> = BTreeMap::new();
-    let (mut wrong_risks, mut wrong_risks_low) = (0usize, 0usize);
-    let (mut doubted, mut doubted_wrong, mut doubted_low) = (0usize, 0usize, 0usize);
-    for labelled in tools {
-        let assessment = assess(&labelled.tool);
-        let low = assessment.confidence.needs_review();
-        let wrong = assessment.classification.risk != labelled.expected.risk;
-        if wrong {
-            wrong_risks += 1;
-            wrong_risks_low += usize::from(low);
-        }
-        let by_model = assessment
-            .confidence
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("the model reads"));
-        if by_model {
-            doubted += 1;
-            doubted_wrong += usize::from(wrong);
-            doubted_low += usize::from(low);
-        }
-        let count = counts.entry(assessment.confidence.level).or_default();
-        count.tools += 1;
-        count.category_right +=
-            usize::from(assessment.classification.category == labelled.expected.category);
-        count.risk_right += usize::from(assessment.classification.risk == labelled.expected.risk);
-    }
-    println!("confidence, {title}:");
-    for (level, count) in &counts {
-        println!(
-            "  confidence {level:<6} {:>4} tools  category right {:>5.1}%  risk right {:>5.1}%",
-            count.tools,
-            LevelCount::percent(count.category_right, count.tools),
-            LevelCount::percent(count.risk_right, count.tools)
-        );
-    }
-    let low = counts.get(&ConfidenceLevel::Low).map_or(0, |c| c.tools);
-    println!(
-        "  low (review this): {low} of {} tools ({:.1}%); {wrong_risks_low} of {wrong_risks} wrong risks marked low ({:.1}%); the model's doubt on {doubted} tools ({doubted_wrong} wrong risks, {doubted_low} low)",
-        tools.len(),
-        LevelCount::percent(low, tools.len()),
-        LevelCount::percent(wrong_risks_low, wrong_risks)
-    );
-}
-
-/// The seventh held-out set: its one measurement, printed (the shipped classifier, the rules
-/// alone where they differ, the model alone, and the confidence of the first two), and kept
-/// as a regression floor ([`HELD_OUT_7_FLOORS`]).
-#[test]
-fn the_seventh_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_7_listed() {
-        return;
-    }
-    let tools = set::half(Half::HeldOut7);
-    let card = scorecard_of(&tools, |tool| classify(tool).classification);
-    assert!(card.total() > 0, "held_out_7 holds labelled tools");
-    println!(
-        "{}",
-        card.report("seventh held-out set, shipped classify()")
-    );
-    let rules = scorecard_of(&tools, |tool| classify_rules(tool).classification);
-    let differing = card
-        .pairs
-        .iter()
-        .zip(&rules.pairs)
-        .filter(|(shipped, alone)| shipped.actual != alone.actual)
-        .count();
-    if differing == 0 {
-        println!(
-            "rules alone, classify_rules(): the same verdict as classify() on every tool: {}",
-            rules.headline()
-        );
-    } else {
-        println!(
-            "rules alone differ on {differing} tools:\n{}",
-            rules.report("seventh held-out set, rules alone")
-        );
-    }
-    let model = Model::shipped();
-    let alone = scorecard_of(&tools, |tool| {
-        let prediction = model.predict(tool);
-        Classification {
-            category: prediction.category,
-            risk: prediction.risk,
-        }
-    });
-    println!("{}", alone.report("seventh held-out set, model alone"));
-    print_confidence("shipped classify()", &tools, classify);
-    print_confidence("rules alone", &tools, classify_rules);
-    if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut7);
-        std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
-    }
-    match HELD_OUT_7_FLOORS {
-        Some(floors) => {
-            assert_eq!(card.total(), floors.tools);
-            assert_floors(
-                &card,
-                floors.category_percent,
-                floors.risk_percent,
-                floors.off_by_two,
-                floors.high_called_low,
-            );
-        }
-        None => println!(
-            "held_out_7 floors not recorded yet: record this measurement in HELD_OUT_7_FLOORS"
-        ),
-    }
-}
-
-#[test]
-fn the_seventh_held_out_set_is_its_own_list_and_absent_from_a_split_without_it() {
-    let with = serde_json::json!({"development": ["a.json"], "held_out_7": ["i.json", "j.json"]});
-    assert_eq!(
-        set::servers_in(&with, Half::HeldOut7),
-        Some(vec!["i.json".to_owned(), "j.json".to_owned()])
-    );
-    let without = serde_json::json!({"development": ["a.json"], "held_out_6": ["g.json"]});
-    assert_eq!(set::servers_in(&without, Half::HeldOut7), None);
-}
-
-#[test]
-#[should_panic(expected = "split.json has no `held_out_6` list")]
+#[should_panic(expected = "split.json has no `held_out_7` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"]});
     set::servers_in(&partial, Half::Development);
 }
 
@@ -524,7 +322,8 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // tools, round 6's rules): 27.7% low, 155 of 295 (52.5%); the set's own 35 of 91 pull it
     // below round 6's 55%.
     // Round 8: the model's doubt (a verdict it gives under 5%) takes it to 30.2% low and
-    // 183 of 276 (66.3%); the bound is "about 30%".
+    // 183 of 276 (66.3%); the bound is "about 30%". With the seventh held-out set folded in
+    // (2,575 tools, before round 9): 30.2% low, 205 of 318 (64.5%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

@@ -11,13 +11,10 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second to sixth held-out sets:
-    /// 2,339 tools).
+    /// measurement (the first split's two halves, then the second to seventh held-out sets:
+    /// 2,575 tools). The next held-out set is for a later session to collect; it gets its
+    /// own variant (and `split.json` list) then, not before.
     Development,
-    /// The seventh held-out set (`held_out_7`, 236 tools of 7 servers, labels in
-    /// `labels/held-out-7/`), measured once on 2026-12-02 and never tuned on. Were
-    /// `split.json` to lose its list, [`servers`] would report it absent.
-    HeldOut7,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -59,14 +56,13 @@ impl Half {
                 key: "held_out_6",
                 labels_dir: "held-out-6",
             },
+            Part {
+                key: "held_out_7",
+                labels_dir: "held-out-7",
+            },
         ];
-        const HELD_OUT_7: &[Part] = &[Part {
-            key: "held_out_7",
-            labels_dir: "held-out-7",
-        }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut7 => HELD_OUT_7,
         }
     }
 

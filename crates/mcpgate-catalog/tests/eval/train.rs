@@ -159,13 +159,15 @@ fn model_alone(fold: &Fold) -> Assessment {
 /// off, most high/critical called low.
 type Floors = (f64, f64, usize, usize);
 
-/// The model alone, predicting each server from the other 89 (round 8: 86.4% (2,020),
-/// 74.9% (1,752), 102, 56).
-const MODEL_ALONE_FLOORS: Floors = (86.0, 74.5, 102, 56);
+/// The model alone, predicting each server from the others (round 8, 90 servers: 86.4%
+/// (2,020), 74.9% (1,752), 102, 56; with the seventh held-out set folded in, 97 servers:
+/// 87.4%, 75.9%, 100, 56).
+const MODEL_ALONE_FLOORS: Floors = (87.0, 75.5, 100, 56);
 
 /// The shipped combination on the same folds (round 8: it only doubts, so the rules'
-/// verdicts, 93.3%, 88.2%, 21, 7; see `docs/classification.md`).
-const SHIPPED_FLOORS: Floors = (93.1, 88.0, 21, 7);
+/// verdicts, 93.3%, 88.2%, 21, 7; with the seventh held-out set folded in 93.5%, 87.7%, 22,
+/// 7; see `docs/classification.md`).
+const SHIPPED_FLOORS: Floors = (93.3, 87.5, 22, 7);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
