@@ -271,6 +271,19 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             );
         }
     }
+    // "Open the automation editor in the browser": opening a page or a view of an existing
+    // object by at most its id shows it; nothing is sent, saved or changed (round 9).
+    let opens = signals.name_verb().is_some_and(|(_, verb)| verb == "open");
+    if winner == Category::Write
+        && opens
+        && (signals.arguments.is_empty() || signals.carries_no_data())
+    {
+        return rule(
+            "open",
+            Category::Read,
+            "`open` with nothing but an id: shows a page or view of what exists → read".to_owned(),
+        );
+    }
     if winner == Category::Write {
         if let Some(actions) = signals.removal_among_actions() {
             return rule(

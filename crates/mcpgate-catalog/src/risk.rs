@@ -218,12 +218,7 @@ fn write(signals: &Signals) -> Step {
     let on_work_item = signals.name_has_after_verb(WORK_ITEMS);
     let privilege = in_objects(signals, PRIVILEGE_OR_MONEY)
         .filter(|noun| !(on_work_item && PEOPLE.contains(noun)));
-    if let Some(noun) = privilege.or_else(|| {
-        signals
-            .name_verb()
-            .map(|(_, v)| v)
-            .filter(|v| ["refund", "charge", "pay", "transfer"].contains(v))
-    }) {
+    if let Some(noun) = privilege.or_else(|| moves_money_or_ownership(signals)) {
         return step(
             Risk::High,
             noun,
@@ -506,6 +501,45 @@ const SESSION_ENDING_VERBS: &[&str] = &["close", "disconnect", "stop", "end", "e
 /// `navigate` reaches here only without a URL argument (back, forward, a tab).
 const VIEW_STATE_VERBS: &[&str] = &[
     "hover", "resize", "scroll", "emulate", "zoom", "focus", "navigate",
+];
+
+/// A name verb that moves money or ownership: `refund`, `charge` and `pay` always do; a
+/// `transfer` only when the description or an argument says what is owned or paid
+/// (`ownership`, `funds`, an `amount`), since moving playback to another device or issues to
+/// another cycle is a transfer too (round 9).
+fn moves_money_or_ownership(signals: &Signals) -> Option<&'static str> {
+    let (_, verb) = signals.name_verb()?;
+    if let Some(verb) = ["refund", "charge", "pay"].into_iter().find(|v| *v == verb) {
+        return Some(verb);
+    }
+    let said = signals.description.first_phrase(OWNED_OR_PAID).is_some()
+        || signals.arguments.iter().any(|argument| {
+            crate::text::identifier_tokens(&argument.name)
+                .iter()
+                .any(|token| OWNED_OR_PAID.contains(&token.as_str()))
+        });
+    (verb == "transfer" && said).then_some("transfer")
+}
+
+/// What a transfer of money or ownership names.
+const OWNED_OR_PAID: &[&str] = &[
+    "ownership",
+    "owner",
+    "owners",
+    "funds",
+    "fund",
+    "money",
+    "amount",
+    "balance",
+    "payment",
+    "currency",
+    "credits",
+    "account",
+    "accounts",
+    "domain",
+    "domains",
+    "admin",
+    "role",
 ];
 
 /// A removal that takes one object off another, both staying (`remove_tag_from_task`,

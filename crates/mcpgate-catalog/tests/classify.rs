@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 mod round_eight;
 #[path = "classify/round_five.rs"]
 mod round_five;
+#[path = "classify/round_nine.rs"]
+mod round_nine;
 #[path = "classify/round_seven.rs"]
 mod round_seven;
 #[path = "classify/round_six.rs"]
