@@ -444,6 +444,13 @@ fn destructive(signals: &Signals) -> Step {
             format!("removes `{part}` from a data structure, not the structure → medium"),
         );
     }
+    if let Some(container) = removed_from_named_container(signals) {
+        return step(
+            Risk::Medium,
+            &container,
+            format!("removes something from the `{container}` it names by id: the {container} stays, one membership goes → medium"),
+        );
+    }
     step(Risk::High, "", "destructive tools start at high".to_owned())
 }
 
@@ -565,6 +572,34 @@ fn removed_part(signals: &Signals) -> Option<String> {
         .take(4)
         .any(|w| STRUCTURES.contains(&w.as_str()))
         .then(|| part.clone())
+}
+
+/// A removal whose first sentence says "remove X from a Y" where the schema names the Y by
+/// its id (`cycle_id` beside "Remove an issue from a cycle"): the Y is passed in to stay, so
+/// what goes is one membership of it, not an object (round 9). Whole systems are not
+/// memberships: "from the organization" keeps destructive's high start. Only "remove":
+/// "Delete records from a table" deletes the records themselves.
+fn removed_from_named_container(signals: &Signals) -> Option<String> {
+    let lead = signals.lead.as_slice();
+    if !lead
+        .first()
+        .is_some_and(|w| ["remove", "removes"].contains(&w.as_str()))
+    {
+        return None;
+    }
+    let from = lead.iter().position(|w| w == "from")?;
+    let named_by_id = |word: &str| {
+        signals.arguments.iter().any(|argument| {
+            let tokens = crate::text::identifier_tokens(&argument.name);
+            tokens.len() == 2 && tokens[0] == word && ["id", "ids"].contains(&tokens[1].as_str())
+        })
+    };
+    lead[from + 1..]
+        .iter()
+        .take(4)
+        .map(String::as_str)
+        .find(|w| named_by_id(w) && !CRITICAL_TARGETS.contains(w))
+        .map(str::to_owned)
 }
 
 const REMOVED_PARTS: &[&str] = &[

@@ -77,3 +77,32 @@ fn opening_with_content_or_a_command_is_not_a_read() {
     let (category, _) = class_of(with_command);
     assert_ne!(category, Category::Read, "a command runs");
 }
+
+#[test]
+fn removing_a_member_from_a_container_named_by_id_is_medium() {
+    let out_of_a_shelf = tool(
+        "remove_shelf_book",
+        "Remove a book from a shelf.",
+        &["shelf_id", "book_id"],
+    );
+    assert_eq!(
+        class_of(out_of_a_shelf),
+        (Category::Destructive, Risk::Medium)
+    );
+}
+
+#[test]
+fn deleting_from_a_container_or_removing_from_one_not_named_by_id_stays_high() {
+    let deletes = tool(
+        "delete_shelf_books",
+        "Delete books from a shelf.",
+        &["shelf_id", "book_ids"],
+    );
+    assert_eq!(class_of(deletes), (Category::Destructive, Risk::High));
+    let unnamed = tool(
+        "remove_shelf_book",
+        "Remove a book from a shelf.",
+        &["book_id"],
+    );
+    assert_eq!(class_of(unnamed), (Category::Destructive, Risk::High));
+}
