@@ -444,6 +444,13 @@ fn destructive(signals: &Signals) -> Step {
             format!("removes `{part}` from a data structure, not the structure → medium"),
         );
     }
+    if let Some(verb) = detaches_many(signals) {
+        return step(
+            Risk::Medium,
+            verb,
+            format!("`{verb}` … `from` with an array of what goes: memberships are lost, the things and the container stay → medium"),
+        );
+    }
     if let Some(container) = removed_from_named_container(signals) {
         return step(
             Risk::Medium,
@@ -551,12 +558,31 @@ const OWNED_OR_PAID: &[&str] = &[
 
 /// A removal that takes one object off another, both staying (`remove_tag_from_task`,
 /// `remove_project_from_task`: "the task will still exist"): the name says from what.
+/// Several at once (an array of what goes, `contact_ids`, `uris`) is [`detaches_many`].
 pub(crate) fn detaching_verb(signals: &Signals) -> Option<&'static str> {
+    named_detachment(signals).filter(|_| !takes_many(signals))
+}
+
+/// A removal named "remove … from" that takes an array of what goes
+/// (`remove_contact_from_lists` with `contact_ids`): memberships are lost, several at once,
+/// while the things and the container stay: destructive, medium (round 9).
+pub(crate) fn detaches_many(signals: &Signals) -> Option<&'static str> {
+    named_detachment(signals).filter(|_| takes_many(signals))
+}
+
+fn named_detachment(signals: &Signals) -> Option<&'static str> {
     let (_, verb) = signals.name_verb()?;
     let verb = ["remove", "unlink", "detach", "unassign"]
         .into_iter()
         .find(|v| *v == verb)?;
     signals.name_has_after_verb(&["from"]).then_some(verb)
+}
+
+fn takes_many(signals: &Signals) -> bool {
+    signals
+        .arguments
+        .iter()
+        .any(|argument| argument.schema().get("type").and_then(|t| t.as_str()) == Some("array"))
 }
 
 /// The part a removal takes out of a list, set, hash or stream ("Remove a member from a

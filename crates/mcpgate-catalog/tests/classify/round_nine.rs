@@ -106,3 +106,22 @@ fn deleting_from_a_container_or_removing_from_one_not_named_by_id_stays_high() {
     );
     assert_eq!(class_of(unnamed), (Category::Destructive, Risk::High));
 }
+
+#[test]
+fn removing_several_from_something_by_an_array_is_a_medium_deletion_and_one_stays_a_write() {
+    let several = json!({
+        "name": "remove_guests_from_party",
+        "description": "Remove guests from a party's guest book",
+        "inputSchema": {"type": "object", "properties": {
+            "party_ref": {"type": "string"},
+            "guest_ids": {"type": "array", "items": {"type": "string"}}
+        }, "required": ["party_ref", "guest_ids"]}
+    });
+    assert_eq!(class_of(several), (Category::Destructive, Risk::Medium));
+    let one = tool(
+        "remove_sticker_from_note",
+        "Remove a sticker from a note",
+        &["note_ref", "sticker_ref"],
+    );
+    assert_eq!(class_of(one), (Category::Write, Risk::Low));
+}

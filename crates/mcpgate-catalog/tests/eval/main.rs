@@ -39,9 +39,10 @@ use set::{Half, LabelledTool, Labels};
 /// set folded in (2,575 tools): 93.5% (2,407), 87.7% (2,257), 22, 7 before round 9; 93.7%
 /// (2,414), 88.0% (2,265), 21, 7 with a `transfer` naming no money or ownership a plain write
 /// and `open` by at most an id a read; 93.7% (2,414), 88.1% (2,268), 21, 7 with "remove X
-/// from a Y" named by id medium.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.5;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.9;
+/// from a Y" named by id medium; 93.8% (2,416), 88.2% (2,270), 21, 7 with "remove … from" of
+/// an array destructive medium.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.6;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.0;
 const DEVELOPMENT_OFF_BY_TWO: usize = 21;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
@@ -328,7 +329,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // 183 of 276 (66.3%); the bound is "about 30%". With the seventh held-out set folded in
     // (2,575 tools, before round 9): 30.2% low, 205 of 318 (64.5%); round 9's `transfer` and
     // `open`: 30.3%, 202 of 310 (65.2%); with its removal from a named container 30.3%, 201
-    // of 307 (65.5%).
+    // of 307 (65.5%); with an array removed from something 30.2%, 199 of 305 (65.2%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
