@@ -8,7 +8,7 @@
 //! window's length is part of the key, so one counter name used with two windows (in
 //! a server's and a grant's policy) keeps two counts. Every write leaves a TTL.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,10 +78,24 @@ pub(crate) struct Limiter {
 /// Whether Redis is known to be down. While it is, reservations fail at once (no call
 /// waits for a timeout or for the connection's reconnect backoff) and one background
 /// probe pings Redis until it answers again.
+///
+/// A failure marks Redis down only if Redis answered nothing since the failed call was
+/// sent: a call that hung on a dead node while the probe or other calls found Redis
+/// again (a failover, a reconnect) is stale news, and marking down on it would refuse
+/// calls again after the limiter had recovered.
 #[derive(Debug, Default)]
 struct Health {
     down: AtomicBool,
     probing: AtomicBool,
+    /// How many times Redis answered (a reservation or the probe): what a failing call
+    /// compares with the count it saw when it was sent.
+    answers: AtomicU64,
+}
+
+impl Health {
+    fn answered(&self) {
+        self.answers.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 /// What a reservation did.
@@ -139,6 +153,7 @@ impl Limiter {
             loop {
                 tokio::time::sleep(PROBE_INTERVAL).await;
                 if redis.ping(timeout).await.is_ok() {
+                    health.answered();
                     health.down.store(false, Ordering::Release);
                     health.probing.store(false, Ordering::Release);
                     tracing::info!("Redis answers again: the rate limiter is back");
@@ -156,12 +171,16 @@ impl Limiter {
         if self.health.down.load(Ordering::Acquire) {
             return Err(LimiterError::Down);
         }
+        let answers_before = self.health.answers.load(Ordering::Acquire);
         let result = self.try_reserve(charges).await;
-        if matches!(
-            result,
+        match &result {
+            Ok(_) => self.health.answered(),
             Err(LimiterError::Timeout(_) | LimiterError::Redis(_))
-        ) {
-            self.mark_down();
+                if self.health.answers.load(Ordering::Acquire) == answers_before =>
+            {
+                self.mark_down();
+            }
+            Err(_) => {}
         }
         result
     }

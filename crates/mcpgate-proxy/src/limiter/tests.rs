@@ -162,3 +162,76 @@ async fn every_key_one_call_touches_is_in_one_cluster_slot_and_the_script_runs_t
 }
 
 mod tls;
+
+/// Another limiter of the same process: its own connection (`redis`), the process's
+/// health.
+fn sharing_health(limiter: &Limiter, redis: Redis, timeout: Duration) -> Limiter {
+    Limiter {
+        redis,
+        reserve: AtomicScript::new(RESERVE),
+        release: AtomicScript::new(RELEASE),
+        timeout,
+        health: Arc::clone(&limiter.health),
+    }
+}
+
+/// Two limiters sharing one health, as two connections of one process (a Sentinel
+/// handle's old and new master): `stalled`'s Redis is paused (its calls hang until they
+/// time out), `live`'s answers.
+async fn stalled_and_live() -> ([mcpgate_testkit::TestRedis; 2], Redis, Limiter, Limiter) {
+    let (live_server, _, live) = limiter().await;
+    let stalled_server = mcpgate_testkit::fresh_redis().await;
+    let stalled_redis = mcpgate_store::connect_redis(stalled_server.url(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    let stalled = sharing_health(&live, stalled_redis.clone(), Duration::from_millis(400));
+    ([stalled_server, live_server], stalled_redis, stalled, live)
+}
+
+/// Pauses every client's commands on `redis` for `ms` (the pausing one gets its answer).
+async fn pause(redis: &Redis, ms: u64) {
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(ms)
+        .arg("ALL")
+        .query_async(&mut redis.connection())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_call_that_timed_out_after_redis_answered_others_does_not_mark_it_down() {
+    let (_servers, stalled_redis, stalled, live) = stalled_and_live().await;
+    let key = [charge("rl:{t}:k", 60, 1_000)];
+    assert!(live.reserve(&key).await.is_ok(), "the live Redis answers");
+    pause(&stalled_redis, 1_500).await;
+    let (hung, answered) = tokio::join!(stalled.reserve(&key), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        live.reserve(&key).await
+    });
+    assert!(answered.is_ok(), "a call sent meanwhile is answered");
+    assert!(
+        matches!(hung, Err(LimiterError::Timeout(_))),
+        "the stalled call times out: {hung:?}"
+    );
+    // Redis answered after the stalled call was sent: its timeout is stale news.
+    assert!(
+        live.reserve(&key).await.is_ok(),
+        "the limiter is not marked down by it"
+    );
+}
+
+#[tokio::test]
+async fn a_call_that_timed_out_with_nothing_answered_since_marks_redis_down() {
+    let (_servers, stalled_redis, stalled, live) = stalled_and_live().await;
+    let key = [charge("rl:{t}:k", 60, 1_000)];
+    pause(&stalled_redis, 1_500).await;
+    assert!(
+        matches!(stalled.reserve(&key).await, Err(LimiterError::Timeout(_))),
+        "the stalled call times out"
+    );
+    assert!(
+        matches!(live.reserve(&key).await, Err(LimiterError::Down)),
+        "with nothing answered since, the limiter is marked down for the whole process"
+    );
+}

@@ -397,7 +397,13 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
         }
     });
     let scenario = async {
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        // The kill comes after 30 answered calls, however slow the machine (a fixed
+        // wait gave a loaded CI machine too few calls before it to judge).
+        let loaded = until(Duration::from_secs(30), || async {
+            answers.lock().unwrap().len() >= 30
+        })
+        .await;
+        assert!(loaded, "30 calls answered before the kill");
         let killed_at = Instant::now();
         let port = topology.kill_master_of(proxy.tenant).await;
         // Recovered: a fail-closed call sent after the first refusal is admitted again.
@@ -431,7 +437,13 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
     let before: Vec<&Answer> = answers.iter().filter(|a| a.sent < killed_at).collect();
     assert!(
         before.len() > 20 && before.iter().all(|a| a.outcome == Outcome::Admitted),
-        "every call is admitted before the kill"
+        "every call is admitted before the kill: {} calls, not admitted: {:?}",
+        before.len(),
+        before
+            .iter()
+            .filter(|a| a.outcome != Outcome::Admitted)
+            .map(|a| (a.outcome, a.took))
+            .collect::<Vec<_>>()
     );
     let closed_after: Vec<&Answer> = answers
         .iter()
@@ -449,7 +461,13 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
     let back = closed_after
         .iter()
         .find(|a| a.sent > last_refusal.sent && a.outcome == Outcome::Admitted)
-        .expect("a fail-closed call admitted after the last refusal");
+        .unwrap_or_else(|| {
+            let timeline: Vec<_> = closed_after
+                .iter()
+                .map(|a| (a.sent - killed_at, a.took, a.outcome))
+                .collect();
+            panic!("a fail-closed call admitted after the last refusal: {timeline:?}")
+        });
     // During the outage nothing fails any other way: fail closed means this refusal.
     assert!(
         answers.iter().all(|a| a.outcome != Outcome::Other),
