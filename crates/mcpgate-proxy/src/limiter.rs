@@ -82,7 +82,7 @@ pub(crate) struct Limiter {
 /// A failure marks Redis down only if Redis answered nothing since the failed call was
 /// sent: a call that hung on a dead node while the probe or other calls found Redis
 /// again (a failover, a reconnect) is stale news, and marking down on it would refuse
-/// calls again after the limiter had recovered.
+/// calls again after the limiter had recovered. Any answer marks it up again.
 #[derive(Debug, Default)]
 struct Health {
     down: AtomicBool,
@@ -95,6 +95,15 @@ struct Health {
 impl Health {
     fn answered(&self) {
         self.answers.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Redis answered: counted, and no longer marked down (the probe, if one runs, stops
+    /// at its next answer).
+    fn up(&self) {
+        self.answered();
+        if self.down.load(Ordering::Relaxed) {
+            self.down.store(false, Ordering::Release);
+        }
     }
 }
 
@@ -153,8 +162,7 @@ impl Limiter {
             loop {
                 tokio::time::sleep(PROBE_INTERVAL).await;
                 if redis.ping(timeout).await.is_ok() {
-                    health.answered();
-                    health.down.store(false, Ordering::Release);
+                    health.up();
                     health.probing.store(false, Ordering::Release);
                     tracing::info!("Redis answers again: the rate limiter is back");
                     return;
@@ -174,7 +182,9 @@ impl Limiter {
         let answers_before = self.health.answers.load(Ordering::Acquire);
         let result = self.try_reserve(charges).await;
         match &result {
-            Ok(_) => self.health.answered(),
+            // An answer proves Redis is back, whatever a call that failed meanwhile
+            // concluded: calls stop failing at once, without waiting for the probe.
+            Ok(_) => self.health.up(),
             Err(LimiterError::Timeout(_) | LimiterError::Redis(_))
                 if self.health.answers.load(Ordering::Acquire) == answers_before =>
             {

@@ -235,3 +235,29 @@ async fn a_call_that_timed_out_with_nothing_answered_since_marks_redis_down() {
         "with nothing answered since, the limiter is marked down for the whole process"
     );
 }
+
+#[tokio::test]
+async fn an_answer_after_redis_was_marked_down_marks_it_up_without_waiting_for_the_probe() {
+    let (_servers, stalled_redis, _, live) = stalled_and_live().await;
+    // Gives up well before the live Redis's pause ends (and that ends before the
+    // connection's own 500 ms response timeout).
+    let stalled = sharing_health(&live, stalled_redis.clone(), Duration::from_millis(150));
+    let key = [charge("rl:{t}:k", 60, 1_000)];
+    assert!(live.reserve(&key).await.is_ok(), "the live Redis answers");
+    // The probe pings the stalled Redis, paused far longer than the live one.
+    pause(&stalled_redis, 3_000).await;
+    pause(&live.redis, 350).await;
+    let (hung, slow) = tokio::join!(stalled.reserve(&key), live.reserve(&key));
+    assert!(
+        matches!(hung, Err(LimiterError::Timeout(_))),
+        "the stalled call times out first, with nothing answered since: {hung:?}"
+    );
+    assert!(
+        slow.is_ok(),
+        "the slow call is answered after that: {slow:?}"
+    );
+    assert!(
+        live.reserve(&key).await.is_ok(),
+        "its answer marked Redis up: the next call is not refused as down"
+    );
+}

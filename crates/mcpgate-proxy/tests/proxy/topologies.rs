@@ -264,8 +264,30 @@ const OPEN: &str = r#"{"version":"1","default":"allow","tools":{"k8s_run_pod":{"
 struct Answer {
     sent: Instant,
     took: Duration,
+    /// Which of the three proxies (replicas) answered.
+    replica: usize,
     open: bool,
     outcome: Outcome,
+}
+
+/// When `replica` was seen refusing fail-closed calls after the kill (the earliest
+/// refusal's answer), and its first fail-closed call admitted after that: calls sent
+/// just after the kill, before any refusal was known, may still be admitted (they
+/// reached the master before it died). Each replica has its own limiter and finds
+/// the outage and its end on its own.
+fn recovery_of(answers: &[Answer], killed_at: Instant, replica: usize) -> Option<&Answer> {
+    let closed = || {
+        answers
+            .iter()
+            .filter(move |a| !a.open && a.replica == replica && a.sent > killed_at)
+    };
+    let known_down = closed()
+        .filter(|a| a.outcome == Outcome::LimiterUnavailable)
+        .map(|a| a.sent + a.took)
+        .min()?;
+    closed()
+        .filter(|a| a.sent > known_down && a.outcome == Outcome::Admitted)
+        .min_by_key(|a| a.sent)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,7 +398,8 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
             let mut id = worker * 1_000_000;
             while !stop.is_cancelled() {
                 id += 1;
-                let addr = addrs[usize::try_from(id % 3).unwrap()];
+                let replica = usize::try_from(id % 3).unwrap();
+                let addr = addrs[replica];
                 let open = worker % 3 == 2;
                 let sent = Instant::now();
                 let response = if open {
@@ -390,6 +413,7 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
                 answers.lock().unwrap().push(Answer {
                     sent,
                     took: sent.elapsed(),
+                    replica,
                     open,
                     outcome: outcome(&response),
                 });
@@ -406,18 +430,10 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
         assert!(loaded, "30 calls answered before the kill");
         let killed_at = Instant::now();
         let port = topology.kill_master_of(proxy.tenant).await;
-        // Recovered: a fail-closed call sent after the first refusal is admitted again.
+        // Recovered: every replica admits a fail-closed call again after refusing.
         let recovered = until(Duration::from_secs(30), || async {
             let answers = answers.lock().unwrap();
-            let Some(first_refusal) = answers
-                .iter()
-                .find(|a| a.sent > killed_at && a.outcome == Outcome::LimiterUnavailable)
-            else {
-                return false;
-            };
-            answers
-                .iter()
-                .any(|a| !a.open && a.sent > first_refusal.sent && a.outcome == Outcome::Admitted)
+            (0..addrs.len()).all(|replica| recovery_of(&answers, killed_at, replica).is_some())
         })
         .await;
         // A little more load after the recovery: it has to last.
@@ -458,16 +474,6 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
         .rev()
         .find(|a| a.outcome == Outcome::LimiterUnavailable)
         .expect("the last refusal");
-    let back = closed_after
-        .iter()
-        .find(|a| a.sent > last_refusal.sent && a.outcome == Outcome::Admitted)
-        .unwrap_or_else(|| {
-            let timeline: Vec<_> = closed_after
-                .iter()
-                .map(|a| (a.sent - killed_at, a.took, a.outcome))
-                .collect();
-            panic!("a fail-closed call admitted after the last refusal: {timeline:?}")
-        });
     // During the outage nothing fails any other way: fail closed means this refusal.
     assert!(
         answers.iter().all(|a| a.outcome != Outcome::Other),
@@ -483,15 +489,36 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
         "fail-open calls are admitted while the limiter is down ({} of them)",
         open_during.len()
     );
-    let after_back: Vec<&Answer> = closed_after
-        .iter()
-        .copied()
-        .filter(|a| a.sent > back.sent)
-        .collect();
-    assert!(
-        !after_back.is_empty() && after_back.iter().all(|a| a.outcome == Outcome::Admitted),
-        "once back, the limiter stays back"
-    );
+    // Once a replica is seen back, it stays back: no stale failure marks it down again.
+    let mut back = killed_at;
+    for replica in 0..addrs.len() {
+        let timeline = || -> Vec<_> {
+            closed_after
+                .iter()
+                .filter(|a| a.replica == replica)
+                .map(|a| (a.sent - killed_at, a.took, a.outcome))
+                .collect()
+        };
+        let first_back = recovery_of(&answers, killed_at, replica).unwrap_or_else(|| {
+            panic!(
+                "replica {replica} admits a fail-closed call again: {:?}",
+                timeline()
+            )
+        });
+        back = back.max(first_back.sent);
+        let seen_back = first_back.sent + first_back.took;
+        let after_back: Vec<&Answer> = closed_after
+            .iter()
+            .copied()
+            .filter(|a| a.replica == replica && a.sent > seen_back)
+            .collect();
+        assert!(
+            !after_back.is_empty() && after_back.iter().all(|a| a.outcome == Outcome::Admitted),
+            "once replica {replica} is back ({:?} after the kill), it stays back: {:?}",
+            first_back.sent - killed_at,
+            timeline()
+        );
+    }
     let mut refusals: Vec<Duration> = closed_after
         .iter()
         .filter(|a| a.outcome == Outcome::LimiterUnavailable)
@@ -507,7 +534,7 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
         topology.kind(),
         first_refusal.sent - killed_at,
         last_refusal.sent - killed_at,
-        back.sent - killed_at,
+        back - killed_at,
         open_during.len(),
         answers.len(),
     );
@@ -523,9 +550,9 @@ async fn a_killed_master_fails_over_and_the_limiter_recovers(mut topology: Topol
         }
     }
     assert!(
-        back.sent - killed_at < Duration::from_secs(20),
+        back - killed_at < Duration::from_secs(20),
         "recovery took {:?}",
-        back.sent - killed_at
+        back - killed_at
     );
 }
 
