@@ -3,19 +3,16 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second to seventh held-out sets) category and risk
+//! first split's two halves and the second to eighth held-out sets) category and risk
 //! accuracy, Cohen's κ, both confusion matrices, the per-server figures and every miss.
-//! Development floors are the figures after tuning. Once `split.json` lists it, the eighth
-//! held-out set (`held_out_8`) is printed the same way, with the rules alone and the model
-//! alone beside the shipped classifier and the confidence on the set; its floors are exactly
-//! what it scored on its one measurement.
+//! Development floors are the figures after tuning. No held-out set is read now: the eighth
+//! was folded in after its one measurement, and the next is for a later session to collect.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
 //! show, server by server, what a change fixed and broke. With
 //! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` it writes each tool's label, verdict, confidence and
-//! evidence, so a run also shows which signals fired; `MCPGATE_EVAL_EVIDENCE=FILE` does the
-//! same for the eighth held-out set.
+//! evidence, so a run also shows which signals fired.
 
 mod score;
 mod set;
@@ -23,8 +20,7 @@ mod train;
 
 use std::collections::BTreeMap;
 
-use mcpgate_catalog::model::Model;
-use mcpgate_catalog::{classify, classify_rules, Assessment, ConfidenceLevel, ToolDefinition};
+use mcpgate_catalog::{classify, ConfidenceLevel, ToolDefinition};
 use mcpgate_policy::Classification;
 
 use score::{Pair, Scorecard};
@@ -44,68 +40,17 @@ use set::{Half, LabelledTool, Labels};
 /// (2,414), 88.0% (2,265), 21, 7 with a `transfer` naming no money or ownership a plain write
 /// and `open` by at most an id a read; 93.7% (2,414), 88.1% (2,268), 21, 7 with "remove X
 /// from a Y" named by id medium; 93.8% (2,416), 88.2% (2,270), 21, 7 with "remove … from" of
-/// an array destructive medium.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.6;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.0;
-const DEVELOPMENT_OFF_BY_TWO: usize = 21;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
+/// an array destructive medium. With the eighth held-out set folded in (2,858 tools): 93.3%
+/// (2,667), 87.2% (2,493), 35, 13 before round 10.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.1;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.0;
+const DEVELOPMENT_OFF_BY_TWO: usize = 35;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 13;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
-/// seventh.
-const DEVELOPMENT_TOOLS: usize = 2575;
-
-/// What a held-out set must keep once measured: its size and the figures of its one
-/// measurement, as regression floors.
-#[derive(Debug, Clone, Copy)]
-struct Floors {
-    tools: usize,
-    category_percent: f64,
-    risk_percent: f64,
-    off_by_two: usize,
-    high_called_low: usize,
-}
-
-/// The eighth held-out set's floors: the figures of its one measurement (2026-12-02, HEAD
-/// 956b7e3, the classifier of commit 059a4f5, round 9; `classify()` and `classify_rules()`
-/// gave the same verdict on every tool), exactly as `percent` computes them, recorded in
-/// `docs/classification.md` ("Fresh held-out (round 9)"). Every figure is below the issue's
-/// targets; raising them needs a new held-out set, not tuning on this one. (The seventh
-/// held-out set's, measured once at 0187952 — 224/236 category, 194/236 risk, 1 two steps
-/// off, 0 high called low — are history there, in "Fresh held-out (round 7)", since it was
-/// folded into development.)
-const HELD_OUT_8_FLOORS: Option<Floors> = Some(Floors {
-    tools: 283,
-    // 251 of 283 categories right (88.7%).
-    category_percent: 251.0 * 100.0 / 283.0,
-    // 223 of 283 risks right (78.8%).
-    risk_percent: 223.0 * 100.0 / 283.0,
-    // 1Password's vault_list, item_get, item_edit, password_generate and
-    // password_generate_memorable; Paddle's three preview_* tools,
-    // create_customer_portal_session, list_notification_settings and
-    // get_notification_setting; gcloud's run_gcloud_command; Portainer's stack_inspect and
-    // service_inspect.
-    off_by_two: 14,
-    // 1Password's item_get, Paddle's create_customer_portal_session,
-    // list_notification_settings and get_notification_setting, Portainer's stack_inspect and
-    // service_inspect.
-    high_called_low: 6,
-});
-
-/// Whether the eighth held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_8_FLOORS`] records one, it must be there,
-/// so its tests cannot pass by reading nothing.
-fn held_out_8_listed() -> bool {
-    let listed = set::servers(Half::HeldOut8).is_some();
-    assert!(
-        listed || HELD_OUT_8_FLOORS.is_none(),
-        "held_out_8 was measured (HELD_OUT_8_FLOORS), so split.json must list it"
-    );
-    if !listed {
-        println!("held_out_8: not in split.json yet, nothing of it read");
-    }
-    listed
-}
+/// seventh and 283 of the eighth.
+const DEVELOPMENT_TOOLS: usize = 2858;
 
 fn pair(labelled: &LabelledTool, actual: Classification) -> Pair {
     Pair {
@@ -257,11 +202,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 to held_out_7 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_8 lists"
     );
     println!(
         "{}",
-        card.report("development (with the seven former held-out sets)")
+        card.report("development (with the eight former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -297,8 +242,8 @@ fn development_half_stays_above_its_floors() {
 const HELD_OUT_5_LABELLERS_TWO_STEPS_APART: &[&str] = &["bitwarden-mcp/edit_send"];
 
 #[test]
-fn the_development_side_reads_its_eight_lists_in_order_and_a_split_without_them_is_absent() {
-    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"]});
+fn the_development_side_reads_its_nine_lists_in_order_and_a_split_without_them_is_absent() {
+    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"]});
     assert_eq!(
         set::servers_in(&split, Half::Development),
         Some(vec![
@@ -310,168 +255,18 @@ fn the_development_side_reads_its_eight_lists_in_order_and_a_split_without_them_
             "f.json".to_owned(),
             "g.json".to_owned(),
             "h.json".to_owned(),
-            "i.json".to_owned()
+            "i.json".to_owned(),
+            "j.json".to_owned()
         ])
     );
-    let unrelated = serde_json::json!({"held_out_8": ["j.json"]});
+    let unrelated = serde_json::json!({"held_out_9": ["k.json"]});
     assert_eq!(set::servers_in(&unrelated, Half::Development), None);
 }
 
-/// The eighth held-out set, once `split.json` lists it: both blind labellings and the
-/// adjudication cover every one of its tools, and the labellers were never two risk steps
-/// apart.
 #[test]
-fn the_eighth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_8_listed() {
-        return;
-    }
-    let servers = set::servers(Half::HeldOut8).expect("split.json lists held_out_8");
-    assert!(!servers.is_empty(), "held_out_8 lists its servers");
-    let tools = set::definitions(Half::HeldOut8).len();
-    assert!(tools > 0, "held_out_8's server files hold tools");
-    let measured = HELD_OUT_8_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_8 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut8, tools);
-    let between = labeller_scorecard(
-        &set::labels(Half::HeldOut8, "labeller-a.json"),
-        &set::labels(Half::HeldOut8, "labeller-b.json"),
-    );
-    assert!(
-        between.off_by_two().is_empty(),
-        "the labellers were never two risk steps apart"
-    );
-}
-
-/// How one reading's confidence sorts a set's tools: per level, how many and how often
-/// right; how many are low (review this) and how many of the wrong risks they hold; on how
-/// many the model's doubt (`Blend::SHIPPED`) was one of the reasons.
-fn print_confidence(
-    title: &str,
-    tools: &[LabelledTool],
-    assess: impl Fn(&ToolDefinition) -> Assessment,
-) {
-    let mut counts: BTreeMap<ConfidenceLevel, LevelCount> = BTreeMap::new();
-    let (mut wrong_risks, mut wrong_risks_low) = (0usize, 0usize);
-    let (mut doubted, mut doubted_wrong, mut doubted_low) = (0usize, 0usize, 0usize);
-    for labelled in tools {
-        let assessment = assess(&labelled.tool);
-        let low = assessment.confidence.needs_review();
-        let wrong = assessment.classification.risk != labelled.expected.risk;
-        if wrong {
-            wrong_risks += 1;
-            wrong_risks_low += usize::from(low);
-        }
-        let by_model = assessment
-            .confidence
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("the model reads"));
-        if by_model {
-            doubted += 1;
-            doubted_wrong += usize::from(wrong);
-            doubted_low += usize::from(low);
-        }
-        let count = counts.entry(assessment.confidence.level).or_default();
-        count.tools += 1;
-        count.category_right +=
-            usize::from(assessment.classification.category == labelled.expected.category);
-        count.risk_right += usize::from(assessment.classification.risk == labelled.expected.risk);
-    }
-    println!("confidence, {title}:");
-    for (level, count) in &counts {
-        println!(
-            "  confidence {level:<6} {:>4} tools  category right {:>5.1}%  risk right {:>5.1}%",
-            count.tools,
-            LevelCount::percent(count.category_right, count.tools),
-            LevelCount::percent(count.risk_right, count.tools)
-        );
-    }
-    let low = counts.get(&ConfidenceLevel::Low).map_or(0, |c| c.tools);
-    println!(
-        "  low (review this): {low} of {} tools ({:.1}%); {wrong_risks_low} of {wrong_risks} wrong risks marked low ({:.1}%); the model's doubt on {doubted} tools ({doubted_wrong} wrong risks, {doubted_low} low)",
-        tools.len(),
-        LevelCount::percent(low, tools.len()),
-        LevelCount::percent(wrong_risks_low, wrong_risks)
-    );
-}
-
-/// The eighth held-out set: its one measurement, printed (the shipped classifier, the rules
-/// alone where they differ, the model alone, and the confidence of the first two), and kept
-/// as a regression floor ([`HELD_OUT_8_FLOORS`]).
-#[test]
-fn the_eighth_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_8_listed() {
-        return;
-    }
-    let tools = set::half(Half::HeldOut8);
-    let card = scorecard_of(&tools, |tool| classify(tool).classification);
-    assert!(card.total() > 0, "held_out_8 holds labelled tools");
-    println!("{}", card.report("eighth held-out set, shipped classify()"));
-    let rules = scorecard_of(&tools, |tool| classify_rules(tool).classification);
-    let differing = card
-        .pairs
-        .iter()
-        .zip(&rules.pairs)
-        .filter(|(shipped, alone)| shipped.actual != alone.actual)
-        .count();
-    if differing == 0 {
-        println!(
-            "rules alone, classify_rules(): the same verdict as classify() on every tool: {}",
-            rules.headline()
-        );
-    } else {
-        println!(
-            "rules alone differ on {differing} tools:\n{}",
-            rules.report("eighth held-out set, rules alone")
-        );
-    }
-    let model = Model::shipped();
-    let alone = scorecard_of(&tools, |tool| {
-        let prediction = model.predict(tool);
-        Classification {
-            category: prediction.category,
-            risk: prediction.risk,
-        }
-    });
-    println!("{}", alone.report("eighth held-out set, model alone"));
-    print_confidence("shipped classify()", &tools, classify);
-    print_confidence("rules alone", &tools, classify_rules);
-    if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut8);
-        std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
-    }
-    match HELD_OUT_8_FLOORS {
-        Some(floors) => {
-            assert_eq!(card.total(), floors.tools);
-            assert_floors(
-                &card,
-                floors.category_percent,
-                floors.risk_percent,
-                floors.off_by_two,
-                floors.high_called_low,
-            );
-        }
-        None => println!(
-            "held_out_8 floors not recorded yet: record this measurement in HELD_OUT_8_FLOORS"
-        ),
-    }
-}
-
-#[test]
-fn the_eighth_held_out_set_is_its_own_list_and_absent_from_a_split_without_it() {
-    let with = serde_json::json!({"development": ["a.json"], "held_out_8": ["j.json", "k.json"]});
-    assert_eq!(
-        set::servers_in(&with, Half::HeldOut8),
-        Some(vec!["j.json".to_owned(), "k.json".to_owned()])
-    );
-    let without = serde_json::json!({"development": ["a.json"], "held_out_7": ["i.json"]});
-    assert_eq!(set::servers_in(&without, Half::HeldOut8), None);
-}
-
-#[test]
-#[should_panic(expected = "split.json has no `held_out_7` list")]
+#[should_panic(expected = "split.json has no `held_out_8` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"]});
     set::servers_in(&partial, Half::Development);
 }
 
@@ -536,7 +331,9 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // 183 of 276 (66.3%); the bound is "about 30%". With the seventh held-out set folded in
     // (2,575 tools, before round 9): 30.2% low, 205 of 318 (64.5%); round 9's `transfer` and
     // `open`: 30.3%, 202 of 310 (65.2%); with its removal from a named container 30.3%, 201
-    // of 307 (65.5%); with an array removed from something 30.2%, 199 of 305 (65.2%).
+    // of 307 (65.5%); with an array removed from something 30.2%, 199 of 305 (65.2%). With
+    // the eighth held-out set folded in (2,858 tools, before round 10): 29.7%, 227 of 365
+    // (62.2%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

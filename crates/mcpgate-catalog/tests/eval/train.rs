@@ -161,15 +161,16 @@ type Floors = (f64, f64, usize, usize);
 
 /// The model alone, predicting each server from the others (round 8, 90 servers: 86.4%
 /// (2,020), 74.9% (1,752), 102, 56; with the seventh held-out set folded in, 97 servers:
-/// 87.4%, 75.9%, 100, 56).
-const MODEL_ALONE_FLOORS: Floors = (87.0, 75.5, 100, 56);
+/// 87.4%, 75.9%, 100, 56; with the eighth, 105 servers: 87.9%, 76.3%, 110, 59).
+const MODEL_ALONE_FLOORS: Floors = (87.5, 75.9, 110, 59);
 
 /// The shipped combination on the same folds (round 8: it only doubts, so the rules'
 /// verdicts, 93.3%, 88.2%, 21, 7; with the seventh held-out set folded in 93.5%, 87.7%, 22,
 /// 7 before round 9, 93.7%, 88.0%, 21, 7 with its `transfer` and `open`, 93.7%, 88.1%, 21,
 /// 7 with its removal from a named container, 93.8%, 88.2%, 21, 7 with an array removed
-/// from something; see `docs/classification.md`).
-const SHIPPED_FLOORS: Floors = (93.6, 88.0, 21, 7);
+/// from something; with the eighth folded in 93.3%, 87.2%, 35, 13 before round 10; see
+/// `docs/classification.md`).
+const SHIPPED_FLOORS: Floors = (93.1, 87.0, 35, 13);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
