@@ -129,7 +129,9 @@ pub(crate) fn refine(
     if category != Category::Read {
         return (category, Exposure::Nothing);
     }
-    if let Some(reveal) = reveal.filter(|e| e.kind == EvidenceKind::DescriptionPhrase) {
+    if let Some(reveal) = reveal
+        .filter(|e| e.kind == EvidenceKind::DescriptionPhrase || reveal_switch(signals, &e.matched))
+    {
         *evidence = vec![reveal];
         return (Category::Credential, Exposure::Nothing);
     }
@@ -195,6 +197,14 @@ pub(crate) fn refine(
         return (Category::Read, Exposure::AnyQuery);
     }
     (Category::Read, Exposure::Nothing)
+}
+
+/// A boolean argument that shows masked values (`reveal`, `reveal_env`): a read that can
+/// return the secrets it otherwise hides is a credential read (round 10), whatever it names.
+fn reveal_switch(signals: &Signals, name: &str) -> bool {
+    signals.arguments.iter().any(|a| {
+        a.name == name && a.schema().get("type").and_then(|t| t.as_str()) == Some("boolean")
+    })
 }
 
 fn reveal_evidence(signals: &Signals) -> Option<Evidence> {

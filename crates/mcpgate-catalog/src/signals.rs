@@ -233,8 +233,10 @@ impl Signals {
             Some(Category::Write | Category::Destructive | Category::Execute)
         );
         // `get_refund`, `list_charges`: a plain read verb leads, and the rest is its object.
+        // `preview_subscription_update`: a preview of a change makes none (round 10).
         let reads_first = name_token_verb(first.0, first.1) == Some(Category::Read)
-            && !PLAIN_READ_VERBS.contains(&first.1);
+            && !PLAIN_READ_VERBS.contains(&first.1)
+            && !HYPOTHETICAL_VERBS.contains(&first.1);
         if last > first.0 && changes && reads_first {
             return Some((last, closing.as_str()));
         }
@@ -447,6 +449,11 @@ const PLAIN_READ_VERBS: &[&str] = &[
     "retrieve", "lookup", "count",
 ];
 
+/// Read verbs that work out what a change would do without making it: what follows is the
+/// change previewed (`preview_transaction_create`, `estimate_order_update`), not done.
+#[rustfmt::skip]
+const HYPOTHETICAL_VERBS: &[&str] = &["preview", "estimate"];
+
 /// Languages whose name before `code` makes an argument code (`apexCode`, `python_code`).
 #[rustfmt::skip]
 const CODE_LANGUAGES: &[&str] = &[
@@ -580,7 +587,9 @@ fn roles(name: &str, sql_context: bool) -> Vec<Role> {
         "unmask",
         "include_secret",
         "include_secrets",
-    ]) {
+    ]) || ["reveal", "unmask", "decrypt"].contains(&tokens.first().map_or("", String::as_str))
+    {
+        // `reveal_env`, `unmask_fields`: a switch whose verb shows what is masked (round 10).
         roles.push(Role::Reveal);
     }
     if crate::lexicon::LOCAL_SAVE_ARGUMENTS.contains(&joined.as_str()) {

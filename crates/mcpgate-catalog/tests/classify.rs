@@ -15,6 +15,8 @@ mod round_nine;
 mod round_seven;
 #[path = "classify/round_six.rs"]
 mod round_six;
+#[path = "classify/round_ten.rs"]
+mod round_ten;
 
 fn assess(value: Value) -> Assessment {
     classify(&ToolDefinition::from_value(&value).expect("valid tool"))

@@ -1,0 +1,55 @@
+//! Round 10 (issue 14): idioms among the eighth held-out set's misses, read in general terms.
+//! A read with a boolean switch that shows masked values returns secrets; a preview or
+//! estimate of a change makes none. Pinned on made-up tools outside the evaluation set.
+
+use mcpgate_policy::{Category, Risk};
+use serde_json::json;
+
+use super::class_of;
+
+#[test]
+fn a_read_with_a_boolean_switch_that_reveals_masked_values_is_a_credential_read() {
+    let with_switch = json!({
+        "name": "greenhouse_inspect",
+        "description": "Get the settings of a greenhouse. Sensor passwords are masked unless reveal_settings is true.",
+        "inputSchema": {"type": "object", "properties": {
+            "greenhouse_id": {"type": "string"},
+            "reveal_settings": {"type": "boolean", "default": false}
+        }, "required": ["greenhouse_id"]}
+    });
+    assert_eq!(class_of(with_switch), (Category::Credential, Risk::High));
+}
+
+#[test]
+fn a_read_whose_reveal_argument_is_not_a_switch_stays_a_read() {
+    let not_a_switch = json!({
+        "name": "greenhouse_inspect",
+        "description": "Get the settings of a greenhouse.",
+        "inputSchema": {"type": "object", "properties": {
+            "greenhouse_id": {"type": "string"},
+            "reveal_style": {"type": "string", "enum": ["fade", "slide"]}
+        }, "required": ["greenhouse_id"]}
+    });
+    assert_eq!(class_of(not_a_switch), (Category::Read, Risk::Low));
+}
+
+#[test]
+fn a_preview_of_a_change_is_a_read() {
+    let preview = json!({
+        "name": "preview_invoice_update",
+        "description": "Preview what an invoice would look like after an update, without changing it.",
+        "inputSchema": {"type": "object", "properties": {
+            "invoice_id": {"type": "string"},
+            "items": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["invoice_id"]}
+    });
+    assert_eq!(class_of(preview), (Category::Read, Risk::Low));
+    let estimate = json!({
+        "name": "estimate_order_create",
+        "description": "Estimate the totals of an order without placing it.",
+        "inputSchema": {"type": "object", "properties": {
+            "items": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["items"]}
+    });
+    assert_eq!(class_of(estimate), (Category::Read, Risk::Low));
+}
