@@ -159,6 +159,43 @@ impl Signals {
         Some((phrase, masked))
     }
 
+    /// A field the description names as returned whose name ends in a secret
+    /// (`endpointSecretKey`, `webhook_secret`, `signingKey`): "The endpointSecretKey is
+    /// returned" or "returns … client_secret". Only a written identifier counts (round 10);
+    /// prose goes through [`Signals::response_secret`].
+    pub(crate) fn returned_secret_field(&self) -> Option<String> {
+        let raw: Vec<&str> = self
+            .raw_description
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let lower: Vec<String> = raw.iter().map(|w| w.to_lowercase()).collect();
+        raw.iter().enumerate().find_map(|(index, word)| {
+            let tokens = identifier_tokens(word);
+            let n = tokens.len();
+            let ends_in_secret = n >= 2
+                && (tokens[n - 1] == "secret"
+                    || (tokens[n - 1] == "key"
+                        && ["secret", "signing", "private"].contains(&tokens[n - 2].as_str())));
+            if !ends_in_secret {
+                return None;
+            }
+            let after = &lower[index + 1..lower.len().min(index + 4)];
+            let before = &lower[index.saturating_sub(3)..index];
+            let negated = |words: &[String]| {
+                words
+                    .iter()
+                    .any(|w| ["not", "never", "no", "without", "whether"].contains(&w.as_str()))
+            };
+            let returned_after = after.iter().any(|w| w == "returned") && !negated(after);
+            let returned_before = before
+                .iter()
+                .any(|w| ["returns", "returned", "including", "includes"].contains(&w.as_str()))
+                && !negated(before);
+            (returned_after || returned_before).then(|| (*word).to_owned())
+        })
+    }
+
     /// A top-level argument naming an artifact the caller chooses and the service installs
     /// and runs (`appPath`, `playbook_path`, `testSuitePath`), unless the name's verb only
     /// examines it (`playbook_syntax_check`).

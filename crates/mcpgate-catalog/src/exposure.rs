@@ -173,6 +173,18 @@ pub(crate) fn refine(
         )];
         return (Category::Credential, Exposure::Nothing);
     }
+    if let Some(field) = signals.returned_secret_field() {
+        let message = format!(
+            "the description names `{field}` as returned: the read returns a secret → credential"
+        );
+        *evidence = vec![Evidence::category(
+            EvidenceKind::DescriptionPhrase,
+            &field,
+            Category::Credential,
+            message,
+        )];
+        return (Category::Credential, Exposure::Nothing);
+    }
     if let Some(kind) = signals.argument(Role::Kind) {
         // `describe` summarises an object (a Secret's data as byte counts), it does not dump it.
         let summarises = signals

@@ -53,3 +53,25 @@ fn a_preview_of_a_change_is_a_read() {
     });
     assert_eq!(class_of(estimate), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn a_read_whose_description_names_a_secret_field_as_returned_is_a_credential_read() {
+    let returned = json!({
+        "name": "get_doorbell_hook",
+        "description": "Retrieve a doorbell hook by its ID. The ringSigningKey is returned for signature checks; store it securely.",
+        "inputSchema": {"type": "object", "properties": {
+            "hook_id": {"type": "string"}
+        }, "required": ["hook_id"]},
+        "annotations": {"readOnlyHint": true}
+    });
+    assert_eq!(class_of(returned), (Category::Credential, Risk::High));
+    let not_returned = json!({
+        "name": "get_doorbell_hook",
+        "description": "Retrieve a doorbell hook by its ID. The ringSigningKey is not returned.",
+        "inputSchema": {"type": "object", "properties": {
+            "hook_id": {"type": "string"}
+        }, "required": ["hook_id"]},
+        "annotations": {"readOnlyHint": true}
+    });
+    assert_eq!(class_of(not_returned), (Category::Read, Risk::Low));
+}
