@@ -22,7 +22,7 @@
 # Environment: ROUNDS (default 3), OPEN_CALLS (calls per open-loop run, default
 # 20000), PERF=1 (profile), CALLGRIND_OUT (with --instructions: keep the profile
 # there), STRACE=1 (with --check: the proxy's system calls per call), PROXY_THREADS (the
-# proxy's runtime threads, MCPGATE_WORKER_THREADS for it alone), MCPGATE_BENCH_CACHE (where
+# proxy's serving threads, MCPGATE_PROXY_THREADS for it alone), MCPGATE_BENCH_CACHE (where
 # oha is built, default
 # ~/.cache/mcpgate-bench).
 set -euo pipefail
@@ -101,9 +101,9 @@ pids+=($demo_pid)
 MCPGATE_API_LISTEN=$api "$bin/mcpgate" api >"$work/api.log" 2>&1 &
 pids+=($!)
 # The memory run holds 1,000 streams on one grant: above the default cap of 50.
-# PROXY_THREADS: the proxy's runtime threads (MCPGATE_WORKER_THREADS for it alone).
+# PROXY_THREADS: the proxy's serving threads (MCPGATE_PROXY_THREADS for it alone).
 proxy_env=(MCPGATE_PROXY_LISTEN=$proxy MCPGATE_PUBLIC_PROXY_URL=http://$proxy)
-[ -n "${PROXY_THREADS:-}" ] && proxy_env+=(MCPGATE_WORKER_THREADS=$PROXY_THREADS)
+[ -n "${PROXY_THREADS:-}" ] && proxy_env+=(MCPGATE_PROXY_THREADS=$PROXY_THREADS)
 env "${proxy_env[@]}" MCPGATE_PROXY_MAX_STREAMS_PER_GRANT=2000 "$bin/mcpgate" proxy >"$work/proxy.log" 2>&1 &
 proxy_pid=$!
 pids+=($proxy_pid)

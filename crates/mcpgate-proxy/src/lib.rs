@@ -17,6 +17,7 @@ mod origin;
 mod protected_resource;
 mod refusal;
 mod relay;
+mod serving;
 mod session;
 mod settings;
 mod slots;

@@ -148,6 +148,18 @@ impl Limiter {
         }
     }
 
+    /// This limiter on another connection (a serving thread's), sharing its health: Redis
+    /// is down or up for the whole process, with one probe, whichever thread saw it first.
+    pub(crate) fn on_connection(&self, redis: Redis) -> Self {
+        Self {
+            redis,
+            reserve: self.reserve.clone(),
+            release: self.release.clone(),
+            timeout: self.timeout,
+            health: Arc::clone(&self.health),
+        }
+    }
+
     /// Marks Redis down and starts the probe that marks it up again.
     fn mark_down(&self) {
         self.health.down.store(true, Ordering::Release);

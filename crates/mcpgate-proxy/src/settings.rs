@@ -79,6 +79,9 @@ pub struct ProxySettings {
     /// Verified grant tokens remembered (by SHA-256) so their signature is checked once;
     /// 0 turns the cache off.
     pub token_cache_entries: usize,
+    /// Threads serving connections, each with its own single-threaded runtime, Redis
+    /// connection and upstream pool ([`crate::serving`]); one per core by default.
+    pub serving_threads: std::num::NonZeroUsize,
 }
 
 impl ProxySettings {
@@ -116,6 +119,8 @@ impl ProxySettings {
             approval_poll_interval: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(30),
             token_cache_entries: 100_000,
+            serving_threads: std::thread::available_parallelism()
+                .unwrap_or(std::num::NonZeroUsize::MIN),
         }
     }
 }

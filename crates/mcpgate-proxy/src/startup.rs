@@ -10,17 +10,15 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, ServiceExt};
+use axum::Router;
 use mcpgate_service::{health_router, with_common_layers, Readiness};
 use mcpgate_store::{PgPool, Redis};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tower::Layer;
 
 use crate::approval::Waiters;
 use crate::audit::{self, WriterSettings};
-use crate::auth::take_url_token;
 use crate::cache::{sync, Cache};
 use crate::drift::Drift;
 use crate::limiter::Limiter;
@@ -28,6 +26,7 @@ use crate::loop_guard::{self, LoopGuard};
 use crate::metrics::Metrics;
 use crate::origin::AllowedOrigins;
 use crate::protected_resource::Challenge;
+use crate::serving::Serving;
 use crate::session;
 use crate::settings::ProxySettings;
 use crate::slots::Slots;
@@ -54,7 +53,10 @@ pub struct ProxyDeps {
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    /// What every serving thread's state is made from ([`Shared::for_this_thread`]).
+    state: AppState,
+    resources: crate::protected_resource::Resources,
+    readiness: Readiness,
     stop_background: CancellationToken,
     stop_audit: CancellationToken,
     audit_writer: JoinHandle<()>,
@@ -135,16 +137,24 @@ impl Application {
                 pool_idle_timeout: Duration::from_secs(90),
             },
         );
+        // A pool of the proxy's own, on the caller's settings: a connection a serving
+        // thread opens is driven by that thread's runtime and dies with it at shutdown, so
+        // it must not go back to a pool the caller keeps using (the API's, under `up`).
+        let db = deps
+            .db
+            .options()
+            .clone()
+            .connect_lazy_with((*deps.db.connect_options()).clone());
         let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(Cache::new(
-            deps.db.clone(),
+            db.clone(),
             CredentialsKey::new(&settings.secret_key),
             address_policy,
         ));
         let stop_background = CancellationToken::new();
         let stop_audit = CancellationToken::new();
         let (audit, audit_writer) = audit::start(
-            deps.db.clone(),
+            db.clone(),
             WriterSettings {
                 capacity: settings.audit_queue_capacity,
                 batch_size: settings.audit_batch_size,
@@ -180,9 +190,9 @@ impl Application {
         let session_key = Arc::new(session::key(&settings.secret_key));
         let state = AppState(Arc::new(Shared {
             verify_key: settings.grant_verify_key.clone(),
-            tokens: TokenCache::new(settings.token_cache_entries),
+            tokens: Arc::new(TokenCache::new(settings.token_cache_entries)),
             secret_key: Arc::clone(&session_key),
-            session_ids: session::OpenedIds::new(session_key, session::OPENED_IDS),
+            session_ids: Arc::new(session::OpenedIds::new(session_key, session::OPENED_IDS)),
             limiter: Arc::new(Limiter::new(deps.redis.clone(), settings.limiter_timeout)),
             drift: Arc::new(Drift::new(deps.redis.clone())),
             tasks: TaskBindings::new(deps.redis.clone(), settings.limiter_timeout),
@@ -203,26 +213,12 @@ impl Application {
             http,
             relay,
         }));
-        let readiness = Readiness::new(
-            Some(deps.db.clone()),
-            Some(deps.redis.clone()),
-            Duration::from_secs(2),
-        );
-        let router = Router::new()
-            .merge(crate::mcp::router(state.clone()))
-            .merge(crate::protected_resource::router(resources.clone()))
-            .route("/metrics", get(metrics_text).with_state(state))
-            .merge(health_router(readiness));
-        // One stack around the whole router (not `Router::layer`, which wraps and boxes
-        // per route), of plain services (not `from_fn`, which boxes per request): the
-        // loop guard first, the protected resource's challenge, then the common layers.
-        let guarded = LoopGuard(Challenge {
-            inner: router,
-            resources: Arc::new(resources),
-        });
+        let readiness = Readiness::new(Some(db), Some(deps.redis.clone()), Duration::from_secs(2));
         Ok(Self {
             listener,
-            router: with_common_layers(guarded),
+            state,
+            resources,
+            readiness,
             stop_background,
             stop_audit,
             audit_writer,
@@ -244,39 +240,74 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        tracing::info!(addr = %self.listener.local_addr()?, "proxy listening");
-        // The URL-form token leaves the path before routing and the request span.
-        let service = tower::util::MapRequestLayer::new(take_url_token).layer(self.router);
-        let shutting_down = self.shutting_down.clone();
+        let Self {
+            mut listener,
+            state,
+            resources,
+            readiness,
+            stop_background,
+            stop_audit,
+            audit_writer,
+            shutting_down,
+            drain_timeout,
+        } = self;
+        let local = listener.local_addr()?;
+        let threads = state.settings.serving_threads;
+        tracing::info!(addr = %local, threads, "proxy listening");
+        let signalled = shutting_down.clone();
         tokio::spawn(async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, draining in-flight requests");
-            shutting_down.cancel();
+            signalled.cancel();
         });
-        let served = axum::serve(self.listener, service.into_make_service())
-            .with_graceful_shutdown(self.shutting_down.clone().cancelled_owned());
-        let drain_timeout = self.drain_timeout;
-        let deadline = async {
-            self.shutting_down.cancelled().await;
-            tokio::time::sleep(drain_timeout).await;
-        };
-        let served = tokio::select! {
-            served = std::future::IntoFuture::into_future(served) => served,
-            () = deadline => {
-                tracing::warn!(?drain_timeout, "requests still in flight at the drain deadline; cutting them");
-                Ok(())
+        let service = move || {
+            let (base, resources, readiness) =
+                (state.clone(), resources.clone(), readiness.clone());
+            async move {
+                let state = AppState(Arc::new(base.for_this_thread().await));
+                router(state, resources, readiness)
             }
         };
-        self.stop_background.cancel();
-        self.stop_audit.cancel();
-        if tokio::time::timeout(DRAIN_PATIENCE, self.audit_writer)
+        let mut serving = Serving::start(threads, local, service, &shutting_down, drain_timeout)?;
+        let accepted = serving.accept(&mut listener, &shutting_down).await;
+        // No new connection: clients go to another replica.
+        drop(listener);
+        if accepted.is_err() {
+            shutting_down.cancel();
+        }
+        let served = serving.served().await;
+        stop_background.cancel();
+        stop_audit.cancel();
+        if tokio::time::timeout(DRAIN_PATIENCE, audit_writer)
             .await
             .is_err()
         {
             tracing::error!("the audit queue did not drain in time");
         }
-        served
+        serving.release();
+        accepted.and(served)
     }
+}
+
+/// What a serving thread serves: the MCP routes, the protected resource's metadata,
+/// `/metrics` and the health checks, in one stack around the whole router (not
+/// `Router::layer`, which wraps and boxes per route), of plain services (not `from_fn`,
+/// which boxes per request): the loop guard first, the protected resource's challenge,
+/// then the common layers.
+fn router(
+    state: AppState,
+    resources: crate::protected_resource::Resources,
+    readiness: Readiness,
+) -> Router {
+    let router = Router::new()
+        .merge(crate::mcp::router(state.clone()))
+        .merge(crate::protected_resource::router(resources.clone()))
+        .route("/metrics", get(metrics_text).with_state(state))
+        .merge(health_router(readiness));
+    with_common_layers(LoopGuard(Challenge {
+        inner: router,
+        resources: Arc::new(resources),
+    }))
 }
 
 /// `/metrics`, behind `metrics_token` when one is set (the proxy port is public).

@@ -183,6 +183,26 @@ impl Redis {
         })
     }
 
+    /// A handle whose single-node connection is opened on the calling runtime, so its
+    /// driver task runs there and a command's answer wakes no other thread: what each of
+    /// the proxy's serving threads uses. A cluster or Sentinel handle is shared as it is
+    /// (their connections follow slot moves and failovers, kept once per process).
+    pub async fn for_this_runtime(&self) -> Result<Redis, StoreError> {
+        match &*self.topology {
+            Topology::Single { client, .. } => {
+                let manager =
+                    ConnectionManager::new_with_config(client.clone(), manager_config()).await?;
+                Ok(Redis {
+                    topology: Arc::new(Topology::Single {
+                        client: client.clone(),
+                        manager,
+                    }),
+                })
+            }
+            Topology::Cluster { .. } | Topology::Sentinel(_) => Ok(self.clone()),
+        }
+    }
+
     /// The topology and its nodes.
     pub fn topology(&self) -> RedisTopology {
         let list = |nodes: &[NodeAddr]| nodes.iter().map(ToString::to_string).collect();

@@ -38,6 +38,9 @@ type Connector = hyper_rustls::HttpsConnector<ConnectGuard<HttpConnector<Checked
 pub struct RelayClient {
     client: Client<Connector, Full<Bytes>>,
     hop: HeaderValue,
+    /// What [`RelayClient::with_own_pool`] builds another pool from.
+    connector: Connector,
+    settings: RelayClientSettings,
 }
 
 impl std::fmt::Debug for RelayClient {
@@ -102,14 +105,21 @@ impl RelayClient {
             .https_or_http()
             .enable_all_versions()
             .wrap_connector(guarded);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(settings.pool_idle_timeout)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
         Self {
-            client,
+            client: pooled(connector.clone(), settings),
             hop: HeaderValue::from_static(hop),
+            connector,
+            settings,
+        }
+    }
+
+    /// The same client with a pool of its own: the connections it opens are driven by
+    /// tasks of the runtime that opens them, so a runtime using only its own pool never
+    /// wakes another thread for an upstream's answer.
+    pub fn with_own_pool(&self) -> Self {
+        Self {
+            client: pooled(self.connector.clone(), self.settings),
+            ..self.clone()
         }
     }
 
@@ -128,6 +138,14 @@ impl RelayClient {
         *request.headers_mut() = headers;
         Ok(self.client.request(request).await?)
     }
+}
+
+fn pooled(connector: Connector, settings: RelayClientSettings) -> Client<Connector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(settings.pool_idle_timeout)
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .build(connector)
 }
 
 /// TLS as the rest of mcpgate's upstream clients: rustls (ring) with the Mozilla roots.

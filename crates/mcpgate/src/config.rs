@@ -359,6 +359,17 @@ pub struct SettingsArgs {
     )]
     pub worker_threads: Option<usize>,
 
+    /// Proxy: threads serving its connections, each with its own single-threaded
+    /// runtime, Redis connection and upstream pool, so a call's answers never wake
+    /// another thread [default: cores].
+    #[arg(
+        long,
+        env = "MCPGATE_PROXY_THREADS",
+        global = true,
+        value_name = "THREADS"
+    )]
+    pub proxy_threads: Option<usize>,
+
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "MCPGATE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -481,6 +492,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     worker_threads: Option<usize>,
+    proxy_threads: Option<usize>,
     log_format: Option<String>,
     log: Option<String>,
     otel_exporter_otlp_endpoint: Option<String>,
@@ -528,6 +540,8 @@ pub struct Config {
     pub smtp: Option<mcpgate_api::SmtpSettings>,
     /// `None`: the runtime's default, one thread per core.
     pub worker_threads: Option<usize>,
+    /// `None`: one per core.
+    pub proxy_threads: Option<std::num::NonZeroUsize>,
     pub log_format: LogFormat,
     pub log: String,
     /// Where traces are exported; `None` exports none.
@@ -822,6 +836,14 @@ impl SettingsArgs {
                 .or(file.worker_threads)
                 .map(|threads| {
                     at_least_one(Some(threads), 1, "MCPGATE_WORKER_THREADS", "worker-threads")
+                })
+                .transpose()?,
+            proxy_threads: self
+                .proxy_threads
+                .or(file.proxy_threads)
+                .map(|threads| {
+                    at_least_one(Some(threads), 1, "MCPGATE_PROXY_THREADS", "proxy-threads")
+                        .map(|threads| std::num::NonZeroUsize::new(threads).expect("at least one"))
                 })
                 .transpose()?,
             log_format,
@@ -1129,6 +1151,29 @@ mod tests {
         };
         let error = zero.load().unwrap_err().to_string();
         assert!(error.contains("MCPGATE_WORKER_THREADS"), "{error}");
+    }
+
+    #[test]
+    fn proxy_threads_default_to_one_per_core_and_zero_is_refused_by_name() {
+        assert_eq!(SettingsArgs::default().load().unwrap().proxy_threads, None);
+        let three = SettingsArgs {
+            proxy_threads: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(
+            three
+                .load()
+                .unwrap()
+                .proxy_threads
+                .map(std::num::NonZeroUsize::get),
+            Some(3)
+        );
+        let zero = SettingsArgs {
+            proxy_threads: Some(0),
+            ..Default::default()
+        };
+        let error = zero.load().unwrap_err().to_string();
+        assert!(error.contains("MCPGATE_PROXY_THREADS"), "{error}");
     }
 
     #[test]

@@ -163,20 +163,8 @@ async fn every_key_one_call_touches_is_in_one_cluster_slot_and_the_script_runs_t
 
 mod tls;
 
-/// Another limiter of the same process: its own connection (`redis`), the process's
-/// health.
-fn sharing_health(limiter: &Limiter, redis: Redis, timeout: Duration) -> Limiter {
-    Limiter {
-        redis,
-        reserve: AtomicScript::new(RESERVE),
-        release: AtomicScript::new(RELEASE),
-        timeout,
-        health: Arc::clone(&limiter.health),
-    }
-}
-
-/// Two limiters sharing one health, as two connections of one process (a Sentinel
-/// handle's old and new master): `stalled`'s Redis is paused (its calls hang until they
+/// Two limiters sharing one health, as a replica's serving threads on their own
+/// connections do ([`Limiter::on_connection`]): `stalled`'s Redis is paused (its calls hang until they
 /// time out), `live`'s answers.
 async fn stalled_and_live() -> ([mcpgate_testkit::TestRedis; 2], Redis, Limiter, Limiter) {
     let (live_server, _, live) = limiter().await;
@@ -184,7 +172,10 @@ async fn stalled_and_live() -> ([mcpgate_testkit::TestRedis; 2], Redis, Limiter,
     let stalled_redis = mcpgate_store::connect_redis(stalled_server.url(), Duration::from_secs(5))
         .await
         .unwrap();
-    let stalled = sharing_health(&live, stalled_redis.clone(), Duration::from_millis(400));
+    let stalled = Limiter {
+        timeout: Duration::from_millis(400),
+        ..live.on_connection(stalled_redis.clone())
+    };
     ([stalled_server, live_server], stalled_redis, stalled, live)
 }
 
@@ -241,7 +232,10 @@ async fn an_answer_after_redis_was_marked_down_marks_it_up_without_waiting_for_t
     let (_servers, stalled_redis, _, live) = stalled_and_live().await;
     // Gives up well before the live Redis's pause ends (and that ends before the
     // connection's own 500 ms response timeout).
-    let stalled = sharing_health(&live, stalled_redis.clone(), Duration::from_millis(150));
+    let stalled = Limiter {
+        timeout: Duration::from_millis(150),
+        ..live.on_connection(stalled_redis.clone())
+    };
     let key = [charge("rl:{t}:k", 60, 1_000)];
     assert!(live.reserve(&key).await.is_ok(), "the live Redis answers");
     // The probe pings the stalled Redis, paused far longer than the live one.

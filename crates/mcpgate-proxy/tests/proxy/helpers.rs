@@ -445,8 +445,18 @@ impl TestProxy {
         session: Option<&str>,
         body: impl Into<String>,
     ) -> reqwest::RequestBuilder {
-        let mut request = self
-            .client
+        self.request_on(&self.client, addr, session, body)
+    }
+
+    /// [`TestProxy::request_at`] sent by `client` (one with its own connection pool).
+    pub fn request_on(
+        &self,
+        client: &reqwest::Client,
+        addr: SocketAddr,
+        session: Option<&str>,
+        body: impl Into<String>,
+    ) -> reqwest::RequestBuilder {
+        let mut request = client
             .post(self.url_at(addr))
             .bearer_auth(&self.token)
             .header("accept", "application/json, text/event-stream")

@@ -17,5 +17,6 @@ mod loops;
 mod modern;
 mod relay;
 mod replicas;
+mod serving;
 mod telemetry;
 mod topologies;

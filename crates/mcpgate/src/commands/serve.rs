@@ -74,7 +74,7 @@ pub async fn serve_proxy(
     redis: Redis,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let settings = mcpgate_proxy::ProxySettings {
+    let mut settings = mcpgate_proxy::ProxySettings {
         allow_private_upstreams: config.allow_private_upstreams(),
         refused_upstreams: own_addresses(config.api_listen, &config.public_api_url),
         drain_timeout: config.proxy_drain,
@@ -96,6 +96,9 @@ pub async fn serve_proxy(
             std::sync::Arc::new(config.secret_key("proxy")?),
         )
     };
+    if let Some(threads) = config.proxy_threads {
+        settings.serving_threads = threads;
+    }
     let app = mcpgate_proxy::Application::build(settings, mcpgate_proxy::ProxyDeps { db, redis })
         .await
         .with_context(|| format!("binding the proxy to {}", config.proxy_listen))?;
