@@ -665,6 +665,16 @@ fn execute(signals: &Signals) -> Step {
             ),
         );
     }
+    if let Some(argument) = signals.command_line_array() {
+        return step(
+            Risk::Critical,
+            &argument.name,
+            format!(
+                "argument `{}`: the whole command line of a CLI, any of its commands → critical",
+                argument.name
+            ),
+        );
+    }
     if let Some(argument) = signals.graphql_mutation() {
         return step(
             Risk::Critical,

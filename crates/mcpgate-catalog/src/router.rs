@@ -82,4 +82,27 @@ impl Signals {
         };
         listed || sibling(PARAMETER_OBJECTS, "object") || sibling(DISCOVERY_SWITCHES, "boolean")
     }
+
+    /// The one required argument of a tool that runs a command, when it is the command line
+    /// itself as a list of strings (`run_gcloud_command` with `args: [...]`): any of the
+    /// CLI's commands, deletes and grants included, not one of the tool's own operations
+    /// (round 10, like round 7's routers that take any request).
+    pub(crate) fn command_line_array(&self) -> Option<&Argument> {
+        if !self.name_has(&["command", "cmd", "cli"]) {
+            return None;
+        }
+        let argument = self.arguments.iter().find(|a| {
+            ["args", "argv"].contains(&identifier_tokens(&a.name).join("_").as_str())
+                && typed(a.schema(), "array")
+                && a.schema()
+                    .get("items")
+                    .is_some_and(|items| typed(items, "string"))
+        })?;
+        let only_required = self.required(&argument.name)
+            && self
+                .arguments
+                .iter()
+                .all(|other| other.name == argument.name || !self.required(&other.name));
+        only_required.then_some(argument)
+    }
 }

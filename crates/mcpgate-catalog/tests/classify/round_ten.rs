@@ -75,3 +75,15 @@ fn a_read_whose_description_names_a_secret_field_as_returned_is_a_credential_rea
     });
     assert_eq!(class_of(not_returned), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn a_command_tool_taking_a_whole_cli_command_line_as_an_args_array_is_execute_critical() {
+    let router = json!({
+        "name": "run_kiln_command",
+        "description": "Executes a kiln CLI command.",
+        "inputSchema": {"type": "object", "properties": {
+            "args": {"type": "array", "items": {"type": "string"}}
+        }, "required": ["args"]}
+    });
+    assert_eq!(class_of(router), (Category::Execute, Risk::Critical));
+}

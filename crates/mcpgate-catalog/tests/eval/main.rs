@@ -43,10 +43,11 @@ use set::{Half, LabelledTool, Labels};
 /// an array destructive medium. With the eighth held-out set folded in (2,858 tools): 93.3%
 /// (2,667), 87.2% (2,493), 35, 13 before round 10; 93.5% (2,673), 87.4% (2,499), 29, 10
 /// with a boolean reveal switch a credential read and a preview or estimate a read; 93.6%
-/// (2,675), 87.5% (2,501), 27, 8 with a secret field named as returned a credential read.
+/// (2,675), 87.5% (2,501), 27, 8 with a secret field named as returned a credential read;
+/// 93.6% (2,675), 87.5% (2,502), 26, 8 with a CLI's command line as an `args` array critical.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
 const DEVELOPMENT_RISK_FLOOR: f64 = 87.3;
-const DEVELOPMENT_OFF_BY_TWO: usize = 27;
+const DEVELOPMENT_OFF_BY_TWO: usize = 26;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 8;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
@@ -336,7 +337,8 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // of 307 (65.5%); with an array removed from something 30.2%, 199 of 305 (65.2%). With
     // the eighth held-out set folded in (2,858 tools, before round 10): 29.7%, 227 of 365
     // (62.2%); round 10's reveal switch and previews: 29.8%, 224 of 359 (62.4%); a secret
-    // field named as returned: 29.8%, 223 of 357 (62.5%).
+    // field named as returned: 29.8%, 223 of 357 (62.5%); an `args` command line: 29.8%, 222
+    // of 356 (62.4%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
