@@ -116,7 +116,7 @@ pub(crate) fn refine(
             )];
             return (Category::Credential, Exposure::Nothing);
         }
-        if let Some(phrase) = signals.mints_client_secret() {
+        if let Some(phrase) = signals.mints_credential() {
             *evidence = vec![Evidence::category(
                 EvidenceKind::DescriptionPhrase,
                 phrase,

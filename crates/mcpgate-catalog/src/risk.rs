@@ -802,7 +802,7 @@ fn credential(signals: &Signals) -> Step {
             format!("the edit sets `{field}`: a way in replaced → critical"),
         );
     }
-    if let Some(phrase) = signals.mints_client_secret() {
+    if let Some(phrase) = signals.mints_credential() {
         return step(
             Risk::Critical,
             phrase,

@@ -72,6 +72,15 @@ fn enum_values(value: &Value, out: &mut Vec<String>, depth: usize) {
     }
 }
 
+/// What a create mints when its description names it: a client's secret, or a link that
+/// signs its holder in.
+#[rustfmt::skip]
+const MINTED_CREDENTIAL_PHRASES: &[&str] = &[
+    "client secret", "client secrets", "authenticated link", "authenticated links",
+    "magic link", "magic links", "sign in link", "sign in links", "login link", "login links",
+    "automatically sign in", "automatically signs in",
+];
+
 impl Signals {
     /// A credential the write sets through its schema rather than its name:
     /// a property setting a password (`passwordValue`, `new_password`, `requirePassword`),
@@ -111,16 +120,15 @@ impl Signals {
     }
 
     /// A create whose description speaks of the client secret it makes (an OAuth client or
-    /// application): a new credential exists once it returns, redacted in the reply or not.
-    pub(crate) fn mints_client_secret(&self) -> Option<&'static str> {
+    /// application), or of a link that signs someone in (a portal session's "authenticated
+    /// links", a magic or sign-in link; round 10): a new credential exists once it returns,
+    /// redacted in the reply or not.
+    pub(crate) fn mints_credential(&self) -> Option<&'static str> {
         let creates = self
             .name_verb()
             .is_some_and(|(_, verb)| ["create", "add", "register", "new"].contains(&verb));
         creates
-            .then(|| {
-                self.description
-                    .first_phrase(&["client secret", "client secrets"])
-            })
+            .then(|| self.description.first_phrase(MINTED_CREDENTIAL_PHRASES))
             .flatten()
     }
 

@@ -87,3 +87,15 @@ fn a_command_tool_taking_a_whole_cli_command_line_as_an_args_array_is_execute_cr
     });
     assert_eq!(class_of(router), (Category::Execute, Risk::Critical));
 }
+
+#[test]
+fn creating_a_session_whose_links_sign_someone_in_mints_a_credential() {
+    let portal = json!({
+        "name": "create_member_lounge_session",
+        "description": "Create a lounge session for a club member. Authenticated links are returned which sign the member in.",
+        "inputSchema": {"type": "object", "properties": {
+            "member_id": {"type": "string"}
+        }, "required": ["member_id"]}
+    });
+    assert_eq!(class_of(portal), (Category::Credential, Risk::Critical));
+}

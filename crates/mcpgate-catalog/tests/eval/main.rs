@@ -44,11 +44,12 @@ use set::{Half, LabelledTool, Labels};
 /// (2,667), 87.2% (2,493), 35, 13 before round 10; 93.5% (2,673), 87.4% (2,499), 29, 10
 /// with a boolean reveal switch a credential read and a preview or estimate a read; 93.6%
 /// (2,675), 87.5% (2,501), 27, 8 with a secret field named as returned a credential read;
-/// 93.6% (2,675), 87.5% (2,502), 26, 8 with a CLI's command line as an `args` array critical.
+/// 93.6% (2,675), 87.5% (2,502), 26, 8 with a CLI's command line as an `args` array critical;
+/// 93.6% (2,676), 87.6% (2,503), 25, 7 with a create whose links sign someone in a credential.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.3;
-const DEVELOPMENT_OFF_BY_TWO: usize = 26;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 8;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.4;
+const DEVELOPMENT_OFF_BY_TWO: usize = 25;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
@@ -338,7 +339,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // the eighth held-out set folded in (2,858 tools, before round 10): 29.7%, 227 of 365
     // (62.2%); round 10's reveal switch and previews: 29.8%, 224 of 359 (62.4%); a secret
     // field named as returned: 29.8%, 223 of 357 (62.5%); an `args` command line: 29.8%, 222
-    // of 356 (62.4%).
+    // of 356 (62.4%); a create whose links sign someone in: 29.8%, 222 of 355 (62.5%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
