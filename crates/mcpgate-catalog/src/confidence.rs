@@ -164,6 +164,14 @@ pub(crate) fn judge(
     if let [only] = sources.as_slice() {
         confidence.doubt(WEAK, format!("only {only} chose {category}"));
     }
+    if category == Category::Read {
+        if let Some(hint) = sensitive_read_hint(signals) {
+            confidence.doubt(
+                WEAK,
+                format!("a read that carries {hint}, which no credential rule took"),
+            );
+        }
+    }
     let risk_from_base = evidence
         .iter()
         .rev()
@@ -187,6 +195,28 @@ pub(crate) fn judge(
         }
     }
     confidence
+}
+
+/// What hints that a read may return secrets though the credential rules did not take it
+/// (round 10): an argument that reveals values but is no boolean switch, or a field written
+/// in the description whose name ends in a secret, password or token.
+fn sensitive_read_hint(signals: &Signals) -> Option<String> {
+    if let Some(argument) = signals.argument(crate::signals::Role::Reveal) {
+        return Some(format!("the argument `{}`", argument.name));
+    }
+    signals
+        .raw_description
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .find(|word| {
+            let tokens = crate::text::identifier_tokens(word);
+            tokens.len() >= 2
+                && tokens
+                    .last()
+                    .is_some_and(|last| ["secret", "password", "token"].contains(&last.as_str()))
+                && !["page", "next", "cursor", "continuation"]
+                    .contains(&tokens[tokens.len() - 2].as_str())
+        })
+        .map(|word| format!("the field `{word}`"))
 }
 
 /// Description length (characters) from which a write's prose says more than its verb.

@@ -5,7 +5,7 @@
 use mcpgate_policy::{Category, Risk};
 use serde_json::json;
 
-use super::class_of;
+use super::{assess, class_of};
 
 #[test]
 fn a_read_with_a_boolean_switch_that_reveals_masked_values_is_a_credential_read() {
@@ -30,7 +30,40 @@ fn a_read_whose_reveal_argument_is_not_a_switch_stays_a_read() {
             "reveal_style": {"type": "string", "enum": ["fade", "slide"]}
         }, "required": ["greenhouse_id"]}
     });
+    let assessment = assess(not_a_switch.clone());
     assert_eq!(class_of(not_a_switch), (Category::Read, Risk::Low));
+    assert!(
+        assessment.confidence.needs_review(),
+        "a reveal argument no rule took asks for review: {:?}",
+        assessment.confidence.reasons
+    );
+}
+
+#[test]
+fn a_read_naming_a_secret_field_it_does_not_say_it_returns_asks_for_review() {
+    let hinted = json!({
+        "name": "get_doorbell",
+        "description": "Retrieve a doorbell by its ID, with its chime and its ringSecret settings.",
+        "inputSchema": {"type": "object", "properties": {
+            "doorbell_id": {"type": "string"}
+        }, "required": ["doorbell_id"]}
+    });
+    let plain = json!({
+        "name": "get_doorbell",
+        "description": "Retrieve a doorbell by its ID, with its chime settings.",
+        "inputSchema": {"type": "object", "properties": {
+            "doorbell_id": {"type": "string"}
+        }, "required": ["doorbell_id"]}
+    });
+    assert_eq!(class_of(hinted.clone()).0, Category::Read);
+    assert!(
+        !assess(plain).confidence.needs_review(),
+        "precondition: the same read without the field is not sent to review"
+    );
+    assert!(
+        assess(hinted).confidence.needs_review(),
+        "a secret-named field no rule took asks for review"
+    );
 }
 
 #[test]
