@@ -64,6 +64,18 @@ pub(crate) fn refine(
             Evidence::category(EvidenceKind::NameNoun, &noun, Category::Credential, message)
         };
         match category {
+            Category::Read if local_generator(signals) => {
+                evidence.insert(
+                    0,
+                    Evidence::category(
+                        EvidenceKind::Rule,
+                        &noun,
+                        Category::Read,
+                        format!("generates a random `{noun}` from options alone: nothing stored or granted → read"),
+                    ),
+                );
+                return (Category::Read, Exposure::Nothing);
+            }
             Category::Read => {
                 let hidden = signals.description.first_phrase(HIDDEN_PHRASES);
                 if let (Some(phrase), None) = (hidden, &reveal) {
@@ -209,6 +221,24 @@ pub(crate) fn refine(
         return (Category::Read, Exposure::AnyQuery);
     }
     (Category::Read, Exposure::Nothing)
+}
+
+/// A generator of random values worked out on the spot (`password_generate` with a length
+/// and character switches): a `generate` verb, a description saying "random", and only
+/// number or boolean options, so no account, vault or service is named to store or grant it
+/// (round 10).
+fn local_generator(signals: &Signals) -> bool {
+    let generates = signals
+        .name_verb()
+        .is_some_and(|(_, verb)| verb == "generate");
+    let options_only = !signals.arguments.is_empty()
+        && signals.arguments.iter().all(|a| {
+            matches!(
+                a.schema().get("type").and_then(|t| t.as_str()),
+                Some("integer" | "number" | "boolean")
+            )
+        });
+    generates && options_only && signals.description.has_phrase("random")
 }
 
 /// A boolean argument that shows masked values (`reveal`, `reveal_env`): a read that can

@@ -132,3 +132,25 @@ fn creating_a_session_whose_links_sign_someone_in_mints_a_credential() {
     });
     assert_eq!(class_of(portal), (Category::Credential, Risk::Critical));
 }
+
+#[test]
+fn a_random_password_generated_from_options_alone_is_a_plain_read() {
+    let local = json!({
+        "name": "password_generate",
+        "description": "Generate a random password of the given length, with or without digits.",
+        "inputSchema": {"type": "object", "properties": {
+            "length": {"type": "integer"},
+            "digits": {"type": "boolean"}
+        }}
+    });
+    assert_eq!(class_of(local), (Category::Read, Risk::Low));
+    let for_an_account = json!({
+        "name": "password_generate",
+        "description": "Generate a random password for an account and set it.",
+        "inputSchema": {"type": "object", "properties": {
+            "account_id": {"type": "string"},
+            "length": {"type": "integer"}
+        }, "required": ["account_id"]}
+    });
+    assert_ne!(class_of(for_an_account).1, Risk::Low);
+}
