@@ -106,10 +106,17 @@ impl Signals {
             .map(|a| identifier_tokens(&a.name).join("_"))
             .collect();
         names.extend(self.nested_property_names());
-        names.into_iter().find(|name| {
-            let tokens: Vec<&str> = name.split('_').collect();
-            PLAIN_SECRET_FIELDS.contains(&tokens.as_slice())
-        })
+        names
+            .into_iter()
+            .find(|name| {
+                let tokens: Vec<&str> = name.split('_').collect();
+                PLAIN_SECRET_FIELDS.contains(&tokens.as_slice())
+            })
+            .or_else(|| {
+                self.arguments
+                    .iter()
+                    .find_map(|a| concealed_field(a.schema(), 0))
+            })
     }
 
     /// A transformation or translation (`transform_image`, `transform-asset`,
@@ -157,4 +164,39 @@ impl Signals {
     pub(crate) fn prose_warning(&self) -> Option<&'static str> {
         self.description.first_phrase(WARNING_PHRASES)
     }
+}
+
+/// Field kinds that hold a secret when an edit sets a field's `type` and `value`.
+const CONCEALED_KINDS: &[&str] = &["concealed", "password", "secret"];
+
+/// A field an edit can set to a secret kind (round 10): an object schema with a `value` and a
+/// `type` whose enum offers `concealed` (a vault item's upserted fields), named by that kind.
+fn concealed_field(schema: &Value, depth: usize) -> Option<String> {
+    if depth > 4 {
+        return None;
+    }
+    if let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) {
+        let kind = properties
+            .get("type")
+            .and_then(|t| t.get("enum"))
+            .and_then(|e| e.as_array())
+            .and_then(|values| {
+                values
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .find(|v| CONCEALED_KINDS.contains(v))
+            });
+        if let (Some(kind), true) = (kind, properties.contains_key("value")) {
+            return Some(format!("{kind} field"));
+        }
+        if let Some(found) = properties
+            .values()
+            .find_map(|p| concealed_field(p, depth + 1))
+        {
+            return Some(found);
+        }
+    }
+    schema
+        .get("items")
+        .and_then(|items| concealed_field(items, depth + 1))
 }

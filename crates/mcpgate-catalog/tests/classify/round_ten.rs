@@ -154,3 +154,20 @@ fn a_random_password_generated_from_options_alone_is_a_plain_read() {
     });
     assert_ne!(class_of(for_an_account).1, Risk::Low);
 }
+
+#[test]
+fn editing_an_item_whose_fields_can_be_set_concealed_changes_a_credential() {
+    let edit = json!({
+        "name": "locker_entry_edit",
+        "description": "Edit an existing locker entry: its title and its fields.",
+        "inputSchema": {"type": "object", "properties": {
+            "entry_id": {"type": "string"},
+            "fields": {"type": "array", "items": {"type": "object", "properties": {
+                "label": {"type": "string"},
+                "type": {"type": "string", "enum": ["text", "concealed"]},
+                "value": {"type": "string"}
+            }}}
+        }, "required": ["entry_id"]}
+    });
+    assert_eq!(class_of(edit), (Category::Credential, Risk::Critical));
+}

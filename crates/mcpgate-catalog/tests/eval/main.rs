@@ -46,10 +46,11 @@ use set::{Half, LabelledTool, Labels};
 /// (2,675), 87.5% (2,501), 27, 8 with a secret field named as returned a credential read;
 /// 93.6% (2,675), 87.5% (2,502), 26, 8 with a CLI's command line as an `args` array critical;
 /// 93.6% (2,676), 87.6% (2,503), 25, 7 with a create whose links sign someone in a credential;
-/// 93.7% (2,677), 87.6% (2,504), 24, 7 with a random password from options alone a read.
+/// 93.7% (2,677), 87.6% (2,504), 24, 7 with a random password from options alone a read;
+/// 93.7% (2,678), 87.6% (2,505), 23, 7 with an edit of concealed fields a credential.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.5;
 const DEVELOPMENT_RISK_FLOOR: f64 = 87.4;
-const DEVELOPMENT_OFF_BY_TWO: usize = 24;
+const DEVELOPMENT_OFF_BY_TWO: usize = 23;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
@@ -342,7 +343,8 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // field named as returned: 29.8%, 223 of 357 (62.5%); an `args` command line: 29.8%, 222
     // of 356 (62.4%); a create whose links sign someone in: 29.8%, 222 of 355 (62.5%); the
     // doubt for a sensitive-read hint no rule took: 30.0%, 222 of 355; a local password
-    // generator a read: 30.0%, 222 of 354 (62.7%).
+    // generator a read: 30.0%, 222 of 354 (62.7%); an edit of concealed fields: 29.9%, 221
+    // of 353 (62.6%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

@@ -172,8 +172,9 @@ const MODEL_ALONE_FLOORS: Floors = (87.5, 75.9, 110, 59);
 /// 87.4%, 29, 10 with its reveal switch and previews, 93.6%, 87.5%, 27, 8 with a secret
 /// field named as returned, 93.6%, 87.5%, 26, 8 with a CLI's command line as an `args`
 /// array, 93.6%, 87.6%, 25, 7 with a create whose links sign someone in, 93.7%, 87.6%, 24, 7
-/// with a local password generator a read; see `docs/classification.md`).
-const SHIPPED_FLOORS: Floors = (93.5, 87.4, 24, 7);
+/// with a local password generator a read, 93.7%, 87.6%, 23, 7 with an edit of concealed
+/// fields a credential; see `docs/classification.md`).
+const SHIPPED_FLOORS: Floors = (93.5, 87.4, 23, 7);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
