@@ -332,10 +332,9 @@ impl Signals {
 
     /// A boolean `recursive` argument on a deletion: everything beneath goes too.
     pub(crate) fn recursive_argument(&self) -> Option<&Argument> {
-        self.arguments.iter().find(|a| {
-            a.name.eq_ignore_ascii_case("recursive")
-                && a.schema().get("type").and_then(Value::as_str) == Some("boolean")
-        })
+        self.arguments
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case("recursive") && a.typed("boolean"))
     }
 
     /// A write that reaches people outside the tenant through the service: a reply or a
@@ -347,9 +346,10 @@ impl Signals {
         if has(&["reply", "replies"]) && has(REQUESTER_THREADS) {
             return Some("reply".to_owned());
         }
-        let public = self.arguments.iter().find(|a| {
-            a.name == "public" && a.schema().get("type").and_then(Value::as_str) == Some("boolean")
-        });
+        let public = self
+            .arguments
+            .iter()
+            .find(|a| a.name == "public" && a.typed("boolean"));
         let on_thread = has(REQUESTER_THREADS) && has(&["comment", "comments", "note", "notes"]);
         if let Some(argument) = public.filter(|_| on_thread) {
             return Some(argument.name.clone());

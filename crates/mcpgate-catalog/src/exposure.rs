@@ -233,10 +233,9 @@ fn local_generator(signals: &Signals) -> bool {
         .is_some_and(|(_, verb)| verb == "generate");
     let options_only = !signals.arguments.is_empty()
         && signals.arguments.iter().all(|a| {
-            matches!(
-                a.schema().get("type").and_then(|t| t.as_str()),
-                Some("integer" | "number" | "boolean")
-            )
+            ["integer", "number", "boolean"]
+                .into_iter()
+                .any(|kind| a.typed(kind))
         });
     generates && options_only && signals.description.has_phrase("random")
 }
@@ -244,9 +243,10 @@ fn local_generator(signals: &Signals) -> bool {
 /// A boolean argument that shows masked values (`reveal`, `reveal_env`): a read that can
 /// return the secrets it otherwise hides is a credential read (round 10), whatever it names.
 fn reveal_switch(signals: &Signals, name: &str) -> bool {
-    signals.arguments.iter().any(|a| {
-        a.name == name && a.schema().get("type").and_then(|t| t.as_str()) == Some("boolean")
-    })
+    signals
+        .arguments
+        .iter()
+        .any(|a| a.name == name && a.typed("boolean"))
 }
 
 fn reveal_evidence(signals: &Signals) -> Option<Evidence> {

@@ -582,7 +582,7 @@ fn takes_many(signals: &Signals) -> bool {
     signals
         .arguments
         .iter()
-        .any(|argument| argument.schema().get("type").and_then(|t| t.as_str()) == Some("array"))
+        .any(|argument| argument.typed("array"))
 }
 
 /// The part a removal takes out of a list, set, hash or stream ("Remove a member from a

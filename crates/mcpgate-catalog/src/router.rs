@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::schema::typed;
 use crate::signals::{Argument, Signals};
 use crate::text::{identifier_tokens, Words};
 
@@ -35,10 +36,6 @@ const COMMAND_LINE_WORDS: &[&str] = &[
     "line",
     "script",
 ];
-
-fn typed(schema: &Value, kind: &str) -> bool {
-    schema.get("type").and_then(Value::as_str) == Some(kind)
-}
 
 fn description(schema: &Value) -> Option<Words> {
     schema

@@ -10,6 +10,11 @@ use crate::lexicon::verb_category;
 use crate::signals::Signals;
 use crate::text::identifier_tokens;
 
+/// Whether a JSON Schema's `type` is `kind`.
+pub(crate) fn typed(schema: &Value, kind: &str) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some(kind)
+}
+
 /// Verbs that, leading an action's name, change what they name (`setFormPassword`).
 const SETTING_VERBS: &[&str] = &[
     "set",

@@ -52,6 +52,11 @@ impl Argument {
     pub(crate) fn schema(&self) -> &serde_json::Value {
         &self.schema
     }
+
+    /// Whether its schema's `type` is `kind` (`"boolean"`, `"array"`...).
+    pub(crate) fn typed(&self, kind: &str) -> bool {
+        crate::schema::typed(&self.schema, kind)
+    }
 }
 
 /// Everything the rules look at, in matchable form.
