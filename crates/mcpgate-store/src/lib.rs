@@ -33,7 +33,8 @@ pub use ids::{
     UserId,
 };
 pub use postgres::{
-    connect_postgres, ensure_database, migrate, ping_postgres, PgPool, PostgresSettings,
+    connect_postgres, drop_database, ensure_database, migrate, ping_postgres, PgPool,
+    PostgresSettings,
 };
 pub use redis_conn::{
     connect_redis, connect_redis_trusting, AtomicScript, Redis, RedisConnection, RedisTopology,

@@ -47,13 +47,7 @@ pub async fn connect_postgres(settings: &PostgresSettings) -> Result<PgPool, Sto
 /// and the test kit; production databases are created by their operators).
 pub async fn ensure_database(url: &str) -> Result<(), StoreError> {
     let options = connect_options(url)?;
-    let name = options
-        .get_database()
-        .ok_or_else(|| StoreError::InvalidUrl {
-            what: "database",
-            reason: "it names no database".into(),
-        })?
-        .to_owned();
+    let name = database_name(&options)?;
     let mut admin = options.database("postgres").connect().await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
@@ -61,14 +55,45 @@ pub async fn ensure_database(url: &str) -> Result<(), StoreError> {
             .fetch_one(&mut admin)
             .await?;
     if !exists {
-        // Identifiers cannot be bound as parameters; quote it ourselves.
-        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-        sqlx::query(&format!("CREATE DATABASE {quoted}"))
+        sqlx::query(&format!("CREATE DATABASE {}", quoted_identifier(&name)))
             .execute(&mut admin)
             .await?;
     }
     admin.close().await?;
     Ok(())
+}
+
+/// Drops the database named in `url`, if it exists, ending any session still on it
+/// (the test kit's throwaway databases: a whole test run would otherwise leave
+/// gigabytes of them behind).
+pub async fn drop_database(url: &str) -> Result<(), StoreError> {
+    let options = connect_options(url)?;
+    let name = database_name(&options)?;
+    let mut admin = options.database("postgres").connect().await?;
+    sqlx::query(&format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quoted_identifier(&name)
+    ))
+    .execute(&mut admin)
+    .await?;
+    admin.close().await?;
+    Ok(())
+}
+
+/// The database a URL names.
+fn database_name(options: &PgConnectOptions) -> Result<String, StoreError> {
+    options
+        .get_database()
+        .map(str::to_owned)
+        .ok_or_else(|| StoreError::InvalidUrl {
+            what: "database",
+            reason: "it names no database".into(),
+        })
+}
+
+/// An SQL identifier, quoted: identifiers cannot be bound as parameters.
+fn quoted_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Applies every migration in `migrations/` that has not been applied yet.

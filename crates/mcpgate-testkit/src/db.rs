@@ -8,13 +8,49 @@ use mcpgate_store::{PgPool, PostgresSettings};
 /// The variable `scripts/test.sh` sets to the shared test server's admin URL.
 pub const TEST_DATABASE_URL: &str = "MCPGATE_TEST_DATABASE_URL";
 
-/// A database of its own, migrated, for one test.
+/// A database of its own, migrated, for one test; dropped with it.
+///
+/// Keep it alive for as long as the test reads the database: dropping it ends every
+/// session on the database, including those of pools cloned from [`TestDb::pool`].
+/// A test that panics keeps its database, to be looked at (its name is printed).
 #[derive(Debug)]
 pub struct TestDb {
     /// A pool on it.
     pub pool: PgPool,
     /// Its URL.
     pub url: String,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept the failed test's database: {}", self.url);
+            return;
+        }
+        // Drop runs inside the test's runtime, which cannot block on a future; a
+        // thread of its own can. Each database is ~10 MB on disk and a whole run
+        // makes hundreds: left behind, they filled CI's disk (Postgres stopped and
+        // the linker died with SIGBUS).
+        let url = self.url.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(30), mcpgate_store::drop_database(&url))
+                    .await
+                    .map_err(|_| "timed out after 30 s".to_owned())?
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop the test database {}: {e}", self.url),
+            Err(_) => eprintln!("dropping the test database {} panicked", self.url),
+        }
+    }
 }
 
 /// Creates a database with a unique name on the shared test server and applies
@@ -98,5 +134,37 @@ pub async fn fresh_redis() -> TestRedis {
     TestRedis {
         server: Some(server),
         url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn connect(url: &str) -> Result<PgPool, mcpgate_store::StoreError> {
+        mcpgate_store::connect_postgres(&PostgresSettings {
+            url: url.to_owned(),
+            max_connections: 1,
+            connect_timeout: Duration::ZERO,
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_test_database_is_dropped_with_its_test_db_and_its_open_sessions_ended() {
+        let db = fresh_database().await;
+        let url = db.url.clone();
+        // A pool on it of the test's own, with a session open, does not keep it alive.
+        let other = connect(&url).await.expect("the test database exists");
+        let session = other.acquire().await.expect("a session on it");
+        drop(db);
+        let error = connect(&url)
+            .await
+            .expect_err("the test database is still there");
+        assert!(
+            error.to_string().contains("does not exist"),
+            "connecting failed otherwise than for a missing database: {error}"
+        );
+        drop(session);
     }
 }
