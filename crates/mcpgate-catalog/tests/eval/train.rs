@@ -161,8 +161,9 @@ type Floors = (f64, f64, usize, usize);
 
 /// The model alone, predicting each server from the others (round 8, 90 servers: 86.4%
 /// (2,020), 74.9% (1,752), 102, 56; with the seventh held-out set folded in, 97 servers:
-/// 87.4%, 75.9%, 100, 56; with the eighth, 105 servers: 87.9%, 76.3%, 110, 59).
-const MODEL_ALONE_FLOORS: Floors = (87.5, 75.9, 110, 59);
+/// 87.4%, 75.9%, 100, 56; with the eighth, 105 servers: 87.9%, 76.3%, 110, 59; with the
+/// ninth, 114 servers: 87.6%, 76.2%, 113, 66).
+const MODEL_ALONE_FLOORS: Floors = (87.2, 75.8, 113, 66);
 
 /// The shipped combination on the same folds (round 8: it only doubts, so the rules'
 /// verdicts, 93.3%, 88.2%, 21, 7; with the seventh held-out set folded in 93.5%, 87.7%, 22,
@@ -173,8 +174,9 @@ const MODEL_ALONE_FLOORS: Floors = (87.5, 75.9, 110, 59);
 /// field named as returned, 93.6%, 87.5%, 26, 8 with a CLI's command line as an `args`
 /// array, 93.6%, 87.6%, 25, 7 with a create whose links sign someone in, 93.7%, 87.6%, 24, 7
 /// with a local password generator a read, 93.7%, 87.6%, 23, 7 with an edit of concealed
-/// fields a credential; see `docs/classification.md`).
-const SHIPPED_FLOORS: Floors = (93.5, 87.4, 23, 7);
+/// fields a credential; with the ninth folded in 93.5%, 86.7%, 33, 12 before round 11; see
+/// `docs/classification.md`).
+const SHIPPED_FLOORS: Floors = (93.3, 86.5, 33, 12);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
