@@ -356,11 +356,39 @@ impl Signals {
                 return Some(token.clone());
             }
             let qualified = index > 0 && KEY_QUALIFIERS.contains(&tokens[index - 1].as_str());
-            (qualified && (token == "key" || token == "keys"))
+            let public = qualified && self.handles_public_key_only(&tokens[index - 1]);
+            (qualified && !public && (token == "key" || token == "keys"))
                 .then(|| format!("{} {token}", tokens[index - 1]))
         })
     }
+
+    /// Whether a `{qualifier} key` the name handles is only the public half, handled without
+    /// its key material: the SSH keys a service stores are public keys, so listing, reading
+    /// or renaming one hands nobody a way in (round 11). Registering one (a create, or an
+    /// edit taking the key itself) grants login and stays a credential; a description
+    /// speaking of a private key keeps it one too.
+    fn handles_public_key_only(&self, qualifier: &str) -> bool {
+        if qualifier != "ssh" || self.description.has_phrase("private") {
+            return false;
+        }
+        let Some((index, verb)) = self.name_verb() else {
+            return false;
+        };
+        if name_token_verb(index, verb) == Some(Category::Read) {
+            return true;
+        }
+        let key_material = self
+            .arguments
+            .iter()
+            .map(|argument| argument.name.clone())
+            .chain(self.nested_property_names())
+            .any(|name| identifier_tokens(&name).last().is_some_and(|t| t == "key"));
+        RELABELLING_VERBS.contains(&verb) && !key_material
+    }
 }
+
+/// Verbs of an edit that may change only what an object is called or tagged with.
+const RELABELLING_VERBS: &[&str] = &["update", "edit", "rename", "modify", "patch"];
 
 /// Credentials that a service delivers to a registered contact rather than to the caller.
 const DELIVERED_CODES: &[&str] = &["otp", "totp"];

@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 
 #[path = "classify/round_eight.rs"]
 mod round_eight;
+#[path = "classify/round_eleven.rs"]
+mod round_eleven;
 #[path = "classify/round_five.rs"]
 mod round_five;
 #[path = "classify/round_nine.rs"]

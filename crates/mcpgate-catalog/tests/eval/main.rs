@@ -50,9 +50,10 @@ use set::{Half, LabelledTool, Labels};
 /// 93.7% (2,678), 87.6% (2,505), 23, 7 with an edit of concealed fields a credential. With
 /// the ninth held-out set folded in (3,152 tools): 93.5% (2,946), 86.7% (2,732), 33, 12
 /// before round 11.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.3;
-const DEVELOPMENT_RISK_FLOOR: f64 = 86.5;
-const DEVELOPMENT_OFF_BY_TWO: usize = 33;
+/// 93.6% (2,949), 86.8% (2,735), 30, 12 with SSH public keys listed, read or relabelled no credential.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
+const DEVELOPMENT_RISK_FLOOR: f64 = 86.6;
+const DEVELOPMENT_OFF_BY_TWO: usize = 30;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 12;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
@@ -351,6 +352,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // generator a read: 30.0%, 222 of 354 (62.7%); an edit of concealed fields: 29.9%, 221
     // of 353 (62.6%). With the ninth held-out set folded in (3,152 tools, before round 11):
     // 30.0%, 257 of 420 (61.2%).
+    // with SSH public keys listed, read or relabelled no credential: 30.0%, 255 of 417 (61.2%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
