@@ -477,20 +477,47 @@ const UNSILENCING_VERBS: &[&str] = &[
     "cancel", "unmute", "end", "expire", "delete", "remove", "stop", "resume",
 ];
 
-/// A write that silences monitoring (`mute_host`, `schedule_downtime`, `silences_write`): the
-/// name or the first sentence says mute, silence, downtime or snooze, and the verb does not
-/// end one.
+/// Objects of monitoring: what a mute, silence or snooze must name (in the name or the first
+/// sentence) to silence alerting. Muting an account on a timeline hides posts, nothing more
+/// (round 11).
+#[rustfmt::skip]
+const MONITORED_OBJECTS: &[&str] = &[
+    "alert", "alerts", "alerting", "monitor", "monitors", "monitoring", "host", "hosts", "check",
+    "checks", "incident", "incidents", "notification", "notifications", "trigger", "triggers",
+    "service", "services", "rule", "rules", "escalation", "paging", "oncall",
+];
+/// Words that name a silencing window by themselves: a downtime or maintenance window
+/// suppresses the alerts of what it covers (round 11 adds maintenance).
+const SILENCING_WINDOWS: &[&str] = &["downtime", "downtimes", "maintenance", "maintenances"];
+
+/// A write that silences monitoring (`mute_host`, `schedule_downtime`, `silences_write`,
+/// `maintenance_create`): the name or the first sentence says downtime or maintenance, or
+/// says mute, silence, snooze or suppress beside an object of monitoring, and the verb does
+/// not end one.
 pub(crate) fn suppresses_alerting(signals: &Signals) -> Option<&'static str> {
+    // `end` is no verb of the lexicon (`end_maintenance`), so any name token counts.
     let ends = signals
         .name_verb()
-        .is_some_and(|(_, verb)| UNSILENCING_VERBS.contains(&verb));
+        .is_some_and(|(_, verb)| UNSILENCING_VERBS.contains(&verb))
+        || signals
+            .name_tokens
+            .iter()
+            .any(|t| UNSILENCING_VERBS.contains(&t.as_str()));
     let said = |word: &&str| {
         signals.name_tokens.iter().any(|t| t == word) || signals.lead.has_phrase(word)
     };
-    SUPPRESSION_WORDS
+    let monitored = MONITORED_OBJECTS.iter().any(said);
+    SILENCING_WINDOWS
         .iter()
         .copied()
         .find(said)
+        .or_else(|| {
+            SUPPRESSION_WORDS
+                .iter()
+                .copied()
+                .find(said)
+                .filter(|_| monitored)
+        })
         .filter(|_| !ends)
 }
 

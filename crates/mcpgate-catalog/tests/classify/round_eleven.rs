@@ -57,3 +57,45 @@ fn registering_an_ssh_key_or_reading_a_private_one_stays_a_credential() {
     });
     assert_eq!(class_of(private).0, Category::Credential);
 }
+
+#[test]
+fn muting_an_account_on_a_timeline_silences_no_alerting() {
+    let mute = json!({
+        "name": "author_mute",
+        "description": "Mute an author so their posts no longer show in your feed.",
+        "inputSchema": {"type": "object", "properties": {
+            "author_id": {"type": "string"}
+        }, "required": ["author_id"]}
+    });
+    assert_ne!(class_of(mute).1, Risk::High);
+    let monitored = json!({
+        "name": "mute_check",
+        "description": "Mute a health check so it stops paging.",
+        "inputSchema": {"type": "object", "properties": {
+            "check_id": {"type": "string"}
+        }, "required": ["check_id"]}
+    });
+    assert_eq!(class_of(monitored), (Category::Write, Risk::High));
+}
+
+#[test]
+fn a_maintenance_window_suppresses_alerting_until_it_ends() {
+    let window = json!({
+        "name": "window_maintenance_create",
+        "description": "Create a maintenance window for a group of boilers.",
+        "inputSchema": {"type": "object", "properties": {
+            "boiler_group": {"type": "string"},
+            "starts_at": {"type": "string"},
+            "ends_at": {"type": "string"}
+        }, "required": ["boiler_group", "starts_at", "ends_at"]}
+    });
+    assert_eq!(class_of(window), (Category::Write, Risk::High));
+    let ending = json!({
+        "name": "end_maintenance",
+        "description": "Finish a boiler group's maintenance window now.",
+        "inputSchema": {"type": "object", "properties": {
+            "window_id": {"type": "string"}
+        }, "required": ["window_id"]}
+    });
+    assert_ne!(class_of(ending).1, Risk::High);
+}

@@ -51,9 +51,10 @@ use set::{Half, LabelledTool, Labels};
 /// the ninth held-out set folded in (3,152 tools): 93.5% (2,946), 86.7% (2,732), 33, 12
 /// before round 11.
 /// 93.6% (2,949), 86.8% (2,735), 30, 12 with SSH public keys listed, read or relabelled no credential.
+/// 93.6% (2,949), 86.9% (2,738), 29, 12 with a mute needing an object of monitoring and a maintenance window silencing.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
-const DEVELOPMENT_RISK_FLOOR: f64 = 86.6;
-const DEVELOPMENT_OFF_BY_TWO: usize = 30;
+const DEVELOPMENT_RISK_FLOOR: f64 = 86.7;
+const DEVELOPMENT_OFF_BY_TWO: usize = 29;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 12;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
@@ -353,6 +354,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // of 353 (62.6%). With the ninth held-out set folded in (3,152 tools, before round 11):
     // 30.0%, 257 of 420 (61.2%).
     // with SSH public keys listed, read or relabelled no credential: 30.0%, 255 of 417 (61.2%).
+    // with a mute needing an object of monitoring and a maintenance window silencing: 29.9%, 253 of 414 (61.1%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

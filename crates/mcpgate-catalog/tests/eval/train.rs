@@ -177,7 +177,8 @@ const MODEL_ALONE_FLOORS: Floors = (87.2, 75.8, 113, 66);
 /// fields a credential; with the ninth folded in 93.5%, 86.7%, 33, 12 before round 11; see
 /// `docs/classification.md`).
 /// 93.6%, 86.8%, 30, 12 with SSH public keys listed, read or relabelled no credential.
-const SHIPPED_FLOORS: Floors = (93.4, 86.6, 30, 12);
+/// 93.6%, 86.9%, 29, 12 with a mute needing an object of monitoring and a maintenance window silencing.
+const SHIPPED_FLOORS: Floors = (93.4, 86.7, 29, 12);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
