@@ -148,6 +148,16 @@ impl Signals {
                     && !before
                         .iter()
                         .any(|w| ["whether", "if", "no", "without"].contains(&w.as_str()));
+                // "Returns certificate chain, public key, and private key": the last item of
+                // a list whose head is a return marker (round 11).
+                let listed = start >= 1 && ["and", "or"].contains(&words[start - 1].as_str()) && {
+                    let head = &words[start.saturating_sub(8)..start - 1];
+                    head.iter().any(|w| RETURN_MARKERS.contains(&w.as_str()))
+                        && !head.iter().any(|w| {
+                            ["whether", "if", "no", "not", "without"].contains(&w.as_str())
+                        })
+                };
+                let named_as_returned = named_as_returned || listed;
                 // "API key usage", "cookie consent": the phrase qualifies another noun.
                 let qualifies = words
                     .get(start + parts.len())

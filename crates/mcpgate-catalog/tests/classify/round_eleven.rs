@@ -99,3 +99,23 @@ fn a_maintenance_window_suppresses_alerting_until_it_ends() {
     });
     assert_ne!(class_of(ending).1, Risk::High);
 }
+
+#[test]
+fn a_read_listing_a_private_key_among_what_it_returns_is_a_credential_read() {
+    let bundle = json!({
+        "name": "get_tunnel_profile",
+        "description": "Fetch the tunnel profile of a branch office.\nReturns the gateway address, client certificate, and private key as PEM text.",
+        "inputSchema": {"type": "object", "properties": {
+            "office": {"type": "string"}
+        }, "required": ["office"]}
+    });
+    assert_eq!(class_of(bundle), (Category::Credential, Risk::High));
+    let public = json!({
+        "name": "get_tunnel_profile",
+        "description": "Fetch the tunnel profile of a branch office.\nReturns the gateway address, client certificate, and public key as PEM text.",
+        "inputSchema": {"type": "object", "properties": {
+            "office": {"type": "string"}
+        }, "required": ["office"]}
+    });
+    assert_eq!(class_of(public), (Category::Read, Risk::Low));
+}
