@@ -59,6 +59,27 @@ fn step(risk: Risk, matched: &str, message: String) -> Step {
     (risk, matched.to_owned(), message)
 }
 
+/// What stands between a network and the machines behind it.
+const NETWORK_GUARDS: &[&str] = &["firewall", "firewalls", "acl", "acls", "waf"];
+/// A write on a firewall (or ACL, WAF) that creates, applies, removes or sets its rules:
+/// which traffic reaches which machines changes, so a server can be opened to anyone
+/// (round 11; `remove_firewall_from_resources` read as a plain detachment before). An edit
+/// of its name or labels alone, with no `rules` among its arguments, stays at the base.
+fn changes_network_guard(signals: &Signals) -> Option<String> {
+    let guard = in_objects(signals, NETWORK_GUARDS)?;
+    let (_, verb) = signals.name_verb()?;
+    let rules = signals
+        .arguments
+        .iter()
+        .map(|argument| argument.name.clone())
+        .chain(signals.nested_property_names())
+        .any(|name| name == "rules" || name == "rule");
+    if crate::signals::RELABELLING_VERBS.contains(&verb) && !rules {
+        return None;
+    }
+    Some(guard.to_owned())
+}
+
 fn in_objects<'s>(signals: &'s Signals, list: &[&str]) -> Option<&'s str> {
     signals
         .name_objects()
@@ -89,6 +110,13 @@ fn read(exposure: Exposure) -> Step {
 }
 
 fn write(signals: &Signals) -> Step {
+    if let Some(guard) = changes_network_guard(signals) {
+        return step(
+            Risk::High,
+            &guard,
+            format!("changes what a `{guard}` lets through or guards: who can reach what changes → high"),
+        );
+    }
     if let Some(verb) = detaching_verb(signals) {
         let object = signals.direct_object().join(" ");
         if signals

@@ -388,7 +388,7 @@ impl Signals {
 }
 
 /// Verbs of an edit that may change only what an object is called or tagged with.
-const RELABELLING_VERBS: &[&str] = &["update", "edit", "rename", "modify", "patch"];
+pub(crate) const RELABELLING_VERBS: &[&str] = &["update", "edit", "rename", "modify", "patch"];
 
 /// Credentials that a service delivers to a registered contact rather than to the caller.
 const DELIVERED_CODES: &[&str] = &["otp", "totp"];

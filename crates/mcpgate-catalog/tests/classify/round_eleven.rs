@@ -119,3 +119,34 @@ fn a_read_listing_a_private_key_among_what_it_returns_is_a_credential_read() {
     });
     assert_eq!(class_of(public), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn taking_a_firewall_off_machines_or_creating_one_with_rules_changes_who_reaches_them() {
+    let off = json!({
+        "name": "remove_firewall_from_racks",
+        "description": "Remove a firewall from the given racks.",
+        "inputSchema": {"type": "object", "properties": {
+            "firewall_id": {"type": "string"},
+            "rack_id": {"type": "string"}
+        }, "required": ["firewall_id", "rack_id"]}
+    });
+    assert_eq!(class_of(off), (Category::Write, Risk::High));
+    let created = json!({
+        "name": "create_firewall",
+        "description": "Create a firewall for the lab's racks.",
+        "inputSchema": {"type": "object", "properties": {
+            "title": {"type": "string"},
+            "rules": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["title"]}
+    });
+    assert_eq!(class_of(created), (Category::Write, Risk::High));
+    let relabelled = json!({
+        "name": "update_firewall",
+        "description": "Change the title of a firewall.",
+        "inputSchema": {"type": "object", "properties": {
+            "firewall_id": {"type": "string"},
+            "title": {"type": "string"}
+        }, "required": ["firewall_id"]}
+    });
+    assert_eq!(class_of(relabelled), (Category::Write, Risk::Medium));
+}

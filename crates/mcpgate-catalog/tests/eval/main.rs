@@ -53,10 +53,11 @@ use set::{Half, LabelledTool, Labels};
 /// 93.6% (2,949), 86.8% (2,735), 30, 12 with SSH public keys listed, read or relabelled no credential.
 /// 93.6% (2,949), 86.9% (2,738), 29, 12 with a mute needing an object of monitoring and a maintenance window silencing.
 /// 93.6% (2,950), 86.9% (2,739), 28, 11 with a private key listed among what a read returns a credential read.
+/// 93.6% (2,950), 87.0% (2,743), 27, 10 with a write on a firewall's rules or machines high.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
-const DEVELOPMENT_RISK_FLOOR: f64 = 86.7;
-const DEVELOPMENT_OFF_BY_TWO: usize = 28;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 11;
+const DEVELOPMENT_RISK_FLOOR: f64 = 86.8;
+const DEVELOPMENT_OFF_BY_TWO: usize = 27;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 10;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
@@ -357,6 +358,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with SSH public keys listed, read or relabelled no credential: 30.0%, 255 of 417 (61.2%).
     // with a mute needing an object of monitoring and a maintenance window silencing: 29.9%, 253 of 414 (61.1%).
     // with a private key listed among what a read returns a credential read: 30.0%, 253 of 413 (61.3%).
+    // with a write on a firewall's rules or machines high: 29.9%, 249 of 409 (60.9%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
