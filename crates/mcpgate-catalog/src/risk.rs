@@ -59,6 +59,27 @@ fn step(risk: Risk, matched: &str, message: String) -> Step {
     (risk, matched.to_owned(), message)
 }
 
+/// Verbs that answer an open incident, alert or request (`acknowledge` is no lexicon verb).
+const RESPONSE_VERBS: &[&str] = &["resolve", "acknowledge", "ack", "close"];
+
+/// A name that resolves, acknowledges or closes `all` of something (`resolve_all_incidents`)
+/// and takes no list of which: every open item is answered at once, those nobody has looked
+/// at included, so whatever was being raised goes quiet. One resolve is a reversible flag;
+/// all of them is write high (round 11).
+fn closes_every_open_item(signals: &Signals) -> Option<&'static str> {
+    let tokens = &signals.name_tokens;
+    let verb = RESPONSE_VERBS
+        .iter()
+        .copied()
+        .find(|verb| tokens.first().is_some_and(|t| t == verb))?;
+    let every = tokens.get(1).is_some_and(|t| t == "all");
+    let listed = signals
+        .arguments
+        .iter()
+        .any(|argument| argument.typed("array"));
+    (every && !listed).then_some(verb)
+}
+
 /// What stands between a network and the machines behind it.
 const NETWORK_GUARDS: &[&str] = &["firewall", "firewalls", "acl", "acls", "waf"];
 /// A write on a firewall (or ACL, WAF) that creates, applies, removes or sets its rules:
@@ -318,6 +339,15 @@ fn write(signals: &Signals) -> Step {
             format!(
                 "argument `{}` offers `{value}`: changes who may do what → high",
                 argument.name
+            ),
+        );
+    }
+    if let Some(verb) = closes_every_open_item(signals) {
+        return step(
+            Risk::High,
+            verb,
+            format!(
+                "`{verb}` every open item at once, none named: the whole queue is closed → high"
             ),
         );
     }

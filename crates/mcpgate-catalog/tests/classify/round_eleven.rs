@@ -150,3 +150,24 @@ fn taking_a_firewall_off_machines_or_creating_one_with_rules_changes_who_reaches
     });
     assert_eq!(class_of(relabelled), (Category::Write, Risk::Medium));
 }
+
+#[test]
+fn resolving_every_open_alarm_at_once_is_high_and_resolving_listed_ones_is_not() {
+    let every = json!({
+        "name": "acknowledge_all_alarms",
+        "description": "Acknowledge every alarm currently ringing in the plant.",
+        "inputSchema": {"type": "object", "properties": {
+            "operator": {"type": "string"}
+        }, "required": ["operator"]}
+    });
+    assert_eq!(class_of(every), (Category::Write, Risk::High));
+    let listed = json!({
+        "name": "resolve_alarms",
+        "description": "Resolve the listed alarms of the plant.",
+        "inputSchema": {"type": "object", "properties": {
+            "operator": {"type": "string"},
+            "alarm_ids": {"type": "array", "items": {"type": "string"}}
+        }, "required": ["operator", "alarm_ids"]}
+    });
+    assert_ne!(class_of(listed).1, Risk::High);
+}

@@ -54,10 +54,11 @@ use set::{Half, LabelledTool, Labels};
 /// 93.6% (2,949), 86.9% (2,738), 29, 12 with a mute needing an object of monitoring and a maintenance window silencing.
 /// 93.6% (2,950), 86.9% (2,739), 28, 11 with a private key listed among what a read returns a credential read.
 /// 93.6% (2,950), 87.0% (2,743), 27, 10 with a write on a firewall's rules or machines high.
+/// 93.6% (2,950), 87.1% (2,745), 26, 9 with every open item resolved or acknowledged at once high.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
-const DEVELOPMENT_RISK_FLOOR: f64 = 86.8;
-const DEVELOPMENT_OFF_BY_TWO: usize = 27;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 10;
+const DEVELOPMENT_RISK_FLOOR: f64 = 86.9;
+const DEVELOPMENT_OFF_BY_TWO: usize = 26;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 9;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
@@ -359,6 +360,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a mute needing an object of monitoring and a maintenance window silencing: 29.9%, 253 of 414 (61.1%).
     // with a private key listed among what a read returns a credential read: 30.0%, 253 of 413 (61.3%).
     // with a write on a firewall's rules or machines high: 29.9%, 249 of 409 (60.9%).
+    // with every open item resolved or acknowledged at once high: 29.9%, 248 of 407 (60.9%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
