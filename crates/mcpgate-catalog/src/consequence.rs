@@ -348,8 +348,8 @@ impl Signals {
     }
 
     /// A write that reaches people outside the tenant through the service: a reply or a
-    /// public comment on a ticket or conversation (emailed to its requester), a shared link
-    /// open to anyone who has it. A reply to a document's comment stays inside.
+    /// public comment on a ticket or conversation (emailed to its requester), a shared or
+    /// public link open to anyone who has it. A reply to a document's comment stays inside.
     pub(crate) fn reaches_outside_party(&self) -> Option<String> {
         let objects = self.name_objects();
         let has = |words: &[&str]| objects.iter().any(|t| words.contains(&t.as_str()));
@@ -364,7 +364,9 @@ impl Signals {
         if let Some(argument) = public.filter(|_| on_thread) {
             return Some(argument.name.clone());
         }
-        (has(&["share", "shared"]) && has(&["link", "links"])).then(|| "shared link".to_owned())
+        // A public link is a shared one by another name (round 11: `create_public_link`).
+        (has(&["share", "shared", "public"]) && has(&["link", "links"]))
+            .then(|| "shared link".to_owned())
     }
 
     /// A write that replaces a whole configuration: a configuration document passed whole

@@ -171,3 +171,15 @@ fn resolving_every_open_alarm_at_once_is_high_and_resolving_listed_ones_is_not()
     });
     assert_ne!(class_of(listed).1, Risk::High);
 }
+
+#[test]
+fn a_public_link_created_for_a_file_publishes_it() {
+    let public = json!({
+        "name": "make_public_link",
+        "description": "Make a link to a drawing that anyone holding it can open.",
+        "inputSchema": {"type": "object", "properties": {
+            "drawing_path": {"type": "string"}
+        }, "required": ["drawing_path"]}
+    });
+    assert_eq!(class_of(public), (Category::Network, Risk::High));
+}

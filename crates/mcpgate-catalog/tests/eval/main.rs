@@ -55,10 +55,11 @@ use set::{Half, LabelledTool, Labels};
 /// 93.6% (2,950), 86.9% (2,739), 28, 11 with a private key listed among what a read returns a credential read.
 /// 93.6% (2,950), 87.0% (2,743), 27, 10 with a write on a firewall's rules or machines high.
 /// 93.6% (2,950), 87.1% (2,745), 26, 9 with every open item resolved or acknowledged at once high.
+/// 93.6% (2,951), 87.1% (2,746), 25, 8 with a public link a shared one.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
 const DEVELOPMENT_RISK_FLOOR: f64 = 86.9;
-const DEVELOPMENT_OFF_BY_TWO: usize = 26;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 9;
+const DEVELOPMENT_OFF_BY_TWO: usize = 25;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 8;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
@@ -361,6 +362,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a private key listed among what a read returns a credential read: 30.0%, 253 of 413 (61.3%).
     // with a write on a firewall's rules or machines high: 29.9%, 249 of 409 (60.9%).
     // with every open item resolved or acknowledged at once high: 29.9%, 248 of 407 (60.9%).
+    // with a public link a shared one: 29.9%, 248 of 406 (61.1%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
