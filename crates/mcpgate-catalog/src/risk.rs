@@ -80,6 +80,35 @@ fn closes_every_open_item(signals: &Signals) -> Option<&'static str> {
     (every && !listed).then_some(verb)
 }
 
+/// Records of a DNS zone, or the zone itself, that a write edits one by one.
+const DNS_RECORDS: &[&str] = &["record", "records", "zone", "zones"];
+
+/// A DNS write on records or a zone named one at a time (`create_dns_record`,
+/// `update_dns_zone`): one name's answers change, the rubric's write base (round 11). One
+/// whose first sentence reaches every matching record ("Bulk-edit every record matching")
+/// stays with the traffic rule's high.
+fn edits_dns_records(signals: &Signals) -> bool {
+    let every = ["every", "all"].iter().any(|w| signals.lead.has_phrase(w));
+    in_objects(signals, DNS_RECORDS).is_some() && !every
+}
+
+/// A write on what makes a whole domain resolve: its name servers or its DNSSEC records
+/// (`update_name_servers`, `create_dnssec_record`). A wrong one takes every name of the domain
+/// elsewhere or off the internet (round 11).
+fn moves_whole_domain(signals: &Signals) -> Option<&'static str> {
+    let tokens = &signals.name_tokens;
+    if tokens.iter().any(|t| t == "dnssec") {
+        return Some("dnssec");
+    }
+    let name_servers = tokens
+        .windows(2)
+        .any(|pair| pair[0] == "name" && ["server", "servers"].contains(&pair[1].as_str()));
+    let nameservers = tokens
+        .iter()
+        .any(|t| t == "nameserver" || t == "nameservers");
+    (name_servers || nameservers).then_some("name servers")
+}
+
 /// What stands between a network and the machines behind it.
 const NETWORK_GUARDS: &[&str] = &["firewall", "firewalls", "acl", "acls", "waf"];
 /// A write on a firewall (or ACL, WAF) that creates, applies, removes or sets its rules:
@@ -221,7 +250,17 @@ fn write(signals: &Signals) -> Step {
             format!("`{verb}` decides what ships or who may change it → high"),
         );
     }
-    if let Some(target) = in_objects(signals, TRAFFIC_TARGETS) {
+    if let Some(target) = moves_whole_domain(signals) {
+        return step(
+            Risk::High,
+            target,
+            format!(
+                "changes a domain's `{target}`: the whole domain moves or stops resolving → high"
+            ),
+        );
+    }
+    let record_edit = |target: &&str| *target == "dns" && edits_dns_records(signals);
+    if let Some(target) = in_objects(signals, TRAFFIC_TARGETS).filter(|t| !record_edit(t)) {
         return step(
             Risk::High,
             target,

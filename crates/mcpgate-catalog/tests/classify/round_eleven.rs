@@ -183,3 +183,36 @@ fn a_public_link_created_for_a_file_publishes_it() {
     });
     assert_eq!(class_of(public), (Category::Network, Risk::High));
 }
+
+#[test]
+fn a_dns_record_edit_is_a_plain_write_and_a_name_server_change_moves_the_domain() {
+    let record = json!({
+        "name": "add_dns_record",
+        "description": "Add a record to the bakery's DNS zone.",
+        "inputSchema": {"type": "object", "properties": {
+            "zone": {"type": "string"},
+            "type": {"type": "string"},
+            "content": {"type": "string"}
+        }, "required": ["zone", "type", "content"]}
+    });
+    assert_eq!(class_of(record), (Category::Write, Risk::Medium));
+    let every = json!({
+        "name": "edit_dns_records_matching",
+        "description": "Edit every DNS record matching a type on the bakery's domain.",
+        "inputSchema": {"type": "object", "properties": {
+            "zone": {"type": "string"},
+            "type": {"type": "string"},
+            "content": {"type": "string"}
+        }, "required": ["zone", "type", "content"]}
+    });
+    assert_eq!(class_of(every), (Category::Write, Risk::High));
+    let name_servers = json!({
+        "name": "set_name_servers",
+        "description": "Point the bakery's domain at other name servers.",
+        "inputSchema": {"type": "object", "properties": {
+            "domain": {"type": "string"},
+            "servers": {"type": "array", "items": {"type": "string"}}
+        }, "required": ["domain", "servers"]}
+    });
+    assert_eq!(class_of(name_servers), (Category::Write, Risk::High));
+}

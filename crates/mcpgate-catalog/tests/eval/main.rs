@@ -56,8 +56,9 @@ use set::{Half, LabelledTool, Labels};
 /// 93.6% (2,950), 87.0% (2,743), 27, 10 with a write on a firewall's rules or machines high.
 /// 93.6% (2,950), 87.1% (2,745), 26, 9 with every open item resolved or acknowledged at once high.
 /// 93.6% (2,951), 87.1% (2,746), 25, 8 with a public link a shared one.
+/// 93.6% (2,951), 87.4% (2,756), 25, 8 with DNS record edits at the write base and name servers and DNSSEC high.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
-const DEVELOPMENT_RISK_FLOOR: f64 = 86.9;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.2;
 const DEVELOPMENT_OFF_BY_TWO: usize = 25;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 8;
 
@@ -363,6 +364,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a write on a firewall's rules or machines high: 29.9%, 249 of 409 (60.9%).
     // with every open item resolved or acknowledged at once high: 29.9%, 248 of 407 (60.9%).
     // with a public link a shared one: 29.9%, 248 of 406 (61.1%).
+    // with DNS record edits at the write base and name servers and DNSSEC high: 30.1%, 246 of 396 (62.1%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
