@@ -16,7 +16,9 @@ use mcpgate_policy::Charge;
 use mcpgate_store::{AtomicScript, Redis, ScriptCall};
 
 /// Checks every counter first (current + cost <= max, shadow counters exempt) and only
-/// then increments them all, so a refused call consumes nothing.
+/// then increments them all, so a refused call consumes nothing. A bucket's expiry (its
+/// window's end) is set by the reservation that creates it, not again by every later one:
+/// one command fewer a call on the hot path.
 ///
 /// KEYS: the charge keys. ARGV: per key, window seconds, max, cost, shadow (0/1).
 /// Returns `{refused index (0: none), retry_after, shadow refused index, bucket keys...}`.
@@ -38,8 +40,11 @@ for i = 1, #KEYS do
 end
 local result = {0, 0, 0}
 for i = 1, #KEYS do
-  local count = redis.call('INCRBY', buckets[i], ARGV[i * 4 - 1])
-  redis.call('EXPIREAT', buckets[i], ends[i] + 1)
+  local cost = tonumber(ARGV[i * 4 - 1])
+  local count = redis.call('INCRBY', buckets[i], cost)
+  if count <= cost then
+    redis.call('EXPIREAT', buckets[i], ends[i] + 1)
+  end
   if ARGV[i * 4] == '1' and result[3] == 0 and count > tonumber(ARGV[i * 4 - 2]) then
     result[2] = ends[i] - now
     result[3] = i
