@@ -64,6 +64,8 @@ const NETWORK_VERBS: &[&str] = &[
     "send", "post", "publish", "notify", "email", "mail", "sms", "tweet", "broadcast", "push",
     "pull", "upload", "navigate", "visit", "goto", "crawl", "scrape", "http", "curl",
     "wget", "ping", "connect", "forward", "reply", "share", "dm", "message", "webhook",
+    // Re-publishing someone's post under the account, to its followers (round 11).
+    "reblog", "repost", "retweet", "reshare", "boost",
 ];
 
 /// The category a verb names, if it is one the classifier knows. Also tries
@@ -288,5 +290,6 @@ pub(crate) const EXEC_PHRASES: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const OUTBOUND_VERBS: &[&str] = &[
     "push", "upload", "send", "post", "publish", "email", "mail", "sms", "notify", "share",
-    "forward", "broadcast", "tweet", "reply", "dm", "message", "webhook",
+    "forward", "broadcast", "tweet", "reply", "dm", "message", "webhook", "reblog", "repost",
+    "retweet", "reshare", "boost",
 ];

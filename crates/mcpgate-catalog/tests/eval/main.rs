@@ -57,10 +57,11 @@ use set::{Half, LabelledTool, Labels};
 /// 93.6% (2,950), 87.1% (2,745), 26, 9 with every open item resolved or acknowledged at once high.
 /// 93.6% (2,951), 87.1% (2,746), 25, 8 with a public link a shared one.
 /// 93.6% (2,951), 87.4% (2,756), 25, 8 with DNS record edits at the write base and name servers and DNSSEC high.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.4;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.2;
-const DEVELOPMENT_OFF_BY_TWO: usize = 25;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 8;
+/// 93.7% (2,952), 87.5% (2,757), 24, 7 with a reblog, repost or boost a re-publication.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.5;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.3;
+const DEVELOPMENT_OFF_BY_TWO: usize = 24;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
@@ -365,6 +366,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with every open item resolved or acknowledged at once high: 29.9%, 248 of 407 (60.9%).
     // with a public link a shared one: 29.9%, 248 of 406 (61.1%).
     // with DNS record edits at the write base and name servers and DNSSEC high: 30.1%, 246 of 396 (62.1%).
+    // with a reblog, repost or boost a re-publication: 30.0%, 245 of 395 (62.0%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
