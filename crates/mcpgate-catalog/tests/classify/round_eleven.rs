@@ -218,13 +218,13 @@ fn a_dns_record_edit_is_a_plain_write_and_a_name_server_change_moves_the_domain(
 }
 
 #[test]
-fn boosting_a_post_republishes_it_to_the_accounts_followers() {
+fn boosting_an_entry_republishes_it_to_the_accounts_followers() {
     let boost = json!({
-        "name": "post_boost",
-        "description": "Boost a post so that it appears on your followers' timelines.",
+        "name": "entry_boost",
+        "description": "Boost an entry so that it appears on your followers' timelines.",
         "inputSchema": {"type": "object", "properties": {
-            "post_id": {"type": "string"}
-        }, "required": ["post_id"]}
+            "entry_id": {"type": "string"}
+        }, "required": ["entry_id"]}
     });
     assert_eq!(class_of(boost), (Category::Network, Risk::High));
 }
