@@ -17,6 +17,7 @@ const SERVICE_NAMES: &[&str] = &["service", "domain", "api", "resource"];
 /// Fields of an object that hold a way in, set as they are (`password`, `totp`, `ssh_keys`).
 const PLAIN_SECRET_FIELDS: &[&[&str]] = &[
     &["password"],
+    &["passwd"],
     &["passphrase"],
     &["totp"],
     &["ssh", "keys"],

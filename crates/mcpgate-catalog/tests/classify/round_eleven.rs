@@ -228,3 +228,17 @@ fn boosting_an_entry_republishes_it_to_the_accounts_followers() {
     });
     assert_eq!(class_of(boost), (Category::Network, Risk::High));
 }
+
+#[test]
+fn an_edit_setting_a_passwd_field_changes_a_way_in() {
+    let edit = json!({
+        "name": "update_operator",
+        "description": "Update an operator of the kiosk fleet.",
+        "inputSchema": {"type": "object", "properties": {
+            "operator_id": {"type": "string"},
+            "surname": {"type": "string"},
+            "passwd": {"type": "string", "description": "New password."}
+        }, "required": ["operator_id"]}
+    });
+    assert_eq!(class_of(edit), (Category::Credential, Risk::Critical));
+}

@@ -58,9 +58,10 @@ use set::{Half, LabelledTool, Labels};
 /// 93.6% (2,951), 87.1% (2,746), 25, 8 with a public link a shared one.
 /// 93.6% (2,951), 87.4% (2,756), 25, 8 with DNS record edits at the write base and name servers and DNSSEC high.
 /// 93.7% (2,952), 87.5% (2,757), 24, 7 with a reblog, repost or boost a re-publication.
+/// 93.7% (2,953), 87.5% (2,758), 23, 7 with an edited passwd field a credential.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.5;
 const DEVELOPMENT_RISK_FLOOR: f64 = 87.3;
-const DEVELOPMENT_OFF_BY_TWO: usize = 24;
+const DEVELOPMENT_OFF_BY_TWO: usize = 23;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
@@ -367,6 +368,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a public link a shared one: 29.9%, 248 of 406 (61.1%).
     // with DNS record edits at the write base and name servers and DNSSEC high: 30.1%, 246 of 396 (62.1%).
     // with a reblog, repost or boost a re-publication: 30.0%, 245 of 395 (62.0%).
+    // with an edited passwd field a credential: 30.0%, 244 of 394 (61.9%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
