@@ -181,6 +181,12 @@ pub(crate) const RECREATABLE_TARGETS: &[&str] = &[
     "alarm", "message", "category", "webhook", "binding", "var", "variable", "route", "cron",
     "filter", "domain", "watcher", "annotation", "emoji", "award", "snapshot", "status",
     "index", "indexes",
+    // Round 11: leaves re-made in a call (a subnet, a URL forward, a menu, a maintenance
+    // window, an SSH public key, a queued event, a worklog, a segment, a relation, a summary, a
+    // notification, a membership).
+    "subnet", "subnets", "forward", "forwards", "menu", "menus", "maintenance", "ssh", "queued",
+    "worklog", "worklogs", "segment", "segments", "relation", "relations", "summary",
+    "notification", "notifications", "member", "members",
 ];
 /// Empty containers: creating one adds nothing anyone depends on yet.
 #[rustfmt::skip]

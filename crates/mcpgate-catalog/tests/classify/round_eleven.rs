@@ -242,3 +242,23 @@ fn an_edit_setting_a_passwd_field_changes_a_way_in() {
     });
     assert_eq!(class_of(edit), (Category::Credential, Risk::Critical));
 }
+
+#[test]
+fn deleting_a_leaf_remade_in_one_call_is_medium() {
+    let forward = json!({
+        "name": "delete_mail_forward",
+        "description": "Delete a mail forward of the choir's domain.",
+        "inputSchema": {"type": "object", "properties": {
+            "forward_id": {"type": "string"}
+        }, "required": ["forward_id"]}
+    });
+    assert_eq!(class_of(forward), (Category::Destructive, Risk::Medium));
+    let queued = json!({
+        "name": "delete_queued_rehearsal",
+        "description": "Delete a queued rehearsal reminder of the choir.",
+        "inputSchema": {"type": "object", "properties": {
+            "reminder_id": {"type": "string"}
+        }, "required": ["reminder_id"]}
+    });
+    assert_eq!(class_of(queued), (Category::Destructive, Risk::Medium));
+}

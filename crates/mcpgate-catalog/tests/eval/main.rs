@@ -59,8 +59,9 @@ use set::{Half, LabelledTool, Labels};
 /// 93.6% (2,951), 87.4% (2,756), 25, 8 with DNS record edits at the write base and name servers and DNSSEC high.
 /// 93.7% (2,952), 87.5% (2,757), 24, 7 with a reblog, repost or boost a re-publication.
 /// 93.7% (2,953), 87.5% (2,758), 23, 7 with an edited passwd field a credential.
+/// 93.7% (2,953), 88.0% (2,773), 23, 7 with leaves re-made in one call deleted at medium.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.5;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.3;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.8;
 const DEVELOPMENT_OFF_BY_TWO: usize = 23;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
@@ -369,6 +370,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with DNS record edits at the write base and name servers and DNSSEC high: 30.1%, 246 of 396 (62.1%).
     // with a reblog, repost or boost a re-publication: 30.0%, 245 of 395 (62.0%).
     // with an edited passwd field a credential: 30.0%, 244 of 394 (61.9%).
+    // with leaves re-made in one call deleted at medium: 29.9%, 239 of 379 (63.1%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
