@@ -165,6 +165,8 @@ pub(crate) const KEY_QUALIFIERS: &[&str] = &[
 pub(crate) const CASCADE_PHRASES: &[&str] = &[
     "and all", "all resources", "all of its", "all its", "everything", "entire", "all data",
     "recursively delete", "cascade", "cascading",
+    // Round 11: "delete all associated data", "hosts ... will lose those template's items".
+    "all associated", "will lose",
 ];
 /// Objects whose loss takes a whole system with it.
 #[rustfmt::skip]

@@ -262,3 +262,29 @@ fn deleting_a_leaf_remade_in_one_call_is_medium() {
     });
     assert_eq!(class_of(queued), (Category::Destructive, Risk::Medium));
 }
+
+#[test]
+fn a_deletion_taking_all_associated_data_or_what_others_will_lose_cascades() {
+    let associated = json!({
+        "name": "delete_greenhouse",
+        "description": "Delete a greenhouse. This deletes all associated sensor readings and schedules.",
+        "inputSchema": {"type": "object", "properties": {
+            "greenhouse_id": {"type": "string"}
+        }, "required": ["greenhouse_id"]}
+    });
+    assert_eq!(
+        class_of(associated),
+        (Category::Destructive, Risk::Critical)
+    );
+    let others_lose = json!({
+        "name": "delete_planting_plan",
+        "description": "Delete a planting plan. Beds that follow it will lose their watering schedules.",
+        "inputSchema": {"type": "object", "properties": {
+            "plan_id": {"type": "string"}
+        }, "required": ["plan_id"]}
+    });
+    assert_eq!(
+        class_of(others_lose),
+        (Category::Destructive, Risk::Critical)
+    );
+}
