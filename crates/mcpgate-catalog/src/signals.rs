@@ -222,11 +222,18 @@ impl Signals {
     /// in the resource-then-action convention (`monitor_delete`, `index_update`), a
     /// changing verb ending the name after a token that only reads as a verb.
     pub(crate) fn name_verb(&self) -> Option<(usize, &str)> {
+        // A name of one plural word (`mutes`, `bookmarks`) is the listing of those things, not
+        // a verb in the third person (round 11).
+        let lone_plural = |token: &str| {
+            self.name_tokens.len() == 1
+                && token.ends_with('s')
+                && exact_verb_category(token).is_none()
+        };
         let first = self
             .name_tokens
             .iter()
             .enumerate()
-            .find(|(index, token)| name_token_verb(*index, token).is_some())
+            .find(|(index, token)| name_token_verb(*index, token).is_some() && !lone_plural(token))
             .map(|(index, token)| (index, token.as_str()))?;
         let last = self.name_tokens.len() - 1;
         let closing = &self.name_tokens[last];

@@ -288,3 +288,15 @@ fn a_deletion_taking_all_associated_data_or_what_others_will_lose_cascades() {
         (Category::Destructive, Risk::Critical)
     );
 }
+
+#[test]
+fn a_name_of_one_plural_word_is_a_listing() {
+    let listing = json!({
+        "name": "pins",
+        "description": "Get recipes pinned by the signed-in cook.",
+        "inputSchema": {"type": "object", "properties": {
+            "limit": {"type": "integer"}
+        }}
+    });
+    assert_eq!(class_of(listing), (Category::Read, Risk::Low));
+}
