@@ -300,3 +300,24 @@ fn a_name_of_one_plural_word_is_a_listing() {
     });
     assert_eq!(class_of(listing), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn favouriting_or_bookmarking_is_a_reaction_and_voting_a_write() {
+    let favourite = json!({
+        "name": "recipe_favourite",
+        "description": "Favourite a recipe.",
+        "inputSchema": {"type": "object", "properties": {
+            "recipe_id": {"type": "string"}
+        }, "required": ["recipe_id"]}
+    });
+    assert_eq!(class_of(favourite), (Category::Write, Risk::Low));
+    let vote = json!({
+        "name": "ballot_vote",
+        "description": "Vote in a ballot of the cooking club.",
+        "inputSchema": {"type": "object", "properties": {
+            "ballot_id": {"type": "string"},
+            "choices": {"type": "array", "items": {"type": "integer"}}
+        }, "required": ["ballot_id", "choices"]}
+    });
+    assert_eq!(class_of(vote), (Category::Write, Risk::Medium));
+}

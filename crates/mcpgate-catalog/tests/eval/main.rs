@@ -62,7 +62,8 @@ use set::{Half, LabelledTool, Labels};
 /// 93.7% (2,953), 88.0% (2,773), 23, 7 with leaves re-made in one call deleted at medium.
 /// 93.7% (2,953), 88.0% (2,775), 23, 7 with all associated data or what others will lose a cascade.
 /// 93.7% (2,954), 88.1% (2,776), 23, 7 with a name of one plural word a listing.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.5;
+/// 93.8% (2,957), 88.1% (2,777), 23, 7 with favourite, bookmark and vote write verbs.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.6;
 const DEVELOPMENT_RISK_FLOOR: f64 = 87.9;
 const DEVELOPMENT_OFF_BY_TWO: usize = 23;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
@@ -375,6 +376,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with leaves re-made in one call deleted at medium: 29.9%, 239 of 379 (63.1%).
     // with all associated data or what others will lose a cascade: 29.8%, 237 of 377 (62.9%).
     // with a name of one plural word a listing: 29.8%, 236 of 376 (62.8%).
+    // with favourite, bookmark and vote write verbs: 29.8%, 235 of 375 (62.7%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
