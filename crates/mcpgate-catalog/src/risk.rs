@@ -109,6 +109,23 @@ fn moves_whole_domain(signals: &Signals) -> Option<&'static str> {
     (name_servers || nameservers).then_some("name servers")
 }
 
+/// Verbs that bring a new account into being (an invite is one that waits to be accepted).
+const ACCOUNT_CREATING_VERBS: &[&str] = &["create", "add", "register", "invite", "import"];
+
+/// A write that creates user accounts (`create_user`, `user_create`,
+/// `import_org_users_and_groups`): each can sign in and act with whatever role it gets.
+/// Adding a user *to* something (`add_user_to_channel`) is a membership, not a new account
+/// (round 11).
+fn creates_user_account(signals: &Signals) -> Option<&'static str> {
+    let (_, verb) = signals.name_verb()?;
+    if !ACCOUNT_CREATING_VERBS.contains(&verb) || signals.name_has_after_verb(&["to"]) {
+        return None;
+    }
+    ["user", "users"]
+        .into_iter()
+        .find(|noun| signals.name_objects().iter().any(|t| t == noun))
+}
+
 /// What stands between a network and the machines behind it.
 const NETWORK_GUARDS: &[&str] = &["firewall", "firewalls", "acl", "acls", "waf"];
 /// A write on a firewall (or ACL, WAF) that creates, applies, removes or sets its rules:
@@ -300,6 +317,13 @@ fn write(signals: &Signals) -> Step {
             Risk::High,
             phrase,
             format!("description says \"{phrase}\": running workloads are disrupted → high"),
+        );
+    }
+    if let Some(noun) = creates_user_account(signals) {
+        return step(
+            Risk::High,
+            noun,
+            format!("creates a `{noun}`: someone new can sign in to the system → high"),
         );
     }
     // A member assigned to a card or a task does the work; it gains no access.

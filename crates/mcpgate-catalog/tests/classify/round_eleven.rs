@@ -321,3 +321,25 @@ fn favouriting_or_bookmarking_is_a_reaction_and_voting_a_write() {
     });
     assert_eq!(class_of(vote), (Category::Write, Risk::Medium));
 }
+
+#[test]
+fn creating_a_user_account_is_high_and_adding_one_to_a_room_is_not() {
+    let account = json!({
+        "name": "create_user",
+        "description": "Create a user of the ticket desk.",
+        "inputSchema": {"type": "object", "properties": {
+            "login": {"type": "string"},
+            "display_name": {"type": "string"}
+        }, "required": ["login"]}
+    });
+    assert_eq!(class_of(account), (Category::Write, Risk::High));
+    let into_room = json!({
+        "name": "add_user_to_room",
+        "description": "Add a user to a chat room.",
+        "inputSchema": {"type": "object", "properties": {
+            "room_id": {"type": "string"},
+            "user_id": {"type": "string"}
+        }, "required": ["room_id", "user_id"]}
+    });
+    assert_ne!(class_of(into_room).1, Risk::High);
+}

@@ -63,8 +63,9 @@ use set::{Half, LabelledTool, Labels};
 /// 93.7% (2,953), 88.0% (2,775), 23, 7 with all associated data or what others will lose a cascade.
 /// 93.7% (2,954), 88.1% (2,776), 23, 7 with a name of one plural word a listing.
 /// 93.8% (2,957), 88.1% (2,777), 23, 7 with favourite, bookmark and vote write verbs.
+/// 93.8% (2,957), 88.2% (2,780), 23, 7 with a created user account high.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.6;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.9;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.0;
 const DEVELOPMENT_OFF_BY_TWO: usize = 23;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
@@ -377,6 +378,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with all associated data or what others will lose a cascade: 29.8%, 237 of 377 (62.9%).
     // with a name of one plural word a listing: 29.8%, 236 of 376 (62.8%).
     // with favourite, bookmark and vote write verbs: 29.8%, 235 of 375 (62.7%).
+    // with a created user account high: 29.7%, 232 of 372 (62.4%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
