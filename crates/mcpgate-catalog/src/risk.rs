@@ -20,7 +20,14 @@ pub(crate) fn derive(
     evidence: &mut Vec<Evidence>,
 ) -> Risk {
     let (risk, matched, message) = match category {
-        Category::Read => read(exposure),
+        Category::Read => match bearer_file_link(signals) {
+            Some(words) if exposure == Exposure::Nothing => step(
+                Risk::Medium,
+                words,
+                format!("reads a `{words}`: a download link anyone holding it can use → medium"),
+            ),
+            _ => read(exposure),
+        },
         Category::Write => write(signals),
         Category::Destructive => destructive(signals),
         Category::Execute => execute(signals),
@@ -124,6 +131,17 @@ fn creates_user_account(signals: &Signals) -> Option<&'static str> {
     ["user", "users"]
         .into_iter()
         .find(|noun| signals.name_objects().iter().any(|t| t == noun))
+}
+
+/// A read named for a file's link (`get_file_link`): it returns a direct download URL that
+/// works for whoever holds it, a bearer capability to the file, though nothing is sent or
+/// published (round 11; the agreed precedent is Mattermost's `get_file_link`, read medium).
+fn bearer_file_link(signals: &Signals) -> Option<&'static str> {
+    signals
+        .name_objects()
+        .windows(2)
+        .any(|pair| pair[0] == "file" && pair[1] == "link")
+        .then_some("file link")
 }
 
 /// What stands between a network and the machines behind it.

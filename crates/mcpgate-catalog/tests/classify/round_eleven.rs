@@ -343,3 +343,15 @@ fn creating_a_user_account_is_high_and_adding_one_to_a_room_is_not() {
     });
     assert_ne!(class_of(into_room).1, Risk::High);
 }
+
+#[test]
+fn reading_a_files_download_link_hands_out_a_bearer_capability() {
+    let link = json!({
+        "name": "get_file_link",
+        "description": "Get a temporary download URL for a scanned invoice.",
+        "inputSchema": {"type": "object", "properties": {
+            "scan_id": {"type": "string"}
+        }, "required": ["scan_id"]}
+    });
+    assert_eq!(class_of(link), (Category::Read, Risk::Medium));
+}

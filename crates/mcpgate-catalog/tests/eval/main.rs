@@ -64,8 +64,9 @@ use set::{Half, LabelledTool, Labels};
 /// 93.7% (2,954), 88.1% (2,776), 23, 7 with a name of one plural word a listing.
 /// 93.8% (2,957), 88.1% (2,777), 23, 7 with favourite, bookmark and vote write verbs.
 /// 93.8% (2,957), 88.2% (2,780), 23, 7 with a created user account high.
+/// 93.8% (2,957), 88.3% (2,782), 23, 7 with a file's download link read at medium.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.6;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.0;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.1;
 const DEVELOPMENT_OFF_BY_TWO: usize = 23;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
@@ -379,6 +380,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a name of one plural word a listing: 29.8%, 236 of 376 (62.8%).
     // with favourite, bookmark and vote write verbs: 29.8%, 235 of 375 (62.7%).
     // with a created user account high: 29.7%, 232 of 372 (62.4%).
+    // with a file's download link read at medium: 29.7%, 232 of 370 (62.7%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
