@@ -271,6 +271,16 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             );
         }
     }
+    // A `ping` with no arguments names no host: it checks the server's own connection to
+    // its service (a readiness probe), which observes and reaches nobody new (round 11).
+    let pings = signals.name_verb().is_some_and(|(_, verb)| verb == "ping");
+    if winner == Category::Network && pings && signals.arguments.is_empty() {
+        return rule(
+            "ping",
+            Category::Read,
+            "`ping` with no host to reach: checks the server's own connection → read".to_owned(),
+        );
+    }
     // "Open the automation editor in the browser": opening a page or a view of an existing
     // object by at most its id shows it; nothing is sent, saved or changed (round 9).
     let opens = signals.name_verb().is_some_and(|(_, verb)| verb == "open");

@@ -355,3 +355,21 @@ fn reading_a_files_download_link_hands_out_a_bearer_capability() {
     });
     assert_eq!(class_of(link), (Category::Read, Risk::Medium));
 }
+
+#[test]
+fn a_ping_with_no_host_checks_the_servers_own_connection() {
+    let probe = json!({
+        "name": "ping",
+        "description": "Check that the weather station API answers.",
+        "inputSchema": {"type": "object", "properties": {}}
+    });
+    assert_eq!(class_of(probe), (Category::Read, Risk::Low));
+    let host = json!({
+        "name": "ping_host",
+        "description": "Send ICMP echo requests to a host.",
+        "inputSchema": {"type": "object", "properties": {
+            "host": {"type": "string"}
+        }, "required": ["host"]}
+    });
+    assert_eq!(class_of(host).0, Category::Network);
+}

@@ -65,7 +65,8 @@ use set::{Half, LabelledTool, Labels};
 /// 93.8% (2,957), 88.1% (2,777), 23, 7 with favourite, bookmark and vote write verbs.
 /// 93.8% (2,957), 88.2% (2,780), 23, 7 with a created user account high.
 /// 93.8% (2,957), 88.3% (2,782), 23, 7 with a file's download link read at medium.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.6;
+/// 93.9% (2,959), 88.3% (2,784), 23, 7 with a ping naming no host a read.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.7;
 const DEVELOPMENT_RISK_FLOOR: f64 = 88.1;
 const DEVELOPMENT_OFF_BY_TWO: usize = 23;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
@@ -381,6 +382,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with favourite, bookmark and vote write verbs: 29.8%, 235 of 375 (62.7%).
     // with a created user account high: 29.7%, 232 of 372 (62.4%).
     // with a file's download link read at medium: 29.7%, 232 of 370 (62.7%).
+    // with a ping naming no host a read: 29.7%, 230 of 368 (62.5%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
