@@ -252,6 +252,19 @@ impl Signals {
         if last > first.0 && changes && reads_first {
             return Some((last, closing.as_str()));
         }
+        // `list_create`, `list_accounts_add`: a leading `list` names the resource when the
+        // description opens with a write verb, as the name closes ("Create a list", round 11).
+        // Removals are left as they were: their objects (`list_accounts_delete`) would read
+        // as what is deleted.
+        let opens_with_closing = exact_verb_category(closing) == Some(Category::Write)
+            && self
+                .lead
+                .as_slice()
+                .first()
+                .is_some_and(|word| verb_category(word) == Some(Category::Write));
+        if last > first.0 && changes && first.0 == 0 && first.1 == "list" && opens_with_closing {
+            return Some((last, closing.as_str()));
+        }
         Some(first)
     }
 

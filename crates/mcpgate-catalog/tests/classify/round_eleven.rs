@@ -373,3 +373,16 @@ fn a_ping_with_no_host_checks_the_servers_own_connection() {
     });
     assert_eq!(class_of(host).0, Category::Network);
 }
+
+#[test]
+fn a_name_led_by_list_and_closed_by_a_write_verb_writes_to_a_list() {
+    let add = json!({
+        "name": "list_members_add",
+        "description": "Add the given readers to a reading list.",
+        "inputSchema": {"type": "object", "properties": {
+            "list_id": {"type": "string"},
+            "reader_ids": {"type": "array", "items": {"type": "string"}}
+        }, "required": ["list_id", "reader_ids"]}
+    });
+    assert_eq!(class_of(add).0, Category::Write);
+}
