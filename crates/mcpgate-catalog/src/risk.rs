@@ -144,6 +144,26 @@ fn bearer_file_link(signals: &Signals) -> Option<&'static str> {
         .then_some("file link")
 }
 
+/// Kinds of policy that say how the service runs, not who may do what.
+const OPERATIONAL_POLICIES: &[&str] = &[
+    "escalation",
+    "retention",
+    "routing",
+    "lifecycle",
+    "scaling",
+    "backup",
+];
+
+/// Whether the first sentence calls the policy the name names one of how the service runs
+/// ("Create a new escalation policy": who is paged, in what order): no permission changes
+/// (round 11).
+fn policy_of_operations(signals: &Signals) -> bool {
+    OPERATIONAL_POLICIES.iter().any(|kind| {
+        signals.lead.has_phrase(&format!("{kind} policy"))
+            || signals.lead.has_phrase(&format!("{kind} policies"))
+    })
+}
+
 /// What stands between a network and the machines behind it.
 const NETWORK_GUARDS: &[&str] = &["firewall", "firewalls", "acl", "acls", "waf"];
 /// A write on a firewall (or ACL, WAF) that creates, applies, removes or sets its rules:
@@ -347,7 +367,8 @@ fn write(signals: &Signals) -> Step {
     // A member assigned to a card or a task does the work; it gains no access.
     let on_work_item = signals.name_has_after_verb(WORK_ITEMS);
     let privilege = in_objects(signals, PRIVILEGE_OR_MONEY)
-        .filter(|noun| !(on_work_item && PEOPLE.contains(noun)));
+        .filter(|noun| !(on_work_item && PEOPLE.contains(noun)))
+        .filter(|noun| !(noun.starts_with("polic") && policy_of_operations(signals)));
     if let Some(noun) = privilege.or_else(|| moves_money_or_ownership(signals)) {
         return step(
             Risk::High,

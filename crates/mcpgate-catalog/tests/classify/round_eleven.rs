@@ -386,3 +386,25 @@ fn a_name_led_by_list_and_closed_by_a_write_verb_writes_to_a_list() {
     });
     assert_eq!(class_of(add).0, Category::Write);
 }
+
+#[test]
+fn an_escalation_policy_says_who_is_paged_not_who_may_do_what() {
+    let escalation = json!({
+        "name": "create_policy",
+        "description": "Create a new escalation policy for the night shift.",
+        "inputSchema": {"type": "object", "properties": {
+            "title": {"type": "string"},
+            "steps": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["title"]}
+    });
+    assert_eq!(class_of(escalation), (Category::Write, Risk::Medium));
+    let access = json!({
+        "name": "create_policy",
+        "description": "Create a new access policy for the night shift.",
+        "inputSchema": {"type": "object", "properties": {
+            "title": {"type": "string"},
+            "statements": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["title"]}
+    });
+    assert_eq!(class_of(access).1, Risk::High);
+}

@@ -67,6 +67,7 @@ use set::{Half, LabelledTool, Labels};
 /// 93.8% (2,957), 88.3% (2,782), 23, 7 with a file's download link read at medium.
 /// 93.9% (2,959), 88.3% (2,784), 23, 7 with a ping naming no host a read.
 /// 93.9% (2,961), 88.4% (2,785), 23, 7 with a leading list the resource of a closing write verb.
+/// 93.9% (2,961), 88.4% (2,786), 23, 7 with an escalation policy no permission.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.7;
 const DEVELOPMENT_RISK_FLOOR: f64 = 88.2;
 const DEVELOPMENT_OFF_BY_TWO: usize = 23;
@@ -385,6 +386,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a file's download link read at medium: 29.7%, 232 of 370 (62.7%).
     // with a ping naming no host a read: 29.7%, 230 of 368 (62.5%).
     // with a leading list the resource of a closing write verb: 29.6%, 229 of 367 (62.4%).
+    // with an escalation policy no permission: 29.6%, 229 of 366 (62.6%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
