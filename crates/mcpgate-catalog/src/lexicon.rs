@@ -33,7 +33,7 @@ const WRITE_VERBS: &[&str] = &[
     "decrement", "allocate", "provision", "transfer", "refund", "charge", "pay", "cancel", "mkdir",
     "touch", "overwrite", "make", "new", "open", "complete", "finish", "suspend", "unsuspend",
     "promote", "demote", "pin", "unpin", "mute", "unmute", "invite", "link", "unlink", "clone",
-    "favourite", "favorite", "bookmark", "vote",
+    "favourite", "favorite", "bookmark", "vote", "block", "unblock",
     "checkout", "rebase", "cherry", "stage", "unstage", "reset", "draft", "resize", "handle",
     "emulate", "protect", "unprotect", "resolve", "unresolve", "unapprove", "disconnect",
     "reconnect", "transition", "snooze", "silence", "suppress",
@@ -239,7 +239,7 @@ pub(crate) const GATE_VERBS: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const TOGGLE_VERBS: &[&str] = &[
     "mark", "resolve", "unresolve", "star", "unstar", "pin", "unpin", "follow", "unfollow",
-    "mute", "unmute", "watch", "unwatch", "favourite", "favorite", "bookmark",
+    "mute", "unmute", "watch", "unwatch", "favourite", "favorite", "bookmark", "unblock",
 ];
 /// What closing or disconnecting ends without loss: the caller's own session.
 #[rustfmt::skip]

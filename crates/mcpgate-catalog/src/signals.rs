@@ -434,13 +434,14 @@ const TARGET_URL_QUALIFIERS: &[&str] = &[
 ];
 
 /// The name's tokens, without the HTTP method of an OpenAPI-generated name
-/// (`API-post-search`, `API-patch-page`): the method says how, not what.
+/// (`API-post-search`, `API-patch-page`): the method says how, not what. `get` and `delete`
+/// stay: they say what as well (`API-get-block-children` reads, whatever `block` could mean).
 fn name_tokens(name: &str) -> Vec<String> {
     let mut tokens = identifier_tokens(name);
     let generated = tokens.len() > 2
         && tokens[0] == "api"
         && ["get", "post", "put", "patch", "delete"].contains(&tokens[1].as_str());
-    if generated && tokens[1] != "delete" {
+    if generated && tokens[1] != "delete" && tokens[1] != "get" {
         tokens.remove(1);
     }
     tokens

@@ -408,3 +408,33 @@ fn an_escalation_policy_says_who_is_paged_not_who_may_do_what() {
     });
     assert_eq!(class_of(access).1, Risk::High);
 }
+
+#[test]
+fn blocking_an_account_is_a_write_and_unblocking_a_toggle() {
+    let block = json!({
+        "name": "seller_block",
+        "description": "Block a seller: their listings are hidden and follows between you end.",
+        "inputSchema": {"type": "object", "properties": {
+            "seller_id": {"type": "string"}
+        }, "required": ["seller_id"]},
+        "annotations": {"openWorldHint": true}
+    });
+    assert_eq!(class_of(block), (Category::Write, Risk::Medium));
+    let unblock = json!({
+        "name": "seller_unblock",
+        "description": "Unblock a seller.",
+        "inputSchema": {"type": "object", "properties": {
+            "seller_id": {"type": "string"}
+        }, "required": ["seller_id"]},
+        "annotations": {"openWorldHint": true}
+    });
+    assert_eq!(class_of(unblock), (Category::Write, Risk::Low));
+    let generated = json!({
+        "name": "API-get-block-rows",
+        "description": "Retrieve the rows of a block.",
+        "inputSchema": {"type": "object", "properties": {
+            "block_id": {"type": "string"}
+        }, "required": ["block_id"]}
+    });
+    assert_eq!(class_of(generated).0, Category::Read);
+}
