@@ -164,6 +164,21 @@ fn policy_of_operations(signals: &Signals) -> bool {
     })
 }
 
+/// An array argument listing the items a call acts on by their ids or numbers
+/// (`incident_numbers`, `message_ids`): a toggle over them flips several at once (round 11).
+fn listed_items(signals: &Signals) -> Option<String> {
+    signals
+        .arguments
+        .iter()
+        .find(|argument| {
+            argument.typed("array")
+                && crate::text::identifier_tokens(&argument.name)
+                    .last()
+                    .is_some_and(|t| ["ids", "numbers"].contains(&t.as_str()))
+        })
+        .map(|argument| argument.name.clone())
+}
+
 /// What stands between a network and the machines behind it.
 const NETWORK_GUARDS: &[&str] = &["firewall", "firewalls", "acl", "acls", "waf"];
 /// A write on a firewall (or ACL, WAF) that creates, applies, removes or sets its rules:
@@ -455,6 +470,13 @@ fn write(signals: &Signals) -> Step {
     }
     let verb = signals.name_verb().map(|(_, v)| v);
     if let Some(verb) = verb.filter(|v| TOGGLE_VERBS.contains(v)) {
+        if let Some(listed) = listed_items(signals) {
+            return step(
+                Risk::Medium,
+                &listed,
+                format!("`{verb}` over the caller-listed `{listed}`: several items change at once → medium"),
+            );
+        }
         return step(
             Risk::Low,
             verb,

@@ -438,3 +438,24 @@ fn blocking_an_account_is_a_write_and_unblocking_a_toggle() {
     });
     assert_eq!(class_of(generated).0, Category::Read);
 }
+
+#[test]
+fn a_toggle_over_a_caller_listed_batch_changes_several_items_at_once() {
+    let listed = json!({
+        "name": "resolve_tickets",
+        "description": "Resolve the listed tickets of the help desk.",
+        "inputSchema": {"type": "object", "properties": {
+            "ticket_ids": {"type": "array", "items": {"type": "string"}},
+            "note": {"type": "string"}
+        }, "required": ["ticket_ids"]}
+    });
+    assert_eq!(class_of(listed), (Category::Write, Risk::Medium));
+    let one = json!({
+        "name": "resolve_ticket",
+        "description": "Resolve a ticket of the help desk.",
+        "inputSchema": {"type": "object", "properties": {
+            "ticket_id": {"type": "string"}
+        }, "required": ["ticket_id"]}
+    });
+    assert_eq!(class_of(one), (Category::Write, Risk::Low));
+}

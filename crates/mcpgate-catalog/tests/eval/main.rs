@@ -69,8 +69,9 @@ use set::{Half, LabelledTool, Labels};
 /// 93.9% (2,961), 88.4% (2,785), 23, 7 with a leading list the resource of a closing write verb.
 /// 93.9% (2,961), 88.4% (2,786), 23, 7 with an escalation policy no permission.
 /// 94.0% (2,963), 88.4% (2,787), 23, 7 with block a write verb and unblock a toggle.
+/// 94.0% (2,963), 88.5% (2,788), 23, 7 with a toggle over listed ids medium.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.8;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.2;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.3;
 const DEVELOPMENT_OFF_BY_TWO: usize = 23;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
@@ -389,6 +390,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a leading list the resource of a closing write verb: 29.6%, 229 of 367 (62.4%).
     // with an escalation policy no permission: 29.6%, 229 of 366 (62.6%).
     // with block a write verb and unblock a toggle: 29.6%, 228 of 365 (62.5%).
+    // with a toggle over listed ids medium: 29.6%, 228 of 364 (62.6%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

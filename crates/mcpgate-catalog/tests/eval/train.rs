@@ -195,7 +195,8 @@ const MODEL_ALONE_FLOORS: Floors = (87.2, 75.8, 113, 66);
 /// 93.9%, 88.4%, 23, 7 with a leading list the resource of a closing write verb.
 /// 93.9%, 88.4%, 23, 7 with an escalation policy no permission.
 /// 94.0%, 88.4%, 23, 7 with block a write verb and unblock a toggle.
-const SHIPPED_FLOORS: Floors = (93.8, 88.2, 23, 7);
+/// 94.0%, 88.5%, 23, 7 with a toggle over listed ids medium.
+const SHIPPED_FLOORS: Floors = (93.8, 88.3, 23, 7);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
