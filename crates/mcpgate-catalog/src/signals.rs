@@ -2,7 +2,9 @@
 
 use mcpgate_policy::Category;
 
-use crate::lexicon::{exact_verb_category, verb_category, CREDENTIAL_NOUNS, KEY_QUALIFIERS};
+use crate::lexicon::{
+    exact_verb_category, verb_category, CREDENTIAL_NOUNS, KEY_QUALIFIERS, TOGGLE_VERBS,
+};
 use crate::text::{first_sentence, identifier_tokens, Words};
 use crate::tool::{ToolAnnotations, ToolDefinition};
 
@@ -250,6 +252,12 @@ impl Signals {
             && !PLAIN_READ_VERBS.contains(&first.1)
             && !HYPOTHETICAL_VERBS.contains(&first.1);
         if last > first.0 && changes && reads_first {
+            return Some((last, closing.as_str()));
+        }
+        // `follow_request_reject`: a leading toggle verb (`follow`) names the resource when a
+        // changing verb closes the name (round 11).
+        let toggle_first = first.0 == 0 && TOGGLE_VERBS.contains(&first.1);
+        if last > first.0 && changes && toggle_first {
             return Some((last, closing.as_str()));
         }
         // `list_create`, `list_accounts_add`: a leading `list` names the resource when the

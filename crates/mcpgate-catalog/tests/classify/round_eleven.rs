@@ -459,3 +459,15 @@ fn a_toggle_over_a_caller_listed_batch_changes_several_items_at_once() {
     });
     assert_eq!(class_of(one), (Category::Write, Risk::Low));
 }
+
+#[test]
+fn a_leading_toggle_verb_names_the_resource_of_a_closing_change() {
+    let reject = json!({
+        "name": "follow_invite_reject",
+        "description": "Reject an invitation to follow the club's page.",
+        "inputSchema": {"type": "object", "properties": {
+            "invite_id": {"type": "string"}
+        }, "required": ["invite_id"]}
+    });
+    assert_eq!(class_of(reject), (Category::Write, Risk::Medium));
+}
