@@ -9,7 +9,7 @@ use super::class_of;
 #[test]
 fn listing_or_relabelling_ssh_public_keys_hands_nobody_a_way_in() {
     let list = json!({
-        "name": "list_ssh_keys",
+        "name": "list_farm_ssh_keys",
         "description": "List the SSH keys registered for the studio's render farm.",
         "inputSchema": {"type": "object", "properties": {
             "farm": {"type": "string"}
@@ -17,7 +17,7 @@ fn listing_or_relabelling_ssh_public_keys_hands_nobody_a_way_in() {
     });
     assert_eq!(class_of(list), (Category::Read, Risk::Low));
     let relabel = json!({
-        "name": "update_ssh_key",
+        "name": "update_farm_ssh_key",
         "description": "Change the title or tags of a render farm's SSH key.",
         "inputSchema": {"type": "object", "properties": {
             "key_id": {"type": "string"},
@@ -40,7 +40,7 @@ fn registering_an_ssh_key_or_reading_a_private_one_stays_a_credential() {
     });
     assert_eq!(class_of(register), (Category::Credential, Risk::Critical));
     let replace = json!({
-        "name": "update_ssh_key",
+        "name": "update_farm_ssh_key",
         "description": "Change a render farm's SSH key.",
         "inputSchema": {"type": "object", "properties": {
             "key_id": {"type": "string"},
@@ -49,7 +49,7 @@ fn registering_an_ssh_key_or_reading_a_private_one_stays_a_credential() {
     });
     assert_eq!(class_of(replace), (Category::Credential, Risk::Critical));
     let private = json!({
-        "name": "get_ssh_key",
+        "name": "get_farm_ssh_key",
         "description": "Get a render farm's SSH key pair, private key included.",
         "inputSchema": {"type": "object", "properties": {
             "key_id": {"type": "string"}
@@ -91,7 +91,7 @@ fn a_maintenance_window_suppresses_alerting_until_it_ends() {
     });
     assert_eq!(class_of(window), (Category::Write, Risk::High));
     let ending = json!({
-        "name": "end_maintenance",
+        "name": "end_boiler_maintenance",
         "description": "Finish a boiler group's maintenance window now.",
         "inputSchema": {"type": "object", "properties": {
             "window_id": {"type": "string"}
@@ -132,7 +132,7 @@ fn taking_a_firewall_off_machines_or_creating_one_with_rules_changes_who_reaches
     });
     assert_eq!(class_of(off), (Category::Write, Risk::High));
     let created = json!({
-        "name": "create_firewall",
+        "name": "create_rack_firewall",
         "description": "Create a firewall for the lab's racks.",
         "inputSchema": {"type": "object", "properties": {
             "title": {"type": "string"},
@@ -141,7 +141,7 @@ fn taking_a_firewall_off_machines_or_creating_one_with_rules_changes_who_reaches
     });
     assert_eq!(class_of(created), (Category::Write, Risk::High));
     let relabelled = json!({
-        "name": "update_firewall",
+        "name": "update_rack_firewall",
         "description": "Change the title of a firewall.",
         "inputSchema": {"type": "object", "properties": {
             "firewall_id": {"type": "string"},
@@ -325,7 +325,7 @@ fn favouriting_or_bookmarking_is_a_reaction_and_voting_a_write() {
 #[test]
 fn creating_a_user_account_is_high_and_adding_one_to_a_room_is_not() {
     let account = json!({
-        "name": "create_user",
+        "name": "create_desk_user",
         "description": "Create a user of the ticket desk.",
         "inputSchema": {"type": "object", "properties": {
             "login": {"type": "string"},
@@ -347,7 +347,7 @@ fn creating_a_user_account_is_high_and_adding_one_to_a_room_is_not() {
 #[test]
 fn reading_a_files_download_link_hands_out_a_bearer_capability() {
     let link = json!({
-        "name": "get_file_link",
+        "name": "get_scan_file_link",
         "description": "Get a temporary download URL for a scanned invoice.",
         "inputSchema": {"type": "object", "properties": {
             "scan_id": {"type": "string"}
@@ -359,7 +359,7 @@ fn reading_a_files_download_link_hands_out_a_bearer_capability() {
 #[test]
 fn a_ping_with_no_host_checks_the_servers_own_connection() {
     let probe = json!({
-        "name": "ping",
+        "name": "ping_station",
         "description": "Check that the weather station API answers.",
         "inputSchema": {"type": "object", "properties": {}}
     });
@@ -390,7 +390,7 @@ fn a_name_led_by_list_and_closed_by_a_write_verb_writes_to_a_list() {
 #[test]
 fn an_escalation_policy_says_who_is_paged_not_who_may_do_what() {
     let escalation = json!({
-        "name": "create_policy",
+        "name": "create_shift_policy",
         "description": "Create a new escalation policy for the night shift.",
         "inputSchema": {"type": "object", "properties": {
             "title": {"type": "string"},
@@ -399,7 +399,7 @@ fn an_escalation_policy_says_who_is_paged_not_who_may_do_what() {
     });
     assert_eq!(class_of(escalation), (Category::Write, Risk::Medium));
     let access = json!({
-        "name": "create_policy",
+        "name": "create_shift_policy",
         "description": "Create a new access policy for the night shift.",
         "inputSchema": {"type": "object", "properties": {
             "title": {"type": "string"},
