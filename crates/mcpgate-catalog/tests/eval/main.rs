@@ -50,27 +50,26 @@ use set::{Half, LabelledTool, Labels};
 /// 93.7% (2,678), 87.6% (2,505), 23, 7 with an edit of concealed fields a credential. With
 /// the ninth held-out set folded in (3,152 tools): 93.5% (2,946), 86.7% (2,732), 33, 12
 /// before round 11.
-/// 93.6% (2,949), 86.8% (2,735), 30, 12 with SSH public keys listed, read or relabelled no credential.
-/// 93.6% (2,949), 86.9% (2,738), 29, 12 with a mute needing an object of monitoring and a maintenance window silencing.
-/// 93.6% (2,950), 86.9% (2,739), 28, 11 with a private key listed among what a read returns a credential read.
-/// 93.6% (2,950), 87.0% (2,743), 27, 10 with a write on a firewall's rules or machines high.
-/// 93.6% (2,950), 87.1% (2,745), 26, 9 with every open item resolved or acknowledged at once high.
-/// 93.6% (2,951), 87.1% (2,746), 25, 8 with a public link a shared one.
-/// 93.6% (2,951), 87.4% (2,756), 25, 8 with DNS record edits at the write base and name servers and DNSSEC high.
-/// 93.7% (2,952), 87.5% (2,757), 24, 7 with a reblog, repost or boost a re-publication.
-/// 93.7% (2,953), 87.5% (2,758), 23, 7 with an edited passwd field a credential.
-/// 93.7% (2,953), 88.0% (2,773), 23, 7 with leaves re-made in one call deleted at medium.
-/// 93.7% (2,953), 88.0% (2,775), 23, 7 with all associated data or what others will lose a cascade.
-/// 93.7% (2,954), 88.1% (2,776), 23, 7 with a name of one plural word a listing.
-/// 93.8% (2,957), 88.1% (2,777), 23, 7 with favourite, bookmark and vote write verbs.
-/// 93.8% (2,957), 88.2% (2,780), 23, 7 with a created user account high.
-/// 93.8% (2,957), 88.3% (2,782), 23, 7 with a file's download link read at medium.
-/// 93.9% (2,959), 88.3% (2,784), 23, 7 with a ping naming no host a read.
-/// 93.9% (2,961), 88.4% (2,785), 23, 7 with a leading list the resource of a closing write verb.
-/// 93.9% (2,961), 88.4% (2,786), 23, 7 with an escalation policy no permission.
-/// 94.0% (2,963), 88.4% (2,787), 23, 7 with block a write verb and unblock a toggle.
-/// 94.0% (2,963), 88.5% (2,788), 23, 7 with a toggle over listed ids medium.
-/// 94.0% (2,963), 88.5% (2,789), 23, 7 with a leading toggle verb the resource of a closing change.
+/// Round 11: 93.6% (2,949), 86.8% (2,735), 30, 12 with SSH public keys listed, read or relabelled
+/// no credential; 93.6% (2,949), 86.9% (2,738), 29, 12 with a mute needing an object of monitoring
+/// and a maintenance window silencing; 93.6% (2,950), 86.9% (2,739), 28, 11 with a private key
+/// listed among what a read returns a credential read; 93.6% (2,950), 87.0% (2,743), 27, 10 with a
+/// write on a firewall's rules or machines high; 93.6% (2,950), 87.1% (2,745), 26, 9 with every
+/// open item resolved or acknowledged at once high; 93.6% (2,951), 87.1% (2,746), 25, 8 with a
+/// public link a shared one; 93.6% (2,951), 87.4% (2,756), 25, 8 with DNS record edits at the write
+/// base and name servers and DNSSEC high; 93.7% (2,952), 87.5% (2,757), 24, 7 with a reblog, repost
+/// or boost a re-publication; 93.7% (2,953), 87.5% (2,758), 23, 7 with an edited passwd field a
+/// credential; 93.7% (2,953), 88.0% (2,773), 23, 7 with leaves re-made in one call deleted at
+/// medium; 93.7% (2,953), 88.0% (2,775), 23, 7 with all associated data or what others will lose a
+/// cascade; 93.7% (2,954), 88.1% (2,776), 23, 7 with a name of one plural word a listing; 93.8%
+/// (2,957), 88.1% (2,777), 23, 7 with favourite, bookmark and vote write verbs; 93.8% (2,957),
+/// 88.2% (2,780), 23, 7 with a created user account high; 93.8% (2,957), 88.3% (2,782), 23, 7 with
+/// a file's download link read at medium; 93.9% (2,959), 88.3% (2,784), 23, 7 with a ping naming no
+/// host a read; 93.9% (2,961), 88.4% (2,785), 23, 7 with a leading list the resource of a closing
+/// write verb; 93.9% (2,961), 88.4% (2,786), 23, 7 with an escalation policy no permission; 94.0%
+/// (2,963), 88.4% (2,787), 23, 7 with block a write verb and unblock a toggle; 94.0% (2,963), 88.5%
+/// (2,788), 23, 7 with a toggle over listed ids medium; 94.0% (2,963), 88.5% (2,789), 23, 7 with a
+/// leading toggle verb the resource of a closing change.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.8;
 const DEVELOPMENT_RISK_FLOOR: f64 = 88.3;
 const DEVELOPMENT_OFF_BY_TWO: usize = 23;
@@ -372,27 +371,25 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // generator a read: 30.0%, 222 of 354 (62.7%); an edit of concealed fields: 29.9%, 221
     // of 353 (62.6%). With the ninth held-out set folded in (3,152 tools, before round 11):
     // 30.0%, 257 of 420 (61.2%).
-    // with SSH public keys listed, read or relabelled no credential: 30.0%, 255 of 417 (61.2%).
-    // with a mute needing an object of monitoring and a maintenance window silencing: 29.9%, 253 of 414 (61.1%).
-    // with a private key listed among what a read returns a credential read: 30.0%, 253 of 413 (61.3%).
-    // with a write on a firewall's rules or machines high: 29.9%, 249 of 409 (60.9%).
-    // with every open item resolved or acknowledged at once high: 29.9%, 248 of 407 (60.9%).
-    // with a public link a shared one: 29.9%, 248 of 406 (61.1%).
-    // with DNS record edits at the write base and name servers and DNSSEC high: 30.1%, 246 of 396 (62.1%).
-    // with a reblog, repost or boost a re-publication: 30.0%, 245 of 395 (62.0%).
-    // with an edited passwd field a credential: 30.0%, 244 of 394 (61.9%).
-    // with leaves re-made in one call deleted at medium: 29.9%, 239 of 379 (63.1%).
-    // with all associated data or what others will lose a cascade: 29.8%, 237 of 377 (62.9%).
-    // with a name of one plural word a listing: 29.8%, 236 of 376 (62.8%).
-    // with favourite, bookmark and vote write verbs: 29.8%, 235 of 375 (62.7%).
-    // with a created user account high: 29.7%, 232 of 372 (62.4%).
-    // with a file's download link read at medium: 29.7%, 232 of 370 (62.7%).
-    // with a ping naming no host a read: 29.7%, 230 of 368 (62.5%).
-    // with a leading list the resource of a closing write verb: 29.6%, 229 of 367 (62.4%).
-    // with an escalation policy no permission: 29.6%, 229 of 366 (62.6%).
-    // with block a write verb and unblock a toggle: 29.6%, 228 of 365 (62.5%).
-    // with a toggle over listed ids medium: 29.6%, 228 of 364 (62.6%).
-    // with a leading toggle verb the resource of a closing change: 29.6%, 228 of 363 (62.8%).
+    // Round 11: with SSH public keys listed, read or relabelled no credential: 30.0%, 255 of 417
+    // (61.2%); with a mute needing an object of monitoring and a maintenance window silencing:
+    // 29.9%, 253 of 414 (61.1%); with a private key listed among what a read returns a credential
+    // read: 30.0%, 253 of 413 (61.3%); with a write on a firewall's rules or machines high: 29.9%,
+    // 249 of 409 (60.9%); with every open item resolved or acknowledged at once high: 29.9%, 248 of
+    // 407 (60.9%); with a public link a shared one: 29.9%, 248 of 406 (61.1%); with DNS record
+    // edits at the write base and name servers and DNSSEC high: 30.1%, 246 of 396 (62.1%); with a
+    // reblog, repost or boost a re-publication: 30.0%, 245 of 395 (62.0%); with an edited passwd
+    // field a credential: 30.0%, 244 of 394 (61.9%); with leaves re-made in one call deleted at
+    // medium: 29.9%, 239 of 379 (63.1%); with all associated data or what others will lose a
+    // cascade: 29.8%, 237 of 377 (62.9%); with a name of one plural word a listing: 29.8%, 236 of
+    // 376 (62.8%); with favourite, bookmark and vote write verbs: 29.8%, 235 of 375 (62.7%); with a
+    // created user account high: 29.7%, 232 of 372 (62.4%); with a file's download link read at
+    // medium: 29.7%, 232 of 370 (62.7%); with a ping naming no host a read: 29.7%, 230 of 368
+    // (62.5%); with a leading list the resource of a closing write verb: 29.6%, 229 of 367 (62.4%);
+    // with an escalation policy no permission: 29.6%, 229 of 366 (62.6%); with block a write verb
+    // and unblock a toggle: 29.6%, 228 of 365 (62.5%); with a toggle over listed ids medium: 29.6%,
+    // 228 of 364 (62.6%); with a leading toggle verb the resource of a closing change: 29.6%, 228
+    // of 363 (62.8%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

@@ -176,27 +176,23 @@ const MODEL_ALONE_FLOORS: Floors = (87.2, 75.8, 113, 66);
 /// with a local password generator a read, 93.7%, 87.6%, 23, 7 with an edit of concealed
 /// fields a credential; with the ninth folded in 93.5%, 86.7%, 33, 12 before round 11; see
 /// `docs/classification.md`).
-/// 93.6%, 86.8%, 30, 12 with SSH public keys listed, read or relabelled no credential.
-/// 93.6%, 86.9%, 29, 12 with a mute needing an object of monitoring and a maintenance window silencing.
-/// 93.6%, 86.9%, 28, 11 with a private key listed among what a read returns a credential read.
-/// 93.6%, 87.0%, 27, 10 with a write on a firewall's rules or machines high.
-/// 93.6%, 87.1%, 26, 9 with every open item resolved or acknowledged at once high.
-/// 93.6%, 87.1%, 25, 8 with a public link a shared one.
-/// 93.6%, 87.4%, 25, 8 with DNS record edits at the write base and name servers and DNSSEC high.
-/// 93.7%, 87.5%, 24, 7 with a reblog, repost or boost a re-publication.
-/// 93.7%, 87.5%, 23, 7 with an edited passwd field a credential.
-/// 93.7%, 88.0%, 23, 7 with leaves re-made in one call deleted at medium.
-/// 93.7%, 88.0%, 23, 7 with all associated data or what others will lose a cascade.
-/// 93.7%, 88.1%, 23, 7 with a name of one plural word a listing.
-/// 93.8%, 88.1%, 23, 7 with favourite, bookmark and vote write verbs.
-/// 93.8%, 88.2%, 23, 7 with a created user account high.
-/// 93.8%, 88.3%, 23, 7 with a file's download link read at medium.
-/// 93.9%, 88.3%, 23, 7 with a ping naming no host a read.
-/// 93.9%, 88.4%, 23, 7 with a leading list the resource of a closing write verb.
-/// 93.9%, 88.4%, 23, 7 with an escalation policy no permission.
-/// 94.0%, 88.4%, 23, 7 with block a write verb and unblock a toggle.
-/// 94.0%, 88.5%, 23, 7 with a toggle over listed ids medium.
-/// 94.0%, 88.5%, 23, 7 with a leading toggle verb the resource of a closing change.
+/// Round 11: 93.6%, 86.8%, 30, 12 with SSH public keys listed, read or relabelled no credential;
+/// 93.6%, 86.9%, 29, 12 with a mute needing an object of monitoring and a maintenance window
+/// silencing; 93.6%, 86.9%, 28, 11 with a private key listed among what a read returns a credential
+/// read; 93.6%, 87.0%, 27, 10 with a write on a firewall's rules or machines high; 93.6%, 87.1%,
+/// 26, 9 with every open item resolved or acknowledged at once high; 93.6%, 87.1%, 25, 8 with a
+/// public link a shared one; 93.6%, 87.4%, 25, 8 with DNS record edits at the write base and name
+/// servers and DNSSEC high; 93.7%, 87.5%, 24, 7 with a reblog, repost or boost a re-publication;
+/// 93.7%, 87.5%, 23, 7 with an edited passwd field a credential; 93.7%, 88.0%, 23, 7 with leaves
+/// re-made in one call deleted at medium; 93.7%, 88.0%, 23, 7 with all associated data or what
+/// others will lose a cascade; 93.7%, 88.1%, 23, 7 with a name of one plural word a listing; 93.8%,
+/// 88.1%, 23, 7 with favourite, bookmark and vote write verbs; 93.8%, 88.2%, 23, 7 with a created
+/// user account high; 93.8%, 88.3%, 23, 7 with a file's download link read at medium; 93.9%, 88.3%,
+/// 23, 7 with a ping naming no host a read; 93.9%, 88.4%, 23, 7 with a leading list the resource of
+/// a closing write verb; 93.9%, 88.4%, 23, 7 with an escalation policy no permission; 94.0%, 88.4%,
+/// 23, 7 with block a write verb and unblock a toggle; 94.0%, 88.5%, 23, 7 with a toggle over
+/// listed ids medium; 94.0%, 88.5%, 23, 7 with a leading toggle verb the resource of a closing
+/// change.
 const SHIPPED_FLOORS: Floors = (93.8, 88.3, 23, 7);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
