@@ -271,6 +271,25 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             );
         }
     }
+    // `post_pool` "Create a pool", `post_dag_run` "Trigger a DAG": a name verb `post` read as
+    // the HTTP method of a generated name, when the description opens with a verb of another
+    // kind, which says what the call does (round 11).
+    let posts = signals
+        .name_verb()
+        .is_some_and(|(index, verb)| index == 0 && verb == "post");
+    let opening = signals
+        .lead
+        .as_slice()
+        .first()
+        .and_then(|word| crate::lexicon::verb_category(word))
+        .filter(|category| *category != Category::Network);
+    if let Some(category) = opening.filter(|_| winner == Category::Network && posts) {
+        return rule(
+            "post",
+            category,
+            format!("name verb `post` as an HTTP method; the description opens with a {category} verb → {category}"),
+        );
+    }
     // A `ping` with no arguments names no host: it checks the server's own connection to
     // its service (a readiness probe), which observes and reaches nobody new (round 11).
     let pings = signals.name_verb().is_some_and(|(_, verb)| verb == "ping");

@@ -471,3 +471,24 @@ fn a_leading_toggle_verb_names_the_resource_of_a_closing_change() {
     });
     assert_eq!(class_of(reject), (Category::Write, Risk::Medium));
 }
+
+#[test]
+fn a_post_named_for_its_http_method_does_what_its_description_opens_with() {
+    let create = json!({
+        "name": "post_oven",
+        "description": "Create an oven in the bakery's inventory.",
+        "inputSchema": {"type": "object", "properties": {
+            "title": {"type": "string"},
+            "slots": {"type": "integer"}
+        }, "required": ["title"]}
+    });
+    assert_eq!(class_of(create).0, Category::Write);
+    let message = json!({
+        "name": "post_bulletin",
+        "description": "Post a bulletin to the bakery's public board.",
+        "inputSchema": {"type": "object", "properties": {
+            "text": {"type": "string"}
+        }, "required": ["text"]}
+    });
+    assert_eq!(class_of(message).0, Category::Network);
+}
