@@ -15,7 +15,7 @@ const READ_VERBS: &[&str] = &[
     "monitor", "poll", "watch", "peek", "estimate", "calculate", "suggest", "recommend", "render",
     "screenshot", "capture", "measure", "browse", "explore", "discover", "test", "lint", "parse",
     "translate", "echo", "dump", "tree", "convert", "geocode", "generate", "embed", "transcribe",
-    "download", "extract", "ask",
+    "download", "extract", "ask", "detect",
 ];
 
 #[rustfmt::skip]

@@ -492,3 +492,15 @@ fn a_post_named_for_its_http_method_does_what_its_description_opens_with() {
     });
     assert_eq!(class_of(message).0, Category::Network);
 }
+
+#[test]
+fn detecting_something_in_sign_in_events_reads_them() {
+    let detect = json!({
+        "name": "detect_login_bursts",
+        "description": "Find accounts with unusually many sign-ins in the last hour.",
+        "inputSchema": {"type": "object", "properties": {
+            "realm": {"type": "string"}
+        }, "required": ["realm"]}
+    });
+    assert_eq!(class_of(detect), (Category::Read, Risk::Low));
+}
