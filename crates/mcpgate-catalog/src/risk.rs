@@ -560,6 +560,15 @@ fn write(signals: &Signals) -> Step {
 }
 
 fn destructive(signals: &Signals) -> Step {
+    // "Returns: Save result with a `backup_id`": the service keeps what it removed, to put
+    // back, so even a view and all its cards are one restore away (round 11).
+    if signals.description.has_phrase("backup id") {
+        return step(
+            Risk::Medium,
+            "backup id",
+            "the removal returns a `backup_id`: what goes is kept to restore → medium".to_owned(),
+        );
+    }
     if let Some(phrase) = signals.cascade_phrase() {
         return step(
             Risk::Critical,

@@ -504,3 +504,15 @@ fn detecting_something_in_sign_in_events_reads_them() {
     });
     assert_eq!(class_of(detect), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn a_removal_that_returns_a_backup_id_is_one_restore_away() {
+    let kept = json!({
+        "name": "remove_shelf",
+        "description": "Remove a shelf and all its jars from the pantry layout.\n\nReturns: the saved layout with a `backup_id`.",
+        "inputSchema": {"type": "object", "properties": {
+            "shelf": {"type": "string"}
+        }, "required": ["shelf"]}
+    });
+    assert_eq!(class_of(kept), (Category::Destructive, Risk::Medium));
+}
