@@ -38,6 +38,20 @@ const STORED_SECRET_NOUNS: &[&str] = &[
     "secret", "secrets", "vault",
 ];
 
+/// Secret kinds a read's choice of object can name (`object` enum `password`, `totp`): the
+/// caller picks a secret to have returned (round 11).
+const SECRET_OBJECT_KINDS: &[&str] = &[
+    "password",
+    "passwords",
+    "totp",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "api_key",
+    "apikey",
+];
+
 /// What a read tool may expose short of secret values; raises its risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exposure {
@@ -192,6 +206,19 @@ pub(crate) fn refine(
         *evidence = vec![Evidence::category(
             EvidenceKind::DescriptionPhrase,
             &field,
+            Category::Credential,
+            message,
+        )];
+        return (Category::Credential, Exposure::Nothing);
+    }
+    if let Some((argument, value)) = signals.enum_offering(SECRET_OBJECT_KINDS) {
+        let message = format!(
+            "argument `{}` offers `{value}` as what to read: the read can return a secret → credential",
+            argument.name
+        );
+        *evidence = vec![Evidence::category(
+            EvidenceKind::Argument,
+            &argument.name,
             Category::Credential,
             message,
         )];

@@ -516,3 +516,25 @@ fn a_removal_that_returns_a_backup_id_is_one_restore_away() {
     });
     assert_eq!(class_of(kept), (Category::Destructive, Risk::Medium));
 }
+
+#[test]
+fn a_read_whose_object_choice_offers_a_password_can_return_one() {
+    let pick = json!({
+        "name": "get",
+        "description": "Get one field of a locker entry.",
+        "inputSchema": {"type": "object", "properties": {
+            "field": {"type": "string", "enum": ["title", "owner", "password", "notes"]},
+            "entry_id": {"type": "string"}
+        }, "required": ["field", "entry_id"]}
+    });
+    assert_eq!(class_of(pick), (Category::Credential, Risk::High));
+    let plain = json!({
+        "name": "get",
+        "description": "Get one field of a locker entry.",
+        "inputSchema": {"type": "object", "properties": {
+            "field": {"type": "string", "enum": ["title", "owner", "notes"]},
+            "entry_id": {"type": "string"}
+        }, "required": ["field", "entry_id"]}
+    });
+    assert_eq!(class_of(plain), (Category::Read, Risk::Low));
+}

@@ -73,10 +73,11 @@ use set::{Half, LabelledTool, Labels};
 /// 94.1% (2,965), 88.5% (2,790), 22, 7 with a post named for its HTTP method read by its description's verb.
 /// 94.1% (2,966), 88.5% (2,791), 21, 7 with detect a read verb.
 /// 94.1% (2,966), 88.6% (2,793), 20, 7 with a removal returning a backup id medium.
+/// 94.1% (2,967), 88.6% (2,794), 19, 6 with a read offering a secret kind as its object a credential read.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 93.9;
 const DEVELOPMENT_RISK_FLOOR: f64 = 88.4;
-const DEVELOPMENT_OFF_BY_TWO: usize = 20;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
+const DEVELOPMENT_OFF_BY_TWO: usize = 19;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
@@ -396,6 +397,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a post named for its HTTP method read by its description's verb: 29.6%, 227 of 362 (62.7%).
     // with detect a read verb: 29.6%, 226 of 361 (62.6%).
     // with a removal returning a backup id medium: 29.5%, 225 of 359 (62.7%).
+    // with a read offering a secret kind as its object a credential read: 29.6%, 225 of 358 (62.8%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
