@@ -173,6 +173,12 @@ pub(crate) fn refine(
         )];
         return (Category::Credential, Exposure::Nothing);
     }
+    // `generate` "a secure password or passphrase" from options alone: the secret phrase is
+    // what it draws on the spot, nothing stored is returned (round 11; round 10 took the same
+    // generators when their name carried the credential noun).
+    if local_generator(signals) {
+        return (Category::Read, Exposure::Nothing);
+    }
     if let Some((phrase, masked)) = signals.response_secret() {
         if masked {
             let message =
@@ -251,20 +257,35 @@ pub(crate) fn refine(
 }
 
 /// A generator of random values worked out on the spot (`password_generate` with a length
-/// and character switches): a `generate` verb, a description saying "random", and only
-/// number or boolean options, so no account, vault or service is named to store or grant it
-/// (round 10).
+/// and character switches): a `generate` verb, a description saying "random" (or, since
+/// round 11, "secure"), and only number, boolean or few-character string options, so no
+/// account, vault or service is named to store or grant it (round 10).
 fn local_generator(signals: &Signals) -> bool {
     let generates = signals
         .name_verb()
         .is_some_and(|(_, verb)| verb == "generate");
+    // A string of at most a few characters, or a passphrase's `separator`, is an option too,
+    // not an account or a vault (round 11).
+    let short_string = |a: &crate::signals::Argument| {
+        let few = a
+            .schema()
+            .get("maxLength")
+            .and_then(serde_json::Value::as_u64)
+            .is_some_and(|max| max <= 5);
+        a.typed("string") && (few || ["separator", "delimiter"].contains(&a.name.as_str()))
+    };
     let options_only = !signals.arguments.is_empty()
         && signals.arguments.iter().all(|a| {
             ["integer", "number", "boolean"]
                 .into_iter()
                 .any(|kind| a.typed(kind))
+                || short_string(a)
         });
-    generates && options_only && signals.description.has_phrase("random")
+    // "Generate a secure password": secure says how it is drawn, as random does (round 11).
+    let drawn = ["random", "secure"]
+        .into_iter()
+        .any(|word| signals.description.has_phrase(word));
+    generates && options_only && drawn
 }
 
 /// A boolean argument that shows masked values (`reveal`, `reveal_env`): a read that can

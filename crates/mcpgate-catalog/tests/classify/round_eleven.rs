@@ -538,3 +538,17 @@ fn a_read_whose_object_choice_offers_a_password_can_return_one() {
     });
     assert_eq!(class_of(plain), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn a_secure_passphrase_drawn_from_options_alone_is_a_read() {
+    let passphrase = json!({
+        "name": "generate",
+        "description": "Generate a secure password or passphrase for a new locker.",
+        "inputSchema": {"type": "object", "properties": {
+            "words": {"type": "integer"},
+            "separator": {"type": "string", "description": "Character between words"},
+            "capitalize": {"type": "boolean"}
+        }}
+    });
+    assert_eq!(class_of(passphrase), (Category::Read, Risk::Low));
+}
