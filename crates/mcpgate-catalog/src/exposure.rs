@@ -90,6 +90,18 @@ pub(crate) fn refine(
                 );
                 return (Category::Read, Exposure::Nothing);
             }
+            Category::Read if lists_secret_containers(signals, &noun) => {
+                evidence.insert(
+                    0,
+                    Evidence::category(
+                        EvidenceKind::Rule,
+                        &noun,
+                        Category::Read,
+                        format!("lists `{noun}`s themselves: containers, not the secrets in them → read"),
+                    ),
+                );
+                return (Category::Read, Exposure::Nothing);
+            }
             Category::Read => {
                 let hidden = signals.description.first_phrase(HIDDEN_PHRASES);
                 if let (Some(phrase), None) = (hidden, &reveal) {
@@ -254,6 +266,18 @@ pub(crate) fn refine(
         return (Category::Read, Exposure::AnyQuery);
     }
     (Category::Read, Exposure::Nothing)
+}
+
+/// A listing of vaults themselves (`vault_list`, `list_vaults`): the name's only object is the
+/// container noun and the verb lists, so what comes back is the containers' names and ids,
+/// not the secrets kept in them (round 11).
+fn lists_secret_containers(signals: &Signals, noun: &str) -> bool {
+    let lists = signals.name_verb().is_some_and(|(_, verb)| verb == "list");
+    let only_container = signals
+        .name_objects()
+        .iter()
+        .all(|t| t == "vault" || t == "vaults");
+    lists && noun == "vault" && only_container
 }
 
 /// A generator of random values worked out on the spot (`password_generate` with a length

@@ -552,3 +552,21 @@ fn a_secure_passphrase_drawn_from_options_alone_is_a_read() {
     });
     assert_eq!(class_of(passphrase), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn listing_vaults_themselves_returns_containers_not_secrets() {
+    let vaults = json!({
+        "name": "list_vault",
+        "description": "List the band's vaults with their names and ids.",
+        "inputSchema": {"type": "object", "properties": {}}
+    });
+    assert_eq!(class_of(vaults), (Category::Read, Risk::Low));
+    let secrets = json!({
+        "name": "list_vault_entries",
+        "description": "List the entries of one of the band's vaults.",
+        "inputSchema": {"type": "object", "properties": {
+            "vault_id": {"type": "string"}
+        }, "required": ["vault_id"]}
+    });
+    assert_eq!(class_of(secrets).0, Category::Credential);
+}
