@@ -44,6 +44,8 @@ const RETURN_MARKERS: &[&str] = &[
 #[rustfmt::skip]
 const MASKED_PHRASES: &[&str] = &[
     "masked", "redacted", "values hidden", "values are hidden", "without values", "obfuscated",
+    // "reported as blocked rather than shown" (round 11).
+    "rather than shown",
 ];
 /// Nouns of a caller-chosen artifact that the service installs and runs.
 const RUNNABLE_ARTIFACTS: &[&str] = &[

@@ -570,3 +570,15 @@ fn listing_vaults_themselves_returns_containers_not_secrets() {
     });
     assert_eq!(class_of(secrets).0, Category::Credential);
 }
+
+#[test]
+fn a_read_saying_secret_fields_are_blocked_rather_than_shown_masks_them() {
+    let profile = json!({
+        "name": "get_member_profile",
+        "description": "Get a member profile, including custom attributes. An attribute whose name contains password is reported as blocked rather than shown.",
+        "inputSchema": {"type": "object", "properties": {
+            "member": {"type": "string"}
+        }, "required": ["member"]}
+    });
+    assert_eq!(class_of(profile).0, Category::Read);
+}

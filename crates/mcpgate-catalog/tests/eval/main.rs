@@ -76,9 +76,10 @@ use set::{Half, LabelledTool, Labels};
 /// 94.1% (2,967), 88.6% (2,794), 19, 6 with a read offering a secret kind as its object a credential read.
 /// 94.2% (2,969), 88.7% (2,796), 17, 6 with a secure password drawn from options alone a read.
 /// 94.2% (2,970), 88.7% (2,797), 16, 6 with a listing of vaults themselves a read.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.0;
+/// 94.3% (2,971), 88.7% (2,797), 15, 6 with blocked rather than shown a masking phrase.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.1;
 const DEVELOPMENT_RISK_FLOOR: f64 = 88.5;
-const DEVELOPMENT_OFF_BY_TWO: usize = 16;
+const DEVELOPMENT_OFF_BY_TWO: usize = 15;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
@@ -402,6 +403,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a read offering a secret kind as its object a credential read: 29.6%, 225 of 358 (62.8%).
     // with a secure password drawn from options alone a read: 29.5%, 224 of 356 (62.9%).
     // with a listing of vaults themselves a read: 29.5%, 223 of 355 (62.8%).
+    // with blocked rather than shown a masking phrase: 29.5%, 222 of 355 (62.5%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

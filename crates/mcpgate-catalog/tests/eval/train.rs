@@ -199,7 +199,8 @@ const MODEL_ALONE_FLOORS: Floors = (87.2, 75.8, 113, 66);
 /// 94.1%, 88.6%, 19, 6 with a read offering a secret kind as its object a credential read.
 /// 94.2%, 88.7%, 17, 6 with a secure password drawn from options alone a read.
 /// 94.2%, 88.7%, 16, 6 with a listing of vaults themselves a read.
-const SHIPPED_FLOORS: Floors = (94.0, 88.5, 16, 6);
+/// 94.3%, 88.7%, 15, 6 with blocked rather than shown a masking phrase.
+const SHIPPED_FLOORS: Floors = (94.1, 88.5, 15, 6);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
