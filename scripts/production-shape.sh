@@ -55,6 +55,8 @@ wait_for() { # url [pid]: until the URL answers 2xx, while the process lives
 }
 out=()
 say() { out+=("$1=$2"); }
+# Progress on stderr: when a start-up stalls, the last line says at which step.
+step() { echo "production shape: $(date -u +%T) $*" >&2; }
 
 # PostgreSQL: the one given, or a private one (its Redis is not used).
 if [ -z "${MCPGATE_DATABASE_URL:-}" ]; then
@@ -81,8 +83,10 @@ done
 for seed in "${seeds[@]}"; do
   for _ in $(seq 1 100); do redis-cli -h 127.0.0.1 -p "${seed##*:}" ping >/dev/null 2>&1 && break; sleep 0.1; done
 done
-redis-cli --cluster create "${seeds[@]}" --cluster-replicas 0 --cluster-yes >"$work/cluster-create.log" 2>&1 \
-  || { cat "$work/cluster-create.log" >&2; exit 1; }
+step "creating the Redis Cluster (${seeds[*]})"
+# Bounded: redis-cli waits for the nodes to join without end when their bus cannot meet.
+timeout 60 redis-cli --cluster create "${seeds[@]}" --cluster-replicas 0 --cluster-yes >"$work/cluster-create.log" 2>&1 \
+  || { cat "$work/cluster-create.log" "$work"/redis-*/redis.log >&2; echo "creating the Redis Cluster failed" >&2; exit 1; }
 for _ in $(seq 1 200); do
   redis-cli -h 127.0.0.1 -p "${seeds[0]##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
   sleep 0.1
@@ -97,6 +101,7 @@ proxy_lb=127.0.0.1:$(free_port); api_lb=127.0.0.1:$(free_port)
 export MCPGATE_PUBLIC_PROXY_URL=http://$proxy_lb MCPGATE_PUBLIC_API_URL=http://$api_lb
 # The APIs believe nginx's X-Forwarded-For (login rate limits, the admin trail).
 export MCPGATE_API_TRUSTED_PROXIES=127.0.0.1/32
+step "migrating the database"
 "$bin" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
 
 demo=127.0.0.1:$(free_port)
@@ -126,6 +131,7 @@ for i in 1 2 3; do
 done
 for entry in "${apis[@]}" "${proxies[@]}"; do
   addr=${entry%:*}; pid=${entry##*:}
+  step "waiting for http://$addr/readyz"
   wait_for "http://$addr/readyz" "$pid" || { tail -n 20 "$work"/*.log >&2; exit 1; }
 done
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/${demo%:*}/${demo##*:}") 2>/dev/null && break; sleep 0.1; done
@@ -195,6 +201,7 @@ EOF
 nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
 pids+=($!)
 say NGINX_PID $!
+step "waiting for nginx"
 wait_for "http://$proxy_lb/healthz" || { cat "$work/nginx/error.log" >&2; exit 1; }
 wait_for "http://$api_lb/readyz" || { cat "$work/nginx/error.log" >&2; exit 1; }
 
