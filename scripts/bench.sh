@@ -94,6 +94,16 @@ export MCPGATE_ALLOW_PRIVATE_UPSTREAMS=true MCPGATE_LOG=warn
 api=127.0.0.1:$(free_port); proxy=127.0.0.1:$(free_port); demo=127.0.0.1:$(free_port)
 redis_pid=$(report find-child "$deps_pid" redis-server)
 postgres_pid=$(report find-child "$deps_pid" postgres)
+# REDIS_UNIX=1: the proxy reaches a Redis of its own over a Unix socket instead of the
+# deployment's on loopback TCP (what a single-host install can do; see docs/benchmarks.md).
+if [ "${REDIS_UNIX:-0}" = 1 ]; then
+  redis-server --port 0 --unixsocket "$work/redis.sock" --unixsocketperm 700 --save "" \
+    --appendonly no --daemonize no --dir "$work" --logfile "$work/redis-unix.log" &
+  redis_pid=$!
+  pids+=($redis_pid)
+  for _ in $(seq 1 100); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
+  export MCPGATE_REDIS_URL="unix://$work/redis.sock"
+fi
 
 "$bin/mcpgate" demo --demo-listen "$demo" >"$work/demo.log" 2>&1 &
 demo_pid=$!
