@@ -22,7 +22,8 @@
 # Environment: ROUNDS (default 3), OPEN_CALLS (calls per open-loop run, default
 # 20000), PERF=1 (profile), CALLGRIND_OUT (with --instructions: keep the profile
 # there), STRACE=1 (with --check: the proxy's system calls per call), PROXY_THREADS (the
-# proxy's serving threads, MCPGATE_PROXY_THREADS for it alone), MCPGATE_BENCH_CACHE (where
+# proxy's serving threads, MCPGATE_PROXY_THREADS for it alone), REDIS_UNIX=1 (the proxy on a
+# Redis of its own over a Unix socket), MCPGATE_BENCH_CACHE (where
 # oha is built, default
 # ~/.cache/mcpgate-bench).
 set -euo pipefail
@@ -102,6 +103,7 @@ if [ "${REDIS_UNIX:-0}" = 1 ]; then
   redis_pid=$!
   pids+=($redis_pid)
   for _ in $(seq 1 100); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
+  [ -S "$work/redis.sock" ] || { echo "REDIS_UNIX: redis-server made no socket; see $work/redis-unix.log" >&2; exit 1; }
   export MCPGATE_REDIS_URL="unix://$work/redis.sock"
 fi
 
