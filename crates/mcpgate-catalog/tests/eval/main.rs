@@ -3,19 +3,16 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second to ninth held-out sets) category and risk
+//! first split's two halves and the second to tenth held-out sets) category and risk
 //! accuracy, Cohen's κ, both confusion matrices, the per-server figures and every miss.
-//! Development floors are the figures after tuning. Once `split.json` lists it, the tenth
-//! held-out set (`held_out_10`) is printed the same way, with the rules alone and the model
-//! alone beside the shipped classifier and the confidence on the set; its floors are exactly
-//! what it scored on its one measurement.
+//! Development floors are the figures after tuning. No held-out set is read now: the tenth
+//! was folded in after its one measurement, and the next is for a later session to collect.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
 //! show, server by server, what a change fixed and broke. With
 //! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` it writes each tool's label, verdict, confidence and
-//! evidence, so a run also shows which signals fired; `MCPGATE_EVAL_EVIDENCE=FILE` does the
-//! same for the tenth held-out set.
+//! evidence, so a run also shows which signals fired.
 
 mod score;
 mod set;
@@ -23,8 +20,7 @@ mod train;
 
 use std::collections::BTreeMap;
 
-use mcpgate_catalog::model::Model;
-use mcpgate_catalog::{classify, classify_rules, Assessment, ConfidenceLevel, ToolDefinition};
+use mcpgate_catalog::{classify, ConfidenceLevel, ToolDefinition};
 use mcpgate_policy::Classification;
 
 use score::{Pair, Scorecard};
@@ -81,68 +77,17 @@ use set::{Half, LabelledTool, Labels};
 /// 94.2% (2,969), 88.7% (2,796), 17, 6 with a secure password drawn from options alone a read.
 /// 94.2% (2,970), 88.7% (2,797), 16, 6 with a listing of vaults themselves a read.
 /// 94.3% (2,971), 88.7% (2,797), 15, 6 with blocked rather than shown a masking phrase.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.1;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.5;
-const DEVELOPMENT_OFF_BY_TWO: usize = 15;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
+/// With the tenth held-out set folded in (3,448 tools): 94.4% (3,255), 87.7% (3,024), 17, 7
+/// before round 12.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.2;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.5;
+const DEVELOPMENT_OFF_BY_TWO: usize = 17;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
-/// seventh, 283 of the eighth and 294 of the ninth.
-const DEVELOPMENT_TOOLS: usize = 3152;
-
-/// What a held-out set must keep once measured: its size and the figures of its one
-/// measurement, as regression floors.
-#[derive(Debug, Clone, Copy)]
-struct Floors {
-    tools: usize,
-    category_percent: f64,
-    risk_percent: f64,
-    off_by_two: usize,
-    high_called_low: usize,
-}
-
-/// The tenth held-out set's floors: the figures of its one measurement (2026-12-02, HEAD
-/// d081a3a, the classifier of round 11 (`src/` as at 5948b69); `classify()` and
-/// `classify_rules()` gave the same verdict on every tool), exactly as `percent` computes
-/// them, recorded in `docs/classification.md` ("Fresh held-out (round 11)"). Category meets
-/// the 95% target; the other three figures do not, and raising them needs a new
-/// held-out set, not tuning on this one. (The ninth held-out set's, measured once at 1428ff9
-/// — 268/294 category, 227/294 risk, 10 two steps off, 5 high called low — are history
-/// there, in "Fresh held-out (round 10)".)
-const HELD_OUT_10_FLOORS: Option<Floors> = Some(Floors {
-    tools: 296,
-    // 284 of 296 categories right (95.9%).
-    category_percent: 284.0 * 100.0 / 296.0,
-    // 227 of 296 risks right (76.7%).
-    risk_percent: 227.0 * 100.0 / 296.0,
-    // MikroTik's ros_list (credential high, a caller-chosen RouterOS path read in full,
-    // ppp/secret included; called read low) and ERPNext's run_method (execute critical, any
-    // whitelisted server method; called execute medium).
-    off_by_two: 2,
-    // ros_list.
-    high_called_low: 1,
-});
-
-/// The tenth held-out set's pairs of blind labels two or more risk steps apart: none. Every
-/// disagreement of its 14 adjudicated tools (`labels/held-out-10/adjudicated.json`) was one
-/// step.
-const HELD_OUT_10_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
-
-/// Whether the tenth held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_10_FLOORS`] records one, it must be there,
-/// so its tests cannot pass by reading nothing.
-fn held_out_10_listed() -> bool {
-    let listed = set::servers(Half::HeldOut10).is_some();
-    assert!(
-        listed || HELD_OUT_10_FLOORS.is_none(),
-        "held_out_10 was measured (HELD_OUT_10_FLOORS), so split.json must list it"
-    );
-    if !listed {
-        println!("held_out_10: not in split.json yet, nothing of it read");
-    }
-    listed
-}
+/// seventh, 283 of the eighth, 294 of the ninth and 296 of the tenth.
+const DEVELOPMENT_TOOLS: usize = 3448;
 
 fn pair(labelled: &LabelledTool, actual: Classification) -> Pair {
     Pair {
@@ -294,11 +239,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 to held_out_9 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_10 lists"
     );
     println!(
         "{}",
-        card.report("development (with the nine former held-out sets)")
+        card.report("development (with the ten former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -336,8 +281,8 @@ const LABELLERS_TWO_STEPS_APART: &[&str] =
     &["bitwarden-mcp/edit_send", "mastodon-mcp/status_reblog"];
 
 #[test]
-fn the_development_side_reads_its_ten_lists_in_order_and_a_split_without_them_is_absent() {
-    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"]});
+fn the_development_side_reads_its_eleven_lists_in_order_and_a_split_without_them_is_absent() {
+    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"]});
     assert_eq!(
         set::servers_in(&split, Half::Development),
         Some(vec![
@@ -351,169 +296,18 @@ fn the_development_side_reads_its_ten_lists_in_order_and_a_split_without_them_is
             "h.json".to_owned(),
             "i.json".to_owned(),
             "j.json".to_owned(),
-            "k.json".to_owned()
+            "k.json".to_owned(),
+            "l.json".to_owned()
         ])
     );
-    let unrelated = serde_json::json!({"held_out_10": ["l.json"]});
+    let unrelated = serde_json::json!({"held_out_11": ["m.json"]});
     assert_eq!(set::servers_in(&unrelated, Half::Development), None);
 }
 
-/// The tenth held-out set, once `split.json` lists it: both blind labellings and the
-/// adjudication cover every one of its tools, and the labellers were two risk steps apart
-/// only where [`HELD_OUT_10_LABELLERS_TWO_STEPS_APART`] says.
 #[test]
-fn the_tenth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_10_listed() {
-        return;
-    }
-    let servers = set::servers(Half::HeldOut10).expect("split.json lists held_out_10");
-    assert!(!servers.is_empty(), "held_out_10 lists its servers");
-    let tools = set::definitions(Half::HeldOut10).len();
-    assert!(tools > 0, "held_out_10's server files hold tools");
-    let measured = HELD_OUT_10_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_10 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut10, tools);
-    let between = labeller_scorecard(
-        &set::labels(Half::HeldOut10, "labeller-a.json"),
-        &set::labels(Half::HeldOut10, "labeller-b.json"),
-    );
-    assert_eq!(
-        names(between.off_by_two()),
-        HELD_OUT_10_LABELLERS_TWO_STEPS_APART,
-        "the labellers' disagreements of two or more risk steps"
-    );
-}
-
-/// How one reading's confidence sorts a set's tools: per level, how many and how often
-/// right; how many are low (review this) and how many of the wrong risks they hold; on how
-/// many the model's doubt (`Blend::SHIPPED`) was one of the reasons.
-fn print_confidence(
-    title: &str,
-    tools: &[LabelledTool],
-    assess: impl Fn(&ToolDefinition) -> Assessment,
-) {
-    let mut counts: BTreeMap<ConfidenceLevel, LevelCount> = BTreeMap::new();
-    let (mut wrong_risks, mut wrong_risks_low) = (0usize, 0usize);
-    let (mut doubted, mut doubted_wrong, mut doubted_low) = (0usize, 0usize, 0usize);
-    for labelled in tools {
-        let assessment = assess(&labelled.tool);
-        let low = assessment.confidence.needs_review();
-        let wrong = assessment.classification.risk != labelled.expected.risk;
-        if wrong {
-            wrong_risks += 1;
-            wrong_risks_low += usize::from(low);
-        }
-        let by_model = assessment
-            .confidence
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("the model reads"));
-        if by_model {
-            doubted += 1;
-            doubted_wrong += usize::from(wrong);
-            doubted_low += usize::from(low);
-        }
-        let count = counts.entry(assessment.confidence.level).or_default();
-        count.tools += 1;
-        count.category_right +=
-            usize::from(assessment.classification.category == labelled.expected.category);
-        count.risk_right += usize::from(assessment.classification.risk == labelled.expected.risk);
-    }
-    println!("confidence, {title}:");
-    for (level, count) in &counts {
-        println!(
-            "  confidence {level:<6} {:>4} tools  category right {:>5.1}%  risk right {:>5.1}%",
-            count.tools,
-            LevelCount::percent(count.category_right, count.tools),
-            LevelCount::percent(count.risk_right, count.tools)
-        );
-    }
-    let low = counts.get(&ConfidenceLevel::Low).map_or(0, |c| c.tools);
-    println!(
-        "  low (review this): {low} of {} tools ({:.1}%); {wrong_risks_low} of {wrong_risks} wrong risks marked low ({:.1}%); the model's doubt on {doubted} tools ({doubted_wrong} wrong risks, {doubted_low} low)",
-        tools.len(),
-        LevelCount::percent(low, tools.len()),
-        LevelCount::percent(wrong_risks_low, wrong_risks)
-    );
-}
-
-/// The tenth held-out set: its one measurement, printed (the shipped classifier, the rules
-/// alone where they differ, the model alone, and the confidence of the first two), and kept
-/// as a regression floor ([`HELD_OUT_10_FLOORS`]).
-#[test]
-fn the_tenth_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_10_listed() {
-        return;
-    }
-    let tools = set::half(Half::HeldOut10);
-    let card = scorecard_of(&tools, |tool| classify(tool).classification);
-    assert!(card.total() > 0, "held_out_10 holds labelled tools");
-    println!("{}", card.report("tenth held-out set, shipped classify()"));
-    let rules = scorecard_of(&tools, |tool| classify_rules(tool).classification);
-    let differing = card
-        .pairs
-        .iter()
-        .zip(&rules.pairs)
-        .filter(|(shipped, alone)| shipped.actual != alone.actual)
-        .count();
-    if differing == 0 {
-        println!(
-            "rules alone, classify_rules(): the same verdict as classify() on every tool: {}",
-            rules.headline()
-        );
-    } else {
-        println!(
-            "rules alone differ on {differing} tools:\n{}",
-            rules.report("tenth held-out set, rules alone")
-        );
-    }
-    let model = Model::shipped();
-    let alone = scorecard_of(&tools, |tool| {
-        let prediction = model.predict(tool);
-        Classification {
-            category: prediction.category,
-            risk: prediction.risk,
-        }
-    });
-    println!("{}", alone.report("tenth held-out set, model alone"));
-    print_confidence("shipped classify()", &tools, classify);
-    print_confidence("rules alone", &tools, classify_rules);
-    if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut10);
-        std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
-    }
-    match HELD_OUT_10_FLOORS {
-        Some(floors) => {
-            assert_eq!(card.total(), floors.tools);
-            assert_floors(
-                &card,
-                floors.category_percent,
-                floors.risk_percent,
-                floors.off_by_two,
-                floors.high_called_low,
-            );
-        }
-        None => println!(
-            "held_out_10 floors not recorded yet: record this measurement in HELD_OUT_10_FLOORS"
-        ),
-    }
-}
-
-#[test]
-fn the_tenth_held_out_set_is_its_own_list_and_absent_from_a_split_without_it() {
-    let with = serde_json::json!({"development": ["a.json"], "held_out_10": ["l.json", "m.json"]});
-    assert_eq!(
-        set::servers_in(&with, Half::HeldOut10),
-        Some(vec!["l.json".to_owned(), "m.json".to_owned()])
-    );
-    let without = serde_json::json!({"development": ["a.json"], "held_out_9": ["k.json"]});
-    assert_eq!(set::servers_in(&without, Half::HeldOut10), None);
-}
-
-#[test]
-#[should_panic(expected = "split.json has no `held_out_9` list")]
+#[should_panic(expected = "split.json has no `held_out_10` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"]});
     set::servers_in(&partial, Half::Development);
 }
 
@@ -612,7 +406,8 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a read offering a secret kind as its object a credential read: 29.6%, 225 of 358 (62.8%).
     // with a secure password drawn from options alone a read: 29.5%, 224 of 356 (62.9%).
     // with a listing of vaults themselves a read: 29.5%, 223 of 355 (62.8%).
-    // with blocked rather than shown a masking phrase: 29.5%, 222 of 355 (62.5%).
+    // with blocked rather than shown a masking phrase: 29.5%, 222 of 355 (62.5%). With the
+    // tenth held-out set folded in (3,448 tools, before round 12): 28.7%, 240 of 424 (56.6%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

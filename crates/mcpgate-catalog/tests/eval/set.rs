@@ -11,13 +11,10 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second to ninth held-out sets:
-    /// 3,152 tools).
+    /// measurement (the first split's two halves, then the second to tenth held-out sets:
+    /// 3,448 tools). The next held-out set is for a later session to collect; it gets its
+    /// own variant (and `split.json` list) then, not before.
     Development,
-    /// The tenth held-out set (`held_out_10`, 296 tools of 10 servers, labels in
-    /// `labels/held-out-10/`), measured once on 2026-12-02 and never tuned on. Were
-    /// `split.json` to lose its list, [`servers`] would report it absent.
-    HeldOut10,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -71,14 +68,13 @@ impl Half {
                 key: "held_out_9",
                 labels_dir: "held-out-9",
             },
+            Part {
+                key: "held_out_10",
+                labels_dir: "held-out-10",
+            },
         ];
-        const HELD_OUT_10: &[Part] = &[Part {
-            key: "held_out_10",
-            labels_dir: "held-out-10",
-        }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut10 => HELD_OUT_10,
         }
     }
 

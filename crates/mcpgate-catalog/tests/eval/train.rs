@@ -162,8 +162,9 @@ type Floors = (f64, f64, usize, usize);
 /// The model alone, predicting each server from the others (round 8, 90 servers: 86.4%
 /// (2,020), 74.9% (1,752), 102, 56; with the seventh held-out set folded in, 97 servers:
 /// 87.4%, 75.9%, 100, 56; with the eighth, 105 servers: 87.9%, 76.3%, 110, 59; with the
-/// ninth, 114 servers: 87.6%, 76.2%, 113, 66).
-const MODEL_ALONE_FLOORS: Floors = (87.2, 75.8, 113, 66);
+/// ninth, 114 servers: 87.6%, 76.2%, 113, 66; with the tenth, 124 servers: 88.6%, 76.6%,
+/// 123, 65).
+const MODEL_ALONE_FLOORS: Floors = (88.2, 76.2, 123, 65);
 
 /// The shipped combination on the same folds (round 8: it only doubts, so the rules'
 /// verdicts, 93.3%, 88.2%, 21, 7; with the seventh held-out set folded in 93.5%, 87.7%, 22,
@@ -199,8 +200,9 @@ const MODEL_ALONE_FLOORS: Floors = (87.2, 75.8, 113, 66);
 /// 94.1%, 88.6%, 19, 6 with a read offering a secret kind as its object a credential read.
 /// 94.2%, 88.7%, 17, 6 with a secure password drawn from options alone a read.
 /// 94.2%, 88.7%, 16, 6 with a listing of vaults themselves a read.
-/// 94.3%, 88.7%, 15, 6 with blocked rather than shown a masking phrase.
-const SHIPPED_FLOORS: Floors = (94.1, 88.5, 15, 6);
+/// 94.3%, 88.7%, 15, 6 with blocked rather than shown a masking phrase. With the tenth
+/// folded in: 94.4%, 87.7%, 17, 7 before round 12.
+const SHIPPED_FLOORS: Floors = (94.2, 87.5, 17, 7);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
