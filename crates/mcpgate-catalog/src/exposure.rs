@@ -242,6 +242,18 @@ pub(crate) fn refine(
         )];
         return (Category::Credential, Exposure::Nothing);
     }
+    if let Some(path) = any_configuration_path(signals) {
+        let message = format!(
+            "argument `{path}` and \"any configuration\": reads whatever the chosen path holds, stored secrets included → credential"
+        );
+        *evidence = vec![Evidence::category(
+            EvidenceKind::Rule,
+            &path,
+            Category::Credential,
+            message,
+        )];
+        return (Category::Credential, Exposure::Nothing);
+    }
     if let Some(kind) = signals.argument(Role::Kind) {
         // `describe` summarises an object (a Secret's data as byte counts), it does not dump it.
         let summarises = signals
@@ -266,6 +278,30 @@ pub(crate) fn refine(
         return (Category::Read, Exposure::AnyQuery);
     }
     (Category::Read, Exposure::Nothing)
+}
+
+/// A read of any path of a device's configuration tree ("Read any RouterOS configuration
+/// path", a free-string `path`): the caller picks which part of the configuration comes back,
+/// and the parts holding tunnel secrets, user passwords or private keys are paths like any
+/// other, so the read can return a secret, read-only or not (round 12).
+fn any_configuration_path(signals: &Signals) -> Option<String> {
+    let any_configuration = signals.lead.has_phrase("any configuration")
+        || signals.lead.has_phrase("any config")
+        || (signals.lead.has_phrase("any") && signals.lead.has_phrase("configuration path"));
+    if !any_configuration {
+        return None;
+    }
+    signals
+        .arguments
+        .iter()
+        .find(|a| {
+            a.typed("string")
+                && a.schema().get("enum").is_none()
+                && crate::text::identifier_tokens(&a.name)
+                    .last()
+                    .is_some_and(|t| t == "path")
+        })
+        .map(|a| a.name.clone())
 }
 
 /// A listing of vaults themselves (`vault_list`, `list_vaults`): the name's only object is the

@@ -19,6 +19,8 @@ mod round_seven;
 mod round_six;
 #[path = "classify/round_ten.rs"]
 mod round_ten;
+#[path = "classify/round_twelve.rs"]
+mod round_twelve;
 
 fn assess(value: Value) -> Assessment {
     classify(&ToolDefinition::from_value(&value).expect("valid tool"))
