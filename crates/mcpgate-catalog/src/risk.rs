@@ -873,6 +873,16 @@ fn execute(signals: &Signals) -> Step {
             ),
         );
     }
+    if let Some(method) = signals.server_function_call() {
+        return step(
+            Risk::Critical,
+            &method.name,
+            format!(
+                "argument `{}` with free arguments: any function of the server's API, deletes included → critical",
+                method.name
+            ),
+        );
+    }
     if let Some(operation) = signals.service_gateway() {
         return step(
             Risk::Critical,

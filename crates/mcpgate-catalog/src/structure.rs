@@ -90,6 +90,26 @@ impl Signals {
             .then_some(operation)
     }
 
+    /// A call of any server function by name (`method: "frappe.client.get_list"`, `args`): a
+    /// free-string `method` naming the function and free keyword arguments reach every
+    /// function the server exposes over its API, its generic insert and delete included, with
+    /// the server's credential. An HTTP method beside it (`http_method`) is how it is sent, not
+    /// which function (round 12).
+    pub(crate) fn server_function_call(&self) -> Option<&Argument> {
+        let method = self.arguments.iter().find(|a| {
+            let tokens = identifier_tokens(&a.name);
+            free_string(a)
+                && tokens.last().is_some_and(|t| t == "method")
+                && tokens.first().is_none_or(|t| t != "http")
+                && self.required(&a.name)
+        })?;
+        let arguments = self.arguments.iter().any(|a| {
+            ["args", "kwargs", "params", "arguments", "parameters"].contains(&a.name.as_str())
+                && (free_string(a) || free_object(a.schema()))
+        });
+        arguments.then_some(method)
+    }
+
     /// A plain secret field (`password`, `totp`, `ssh_keys`) an edit of an existing object
     /// sets, at the top level or inside the object's parts (`login.password`): the edit
     /// replaces a way in. A create stores a new object's fields, and a bare `password` on a

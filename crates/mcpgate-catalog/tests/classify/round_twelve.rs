@@ -27,3 +27,17 @@ fn reading_any_path_of_a_devices_configuration_can_return_its_secrets() {
     });
     assert_eq!(class_of(one_path), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn calling_any_server_function_by_name_with_free_arguments_is_critical() {
+    let any_function = json!({
+        "name": "call_function",
+        "description": "Call a whitelisted function of the bakery back office.",
+        "inputSchema": {"type": "object", "properties": {
+            "method": {"type": "string", "description": "Dotted function path, e.g. \"bakery.orders.list\""},
+            "http_method": {"type": "string", "description": "GET or POST"},
+            "args": {"type": "string", "description": "JSON string of keyword arguments"}
+        }, "required": ["method"]}
+    });
+    assert_eq!(class_of(any_function), (Category::Execute, Risk::Critical));
+}
