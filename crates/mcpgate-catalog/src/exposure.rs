@@ -63,6 +63,8 @@ pub(crate) enum Exposure {
     AnyKindListing,
     /// A caller-written query over every object type of the API (GraphQL).
     AnyQuery,
+    /// Records of a caller-chosen type of the service's own schema (round 12).
+    AnyRecordType,
 }
 
 /// Applies the credential rules to the scored category. When a rule decides,
@@ -276,6 +278,9 @@ pub(crate) fn refine(
     }
     if signals.graphql_query().is_some() {
         return (Category::Read, Exposure::AnyQuery);
+    }
+    if signals.record_type_argument().is_some() {
+        return (Category::Read, Exposure::AnyRecordType);
     }
     (Category::Read, Exposure::Nothing)
 }

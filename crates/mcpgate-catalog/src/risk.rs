@@ -225,11 +225,27 @@ fn read(exposure: Exposure) -> Step {
             "graphql",
             "a caller-written GraphQL query reads any object type of the API → medium".to_owned(),
         ),
+        Exposure::AnyRecordType => step(
+            Risk::Medium,
+            "record type",
+            "reads records of a caller-chosen type, accounts and settings included → medium"
+                .to_owned(),
+        ),
         Exposure::Nothing => step(Risk::Low, "", "reads start at low".to_owned()),
     }
 }
 
 fn write(signals: &Signals) -> Step {
+    if let Some(argument) = signals.record_type_argument() {
+        return step(
+            Risk::High,
+            &argument.name,
+            format!(
+                "argument `{}`: writes a record of any type, user roles and server scripts included → high",
+                argument.name
+            ),
+        );
+    }
     if let Some(guard) = changes_network_guard(signals) {
         return step(
             Risk::High,
@@ -586,7 +602,10 @@ fn destructive(signals: &Signals) -> Step {
             ),
         );
     }
-    if let Some(argument) = signals.argument(Role::GenericTarget) {
+    if let Some(argument) = signals
+        .argument(Role::GenericTarget)
+        .or_else(|| signals.record_type_argument())
+    {
         return step(
             Risk::Critical,
             &argument.name,

@@ -33,6 +33,9 @@ pub(crate) enum Role {
     Kind,
     /// A caller-chosen resource type (`kind`, `resource_type`).
     GenericTarget,
+    /// A caller-chosen type of record in the service's own schema (`object_type`, `doctype`,
+    /// `table_name`): its users, roles and scripts are records like any other (round 12).
+    RecordType,
     /// A path on the server's own disk where the result is saved (`save_path`, `local_path`).
     LocalSave,
     /// A file on the server's own disk the tool reads (`file_path`, `paths`).
@@ -105,6 +108,7 @@ impl Signals {
                                 && !crate::consequence::names_a_choice(schema))
                     })
                     .chain(open_resource_type(name, schema).then_some(Role::Kind))
+                    .chain(open_record_type(name, schema).then_some(Role::RecordType))
                     .collect(),
                 schema: schema.clone(),
             })
@@ -196,6 +200,20 @@ impl Signals {
                     .contains(&tokens.last().map(String::as_str).unwrap_or(""))
             })
             .then_some(method)
+    }
+
+    /// The argument choosing the record type of a generic record API (`create_record` with a
+    /// free `table_name`, `netbox_get_objects` with a free `object_type`): the name speaks of
+    /// records, documents or objects after its verb, and a read's verb returns them (a
+    /// type's schema, a count or an aggregate does not) (round 12).
+    pub(crate) fn record_type_argument(&self) -> Option<&Argument> {
+        let argument = self.argument(Role::RecordType)?;
+        let (index, verb) = self.name_verb()?;
+        let records = self.name_tokens[index + 1..]
+            .iter()
+            .any(|t| RECORD_NOUNS.contains(&t.as_str()));
+        let reads = verb_category(verb) == Some(Category::Read);
+        (records && (!reads || RECORD_READING_VERBS.contains(&verb))).then_some(argument)
     }
 
     /// The first argument with this role.
@@ -503,6 +521,63 @@ fn open_resource_type(name: &str, schema: &serde_json::Value) -> bool {
         && schema.get("enum").is_none()
         && description.is_some_and(|d| d.has_phrase("e g") || d.has_phrase("etc"))
 }
+
+/// Argument names for the type of record a generic record API works on.
+const RECORD_TYPE_ARGUMENTS: &[&str] = &["object_type", "object_types", "doctype", "table_name"];
+
+/// Phrases of an argument's description that list the types it takes: a closed set
+/// ("Valid values include: companies, contacts, deals"), not the service's whole schema.
+const LISTED_TYPES: &[&str] = &[
+    "valid values",
+    "standard types",
+    "one of",
+    "possible values",
+];
+
+/// An argument choosing the type of record from the service's own schema (`object_type`
+/// "as 'app.model'", `doctype`, `table_name`), free-form with no list of the types it takes:
+/// whatever the schema holds, accounts, role grants and server-side scripts included, is a
+/// record of some type (round 12). A closed list (an `enum`, "Valid values include: ...") is
+/// not.
+fn open_record_type(name: &str, schema: &serde_json::Value) -> bool {
+    let joined = identifier_tokens(name).join("_");
+    let free = |value: &serde_json::Value| {
+        value.get("type").and_then(serde_json::Value::as_str) == Some("string")
+            && value.get("enum").is_none()
+    };
+    let strings = free(schema)
+        || schema.get("items").is_some_and(free)
+        || schema
+            .get("anyOf")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|options| {
+                options
+                    .iter()
+                    .any(|option| free(option) || option.get("items").is_some_and(free))
+            });
+    let listed = schema
+        .get("description")
+        .and_then(serde_json::Value::as_str)
+        .map(Words::new)
+        .is_some_and(|d| d.first_phrase(LISTED_TYPES).is_some());
+    RECORD_TYPE_ARGUMENTS.contains(&joined.as_str()) && strings && !listed
+}
+
+/// Nouns a generic record API names its records by.
+const RECORD_NOUNS: &[&str] = &[
+    "record",
+    "records",
+    "document",
+    "documents",
+    "object",
+    "objects",
+    "list",
+];
+
+/// Read verbs that return records themselves, not a type's schema or a count.
+const RECORD_READING_VERBS: &[&str] = &[
+    "get", "list", "search", "find", "fetch", "query", "read", "retrieve",
+];
 
 /// Read verbs that only ever lead a name (`get_refund` gets a refund).
 #[rustfmt::skip]

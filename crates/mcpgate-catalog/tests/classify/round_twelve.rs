@@ -41,3 +41,51 @@ fn calling_any_server_function_by_name_with_free_arguments_is_critical() {
     });
     assert_eq!(class_of(any_function), (Category::Execute, Risk::Critical));
 }
+
+#[test]
+fn a_record_api_over_any_table_of_the_service_reaches_its_accounts_and_scripts() {
+    let table = json!({"type": "string", "description": "The help desk table name (e.g. 'desk_agent', 'ticket')"});
+    let list = json!({
+        "name": "desk_list_records",
+        "description": "List records from any help desk table.",
+        "inputSchema": {"type": "object", "properties": {
+            "table_name": table, "limit": {"type": "integer"}
+        }, "required": ["table_name"]}
+    });
+    assert_eq!(class_of(list), (Category::Read, Risk::Medium));
+    let create = json!({
+        "name": "desk_create_record",
+        "description": "Create a record in a help desk table.",
+        "inputSchema": {"type": "object", "properties": {
+            "table_name": table, "fields": {"type": "object"}
+        }, "required": ["table_name"]}
+    });
+    assert_eq!(class_of(create), (Category::Write, Risk::High));
+    let delete = json!({
+        "name": "desk_delete_record",
+        "description": "Delete a record from a help desk table.",
+        "inputSchema": {"type": "object", "properties": {
+            "table_name": table, "record_id": {"type": "string"}
+        }, "required": ["table_name", "record_id"]}
+    });
+    assert_eq!(class_of(delete), (Category::Destructive, Risk::Critical));
+    let schema = json!({
+        "name": "desk_get_table_schema",
+        "description": "Get the columns of a help desk table.",
+        "inputSchema": {"type": "object", "properties": {"table_name": table}}
+    });
+    assert_eq!(class_of(schema), (Category::Read, Risk::Low));
+}
+
+#[test]
+fn a_record_api_over_a_listed_set_of_business_types_stays_at_the_base() {
+    let create = json!({
+        "name": "crm_create_objects",
+        "description": "Create objects of one type in the CRM.",
+        "inputSchema": {"type": "object", "properties": {
+            "object_type": {"type": "string", "description": "Valid values include: contacts, companies, deals"},
+            "inputs": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["object_type"]}
+    });
+    assert_eq!(class_of(create), (Category::Write, Risk::Medium));
+}

@@ -81,8 +81,9 @@ use set::{Half, LabelledTool, Labels};
 /// before round 12.
 /// Round 12: 94.4% (3,256), 87.7% (3,025), 16, 6 with a read of any configuration path a credential.
 /// 94.4% (3,256), 87.8% (3,026), 15, 6 with a call of any server function by name critical.
+/// 94.4% (3,256), 88.4% (3,047), 15, 6 with a generic record API over a caller-chosen type medium, high and critical.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.2;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.5;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.1;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
@@ -412,6 +413,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // tenth held-out set folded in (3,448 tools, before round 12): 28.7%, 240 of 424 (56.6%).
     // Round 12: with a read of any configuration path a credential: 28.7%, 240 of 423 (56.7%).
     // with a call of any server function by name critical: 28.7%, 240 of 422 (56.9%).
+    // with a generic record API over a caller-chosen type medium, high and critical: 28.6%, 237 of 401 (59.1%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
