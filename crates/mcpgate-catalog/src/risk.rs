@@ -179,14 +179,22 @@ fn listed_items(signals: &Signals) -> Option<String> {
         .map(|argument| argument.name.clone())
 }
 
-/// What stands between a network and the machines behind it.
-const NETWORK_GUARDS: &[&str] = &["firewall", "firewalls", "acl", "acls", "waf"];
+/// What stands between a network and the machines behind it; since round 12 NAT too, whose
+/// port forwards open inside machines to outside traffic.
+const NETWORK_GUARDS: &[&str] = &["firewall", "firewalls", "acl", "acls", "waf", "nat"];
 /// A write on a firewall (or ACL, WAF) that creates, applies, removes or sets its rules:
 /// which traffic reaches which machines changes, so a server can be opened to anyone
 /// (round 11; `remove_firewall_from_resources` read as a plain detachment before). An edit
 /// of its name or labels alone, with no `rules` among its arguments, stays at the base.
+///
+/// Round 12: a firewall's address list (`add_address_list_entry`, "a firewall address list")
+/// is what its rules allow or block by, so an entry added to it is a rule's reach changed;
+/// and an edit named for a rule itself (`update_firewall_rule`, `update_nat_rule`) changes
+/// the rule's match or action, not a label.
 fn changes_network_guard(signals: &Signals) -> Option<String> {
-    let guard = in_objects(signals, NETWORK_GUARDS)?;
+    let guard = in_objects(signals, NETWORK_GUARDS)
+        .map(str::to_owned)
+        .or_else(|| firewall_address_list(signals))?;
     let (_, verb) = signals.name_verb()?;
     let rules = signals
         .arguments
@@ -194,10 +202,22 @@ fn changes_network_guard(signals: &Signals) -> Option<String> {
         .map(|argument| argument.name.clone())
         .chain(signals.nested_property_names())
         .any(|name| name == "rules" || name == "rule");
-    if crate::signals::RELABELLING_VERBS.contains(&verb) && !rules {
+    let names_rule = in_objects(signals, &["rule", "rules"]).is_some();
+    if crate::signals::RELABELLING_VERBS.contains(&verb) && !rules && !names_rule {
         return None;
     }
-    Some(guard.to_owned())
+    Some(guard)
+}
+
+/// A name whose objects are an address list (`address_list_entry`) on a tool whose
+/// description calls it a firewall's ("Add one entry to a firewall address list").
+fn firewall_address_list(signals: &Signals) -> Option<String> {
+    let list = signals
+        .name_objects()
+        .windows(2)
+        .any(|pair| pair[0] == "address" && pair[1] == "list");
+    (list && signals.description.has_phrase("firewall address list"))
+        .then(|| "firewall address list".to_owned())
 }
 
 fn in_objects<'s>(signals: &'s Signals, list: &[&str]) -> Option<&'s str> {

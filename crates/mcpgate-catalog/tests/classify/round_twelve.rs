@@ -89,3 +89,39 @@ fn a_record_api_over_a_listed_set_of_business_types_stays_at_the_base() {
     });
     assert_eq!(class_of(create), (Category::Write, Risk::Medium));
 }
+
+#[test]
+fn port_forwards_address_lists_and_rule_edits_change_who_reaches_what() {
+    let forward = json!({
+        "name": "create_edge_nat_mapping",
+        "description": "Create a NAT mapping on the edge box, such as a port forward.",
+        "inputSchema": {"type": "object", "properties": {
+            "to_address": {"type": "string"}, "to_port": {"type": "string"}
+        }}
+    });
+    assert_eq!(class_of(forward), (Category::Write, Risk::High));
+    let listed = json!({
+        "name": "append_address_list_item",
+        "description": "Append an address to a firewall address list on the edge box.",
+        "inputSchema": {"type": "object", "properties": {
+            "list": {"type": "string"}, "address": {"type": "string"}
+        }}
+    });
+    assert_eq!(class_of(listed), (Category::Write, Risk::High));
+    let edited = json!({
+        "name": "update_edge_firewall_rule",
+        "description": "Change fields on an existing firewall rule of the edge box.",
+        "inputSchema": {"type": "object", "properties": {
+            "rule_id": {"type": "string"}, "action": {"type": "string"}, "dst_port": {"type": "string"}
+        }}
+    });
+    assert_eq!(class_of(edited), (Category::Write, Risk::High));
+    let relabelled = json!({
+        "name": "update_edge_firewall",
+        "description": "Change the title of a firewall of the edge box.",
+        "inputSchema": {"type": "object", "properties": {
+            "firewall_id": {"type": "string"}, "title": {"type": "string"}
+        }}
+    });
+    assert_eq!(class_of(relabelled), (Category::Write, Risk::Medium));
+}

@@ -82,8 +82,9 @@ use set::{Half, LabelledTool, Labels};
 /// Round 12: 94.4% (3,256), 87.7% (3,025), 16, 6 with a read of any configuration path a credential.
 /// 94.4% (3,256), 87.8% (3,026), 15, 6 with a call of any server function by name critical.
 /// 94.4% (3,256), 88.4% (3,047), 15, 6 with a generic record API over a caller-chosen type medium, high and critical.
+/// 94.4% (3,256), 88.5% (3,053), 15, 6 with NAT rules, a firewall address list and edits named for a rule network guards.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.2;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.1;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.3;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
@@ -414,6 +415,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // Round 12: with a read of any configuration path a credential: 28.7%, 240 of 423 (56.7%).
     // with a call of any server function by name critical: 28.7%, 240 of 422 (56.9%).
     // with a generic record API over a caller-chosen type medium, high and critical: 28.6%, 237 of 401 (59.1%).
+    // with NAT rules, a firewall address list and edits named for a rule network guards: 28.4%, 231 of 395 (58.5%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

@@ -205,7 +205,8 @@ const MODEL_ALONE_FLOORS: Floors = (88.2, 76.2, 123, 65);
 /// Round 12: 94.4%, 87.7%, 16, 6 with a read of any configuration path a credential.
 /// 94.4%, 87.8%, 15, 6 with a call of any server function by name critical.
 /// 94.4%, 88.4%, 15, 6 with a generic record API over a caller-chosen type medium, high and critical.
-const SHIPPED_FLOORS: Floors = (94.2, 88.2, 15, 6);
+/// 94.4%, 88.5%, 15, 6 with NAT rules, a firewall address list and edits named for a rule network guards.
+const SHIPPED_FLOORS: Floors = (94.2, 88.3, 15, 6);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
