@@ -190,6 +190,10 @@ pub(crate) const RECREATABLE_TARGETS: &[&str] = &[
     "subnet", "subnets", "forward", "forwards", "menu", "menus", "maintenance", "ssh", "queued",
     "worklog", "worklogs", "segment", "segments", "relation", "relations", "summary",
     "notification", "notifications", "member", "members",
+    // Round 12: more leaves one call re-makes (a static mapping, a time or list entry, an
+    // objective's key result, a document's correspondent label).
+    "mapping", "mappings", "entry", "entries", "result", "results", "correspondent",
+    "correspondents",
 ];
 /// Empty containers: creating one adds nothing anyone depends on yet.
 #[rustfmt::skip]

@@ -125,3 +125,23 @@ fn port_forwards_address_lists_and_rule_edits_change_who_reaches_what() {
     });
     assert_eq!(class_of(relabelled), (Category::Write, Risk::Medium));
 }
+
+#[test]
+fn deleting_a_logged_entry_or_a_seat_mapping_is_cheap_to_redo() {
+    let entry = json!({
+        "name": "delete_fuel_log_entry",
+        "description": "Delete one entry of a vehicle's fuel log.",
+        "inputSchema": {"type": "object", "properties": {
+            "entry_id": {"type": "string"}
+        }, "required": ["entry_id"]}
+    });
+    assert_eq!(class_of(entry), (Category::Destructive, Risk::Medium));
+    let mapping = json!({
+        "name": "delete_seat_mapping",
+        "description": "Delete the mapping of a badge to a desk seat.",
+        "inputSchema": {"type": "object", "properties": {
+            "mapping_id": {"type": "string"}
+        }, "required": ["mapping_id"]}
+    });
+    assert_eq!(class_of(mapping), (Category::Destructive, Risk::Medium));
+}
