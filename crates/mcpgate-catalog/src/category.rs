@@ -290,6 +290,26 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             format!("name verb `post` as an HTTP method; the description opens with a {category} verb → {category}"),
         );
     }
+    // "Delete (archive) a client": a first sentence that glosses its deletion as an archive
+    // says the object is hidden from active lists and kept, history and all, so nothing is
+    // lost; the agreed `archive_card` is a write (round 12).
+    let archives = [
+        "delete archive",
+        "deletes archive",
+        "remove archive",
+        "removes archive",
+    ]
+    .into_iter()
+    .find(|phrase| signals.lead.has_phrase(phrase));
+    if let Some(phrase) = archives.filter(|_| winner == Category::Destructive) {
+        return rule(
+            phrase,
+            Category::Write,
+            format!(
+                "the first sentence says \"{phrase}\": the object is archived and kept → write"
+            ),
+        );
+    }
     // A `ping` with no arguments names no host: it checks the server's own connection to
     // its service (a readiness probe), which observes and reaches nobody new (round 11).
     let pings = signals.name_verb().is_some_and(|(_, verb)| verb == "ping");

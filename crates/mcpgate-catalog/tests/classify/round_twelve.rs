@@ -145,3 +145,23 @@ fn deleting_a_logged_entry_or_a_seat_mapping_is_cheap_to_redo() {
     });
     assert_eq!(class_of(mapping), (Category::Destructive, Risk::Medium));
 }
+
+#[test]
+fn a_deletion_glossed_as_an_archive_keeps_the_object() {
+    let archived = json!({
+        "name": "delete_supplier",
+        "description": "Delete (archive) a supplier. Hidden from active lists; its orders are kept.",
+        "inputSchema": {"type": "object", "properties": {
+            "supplier_id": {"type": "string"}
+        }, "required": ["supplier_id"]}
+    });
+    assert_eq!(class_of(archived), (Category::Write, Risk::Medium));
+    let deleted = json!({
+        "name": "delete_supplier",
+        "description": "Delete a supplier permanently.",
+        "inputSchema": {"type": "object", "properties": {
+            "supplier_id": {"type": "string"}
+        }, "required": ["supplier_id"]}
+    });
+    assert_eq!(class_of(deleted).0, Category::Destructive);
+}
