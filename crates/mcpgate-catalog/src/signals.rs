@@ -101,11 +101,13 @@ impl Signals {
                 name: name.to_owned(),
                 roles: roles(name, sql_context)
                     .into_iter()
-                    // A choice among fixed names (`template: "forward-all" | ...`) is no spec.
+                    // A choice among fixed names (`template: "forward-all" | ...`) is no spec,
+                    // nor is a `patch` of declared fields that takes no others (round 12).
                     .filter(|role| {
                         *role != Role::Spec
                             || (schema.get("enum").is_none()
-                                && !crate::consequence::names_a_choice(schema))
+                                && !crate::consequence::names_a_choice(schema)
+                                && !closed_fields(schema))
                     })
                     .chain(open_resource_type(name, schema).then_some(Role::Kind))
                     .chain(open_record_type(name, schema).then_some(Role::RecordType))
@@ -507,6 +509,18 @@ fn agent_noun_as_verb(mut tokens: Vec<String>) -> (Vec<String>, bool) {
 const PREPOSITIONS: &[&str] = &[
     "to", "from", "for", "in", "on", "of", "with", "into", "by", "within", "inside", "at",
 ];
+
+/// An object schema that declares its properties and allows no others
+/// (`patch: {title, correspondent, tags}`, `additionalProperties: false`): the caller sets
+/// some of a fixed set of fields, the write base, not a whole resource specification of
+/// their own (round 12).
+fn closed_fields(schema: &serde_json::Value) -> bool {
+    let declared = schema
+        .get("properties")
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|properties| !properties.is_empty());
+    declared && schema.get("additionalProperties") == Some(&serde_json::Value::Bool(false))
+}
 
 /// A `resource_type` argument that takes any type (a free string whose description gives
 /// open examples: "e.g., pods, deployments, services, etc."): the tool works on any kind,

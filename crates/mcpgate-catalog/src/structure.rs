@@ -40,6 +40,8 @@ const WARNING_PHRASES: &[&str] = &[
     "irreversible", "cannot be undone", "can not be undone", "not reversible",
     "cause data loss", "causes data loss", "disrupts", "outage", "restart the whole",
     "permanently delete", "permanently deletes", "permanently removes",
+    // Round 12: a list "replaced wholesale" loses whatever the caller does not send back.
+    "wholesale",
 ];
 
 /// Whether an argument's schema takes any string, with no list of choices.

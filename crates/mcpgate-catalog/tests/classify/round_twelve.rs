@@ -165,3 +165,40 @@ fn a_deletion_glossed_as_an_archive_keeps_the_object() {
     });
     assert_eq!(class_of(deleted).0, Category::Destructive);
 }
+
+#[test]
+fn a_patch_of_declared_fields_is_an_edit_and_a_free_patch_a_specification() {
+    let fields = json!({
+        "name": "update_recipe_card",
+        "description": "Patch selected fields on a recipe card.",
+        "inputSchema": {"type": "object", "properties": {
+            "card_id": {"type": "integer"},
+            "patch": {"type": "object", "additionalProperties": false, "properties": {
+                "title": {"type": "string"}, "servings": {"type": "integer"}
+            }}
+        }, "required": ["card_id", "patch"]}
+    });
+    assert_eq!(class_of(fields), (Category::Write, Risk::Medium));
+    let free = json!({
+        "name": "update_recipe_card",
+        "description": "Patch a recipe card.",
+        "inputSchema": {"type": "object", "properties": {
+            "card_id": {"type": "integer"},
+            "patch": {"type": "object", "description": "Patch data as a JSON object"}
+        }, "required": ["card_id", "patch"]}
+    });
+    assert_eq!(class_of(free), (Category::Write, Risk::High));
+}
+
+#[test]
+fn a_list_replaced_wholesale_loses_what_is_not_sent_back() {
+    let wholesale = json!({
+        "name": "update_recipe_tags",
+        "description": "Set a recipe's tags. The list replaces the current tags wholesale.",
+        "inputSchema": {"type": "object", "properties": {
+            "recipe_id": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}}
+        }, "required": ["recipe_id", "tags"]}
+    });
+    assert_eq!(class_of(wholesale), (Category::Write, Risk::High));
+}

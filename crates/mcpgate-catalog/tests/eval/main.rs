@@ -85,8 +85,9 @@ use set::{Half, LabelledTool, Labels};
 /// 94.4% (3,256), 88.5% (3,053), 15, 6 with NAT rules, a firewall address list and edits named for a rule network guards.
 /// 94.4% (3,256), 88.7% (3,058), 15, 6 with a mapping, an entry, a key result and a correspondent cheap to recreate.
 /// 94.5% (3,258), 88.7% (3,060), 15, 6 with a deletion glossed as an archive a write.
+/// 94.5% (3,258), 88.9% (3,064), 15, 6 with a patch of declared fields no specification and a list replaced wholesale a warning.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.2;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.5;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.6;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
@@ -420,6 +421,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with NAT rules, a firewall address list and edits named for a rule network guards: 28.4%, 231 of 395 (58.5%).
     // with a mapping, an entry, a key result and a correspondent cheap to recreate: 28.4%, 229 of 390 (58.7%).
     // with a deletion glossed as an archive a write: 28.4%, 229 of 388 (59.0%).
+    // with a patch of declared fields no specification and a list replaced wholesale a warning: 28.4%, 229 of 384 (59.6%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
