@@ -104,6 +104,27 @@ pub(crate) fn score(signals: &Signals) -> (Category, Vec<Evidence>) {
     }
 }
 
+/// A free-string `operation` (no list of which) over an array of the items it acts on, on a
+/// tool its server marks destructive (`bulk_edit_tags`: "Apply a bulk operation to a set of
+/// tags"): the caller may pick the deletion the hint warns of, for every listed item at once
+/// (round 12). An `action` is left alone: on a rule it is what the rule does to traffic.
+pub(crate) fn open_bulk_operation(signals: &Signals) -> Option<String> {
+    if signals.annotations.destructive != Some(true)
+        || !signals.arguments.iter().any(|a| a.typed("array"))
+    {
+        return None;
+    }
+    signals
+        .arguments
+        .iter()
+        .find(|a| {
+            ["operation", "op"].contains(&a.name.as_str())
+                && a.typed("string")
+                && a.schema().get("enum").is_none()
+        })
+        .map(|a| a.name.clone())
+}
+
 /// Rules that read several signals together and overturn the vote.
 fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Evidence)> {
     let rule = |matched: &str, category: Category, message: String| {
@@ -339,6 +360,13 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
                 &actions,
                 Category::Destructive,
                 format!("{actions} among its actions: labelled by its worst action → destructive"),
+            );
+        }
+        if let Some(operation) = open_bulk_operation(signals) {
+            return rule(
+                &operation,
+                Category::Destructive,
+                format!("argument `{operation}` takes any bulk operation over listed items, destructiveHint=true: labelled by its worst, a deletion → destructive"),
             );
         }
         if let Some(reach) = signals.reaches_outside_party() {

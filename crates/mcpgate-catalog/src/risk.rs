@@ -660,6 +660,14 @@ fn destructive(signals: &Signals) -> Step {
             format!("deletes a `{target}`: takes everything in it → critical"),
         );
     }
+    // Any operation over every listed item at once is no single cheap leaf (round 12).
+    if let Some(operation) = crate::category::open_bulk_operation(signals) {
+        return step(
+            Risk::High,
+            &operation,
+            format!("argument `{operation}`: any bulk operation, deletion included, over every listed item → high"),
+        );
+    }
     if let Some(target) = in_objects(signals, RECREATABLE_TARGETS) {
         return step(
             Risk::Medium,

@@ -202,3 +202,18 @@ fn a_list_replaced_wholesale_loses_what_is_not_sent_back() {
     });
     assert_eq!(class_of(wholesale), (Category::Write, Risk::High));
 }
+
+#[test]
+fn any_bulk_operation_on_a_tool_marked_destructive_is_labelled_by_its_worst() {
+    let bulk = json!({
+        "name": "bulk_edit_shelf_labels",
+        "description": "Apply a bulk operation to a set of pantry shelf labels.",
+        "annotations": {"destructiveHint": true},
+        "inputSchema": {"type": "object", "properties": {
+            "operation": {"type": "string"},
+            "ids": {"type": "array", "items": {"type": "integer"}},
+            "parameters": {"type": "object"}
+        }, "required": ["operation", "ids"]}
+    });
+    assert_eq!(class_of(bulk), (Category::Destructive, Risk::High));
+}

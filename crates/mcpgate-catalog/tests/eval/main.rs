@@ -86,8 +86,9 @@ use set::{Half, LabelledTool, Labels};
 /// 94.4% (3,256), 88.7% (3,058), 15, 6 with a mapping, an entry, a key result and a correspondent cheap to recreate.
 /// 94.5% (3,258), 88.7% (3,060), 15, 6 with a deletion glossed as an archive a write.
 /// 94.5% (3,258), 88.9% (3,064), 15, 6 with a patch of declared fields no specification and a list replaced wholesale a warning.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.2;
-const DEVELOPMENT_RISK_FLOOR: f64 = 88.6;
+/// 94.6% (3,261), 89.0% (3,067), 15, 6 with any bulk operation over listed items on a tool marked destructive destructive high.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.3;
+const DEVELOPMENT_RISK_FLOOR: f64 = 88.7;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
@@ -422,6 +423,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a mapping, an entry, a key result and a correspondent cheap to recreate: 28.4%, 229 of 390 (58.7%).
     // with a deletion glossed as an archive a write: 28.4%, 229 of 388 (59.0%).
     // with a patch of declared fields no specification and a list replaced wholesale a warning: 28.4%, 229 of 384 (59.6%).
+    // with any bulk operation over listed items on a tool marked destructive destructive high: 28.5%, 229 of 381 (60.1%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
