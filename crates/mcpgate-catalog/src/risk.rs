@@ -87,8 +87,17 @@ fn closes_every_open_item(signals: &Signals) -> Option<&'static str> {
     (every && !listed).then_some(verb)
 }
 
-/// Records of a DNS zone, or the zone itself, that a write edits one by one.
-const DNS_RECORDS: &[&str] = &["record", "records", "zone", "zones"];
+/// Records of a DNS zone, or the zone itself, that a write edits one by one; since round 12
+/// a resolver's local answers too (a host override, a static entry), which answer one name.
+const DNS_RECORDS: &[&str] = &[
+    "record",
+    "records",
+    "zone",
+    "zones",
+    "override",
+    "overrides",
+    "static",
+];
 
 /// A DNS write on records or a zone named one at a time (`create_dns_record`,
 /// `update_dns_zone`): one name's answers change, the rubric's write base (round 11). One

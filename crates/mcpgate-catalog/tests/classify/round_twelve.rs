@@ -217,3 +217,15 @@ fn any_bulk_operation_on_a_tool_marked_destructive_is_labelled_by_its_worst() {
     });
     assert_eq!(class_of(bulk), (Category::Destructive, Risk::High));
 }
+
+#[test]
+fn a_local_dns_answer_for_one_name_is_the_write_base() {
+    let local = json!({
+        "name": "create_office_dns_override",
+        "description": "Create a host override in the office resolver.",
+        "inputSchema": {"type": "object", "properties": {
+            "host": {"type": "string"}, "domain": {"type": "string"}, "ip": {"type": "string"}
+        }, "required": ["host", "domain", "ip"]}
+    });
+    assert_eq!(class_of(local), (Category::Write, Risk::Medium));
+}
