@@ -109,6 +109,10 @@ impl Signals {
                                 && !crate::consequence::names_a_choice(schema)
                                 && !closed_fields(schema))
                     })
+                    // A `kind` from an enum (`ips | prefixes | vlans`, a knowledge domain) is a
+                    // choice among those, not any kind the service holds; an enum offering a
+                    // secret kind is round 11's secret object kinds (round 12).
+                    .filter(|role| *role != Role::Kind || schema.get("enum").is_none())
                     .chain(open_resource_type(name, schema).then_some(Role::Kind))
                     .chain(open_record_type(name, schema).then_some(Role::RecordType))
                     .collect(),

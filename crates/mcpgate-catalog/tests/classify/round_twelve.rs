@@ -229,3 +229,26 @@ fn a_local_dns_answer_for_one_name_is_the_write_base() {
     });
     assert_eq!(class_of(local), (Category::Write, Risk::Medium));
 }
+
+#[test]
+fn a_kind_chosen_from_a_closed_list_without_secrets_is_no_listing_of_any_kind() {
+    let closed = json!({
+        "name": "get_free_slots",
+        "description": "List free slots in a parking garage.",
+        "annotations": {"readOnlyHint": true},
+        "inputSchema": {"type": "object", "properties": {
+            "garage_id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["bays", "chargers", "lockers"]}
+        }, "required": ["garage_id", "kind"]}
+    });
+    assert_eq!(class_of(closed), (Category::Read, Risk::Low));
+    let open = json!({
+        "name": "get_cluster_objects",
+        "description": "List objects in a cluster.",
+        "annotations": {"readOnlyHint": true},
+        "inputSchema": {"type": "object", "properties": {
+            "kind": {"type": "string", "description": "Any object kind, e.g. Pod or Secret"}
+        }, "required": ["kind"]}
+    });
+    assert_eq!(class_of(open), (Category::Read, Risk::Medium));
+}
