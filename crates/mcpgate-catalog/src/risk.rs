@@ -125,6 +125,22 @@ fn moves_whole_domain(signals: &Signals) -> Option<&'static str> {
     (name_servers || nameservers).then_some("name servers")
 }
 
+/// What a recurring schedule bills.
+const BILLED_ITEMS: &[&str] = &[
+    "invoice", "invoices", "bill", "bills", "charge", "charges", "payment", "payments",
+];
+
+/// A write on a recurring invoice, bill, charge or payment (`create_recurring_invoice`): the
+/// service bills (and mails) the client each period with nobody looking, like a
+/// subscription, where one invoice is a draft someone sends (round 12).
+fn recurring_billing(signals: &Signals) -> Option<&'static str> {
+    let recurring = signals
+        .name_objects()
+        .windows(2)
+        .any(|pair| pair[0] == "recurring" && BILLED_ITEMS.contains(&pair[1].as_str()));
+    recurring.then_some("recurring invoice")
+}
+
 /// Verbs that bring a new account into being (an invite is one that waits to be accepted).
 const ACCOUNT_CREATING_VERBS: &[&str] = &["create", "add", "register", "invite", "import"];
 
@@ -434,6 +450,13 @@ fn write(signals: &Signals) -> Step {
             Risk::High,
             noun,
             format!("acts on `{noun}`: permissions or money → high"),
+        );
+    }
+    if let Some(billed) = recurring_billing(signals) {
+        return step(
+            Risk::High,
+            billed,
+            format!("writes a `{billed}`: the client is billed each period, unattended → high"),
         );
     }
     // An agent of a help desk or a CRM is a staff account: creating or changing one decides

@@ -252,3 +252,15 @@ fn a_kind_chosen_from_a_closed_list_without_secrets_is_no_listing_of_any_kind() 
     });
     assert_eq!(class_of(open), (Category::Read, Risk::Medium));
 }
+
+#[test]
+fn a_recurring_invoice_bills_the_client_every_period_unattended() {
+    let recurring = json!({
+        "name": "create_recurring_bill",
+        "description": "Create a recurring bill for a tenant of the co-working space.",
+        "inputSchema": {"type": "object", "properties": {
+            "tenant_id": {"type": "string"}, "frequency": {"type": "string"}, "amount": {"type": "number"}
+        }, "required": ["tenant_id", "frequency"]}
+    });
+    assert_eq!(class_of(recurring), (Category::Write, Risk::High));
+}
