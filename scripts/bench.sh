@@ -19,11 +19,15 @@
 #                                   callgrind (valgrind, installed by the script):
 #                                   deterministic to about 0.3% whatever the machine
 #                                   is doing, so it measures each change on a busy box
+#        scripts/bench.sh --allocations   the proxy's heap allocations per call, by site,
+#                                   under valgrind's DHAT: two runs ALLOCATION_CALLS
+#                                   (default 1000) calls apart, differenced
 # Environment: ROUNDS (default 3), OPEN_CALLS (calls per open-loop run, default
 # 20000), PERF=1 (profile), CALLGRIND_OUT (with --instructions: keep the profile
-# there), STRACE=1 (with --check: the proxy's system calls per call), PROXY_THREADS (the
+# there), DHAT_OUT (with --allocations: keep both profiles as DHAT_OUT.few.json and
+# .many.json), STRACE=1 (with --check: the proxy's system calls per call), PROXY_THREADS (the
 # proxy's serving threads, MCPGATE_PROXY_THREADS for it alone), REDIS_UNIX=1 (the proxy on a
-# Redis of its own over a Unix socket), MCPGATE_BENCH_CACHE (where
+# Redis of its own over a Unix socket), BENCH_BIN (prebuilt binaries), MCPGATE_BENCH_CACHE (where
 # oha is built, default
 # ~/.cache/mcpgate-bench).
 set -euo pipefail
@@ -33,6 +37,7 @@ source scripts/prereqs.sh
 mode=full
 if [ "${1:-}" = --check ]; then mode=check; shift; fi
 if [ "${1:-}" = --instructions ]; then mode=instructions; shift; fi
+if [ "${1:-}" = --allocations ]; then mode=allocations; shift; fi
 seconds=${1:-10}
 rounds=${ROUNDS:-3}
 open_calls=${OPEN_CALLS:-20000}
@@ -66,12 +71,22 @@ ensure_rust
 ensure_servers
 [ "$mode" = full ] && ensure_nginx
 ensure_oha
-if [ "$mode" = instructions ] && ! command -v valgrind >/dev/null; then apt_install valgrind; fi
+case $mode in instructions | allocations) command -v valgrind >/dev/null || apt_install valgrind ;; esac
 if [ "${STRACE:-0}" = 1 ] && ! command -v strace >/dev/null; then apt_install strace; fi
 
-log "Building release binaries"
-cargo build --release --locked -p mcpgate -p mcpgate-bench
-bin=target/release
+# BENCH_BIN: a folder holding already built mcpgate and mcpgate-bench (another
+# commit's, to compare binaries in turn on this machine); unset, this tree's are built.
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin=$BENCH_BIN
+  built_from="the binaries in $bin"
+  [ -x "$bin/mcpgate" ] && [ -x "$bin/mcpgate-bench" ] || { echo "BENCH_BIN=$bin holds no mcpgate and mcpgate-bench" >&2; exit 1; }
+else
+  log "Building release binaries"
+  cargo build --release --locked -p mcpgate -p mcpgate-bench
+  bin=target/release
+  built_from=$(git rev-parse --short HEAD)
+  git diff --quiet HEAD -- crates Cargo.lock || built_from="$built_from with uncommitted changes"
+fi
 
 work=$(mktemp -d /tmp/mcpgate-bench.XXXXXX)
 chmod 755 "$work"
@@ -236,7 +251,7 @@ show_round() { # round target
     | sed "s/^/round $1 $2: /"
 }
 
-[ "$mode" = instructions ] || settle
+case $mode in instructions | allocations) ;; *) settle ;; esac
 load_at_start=$(load_average)
 report others-start $$ >"$work/others.json"
 # The load average at the end counts this benchmark's own processes; what others
@@ -269,11 +284,42 @@ if [ "$mode" = instructions ]; then
   dump=$(ls -S "$work"/callgrind.out* | awk 'NR == 1')
   if [ -n "${CALLGRIND_OUT:-}" ]; then cp "$dump" "$CALLGRIND_OUT"; dump=$CALLGRIND_OUT; fi
   total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ && !seen {gsub(",", "", $1); print $1; seen = 1}')
-  echo "## Instructions per call $(date -u +%FT%TZ) ($(git rev-parse --short HEAD))"
+  echo "## Instructions per call $(date -u +%FT%TZ) ($built_from)"
   echo "mcpgate proxy: $((total / calls)) instructions per proxied tools/call over $calls calls ($failed failed)"
   echo "top functions (inclusive), from: callgrind_annotate --inclusive=yes $dump"
   callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | awk '/mcpgate_[a-z]+::/ && shown++ < 15' | cut -c1-160
   [ "$failed" = 0 ] || { echo "FAIL: $failed calls failed through the proxy" >&2; exit 1; }
+  exit 0
+fi
+# Allocations per call: the proxy under DHAT twice, warmed up alike, then FEW and
+# FEW + ALLOCATION_CALLS calls at 200/s; DHAT writes its profile when the proxy
+# exits, so start-up and shutdown are in both and the difference is the calls'.
+if [ "$mode" = allocations ]; then
+  calls=${ALLOCATION_CALLS:-1000}
+  few=200
+  for run in few many; do
+    kill -INT "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
+    env "${proxy_env[@]}" valgrind --tool=dhat --num-callers=40 --dhat-out-file="$work/dhat.$run.json" \
+      "$bin/mcpgate" proxy >"$work/proxy.log" 2>&1 &
+    proxy_pid=$!
+    pids+=($proxy_pid)
+    for _ in $(seq 1 1200); do curl -sf "http://$proxy/readyz" >/dev/null && break; sleep 0.1; done
+    oha_run mcpgate "$work/warmup.json" -n 300 -q 100 -c 16
+    n=$few; [ "$run" = many ] && n=$((few + calls))
+    oha_run mcpgate "$work/oha.$run.json" -n "$n" -q 200 -c 16
+    failed=$(report oha "$work/oha.$run.json" | awk -F'\t' '$1 == "errors" {print $2}')
+    [ "$failed" = 0 ] || { echo "FAIL: $failed calls failed through the proxy" >&2; exit 1; }
+    kill -INT "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
+    [ -s "$work/dhat.$run.json" ] || { echo "DHAT wrote no profile; see $work/proxy.log" >&2; exit 1; }
+    # The next run (or the cleanup) needs a proxy to stop.
+    env "${proxy_env[@]}" "$bin/mcpgate" proxy >>"$work/proxy.log" 2>&1 &
+    proxy_pid=$!
+    pids+=($proxy_pid)
+    wait_for "http://$proxy/readyz"
+  done
+  echo "## Allocations per call $(date -u +%FT%TZ) ($built_from), DHAT over $calls calls"
+  report dhat-sites "$work/dhat.few.json" "$work/dhat.many.json" "$calls"
+  if [ -n "${DHAT_OUT:-}" ]; then cp "$work/dhat.few.json" "$DHAT_OUT.few.json"; cp "$work/dhat.many.json" "$DHAT_OUT.many.json"; fi
   exit 0
 fi
 if [ "$mode" = check ]; then

@@ -12,6 +12,8 @@ parsing, the side-by-side table and the CPU-per-call regression check.
   bench_report.py others-start ROOT          JSON: the machine's and ROOT's tree's CPU ticks now
   bench_report.py others-since FILE ROOT     how many cores the other processes kept busy since
   bench_report.py perf-groups FILE           perf report --sort dso,symbol lines summed by crate
+  bench_report.py dhat-sites FEW MANY CALLS  allocations per call, by site: two DHAT outputs of runs
+                                             CALLS calls apart, differenced (start-up cancels out)
 """
 
 import json
@@ -263,6 +265,58 @@ def perf_groups(path):
         print(f"{share:6.2f}% {key}")
 
 
+# A DHAT frame, `0x…: function (file:line)` or `0x…: function (in object)`; the
+# allocator's, the standard library's and inlined helpers' frames are skipped, so a
+# site is named by the first frames of the code that wanted the memory.
+DHAT_FRAME = re.compile(r"^0x[0-9A-Fa-f]+: (?P<function>.*) \((?P<place>[^()]*)\)$")
+
+
+def dhat_site(frames, depth=3):
+    named = []
+    for text in frames:
+        match = DHAT_FRAME.match(text)
+        if not match:
+            continue
+        function, place = match.group("function"), match.group("place")
+        if function == "UnknownInlinedFun" or place.startswith(("library/", "in ")):
+            continue
+        named.append(f"{function[:90]} ({place})")
+        if len(named) == depth:
+            break
+    return " <- ".join(named) or "?"
+
+
+def dhat_sites(few_path, many_path, calls, shown=30):
+    """Allocations per call by site: the run with CALLS more calls less the other, so
+    what start-up, warm-up and shutdown allocate cancels out. (DHAT's `tbk` is a
+    site's blocks, `tb` its bytes.)"""
+
+    def sites(path):
+        with open(path) as f:
+            data = json.load(f)
+        frames = data["ftbl"]
+        found = {}
+        for point in data["pps"]:
+            key = dhat_site([frames[index] for index in point["fs"]])
+            blocks, bytes_ = found.get(key, (0, 0))
+            found[key] = (blocks + point["tbk"], bytes_ + point["tb"])
+        return found
+
+    few, many = sites(few_path), sites(many_path)
+    calls = int(calls)
+    per_call = []
+    for key, (blocks, bytes_) in many.items():
+        base_blocks, base_bytes = few.get(key, (0, 0))
+        if blocks > base_blocks:
+            per_call.append(((blocks - base_blocks) / calls, (bytes_ - base_bytes) / calls, key))
+    per_call.sort(reverse=True)
+    total = sum(blocks for blocks, _, _ in per_call)
+    total_bytes = sum(bytes_ for _, bytes_, _ in per_call)
+    print(f"allocations per call: {total:.1f} ({total_bytes:.0f} bytes), by site:")
+    for blocks, bytes_, key in per_call[:shown]:
+        print(f"  {blocks:6.2f} {bytes_ / max(blocks, 1e-9):7.0f} B  {key[:300]}")
+
+
 def main(argv):
     command, args = argv[1], argv[2:]
     if command == "find-child":
@@ -279,6 +333,8 @@ def main(argv):
         report(args[0])
     elif command == "recorded":
         recorded(*args[:2])
+    elif command == "dhat-sites":
+        dhat_sites(*args[:3])
     elif command == "perf-groups":
         perf_groups(args[0])
     elif command == "others-start":
