@@ -6,8 +6,12 @@
 //! The relay sends one request per proxied message, so the general-purpose client's
 //! layers (URL re-parsing, redirect bookkeeping, default-header merging, a boxed
 //! connector cloned per request) were a measurable share of the proxy's CPU per call
-//! (docs/benchmarks.md); this client does only what the relay needs. Discovery and the
-//! OAuth flows keep `reqwest` ([`crate::upstream_client`]).
+//! (docs/benchmarks.md); this client does only what the relay needs. Plain-HTTP
+//! upstreams go through a thinner pool still ([`plain`]); HTTPS ones (TLS, and HTTP/2
+//! when offered) through hyper_util's pooled client. Discovery and the OAuth flows keep
+//! `reqwest` ([`crate::upstream_client`]).
+
+mod plain;
 
 use std::future::Future;
 use std::io;
@@ -19,6 +23,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::uri::Scheme;
 use http::{Method, Request, Response, Uri};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -30,16 +35,22 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use crate::connect::{ConnectGuard, HOP_HEADER};
 use crate::resolve::{resolve_checked, system_lookup, Lookup};
 use crate::AddressPolicy;
+use plain::{PlainError, PlainPool};
 
 type Connector = hyper_rustls::HttpsConnector<ConnectGuard<HttpConnector<CheckedNames>>>;
 
 /// The relay's upstream client; cheap to clone (one pool).
 #[derive(Clone)]
 pub struct RelayClient {
+    /// `https://` upstreams.
     client: Client<Connector, Full<Bytes>>,
+    /// `http://` upstreams.
+    plain: Arc<PlainPool>,
     hop: HeaderValue,
-    /// What [`RelayClient::with_own_pool`] builds another pool from.
+    /// What [`RelayClient::with_own_pool`] builds other pools from.
     connector: Connector,
+    lookup: Lookup,
+    policy: AddressPolicy,
     settings: RelayClientSettings,
 }
 
@@ -60,13 +71,25 @@ pub struct RelayClientSettings {
 
 /// The relay could not get a response.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct RelayError(#[from] hyper_util::client::legacy::Error);
+#[error(transparent)]
+pub struct RelayError(Failure);
+
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("{0}")]
+    Pooled(#[from] hyper_util::client::legacy::Error),
+    #[error(transparent)]
+    Plain(#[from] PlainError),
+}
 
 impl RelayError {
     /// Whether connecting timed out.
     pub fn is_timeout(&self) -> bool {
-        let mut source = std::error::Error::source(&self.0);
+        let pooled = match &self.0 {
+            Failure::Plain(plain) => return plain.is_timeout(),
+            Failure::Pooled(pooled) => pooled,
+        };
+        let mut source = std::error::Error::source(pooled);
         while let Some(cause) = source {
             if cause
                 .downcast_ref::<io::Error>()
@@ -93,13 +116,13 @@ impl RelayClient {
         settings: RelayClientSettings,
     ) -> Self {
         let mut http = HttpConnector::new_with_resolver(CheckedNames {
-            lookup,
+            lookup: Arc::clone(&lookup),
             policy: policy.clone(),
         });
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(settings.connect_timeout));
-        let guarded = ConnectGuard::new(http, policy);
+        let guarded = ConnectGuard::new(http, policy.clone());
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls_config())
             .https_or_http()
@@ -107,8 +130,15 @@ impl RelayClient {
             .wrap_connector(guarded);
         Self {
             client: pooled(connector.clone(), settings),
+            plain: Arc::new(PlainPool::new(
+                Arc::clone(&lookup),
+                policy.clone(),
+                settings,
+            )),
             hop: HeaderValue::from_static(hop),
             connector,
+            lookup,
+            policy,
             settings,
         }
     }
@@ -119,6 +149,11 @@ impl RelayClient {
     pub fn with_own_pool(&self) -> Self {
         Self {
             client: pooled(self.connector.clone(), self.settings),
+            plain: Arc::new(PlainPool::new(
+                Arc::clone(&self.lookup),
+                self.policy.clone(),
+                self.settings,
+            )),
             ..self.clone()
         }
     }
@@ -136,7 +171,17 @@ impl RelayClient {
         *request.method_mut() = method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
-        Ok(self.client.request(request).await?)
+        if request.uri().scheme() == Some(&Scheme::HTTP) {
+            return self
+                .plain
+                .send(request)
+                .await
+                .map_err(|e| RelayError(e.into()));
+        }
+        self.client
+            .request(request)
+            .await
+            .map_err(|e| RelayError(e.into()))
     }
 }
 
@@ -207,7 +252,7 @@ mod tests {
     }
 
     fn error_text(error: &RelayError) -> String {
-        crate::error_chain(&error.0)
+        crate::error_chain(error)
     }
 
     #[tokio::test]
