@@ -125,6 +125,16 @@ pub(crate) fn open_bulk_operation(signals: &Signals) -> Option<String> {
         .map(|a| a.name.clone())
 }
 
+/// A name whose objects are a timer (`timer`, a `time entry`): starting or stopping one
+/// records when work ran, it runs nothing (round 12).
+pub(crate) fn names_timer(signals: &Signals) -> bool {
+    let objects = signals.name_objects();
+    objects.iter().any(|t| t == "timer" || t == "timers")
+        || objects
+            .windows(2)
+            .any(|pair| pair[0] == "time" && pair[1] == "entry")
+}
+
 /// Rules that read several signals together and overturn the vote.
 fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Evidence)> {
     let rule = |matched: &str, category: Category, message: String| {
@@ -329,6 +339,16 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             format!(
                 "the first sentence says \"{phrase}\": the object is archived and kept → write"
             ),
+        );
+    }
+    // `start_time_entry` "Start a new timer": a time tracker's timer records when work ran;
+    // starting one is a write, not a job run (round 12).
+    let starts = signals.name_verb().is_some_and(|(_, verb)| verb == "start");
+    if winner == Category::Execute && starts && names_timer(signals) {
+        return rule(
+            "start",
+            Category::Write,
+            "`start` on a timer: records when work began, runs nothing → write".to_owned(),
         );
     }
     // A `ping` with no arguments names no host: it checks the server's own connection to

@@ -452,6 +452,14 @@ fn write(signals: &Signals) -> Step {
             format!("acts on `{noun}`: permissions or money → high"),
         );
     }
+    let stops = signals.name_verb().is_some_and(|(_, verb)| verb == "stop");
+    if stops && crate::category::names_timer(signals) {
+        return step(
+            Risk::Low,
+            "stop",
+            "`stop` on a timer: the time so far is kept, nothing is lost → low".to_owned(),
+        );
+    }
     if let Some(billed) = recurring_billing(signals) {
         return step(
             Risk::High,

@@ -264,3 +264,23 @@ fn a_recurring_invoice_bills_the_client_every_period_unattended() {
     });
     assert_eq!(class_of(recurring), (Category::Write, Risk::High));
 }
+
+#[test]
+fn starting_or_stopping_a_timer_records_time_and_runs_nothing() {
+    let start = json!({
+        "name": "start_timer",
+        "description": "Start a new timer for a studio booking.",
+        "inputSchema": {"type": "object", "properties": {
+            "booking_id": {"type": "string"}, "note": {"type": "string"}
+        }}
+    });
+    assert_eq!(class_of(start), (Category::Write, Risk::Medium));
+    let stop = json!({
+        "name": "stop_timer",
+        "description": "Stop the running timer of a studio booking.",
+        "inputSchema": {"type": "object", "properties": {
+            "timer_id": {"type": "string"}
+        }, "required": ["timer_id"]}
+    });
+    assert_eq!(class_of(stop), (Category::Write, Risk::Low));
+}

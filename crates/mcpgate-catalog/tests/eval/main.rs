@@ -90,7 +90,8 @@ use set::{Half, LabelledTool, Labels};
 /// 94.6% (3,261), 89.0% (3,070), 15, 6 with a resolver's host override or static entry a DNS record edit.
 /// 94.6% (3,261), 89.1% (3,072), 15, 6 with a kind from an enum no listing of any kind.
 /// 94.6% (3,261), 89.2% (3,074), 15, 6 with a recurring invoice unattended billing.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.3;
+/// 94.6% (3,262), 89.2% (3,075), 15, 6 with a timer started a write and stopped at low.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.4;
 const DEVELOPMENT_RISK_FLOOR: f64 = 88.9;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
@@ -430,6 +431,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a resolver's host override or static entry a DNS record edit: 28.5%, 229 of 378 (60.6%).
     // with a kind from an enum no listing of any kind: 28.5%, 229 of 376 (60.9%).
     // with a recurring invoice unattended billing: 28.5%, 227 of 374 (60.7%).
+    // with a timer started a write and stopped at low: 28.5%, 226 of 373 (60.6%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
