@@ -341,6 +341,19 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             ),
         );
     }
+    // `run_report` "Execute an ERPNext report": running a report the service defines reads
+    // the data it sums up; nothing runs that the caller wrote (round 12).
+    let report = signals
+        .name_objects()
+        .last()
+        .is_some_and(|t| t == "report" || t == "reports");
+    if winner == Category::Execute && report && signals.argument(Role::Code).is_none() {
+        return rule(
+            "report",
+            Category::Read,
+            "runs a `report`: a defined summary of stored data is read → read".to_owned(),
+        );
+    }
     // `start_time_entry` "Start a new timer": a time tracker's timer records when work ran;
     // starting one is a write, not a job run (round 12).
     let starts = signals.name_verb().is_some_and(|(_, verb)| verb == "start");

@@ -284,3 +284,15 @@ fn starting_or_stopping_a_timer_records_time_and_runs_nothing() {
     });
     assert_eq!(class_of(stop), (Category::Write, Risk::Low));
 }
+
+#[test]
+fn running_a_defined_report_reads_what_it_sums_up() {
+    let report = json!({
+        "name": "run_greenhouse_report",
+        "description": "Execute a saved report of the greenhouse log.",
+        "inputSchema": {"type": "object", "properties": {
+            "report_name": {"type": "string"}, "filters": {"type": "string"}
+        }, "required": ["report_name"]}
+    });
+    assert_eq!(class_of(report), (Category::Read, Risk::Low));
+}
