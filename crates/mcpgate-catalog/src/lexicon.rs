@@ -207,6 +207,8 @@ pub(crate) const ADDITIVE_TARGETS: &[&str] = &[
     "columns", "watcher", "watchers", "dependency", "dependencies", "dependents", "attachment",
     "attachments", "workspace", "workspaces", "dashboard", "dashboards", "view", "views", "widget",
     "widgets", "spreadsheet", "spreadsheets", "sheet", "sheets", "chart", "charts",
+    // Round 12: a named label documents are filed under, and a report generated from data.
+    "correspondent", "correspondents", "report", "reports",
 ];
 /// Permissions and money: changes here are hard to take back.
 #[rustfmt::skip]

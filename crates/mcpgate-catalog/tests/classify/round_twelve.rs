@@ -296,3 +296,19 @@ fn running_a_defined_report_reads_what_it_sums_up() {
     });
     assert_eq!(class_of(report), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn creating_a_filing_label_or_a_report_adds_what_nothing_depends_on_yet() {
+    let label = json!({
+        "name": "create_archive_correspondent",
+        "description": "Create a new correspondent for the parish archive.",
+        "inputSchema": {"type": "object", "properties": {"name": {"type": "string"}}}
+    });
+    assert_eq!(class_of(label), (Category::Write, Risk::Low));
+    let report = json!({
+        "name": "create_harvest_report",
+        "description": "Create a report of the season's harvest for download.",
+        "inputSchema": {"type": "object", "properties": {"season": {"type": "string"}}}
+    });
+    assert_eq!(class_of(report), (Category::Write, Risk::Low));
+}
