@@ -88,7 +88,12 @@ impl ScriptCall<'_> {
         let bytes = name.len()
             + script.len()
             + 20
-            + self.keys.iter().chain(&self.args).map(Vec::len).sum::<usize>();
+            + self
+                .keys
+                .iter()
+                .chain(&self.args)
+                .map(Vec::len)
+                .sum::<usize>();
         let mut command = redis::Cmd::with_capacity(count, bytes);
         command
             .arg(name)
