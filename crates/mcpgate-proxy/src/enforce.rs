@@ -227,18 +227,21 @@ fn decide(caller: &Caller, target: &Target) -> Result<Decision, Refusal> {
                 .map_err(|reason| Refusal::policy(reason.clone(), None))?,
         ),
     };
-    let tenant = caller.tenant.to_string();
-    let server_id = server.id.to_string();
-    let grant_id = caller.grant_id.to_string();
+    // The counters' scopes, spelled on the stack (no allocation, no formatter).
+    let mut spelled = [[0u8; mcpgate_store::SPELLED_ID_LENGTH]; 3];
+    let [tenant, server_id, grant_id] = &mut spelled;
+    let tenant = caller.tenant.spell(tenant);
+    let server_id = server.id.spell(server_id);
+    let grant_id = caller.grant_id.spell(grant_id);
     let evaluate_with = |policy: &CompiledPolicy| match target {
         Target::Tool {
             name, arguments, ..
         } => Ok(evaluate(
             policy,
             &ToolCall {
-                tenant_id: &tenant,
-                server_id: &server_id,
-                grant_id: &grant_id,
+                tenant_id: tenant,
+                server_id,
+                grant_id,
                 tool: name,
                 classification: tool_entry(caller, name)?.classification,
                 arguments,
@@ -252,9 +255,9 @@ fn decide(caller: &Caller, target: &Target) -> Result<Decision, Refusal> {
         } => Ok(evaluate_method(
             policy,
             &MethodCall {
-                tenant_id: &tenant,
-                server_id: &server_id,
-                grant_id: &grant_id,
+                tenant_id: tenant,
+                server_id,
+                grant_id,
                 method,
                 target: name.as_deref(),
                 params,

@@ -30,7 +30,7 @@ pub mod upstream_oauth;
 pub use error::StoreError;
 pub use ids::{
     AdminAuditId, ApiKeyId, ApprovalId, AuditEventId, GrantId, InvitationId, ServerId, TenantId,
-    UserId,
+    UserId, SPELLED_ID_LENGTH,
 };
 pub use postgres::{
     connect_postgres, drop_database, ensure_database, migrate, ping_postgres, PgPool,
