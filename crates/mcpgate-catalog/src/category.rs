@@ -125,6 +125,25 @@ pub(crate) fn open_bulk_operation(signals: &Signals) -> Option<String> {
         .map(|a| a.name.clone())
 }
 
+/// Arguments that carry a file's bytes in the call itself.
+const INLINE_CONTENT: &[&str] = &["content", "content_base64", "base64", "file_content"];
+
+/// Whether an upload takes the file's bytes inline and names no path or URL: neither a file
+/// of the server's disk nor a place outside the service is involved (round 12).
+fn uploads_inline_content(signals: &Signals) -> bool {
+    let names: Vec<String> = signals
+        .arguments
+        .iter()
+        .map(|a| crate::text::identifier_tokens(&a.name).join("_"))
+        .collect();
+    let inline = names.iter().any(|n| INLINE_CONTENT.contains(&n.as_str()));
+    let elsewhere = names.iter().any(|n| {
+        let last = n.rsplit('_').next().unwrap_or("");
+        ["path", "paths", "url", "uri", "filepath"].contains(&last)
+    });
+    inline && !elsewhere
+}
+
 /// A name whose objects are a timer (`timer`, a `time entry`): starting or stopping one
 /// records when work ran, it runs nothing (round 12).
 pub(crate) fn names_timer(signals: &Signals) -> bool {
@@ -352,6 +371,20 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             "report",
             Category::Read,
             "runs a `report`: a defined summary of stored data is read → read".to_owned(),
+        );
+    }
+    // `upload_document` with `content_base64`: the caller's own bytes, passed inline, are
+    // added to the service's store; no file leaves the server's disk and no path or URL
+    // names where else it goes (round 12).
+    let uploads = signals
+        .name_verb()
+        .is_some_and(|(_, verb)| verb == "upload");
+    if winner == Category::Network && uploads && uploads_inline_content(signals) {
+        return rule(
+            "upload",
+            Category::Write,
+            "`upload` of content passed inline: added to the service's own store → write"
+                .to_owned(),
         );
     }
     // `start_time_entry` "Start a new timer": a time tracker's timer records when work ran;

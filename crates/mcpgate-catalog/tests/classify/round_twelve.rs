@@ -312,3 +312,23 @@ fn creating_a_filing_label_or_a_report_adds_what_nothing_depends_on_yet() {
     });
     assert_eq!(class_of(report), (Category::Write, Risk::Low));
 }
+
+#[test]
+fn uploading_bytes_passed_inline_adds_them_to_the_services_own_store() {
+    let inline = json!({
+        "name": "upload_scan",
+        "description": "Upload a scanned receipt to the expense archive.",
+        "inputSchema": {"type": "object", "properties": {
+            "filename": {"type": "string"}, "content_base64": {"type": "string"}
+        }, "required": ["filename", "content_base64"]}
+    });
+    assert_eq!(class_of(inline), (Category::Write, Risk::Medium));
+    let from_disk = json!({
+        "name": "upload_scan",
+        "description": "Upload a scanned receipt to the expense archive.",
+        "inputSchema": {"type": "object", "properties": {
+            "file_path": {"type": "string"}
+        }, "required": ["file_path"]}
+    });
+    assert_eq!(class_of(from_disk).0, Category::Network);
+}
