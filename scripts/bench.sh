@@ -21,7 +21,7 @@
 #                                   is doing, so it measures each change on a busy box
 #        scripts/bench.sh --allocations   the proxy's heap allocations per call, by site,
 #                                   under valgrind's DHAT: two runs ALLOCATION_CALLS
-#                                   (default 1000) calls apart, differenced
+#                                   (default 4000) calls apart, differenced
 # Environment: ROUNDS (default 3), OPEN_CALLS (calls per open-loop run, default
 # 20000), PERF=1 (profile), CALLGRIND_OUT (with --instructions: keep the profile
 # there), DHAT_OUT (with --allocations: keep both profiles as DHAT_OUT.few.json and
@@ -295,7 +295,7 @@ fi
 # FEW + ALLOCATION_CALLS calls at 200/s; DHAT writes its profile when the proxy
 # exits, so start-up and shutdown are in both and the difference is the calls'.
 if [ "$mode" = allocations ]; then
-  calls=${ALLOCATION_CALLS:-1000}
+  calls=${ALLOCATION_CALLS:-4000}
   few=200
   for run in few many; do
     kill -INT "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
