@@ -125,6 +125,25 @@ pub(crate) fn open_bulk_operation(signals: &Signals) -> Option<String> {
         .map(|a| a.name.clone())
 }
 
+/// An OAuth authorization code passed in to be exchanged (`code`, on a tool or an argument
+/// whose description says "authorization code"): the server trades it for access and refresh tokens it keeps
+/// and acts with from then on, whoever's account approved it (round 12; the agreed
+/// `linear_auth_callback`).
+pub(crate) fn exchanges_authorization_code(signals: &Signals) -> Option<&crate::signals::Argument> {
+    let said = |text: Option<&str>| {
+        text.is_some_and(|t| crate::text::Words::new(t).has_phrase("authorization code"))
+    };
+    signals.arguments.iter().find(|a| {
+        let described = a
+            .schema()
+            .get("description")
+            .and_then(serde_json::Value::as_str);
+        a.name == "code"
+            && a.typed("string")
+            && (signals.description.has_phrase("authorization code") || said(described))
+    })
+}
+
 /// Arguments that carry a file's bytes in the call itself.
 const INLINE_CONTENT: &[&str] = &["content", "content_base64", "base64", "file_content"];
 
@@ -371,6 +390,13 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             "report",
             Category::Read,
             "runs a `report`: a defined summary of stored data is read → read".to_owned(),
+        );
+    }
+    if let Some(code) = exchanges_authorization_code(signals) {
+        return rule(
+            &code.name,
+            Category::Credential,
+            format!("argument `{}` and \"authorization code\": traded for tokens the server keeps → credential", code.name),
         );
     }
     // `upload_document` with `content_base64`: the caller's own bytes, passed inline, are

@@ -1124,6 +1124,13 @@ fn credential(signals: &Signals) -> Step {
             format!("creates a \"{phrase}\": a new way into the system → critical"),
         );
     }
+    if crate::category::exchanges_authorization_code(signals).is_some() {
+        return step(
+            Risk::Critical,
+            "authorization code",
+            "exchanges an authorization code for the tokens the server keeps: whose account it acts as changes → critical".to_owned(),
+        );
+    }
     let webhook = signals.name_has(&["webhook"]).then(|| "webhook".to_owned());
     match signals.credential_noun().or(webhook).filter(|_| mints) {
         Some(noun) => step(

@@ -332,3 +332,27 @@ fn uploading_bytes_passed_inline_adds_them_to_the_services_own_store() {
     });
     assert_eq!(class_of(from_disk).0, Category::Network);
 }
+
+#[test]
+fn trading_an_authorization_code_for_kept_tokens_changes_whose_account_is_used() {
+    let exchange = json!({
+        "name": "finish_ledger_login",
+        "description": "Finish signing in with the authorization code from the redirect URL.",
+        "inputSchema": {"type": "object", "properties": {
+            "code": {"type": "string"}
+        }, "required": ["code"]}
+    });
+    assert_eq!(class_of(exchange), (Category::Credential, Risk::Critical));
+}
+
+#[test]
+fn an_oauth_callback_taking_the_code_is_a_credential_exchange() {
+    let callback = json!({
+        "name": "ledger_oauth_callback",
+        "description": "Handle the ledger's OAuth callback.",
+        "inputSchema": {"type": "object", "properties": {
+            "code": {"type": "string", "description": "OAuth authorization code"}
+        }, "required": ["code"]}
+    });
+    assert_eq!(class_of(callback), (Category::Credential, Risk::Critical));
+}
