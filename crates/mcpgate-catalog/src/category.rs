@@ -399,6 +399,28 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             format!("argument `{}` and \"authorization code\": traded for tokens the server keeps → credential", code.name),
         );
     }
+    // `convert_estimate_to_invoice` (an `estimate_id`): converting a stored object to
+    // another kind makes the new one, where converting a value (`convert_time`) works it out
+    // (round 12).
+    let converts = signals
+        .name_verb()
+        .is_some_and(|(_, verb)| verb == "convert");
+    let stored = signals.arguments.iter().any(|a| {
+        crate::text::identifier_tokens(&a.name)
+            .last()
+            .is_some_and(|t| t == "id")
+    });
+    if winner == Category::Read
+        && converts
+        && signals.name_has_after_verb(&["to", "into"])
+        && stored
+    {
+        return rule(
+            "convert",
+            Category::Write,
+            "converts a stored object, named by id, into another kind: the new one is created → write".to_owned(),
+        );
+    }
     // `upload_document` with `content_base64`: the caller's own bytes, passed inline, are
     // added to the service's store; no file leaves the server's disk and no path or URL
     // names where else it goes (round 12).

@@ -356,3 +356,23 @@ fn an_oauth_callback_taking_the_code_is_a_credential_exchange() {
     });
     assert_eq!(class_of(callback), (Category::Credential, Risk::Critical));
 }
+
+#[test]
+fn converting_a_stored_object_into_another_kind_creates_it() {
+    let convert = json!({
+        "name": "convert_quote_to_order",
+        "description": "Convert an accepted quote into a purchase order.",
+        "inputSchema": {"type": "object", "properties": {
+            "quote_id": {"type": "integer"}
+        }, "required": ["quote_id"]}
+    });
+    assert_eq!(class_of(convert), (Category::Write, Risk::Medium));
+    let value = json!({
+        "name": "convert_length",
+        "description": "Convert a length between units.",
+        "inputSchema": {"type": "object", "properties": {
+            "value": {"type": "number"}, "to_unit": {"type": "string"}
+        }}
+    });
+    assert_eq!(class_of(value), (Category::Read, Risk::Low));
+}

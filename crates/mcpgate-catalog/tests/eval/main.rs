@@ -95,8 +95,9 @@ use set::{Half, LabelledTool, Labels};
 /// 94.6% (3,263), 89.3% (3,078), 15, 6 with a correspondent and a report empty additions.
 /// 94.7% (3,265), 89.3% (3,080), 15, 6 with an upload of inline content a write.
 /// 94.7% (3,266), 89.4% (3,082), 15, 6 with an authorization code exchanged a critical credential.
+/// 94.8% (3,267), 89.4% (3,083), 15, 6 with a stored object converted to another kind a write.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.5;
-const DEVELOPMENT_RISK_FLOOR: f64 = 89.1;
+const DEVELOPMENT_RISK_FLOOR: f64 = 89.2;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
@@ -440,6 +441,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a correspondent and a report empty additions: 28.5%, 225 of 370 (60.8%).
     // with an upload of inline content a write: 28.5%, 225 of 368 (61.1%).
     // with an authorization code exchanged a critical credential: 28.5%, 223 of 366 (60.9%).
+    // with a stored object converted to another kind a write: 28.5%, 223 of 365 (61.1%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"
