@@ -452,6 +452,21 @@ fn write(signals: &Signals) -> Step {
             format!("acts on `{noun}`: permissions or money → high"),
         );
     }
+    // "Apply ALL staged changes of a subsystem": every change waiting, whoever staged it,
+    // goes live at once, the firewall's included (round 12).
+    let activates = signals
+        .name_verb()
+        .is_some_and(|(_, verb)| ["apply", "commit", "activate"].contains(&verb));
+    let staged = ["staged changes", "pending changes", "unapplied changes"]
+        .into_iter()
+        .find(|phrase| signals.lead.has_phrase(phrase));
+    if let Some(phrase) = staged.filter(|_| activates) {
+        return step(
+            Risk::High,
+            phrase,
+            format!("makes the \"{phrase}\" live at once, whoever staged them → high"),
+        );
+    }
     let stops = signals.name_verb().is_some_and(|(_, verb)| verb == "stop");
     if stops && crate::category::names_timer(signals) {
         return step(

@@ -376,3 +376,15 @@ fn converting_a_stored_object_into_another_kind_creates_it() {
     });
     assert_eq!(class_of(value), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn applying_every_staged_change_at_once_is_high() {
+    let apply = json!({
+        "name": "commit_changes",
+        "description": "Commit all staged changes of the gateway's routing table.",
+        "inputSchema": {"type": "object", "properties": {
+            "confirm": {"type": "boolean"}
+        }}
+    });
+    assert_eq!(class_of(apply), (Category::Write, Risk::High));
+}
