@@ -40,8 +40,9 @@ const WARNING_PHRASES: &[&str] = &[
     "irreversible", "cannot be undone", "can not be undone", "not reversible",
     "cause data loss", "causes data loss", "disrupts", "outage", "restart the whole",
     "permanently delete", "permanently deletes", "permanently removes",
-    // Round 12: a list "replaced wholesale" loses whatever the caller does not send back.
-    "wholesale",
+    // Round 12: a list "replaced wholesale" loses whatever the caller does not send back; a
+    // change that will "cut this connection" leaves nobody able to reach the device to undo it.
+    "wholesale", "cut this connection", "cut the connection", "cuts the connection",
 ];
 
 /// Whether an argument's schema takes any string, with no list of choices.

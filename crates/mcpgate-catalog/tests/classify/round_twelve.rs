@@ -388,3 +388,15 @@ fn applying_every_staged_change_at_once_is_high() {
     });
     assert_eq!(class_of(apply), (Category::Write, Risk::High));
 }
+
+#[test]
+fn a_change_that_can_cut_the_connection_to_the_device_is_high() {
+    let port = json!({
+        "name": "set_port_enabled",
+        "description": "Turn a switch port on or off. Turning off the port you manage the switch through will cut this connection.",
+        "inputSchema": {"type": "object", "properties": {
+            "port": {"type": "string"}, "enabled": {"type": "boolean"}
+        }, "required": ["port", "enabled"]}
+    });
+    assert_eq!(class_of(port), (Category::Write, Risk::High));
+}

@@ -97,6 +97,7 @@ use set::{Half, LabelledTool, Labels};
 /// 94.7% (3,266), 89.4% (3,082), 15, 6 with an authorization code exchanged a critical credential.
 /// 94.8% (3,267), 89.4% (3,083), 15, 6 with a stored object converted to another kind a write.
 /// 94.8% (3,267), 89.4% (3,084), 15, 6 with every staged change applied at once high.
+/// 94.8% (3,267), 89.5% (3,085), 15, 6 with a change that will cut the connection a warning.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.5;
 const DEVELOPMENT_RISK_FLOOR: f64 = 89.2;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
@@ -444,6 +445,7 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with an authorization code exchanged a critical credential: 28.5%, 223 of 366 (60.9%).
     // with a stored object converted to another kind a write: 28.5%, 223 of 365 (61.1%).
     // with every staged change applied at once high: 28.5%, 222 of 364 (61.0%).
+    // with a change that will cut the connection a warning: 28.5%, 221 of 363 (60.9%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

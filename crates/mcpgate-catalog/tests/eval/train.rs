@@ -220,7 +220,8 @@ const MODEL_ALONE_FLOORS: Floors = (88.2, 76.2, 123, 65);
 /// 94.7%, 89.4%, 15, 6 with an authorization code exchanged a critical credential.
 /// 94.8%, 89.4%, 15, 6 with a stored object converted to another kind a write.
 /// 94.8%, 89.4%, 15, 6 with every staged change applied at once high.
-const SHIPPED_FLOORS: Floors = (94.6, 89.2, 15, 6);
+/// 94.8%, 89.5%, 15, 6 with a change that will cut the connection a warning.
+const SHIPPED_FLOORS: Floors = (94.6, 89.3, 15, 6);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
