@@ -79,25 +79,26 @@ use set::{Half, LabelledTool, Labels};
 /// 94.3% (2,971), 88.7% (2,797), 15, 6 with blocked rather than shown a masking phrase.
 /// With the tenth held-out set folded in (3,448 tools): 94.4% (3,255), 87.7% (3,024), 17, 7
 /// before round 12.
-/// Round 12: 94.4% (3,256), 87.7% (3,025), 16, 6 with a read of any configuration path a credential.
-/// 94.4% (3,256), 87.8% (3,026), 15, 6 with a call of any server function by name critical.
-/// 94.4% (3,256), 88.4% (3,047), 15, 6 with a generic record API over a caller-chosen type medium, high and critical.
-/// 94.4% (3,256), 88.5% (3,053), 15, 6 with NAT rules, a firewall address list and edits named for a rule network guards.
-/// 94.4% (3,256), 88.7% (3,058), 15, 6 with a mapping, an entry, a key result and a correspondent cheap to recreate.
-/// 94.5% (3,258), 88.7% (3,060), 15, 6 with a deletion glossed as an archive a write.
-/// 94.5% (3,258), 88.9% (3,064), 15, 6 with a patch of declared fields no specification and a list replaced wholesale a warning.
-/// 94.6% (3,261), 89.0% (3,067), 15, 6 with any bulk operation over listed items on a tool marked destructive destructive high.
-/// 94.6% (3,261), 89.0% (3,070), 15, 6 with a resolver's host override or static entry a DNS record edit.
-/// 94.6% (3,261), 89.1% (3,072), 15, 6 with a kind from an enum no listing of any kind.
-/// 94.6% (3,261), 89.2% (3,074), 15, 6 with a recurring invoice unattended billing.
-/// 94.6% (3,262), 89.2% (3,075), 15, 6 with a timer started a write and stopped at low.
-/// 94.6% (3,263), 89.2% (3,076), 15, 6 with a defined report run a read.
-/// 94.6% (3,263), 89.3% (3,078), 15, 6 with a correspondent and a report empty additions.
-/// 94.7% (3,265), 89.3% (3,080), 15, 6 with an upload of inline content a write.
-/// 94.7% (3,266), 89.4% (3,082), 15, 6 with an authorization code exchanged a critical credential.
-/// 94.8% (3,267), 89.4% (3,083), 15, 6 with a stored object converted to another kind a write.
-/// 94.8% (3,267), 89.4% (3,084), 15, 6 with every staged change applied at once high.
-/// 94.8% (3,267), 89.5% (3,085), 15, 6 with a change that will cut the connection a warning.
+/// Round 12: 94.4% (3,256), 87.7% (3,025), 16, 6 with a read of any configuration path a
+/// credential; 94.4% (3,256), 87.8% (3,026), 15, 6 with a call of any server function by name
+/// critical; 94.4% (3,256), 88.4% (3,047), 15, 6 with a generic record API over a caller-chosen
+/// type medium, high and critical; 94.4% (3,256), 88.5% (3,053), 15, 6 with NAT rules, a firewall
+/// address list and edits named for a rule network guards; 94.4% (3,256), 88.7% (3,058), 15, 6 with
+/// a mapping, an entry, a key result and a correspondent cheap to recreate; 94.5% (3,258), 88.7%
+/// (3,060), 15, 6 with a deletion glossed as an archive a write; 94.5% (3,258), 88.9% (3,064), 15,
+/// 6 with a patch of declared fields no specification and a list replaced wholesale a warning;
+/// 94.6% (3,261), 89.0% (3,067), 15, 6 with any bulk operation over listed items on a tool marked
+/// destructive destructive high; 94.6% (3,261), 89.0% (3,070), 15, 6 with a resolver's host
+/// override or static entry a DNS record edit; 94.6% (3,261), 89.1% (3,072), 15, 6 with a kind from
+/// an enum no listing of any kind; 94.6% (3,261), 89.2% (3,074), 15, 6 with a recurring invoice
+/// unattended billing; 94.6% (3,262), 89.2% (3,075), 15, 6 with a timer started a write and stopped
+/// at low; 94.6% (3,263), 89.2% (3,076), 15, 6 with a defined report run a read; 94.6% (3,263),
+/// 89.3% (3,078), 15, 6 with a correspondent and a report empty additions; 94.7% (3,265), 89.3%
+/// (3,080), 15, 6 with an upload of inline content a write; 94.7% (3,266), 89.4% (3,082), 15, 6
+/// with an authorization code exchanged a critical credential; 94.8% (3,267), 89.4% (3,083), 15, 6
+/// with a stored object converted to another kind a write; 94.8% (3,267), 89.4% (3,084), 15, 6 with
+/// every staged change applied at once high; 94.8% (3,267), 89.5% (3,085), 15, 6 with a change that
+/// will cut the connection a warning.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.5;
 const DEVELOPMENT_RISK_FLOOR: f64 = 89.2;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
@@ -427,25 +428,25 @@ fn confidence_levels_separate_right_from_wrong_verdicts_on_development() {
     // with a listing of vaults themselves a read: 29.5%, 223 of 355 (62.8%).
     // with blocked rather than shown a masking phrase: 29.5%, 222 of 355 (62.5%). With the
     // tenth held-out set folded in (3,448 tools, before round 12): 28.7%, 240 of 424 (56.6%).
-    // Round 12: with a read of any configuration path a credential: 28.7%, 240 of 423 (56.7%).
-    // with a call of any server function by name critical: 28.7%, 240 of 422 (56.9%).
-    // with a generic record API over a caller-chosen type medium, high and critical: 28.6%, 237 of 401 (59.1%).
-    // with NAT rules, a firewall address list and edits named for a rule network guards: 28.4%, 231 of 395 (58.5%).
-    // with a mapping, an entry, a key result and a correspondent cheap to recreate: 28.4%, 229 of 390 (58.7%).
-    // with a deletion glossed as an archive a write: 28.4%, 229 of 388 (59.0%).
-    // with a patch of declared fields no specification and a list replaced wholesale a warning: 28.4%, 229 of 384 (59.6%).
-    // with any bulk operation over listed items on a tool marked destructive destructive high: 28.5%, 229 of 381 (60.1%).
-    // with a resolver's host override or static entry a DNS record edit: 28.5%, 229 of 378 (60.6%).
-    // with a kind from an enum no listing of any kind: 28.5%, 229 of 376 (60.9%).
-    // with a recurring invoice unattended billing: 28.5%, 227 of 374 (60.7%).
-    // with a timer started a write and stopped at low: 28.5%, 226 of 373 (60.6%).
-    // with a defined report run a read: 28.5%, 226 of 372 (60.8%).
-    // with a correspondent and a report empty additions: 28.5%, 225 of 370 (60.8%).
-    // with an upload of inline content a write: 28.5%, 225 of 368 (61.1%).
-    // with an authorization code exchanged a critical credential: 28.5%, 223 of 366 (60.9%).
-    // with a stored object converted to another kind a write: 28.5%, 223 of 365 (61.1%).
-    // with every staged change applied at once high: 28.5%, 222 of 364 (61.0%).
-    // with a change that will cut the connection a warning: 28.5%, 221 of 363 (60.9%).
+    // Round 12: with a read of any configuration path a credential: 28.7%, 240 of 423 (56.7%); with
+    // a call of any server function by name critical: 28.7%, 240 of 422 (56.9%); with a generic
+    // record API over a caller-chosen type medium, high and critical: 28.6%, 237 of 401 (59.1%);
+    // with NAT rules, a firewall address list and edits named for a rule network guards: 28.4%, 231
+    // of 395 (58.5%); with a mapping, an entry, a key result and a correspondent cheap to recreate:
+    // 28.4%, 229 of 390 (58.7%); with a deletion glossed as an archive a write: 28.4%, 229 of 388
+    // (59.0%); with a patch of declared fields no specification and a list replaced wholesale a
+    // warning: 28.4%, 229 of 384 (59.6%); with any bulk operation over listed items on a tool
+    // marked destructive destructive high: 28.5%, 229 of 381 (60.1%); with a resolver's host
+    // override or static entry a DNS record edit: 28.5%, 229 of 378 (60.6%); with a kind from an
+    // enum no listing of any kind: 28.5%, 229 of 376 (60.9%); with a recurring invoice unattended
+    // billing: 28.5%, 227 of 374 (60.7%); with a timer started a write and stopped at low: 28.5%,
+    // 226 of 373 (60.6%); with a defined report run a read: 28.5%, 226 of 372 (60.8%); with a
+    // correspondent and a report empty additions: 28.5%, 225 of 370 (60.8%); with an upload of
+    // inline content a write: 28.5%, 225 of 368 (61.1%); with an authorization code exchanged a
+    // critical credential: 28.5%, 223 of 366 (60.9%); with a stored object converted to another
+    // kind a write: 28.5%, 223 of 365 (61.1%); with every staged change applied at once high:
+    // 28.5%, 222 of 364 (61.0%); with a change that will cut the connection a warning: 28.5%, 221
+    // of 363 (60.9%).
     assert!(
         low_share <= 30.5,
         "review stays a minority: {low_share:.1}% low"

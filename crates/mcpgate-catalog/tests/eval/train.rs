@@ -202,25 +202,23 @@ const MODEL_ALONE_FLOORS: Floors = (88.2, 76.2, 123, 65);
 /// 94.2%, 88.7%, 16, 6 with a listing of vaults themselves a read.
 /// 94.3%, 88.7%, 15, 6 with blocked rather than shown a masking phrase. With the tenth
 /// folded in: 94.4%, 87.7%, 17, 7 before round 12.
-/// Round 12: 94.4%, 87.7%, 16, 6 with a read of any configuration path a credential.
-/// 94.4%, 87.8%, 15, 6 with a call of any server function by name critical.
-/// 94.4%, 88.4%, 15, 6 with a generic record API over a caller-chosen type medium, high and critical.
-/// 94.4%, 88.5%, 15, 6 with NAT rules, a firewall address list and edits named for a rule network guards.
-/// 94.4%, 88.7%, 15, 6 with a mapping, an entry, a key result and a correspondent cheap to recreate.
-/// 94.5%, 88.7%, 15, 6 with a deletion glossed as an archive a write.
-/// 94.5%, 88.9%, 15, 6 with a patch of declared fields no specification and a list replaced wholesale a warning.
-/// 94.6%, 89.0%, 15, 6 with any bulk operation over listed items on a tool marked destructive destructive high.
-/// 94.6%, 89.0%, 15, 6 with a resolver's host override or static entry a DNS record edit.
-/// 94.6%, 89.1%, 15, 6 with a kind from an enum no listing of any kind.
-/// 94.6%, 89.2%, 15, 6 with a recurring invoice unattended billing.
-/// 94.6%, 89.2%, 15, 6 with a timer started a write and stopped at low.
-/// 94.6%, 89.2%, 15, 6 with a defined report run a read.
-/// 94.6%, 89.3%, 15, 6 with a correspondent and a report empty additions.
-/// 94.7%, 89.3%, 15, 6 with an upload of inline content a write.
-/// 94.7%, 89.4%, 15, 6 with an authorization code exchanged a critical credential.
-/// 94.8%, 89.4%, 15, 6 with a stored object converted to another kind a write.
-/// 94.8%, 89.4%, 15, 6 with every staged change applied at once high.
-/// 94.8%, 89.5%, 15, 6 with a change that will cut the connection a warning.
+/// Round 12: 94.4%, 87.7%, 16, 6 with a read of any configuration path a credential; 94.4%, 87.8%,
+/// 15, 6 with a call of any server function by name critical; 94.4%, 88.4%, 15, 6 with a generic
+/// record API over a caller-chosen type medium, high and critical; 94.4%, 88.5%, 15, 6 with NAT
+/// rules, a firewall address list and edits named for a rule network guards; 94.4%, 88.7%, 15, 6
+/// with a mapping, an entry, a key result and a correspondent cheap to recreate; 94.5%, 88.7%, 15,
+/// 6 with a deletion glossed as an archive a write; 94.5%, 88.9%, 15, 6 with a patch of declared
+/// fields no specification and a list replaced wholesale a warning; 94.6%, 89.0%, 15, 6 with any
+/// bulk operation over listed items on a tool marked destructive destructive high; 94.6%, 89.0%,
+/// 15, 6 with a resolver's host override or static entry a DNS record edit; 94.6%, 89.1%, 15, 6
+/// with a kind from an enum no listing of any kind; 94.6%, 89.2%, 15, 6 with a recurring invoice
+/// unattended billing; 94.6%, 89.2%, 15, 6 with a timer started a write and stopped at low; 94.6%,
+/// 89.2%, 15, 6 with a defined report run a read; 94.6%, 89.3%, 15, 6 with a correspondent and a
+/// report empty additions; 94.7%, 89.3%, 15, 6 with an upload of inline content a write; 94.7%,
+/// 89.4%, 15, 6 with an authorization code exchanged a critical credential; 94.8%, 89.4%, 15, 6
+/// with a stored object converted to another kind a write; 94.8%, 89.4%, 15, 6 with every staged
+/// change applied at once high; 94.8%, 89.5%, 15, 6 with a change that will cut the connection a
+/// warning.
 const SHIPPED_FLOORS: Floors = (94.6, 89.3, 15, 6);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
