@@ -39,7 +39,7 @@ use plain::{PlainError, PlainPool};
 
 type Connector = hyper_rustls::HttpsConnector<ConnectGuard<HttpConnector<CheckedNames>>>;
 
-/// The relay's upstream client; cheap to clone (one pool).
+/// The relay's upstream client; cheap to clone (clones share its pools).
 #[derive(Clone)]
 pub struct RelayClient {
     /// `https://` upstreams.
@@ -76,7 +76,8 @@ pub struct RelayError(Failure);
 
 #[derive(Debug, thiserror::Error)]
 enum Failure {
-    #[error("{0}")]
+    // Transparent both: an error chain names each cause once.
+    #[error(transparent)]
     Pooled(#[from] hyper_util::client::legacy::Error),
     #[error(transparent)]
     Plain(#[from] PlainError),
@@ -253,6 +254,30 @@ mod tests {
 
     fn error_text(error: &RelayError) -> String {
         crate::error_chain(error)
+    }
+
+    /// Both pools' failures read as one chain, each cause once.
+    #[tokio::test]
+    async fn a_failed_upstream_names_each_cause_once_over_http_and_https() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let client = RelayClient::new(AddressPolicy::new(true), "test", settings());
+        for scheme in ["http", "https"] {
+            let uri: Uri = format!("{scheme}://{address}/mcp").parse().unwrap();
+            let error = client
+                .send(Method::POST, uri, HeaderMap::new(), None)
+                .await
+                .expect_err("nothing listens there");
+            let text = error_text(&error);
+            let causes: Vec<&str> = text.split(": ").collect();
+            assert!(causes.len() > 1, "{scheme}: the cause is named: {text}");
+            assert!(
+                causes.windows(2).all(|pair| pair[0] != pair[1]),
+                "{scheme}: a cause repeated: {text}"
+            );
+            assert!(!error.is_timeout(), "{scheme}: refused, not timed out");
+        }
     }
 
     #[tokio::test]
