@@ -340,8 +340,9 @@ if [ "$mode" = check ]; then
     measured=$(metric "$attempt" cpu_us_proxy); upstream=$(metric "$attempt" cpu_us_upstream)
     errors=$(metric "$attempt" open_errors); switches=$(metric "$attempt" switches_proxy)
     redis_us=$(metric "$attempt" cpu_us_redis); postgres_us=$(metric "$attempt" cpu_us_postgres)
+    kernel_us=$(metric "$attempt" kernel_us_proxy); upstream_kernel_us=$(metric "$attempt" kernel_us_upstream)
     ratio=$(python3 -c "print(round($measured / max($upstream, 0.1), 2))")
-    echo "run $attempt: mcpgate proxy ${measured} µs of CPU (${ratio}× the upstream's ${upstream} µs; Redis ${redis_us} µs, Postgres ${postgres_us} µs) and ${switches} context switches per call over $open_calls calls at $open_rate/s ($errors failed calls)"
+    echo "run $attempt: mcpgate proxy ${measured} µs of CPU (${kernel_us} in the kernel; ${ratio}× the upstream's ${upstream} µs, ${upstream_kernel_us} in the kernel; Redis ${redis_us} µs, Postgres ${postgres_us} µs) and ${switches} context switches per call over $open_calls calls at $open_rate/s ($errors failed calls)"
     [ "$errors" = 0 ] || { echo "FAIL: $errors calls failed through the proxy" >&2; exit 1; }
     best=$(python3 -c "print(min(x for x in ($ratio, ${best:-$ratio})))")
     python3 -c "import sys; sys.exit(0 if $best <= $limit else 1)" && break

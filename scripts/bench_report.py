@@ -60,9 +60,10 @@ def descendants(root, table):
     return found
 
 
-def tree_ticks(root, table):
+def tree_ticks(root, table, kernel_only=False):
     """utime+stime of every live process in the tree, plus cutime+cstime: the CPU of
-    children that exited and were reaped (short-lived Postgres backends) is kept."""
+    children that exited and were reaped (short-lived Postgres backends) is kept.
+    With kernel_only, stime+cstime alone: the time spent in system calls and the kernel."""
     total = 0
     for pid in descendants(root, table):
         try:
@@ -70,7 +71,8 @@ def tree_ticks(root, table):
         except (FileNotFoundError, ProcessLookupError):
             continue
         # Fields 14-17 of proc(5): utime stime cutime cstime; index 0 here is field 3.
-        total += sum(int(v) for v in fields[11:15])
+        times = [int(v) for v in fields[11:15]]
+        total += times[1] + times[3] if kernel_only else sum(times)
     return total
 
 
@@ -102,10 +104,11 @@ def tree_switches(root, table):
 
 def ticks(pairs):
     table = processes()
-    out = {"ticks": {}, "switches": {}}
+    out = {"ticks": {}, "kernel_ticks": {}, "switches": {}}
     for pair in pairs:
         name, pid = pair.split("=", 1)
         out["ticks"][name] = tree_ticks(int(pid), table)
+        out["kernel_ticks"][name] = tree_ticks(int(pid), table, kernel_only=True)
         out["switches"][name] = tree_switches(int(pid), table)
     print(json.dumps(out))
 
@@ -118,6 +121,8 @@ def cpu(before_file, after_file, calls):
     for name in before["ticks"]:
         seconds = (after["ticks"][name] - before["ticks"][name]) / CLOCK_TICKS
         print(f"cpu_us_{name}\t{seconds * 1e6 / int(calls):.1f}")
+        kernel = (after["kernel_ticks"][name] - before["kernel_ticks"][name]) / CLOCK_TICKS
+        print(f"kernel_us_{name}\t{kernel * 1e6 / int(calls):.1f}")
         switches = after["switches"][name] - before["switches"][name]
         print(f"switches_{name}\t{switches / int(calls):.2f}")
 
