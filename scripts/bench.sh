@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The proxy side by side with the same fast upstream reached directly and through
-# nginx (Debian's nginx-light, plain proxy_pass with upstream keep-alive), in one
-# run: for each target, alternating, several rounds of
+# The proxy side by side with the same fast upstream reached directly, through
+# nginx (Debian's nginx-light, plain proxy_pass with upstream keep-alive) and
+# through a peer, another Rust MCP proxy (crates.io mcp-proxy 0.6.0: bearer token,
+# an in-process rate limit, no audit), in one run: for each target, alternating,
+# several rounds of
 #   - open loop at 1,000 calls/s with oha --latency-correction (a fixed number of
 #     calls, over which the CPU time of the proxy, the upstream, Redis and Postgres
 #     is read from /proc), then mcpgate-bench's own open loop;
@@ -28,7 +30,7 @@
 # .many.json), STRACE=1 (with --check: the proxy's system calls per call), PROXY_THREADS (the
 # proxy's serving threads, MCPGATE_PROXY_THREADS for it alone), REDIS_UNIX=1 (the proxy on a
 # Redis of its own over a Unix socket), BENCH_BIN (prebuilt binaries), MCPGATE_BENCH_CACHE (where
-# oha is built, default
+# oha and, for the full run, the peer are built, default
 # ~/.cache/mcpgate-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,7 @@ open_calls=${OPEN_CALLS:-20000}
 open_rate=1000
 tolerance_percent=25
 oha_version=1.16.0
+peer_version=0.6.0
 report() { python3 scripts/bench_report.py "$@"; }
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
 # The machine is shared: before measuring, wait (up to SETTLE seconds, default 180)
@@ -66,11 +69,29 @@ ensure_oha() {
     cargo install oha --version "$oha_version" --locked --root "$root" --force
   fi
 }
+# The peer, mcp-proxy, built the same way (its own lock file, its own target folder in
+# the cache) with none of its default features (OpenTelemetry, Prometheus metrics,
+# OAuth/JWT, OpenAPI, WebSocket, BM25 discovery, YAML, skills): static bearer tokens,
+# HTTP backends and per-backend rate limits are in its core. Its binary has no
+# --version, so cargo's own record of what it installed in that root (version and
+# features) is checked.
+ensure_peer() {
+  local root="${MCPGATE_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mcpgate-bench}/mcp-proxy-$peer_version"
+  peer_bin="$root/bin/mcp-proxy"
+  if ! [ -x "$peer_bin" ] || ! python3 -c "import json, sys; installs = json.load(open(sys.argv[1]))['installs']
+sys.exit(0 if any(k.startswith('mcp-proxy $peer_version ') and i['no_default_features'] and not i['features']
+                  for k, i in installs.items()) else 1)" "$root/.crates2.json" 2>/dev/null; then
+    log "Building mcp-proxy $peer_version into $root (once)"
+    CARGO_TARGET_DIR="$root/target" cargo install mcp-proxy --version "$peer_version" --locked \
+      --no-default-features --root "$root" --force
+  fi
+}
 
 ensure_rust
 ensure_servers
 [ "$mode" = full ] && ensure_nginx
 ensure_oha
+[ "$mode" = full ] && ensure_peer
 case $mode in instructions | allocations) command -v valgrind >/dev/null || apt_install valgrind ;; esac
 if [ "${STRACE:-0}" = 1 ] && ! command -v strace >/dev/null; then apt_install strace; fi
 
@@ -175,6 +196,57 @@ EOF
   pids+=($nginx_pid)
 fi
 
+# The peer, mcp-proxy, in front of the same upstream: one HTTP backend named demo (its
+# tools are exposed as demo/<tool>), a bearer token of this run on its front, and a
+# rate limit on the backend that never refuses (mcpgate's rule counts in Redis, shared
+# by every replica; mcp-proxy's limiter is a counter inside the process). Its audit
+# log, access log, metrics and tracing are off, its logs at warn, hot reload off; it
+# answers MCP at / and binds only its listen address.
+peer_pid=""
+if [ "$mode" = full ]; then
+  peer=127.0.0.1:$(free_port)
+  peer_token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+  mkdir -p "$work/peer"
+  cat >"$work/peer/proxy.toml" <<EOF
+[proxy]
+name = "bench-peer"
+separator = "/"
+hot_reload = false
+shutdown_timeout_seconds = 2
+
+[proxy.listen]
+host = "127.0.0.1"
+port = ${peer##*:}
+
+[[backends]]
+name = "demo"
+transport = "http"
+url = "http://$demo/mcp"
+
+[backends.rate_limit]
+requests = 100000000
+period_seconds = 60
+
+[auth]
+type = "bearer"
+tokens = ["$peer_token"]
+
+[observability]
+audit = false
+log_level = "warn"
+
+[observability.metrics]
+enabled = false
+
+[observability.access_log]
+enabled = false
+EOF
+  "$peer_bin" --config "$work/peer/proxy.toml" >"$work/peer.log" 2>&1 &
+  peer_pid=$!
+  pids+=($peer_pid)
+  wait_for "http://$peer/readyz"
+fi
+
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 key=$(curl -sf -X POST "http://$api/api/v1/signup" -H 'content-type: application/json' \
   -d '{"email":"bench@example.com","password":"benchmark-password","tenant_name":"bench"}' | json '["api_key"]["key_secret"]')
@@ -193,15 +265,26 @@ targets=(mcpgate)
 if [ "$mode" = full ]; then
   url[nginx]="http://$nginx/mcp"
   auth[nginx]=""
-  targets=(direct nginx mcpgate)
+  url[peer]="http://$peer/"
+  auth[peer]=$peer_token
+  targets=(direct nginx mcpgate peer)
 fi
 proxy_url=${url[mcpgate]}
 
 # One MCP session per target for oha, opened as mcpgate-bench opens its own
 # (initialize, then notifications/initialized, at 2025-06-18); every oha call is
 # the same tools/call in it. The demo server keeps the session, nginx passes it
-# through, mcpgate relays it to the demo server.
-call_body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"k8s_get_namespaces","arguments":{"context":"bench"}}}'
+# through, mcpgate relays it to the demo server; mcp-proxy keeps sessions of its own
+# (it answers every initialize with 2025-11-25, its aggregate's fixed version, and
+# takes 2025-06-18 on the later requests) and calls the upstream in the one session
+# its backend client opened at start. The tool's name is the target's: mcp-proxy
+# prefixes its backend's name.
+declare -A tool_of=([direct]=k8s_get_namespaces [nginx]=k8s_get_namespaces [mcpgate]=k8s_get_namespaces
+  [peer]=demo/k8s_get_namespaces)
+declare -A call_body_of
+for target in "${targets[@]}"; do
+  call_body_of[$target]='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"'"${tool_of[$target]}"'","arguments":{"context":"bench"}}}'
+done
 declare -A session
 mcp_post() { # url token session body -> the answer, headers included
   local args=(-sS -i -X POST "$1" -H 'content-type: application/json' -H 'accept: application/json, text/event-stream')
@@ -216,7 +299,7 @@ for target in "${targets[@]}"; do
     | tr -d '\r' | awk 'tolower($1) == "mcp-session-id:" {print $2}')
   [ -n "${session[$target]}" ] || { echo "no session id from $target (${url[$target]})" >&2; exit 1; }
   mcp_post "${url[$target]}" "${auth[$target]}" "${session[$target]}" '{"jsonrpc":"2.0","method":"notifications/initialized"}' >/dev/null
-  answer=$(mcp_post "${url[$target]}" "${auth[$target]}" "${session[$target]}" "$call_body")
+  answer=$(mcp_post "${url[$target]}" "${auth[$target]}" "${session[$target]}" "${call_body_of[$target]}")
   if ! grep -q '"result"' <<<"$answer" || grep -q '"isError":true' <<<"$answer"; then
     echo "the benchmarked call fails through $target:" >&2; echo "$answer" >&2; exit 1
   fi
@@ -226,13 +309,14 @@ oha_run() { # target output-file oha-arguments...
   local target=$1 out=$2; shift 2
   local args=(--no-tui --output-format json -m POST -H 'content-type: application/json'
     -H 'accept: application/json, text/event-stream' -H "mcp-session-id: ${session[$target]}"
-    -H 'mcp-protocol-version: 2025-06-18' -d "$call_body")
+    -H 'mcp-protocol-version: 2025-06-18' -d "${call_body_of[$target]}")
   [ -n "${auth[$target]}" ] && args+=(-H "authorization: Bearer ${auth[$target]}")
   "$oha" "${args[@]}" "$@" "${url[$target]}" >"$out"
 }
 watched() { # the processes whose CPU is read, as name=pid
   echo "proxy=$proxy_pid" "upstream=$demo_pid" "redis=$redis_pid" "postgres=$postgres_pid"
   if [ -n "$nginx_pid" ]; then echo "nginx=$nginx_pid"; fi
+  if [ -n "$peer_pid" ]; then echo "peer=$peer_pid"; fi
 }
 results=$work/results.tsv
 record() { # round target tool prefix < "metric<TAB>value" lines
@@ -377,12 +461,12 @@ for round in $(seq 1 "$rounds"); do
   for target in "${ordered[@]}"; do
     open_loop "$round" "$target"
     "$bin/mcpgate-bench" rate --label "$target" --url "${url[$target]}" ${auth[$target]:+--token "${auth[$target]}"} \
-      --rate "$open_rate" --seconds "$seconds" >"$work/bench.out"
+      --tool "${tool_of[$target]}" --rate "$open_rate" --seconds "$seconds" >"$work/bench.out"
     report mcpgate-bench "$(cat "$work/bench.out")" | record "$round" "$target" mcpgate-bench open_
     oha_run "$target" "$work/oha.json" -c 32 -z "${seconds}s" -w
     report oha "$work/oha.json" | record "$round" "$target" oha max_
     "$bin/mcpgate-bench" max --label "$target" --url "${url[$target]}" ${auth[$target]:+--token "${auth[$target]}"} \
-      --workers 32 --seconds "$seconds" >"$work/bench.out"
+      --tool "${tool_of[$target]}" --workers 32 --seconds "$seconds" >"$work/bench.out"
     report mcpgate-bench "$(cat "$work/bench.out")" | record "$round" "$target" mcpgate-bench max_
     show_round "$round" "$target"
   done

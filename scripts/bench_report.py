@@ -149,7 +149,11 @@ def mcpgate_bench(line):
         print(f"{metric}\t{match.group(1)}")
 
 
-TARGETS = (("direct", "upstream direct"), ("nginx", "nginx `proxy_pass` (no policy)"), ("mcpgate", "mcpgate (Redis limit rule, audit queued)"))
+TARGETS = (("direct", "upstream direct"), ("nginx", "nginx `proxy_pass` (no policy)"), ("mcpgate", "mcpgate (Redis limit rule, audit queued)"),
+           ("peer", "mcp-proxy 0.6.0 (bearer token, in-process limit, no audit)"))
+# The process tree read as the 'proxy' column of each target that has one (the names
+# bench.sh's `watched` gives): nginx's master and workers, mcpgate's proxy, mcp-proxy.
+PROXY_PROCESS = {"nginx": "nginx", "mcpgate": "proxy", "peer": "peer"}
 CPU_COLUMNS = (("proxy", "proxy"), ("upstream", "upstream"), ("redis", "Redis"), ("postgres", "Postgres"))
 
 
@@ -163,6 +167,16 @@ def report(path):
     def median(target, tool, metric):
         found = values.get((target, tool, metric))
         return statistics.median(found) if found else None
+
+    def against_nginx(what, figure):
+        """One line after a table: each proxy's figure over nginx's in the same run."""
+        base = figure("nginx")
+        if not base:
+            return
+        ratios = [f"{label.split(' (')[0]} {figure(target) / base:.2f}×" for target, label in TARGETS
+                  if target not in ("direct", "nginx") and figure(target) is not None]
+        if ratios:
+            print(f"\n{what} over nginx's: " + ", ".join(ratios))
 
     rounds = max((len(v) for v in values.values()), default=0)
     for tool, what in (("oha", "oha 1.16 (open loop with latency correction; closed loop, 32 connections)"),
@@ -185,6 +199,7 @@ def report(path):
                 p50, p99 = median(target, tool, "open_p50_us"), median(target, tool, "open_p99_us")
                 added = f"{p50 - direct[0]:+,.0f} µs / {p99 - direct[1]:+,.0f} µs"
             print(f"| {label} | {peak:,.0f} | {peak / direct_max:.2f} | {added} | {errors:.0f} |")
+        against_nginx("peak", lambda target: median(target, tool, "max_rps"))
 
     print(f"\nCPU per call at 1,000 calls/s (µs, from /proc over each oha open-loop run, medians of {rounds} rounds;"
           " 'proxy' is nginx's process tree for nginx, mcpgate's proxy process for mcpgate):\n")
@@ -193,14 +208,18 @@ def report(path):
     for target, label in TARGETS:
         cells = []
         for name, _ in CPU_COLUMNS:
-            source = {"proxy": {"nginx": "nginx", "mcpgate": "proxy"}.get(target)}.get(name, name)
+            source = {"proxy": PROXY_PROCESS.get(target)}.get(name, name)
             value = median(target, "oha", f"cpu_us_{source}") if source else None
             cells.append("—" if value is None else f"{value:.0f}")
-        source = {"nginx": "nginx", "mcpgate": "proxy"}.get(target)
+        source = PROXY_PROCESS.get(target)
         switches = median(target, "oha", f"switches_{source}") if source else None
         cells.append("—" if switches is None else f"{switches:.2f}")
         if any(cell != "—" for cell in cells):
             print(f"| {label.split(' (')[0]} | " + " | ".join(cells) + " |")
+    against_nginx("proxy CPU per call", lambda target: median(target, "oha", f"cpu_us_{PROXY_PROCESS[target]}"))
+    if median("peer", "oha", "cpu_us_peer") is not None:
+        print("\n('proxy' is mcp-proxy's one process for mcp-proxy 0.6.0; its limit counts in that process and it"
+              " writes no audit, so the Redis and Postgres cells of its row are the deployment's idle cost.)")
     proxy = median("mcpgate", "oha", "cpu_us_proxy")
     if proxy is not None:
         print(f"\nmachine-readable: cpu-per-call-us {proxy:.0f} (mcpgate proxy, median of {rounds} rounds)")
