@@ -461,6 +461,66 @@ mod tests {
         assert_eq!(text(streaming).await, "first second");
     }
 
+    /// A body dropped before its end takes its connection with it (the rest of the
+    /// answer would otherwise be read as the next one's): the next request is answered
+    /// in full on a new connection, which, read to the end, is used again.
+    #[tokio::test]
+    async fn a_body_dropped_unread_closes_its_connection_and_the_next_call_gets_a_new_one() {
+        // Each connection answers request after request, 256 KiB each, in four parts.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 4096];
+                    loop {
+                        let mut request = Vec::new();
+                        while !request.windows(6).any(|w| w == b"\r\n\r\n{}") {
+                            match stream.read(&mut buffer).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(read) => request.extend_from_slice(&buffer[..read]),
+                            }
+                        }
+                        let head = b"HTTP/1.1 200 OK\r\ncontent-length: 262144\r\n\r\n";
+                        if stream.write_all(head).await.is_err() {
+                            return;
+                        }
+                        for _ in 0..4 {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            if stream.write_all(&[b'x'; 64 * 1024]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        let pool = pool(Duration::from_secs(30));
+        let uri = format!("http://{address}/");
+        let mut response = pool.send(post(&uri)).await.unwrap();
+        let first = response.body_mut().frame().await.unwrap().unwrap();
+        assert!(!first.into_data().unwrap().is_empty());
+        drop(response);
+        assert_eq!(
+            text(pool.send(post(&uri)).await.unwrap()).await.len(),
+            256 * 1024
+        );
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "a new connection after the drop"
+        );
+        assert_eq!(
+            text(pool.send(post(&uri)).await.unwrap()).await.len(),
+            256 * 1024
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), 2, "and reused");
+    }
+
     #[tokio::test]
     async fn a_refused_peer_and_an_unanswered_connect_say_what_failed() {
         let strict = PlainPool::new(
