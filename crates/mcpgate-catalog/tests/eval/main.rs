@@ -124,15 +124,33 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The eleventh held-out set's floors: `None` until its one measurement, then exactly what it
-/// scored (as `percent` computes them), recorded in `docs/classification.md`. Until then its
-/// measuring test prints and asserts nothing beyond the set being whole. (The tenth held-out
-/// set's, measured once at d081a3a — 284/296 category, 227/296 risk, 2 two steps off, 1 high
-/// called low — are history there, in "Fresh held-out (round 11)".)
-const HELD_OUT_11_FLOORS: Option<Floors> = None;
+/// The eleventh held-out set's floors: the figures of its one measurement (2026-12-03, HEAD
+/// 2d8ae0a with the set moved into `split.json`, the classifier of round 12 (`src/` as at
+/// fa02642); `classify()` and `classify_rules()` gave the same verdict on every tool), exactly
+/// as `percent` computes them, recorded in `docs/classification.md` ("Fresh held-out (round
+/// 12)"). None of the four targets is met, and raising them needs a new held-out set, not
+/// tuning on this one. (The tenth held-out set's, measured once at d081a3a — 284/296
+/// category, 227/296 risk, 2 two steps off, 1 high called low — are history there, in "Fresh
+/// held-out (round 11)".)
+const HELD_OUT_11_FLOORS: Option<Floors> = Some(Floors {
+    tools: 253,
+    // 222 of 253 categories right (87.7%).
+    category_percent: 222.0 * 100.0 / 253.0,
+    // 175 of 253 risks right (69.2%).
+    risk_percent: 175.0 * 100.0 / 253.0,
+    // Vault's vault_status and Zotero's zotero_advanced_search (read low, called credential
+    // high), QuickBooks' qbo_batch (destructive critical, called execute medium), AdGuard
+    // Home's add_filter_list (write high, called write low) and remove_filter_list
+    // (destructive medium, called critical), Homebox's set_tags (write low, called
+    // destructive critical).
+    off_by_two: 6,
+    // add_filter_list.
+    high_called_low: 1,
+});
 
 /// The eleventh held-out set's pairs of blind labels two or more risk steps apart, as the
-/// adjudication (`labels/held-out-11/adjudicated.json`) found them.
+/// adjudication (`labels/held-out-11/adjudicated.json`) found them: none. Every one of its 21
+/// disagreements was one step apart or on category alone.
 const HELD_OUT_11_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
 
 /// Whether the eleventh held-out set is in `split.json`. Before its measurement it may be
