@@ -3,19 +3,16 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second to tenth held-out sets) category and risk
+//! first split's two halves and the second to eleventh held-out sets) category and risk
 //! accuracy, Cohen's κ, both confusion matrices, the per-server figures and every miss.
-//! Development floors are the figures after tuning. Once `split.json` lists it, the eleventh
-//! held-out set (`held_out_11`) is printed the same way, with the rules alone and the model
-//! alone beside the shipped classifier and the confidence on the set; its floors are exactly
-//! what it scored on its one measurement.
+//! Development floors are the figures after tuning. No held-out set is read now: the eleventh
+//! was folded in after its one measurement, and the next is for a later session to collect.
 //!
 //! With `MCPGATE_EVAL_VERDICTS=FILE` the development test also writes every tool's label and
 //! verdict to `FILE` (tab-separated), which `eval/compare_verdicts.py BEFORE AFTER` reads to
 //! show, server by server, what a change fixed and broke. With
 //! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` it writes each tool's label, verdict, confidence and
-//! evidence, so a run also shows which signals fired; `MCPGATE_EVAL_EVIDENCE=FILE` does the
-//! same for the eleventh held-out set.
+//! evidence, so a run also shows which signals fired.
 
 mod score;
 mod set;
@@ -23,8 +20,7 @@ mod train;
 
 use std::collections::BTreeMap;
 
-use mcpgate_catalog::model::Model;
-use mcpgate_catalog::{classify, classify_rules, Assessment, ConfidenceLevel, ToolDefinition};
+use mcpgate_catalog::{classify, ConfidenceLevel, ToolDefinition};
 use mcpgate_policy::Classification;
 
 use score::{Pair, Scorecard};
@@ -103,70 +99,17 @@ use set::{Half, LabelledTool, Labels};
 /// with a stored object converted to another kind a write; 94.8% (3,267), 89.4% (3,084), 15, 6 with
 /// every staged change applied at once high; 94.8% (3,267), 89.5% (3,085), 15, 6 with a change that
 /// will cut the connection a warning.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.5;
-const DEVELOPMENT_RISK_FLOOR: f64 = 89.2;
-const DEVELOPMENT_OFF_BY_TWO: usize = 15;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
+/// With the eleventh held-out set folded in (3,701 tools): 94.3% (3,489), 88.1% (3,260), 21, 7
+/// before round 13.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.1;
+const DEVELOPMENT_RISK_FLOOR: f64 = 87.9;
+const DEVELOPMENT_OFF_BY_TWO: usize = 21;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
-/// seventh, 283 of the eighth, 294 of the ninth and 296 of the tenth.
-const DEVELOPMENT_TOOLS: usize = 3448;
-
-/// What a held-out set must keep once measured: its size and the figures of its one
-/// measurement, as regression floors.
-#[derive(Debug, Clone, Copy)]
-struct Floors {
-    tools: usize,
-    category_percent: f64,
-    risk_percent: f64,
-    off_by_two: usize,
-    high_called_low: usize,
-}
-
-/// The eleventh held-out set's floors: the figures of its one measurement (2026-12-03, HEAD
-/// 2d8ae0a with the set moved into `split.json`, the classifier of round 12 (`src/` as at
-/// fa02642); `classify()` and `classify_rules()` gave the same verdict on every tool), exactly
-/// as `percent` computes them, recorded in `docs/classification.md` ("Fresh held-out (round
-/// 12)"). None of the four targets is met, and raising them needs a new held-out set, not
-/// tuning on this one. (The tenth held-out set's, measured once at d081a3a — 284/296
-/// category, 227/296 risk, 2 two steps off, 1 high called low — are history there, in "Fresh
-/// held-out (round 11)".)
-const HELD_OUT_11_FLOORS: Option<Floors> = Some(Floors {
-    tools: 253,
-    // 222 of 253 categories right (87.7%).
-    category_percent: 222.0 * 100.0 / 253.0,
-    // 175 of 253 risks right (69.2%).
-    risk_percent: 175.0 * 100.0 / 253.0,
-    // Vault's vault_status and Zotero's zotero_advanced_search (read low, called credential
-    // high), QuickBooks' qbo_batch (destructive critical, called execute medium), AdGuard
-    // Home's add_filter_list (write high, called write low) and remove_filter_list
-    // (destructive medium, called critical), Homebox's set_tags (write low, called
-    // destructive critical).
-    off_by_two: 6,
-    // add_filter_list.
-    high_called_low: 1,
-});
-
-/// The eleventh held-out set's pairs of blind labels two or more risk steps apart, as the
-/// adjudication (`labels/held-out-11/adjudicated.json`) found them: none. Every one of its 21
-/// disagreements was one step apart or on category alone.
-const HELD_OUT_11_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
-
-/// Whether the eleventh held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_11_FLOORS`] records one, it must be there,
-/// so its tests cannot pass by reading nothing.
-fn held_out_11_listed() -> bool {
-    let listed = set::servers(Half::HeldOut11).is_some();
-    assert!(
-        listed || HELD_OUT_11_FLOORS.is_none(),
-        "held_out_11 was measured (HELD_OUT_11_FLOORS), so split.json must list it"
-    );
-    if !listed {
-        println!("held_out_11: not in split.json yet, nothing of it read");
-    }
-    listed
-}
+/// seventh, 283 of the eighth, 294 of the ninth, 296 of the tenth and 253 of the eleventh.
+const DEVELOPMENT_TOOLS: usize = 3701;
 
 fn pair(labelled: &LabelledTool, actual: Classification) -> Pair {
     Pair {
@@ -318,11 +261,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 to held_out_10 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_11 lists"
     );
     println!(
         "{}",
-        card.report("development (with the ten former held-out sets)")
+        card.report("development (with the eleven former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -360,8 +303,8 @@ const LABELLERS_TWO_STEPS_APART: &[&str] =
     &["bitwarden-mcp/edit_send", "mastodon-mcp/status_reblog"];
 
 #[test]
-fn the_development_side_reads_its_eleven_lists_in_order_and_a_split_without_them_is_absent() {
-    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"]});
+fn the_development_side_reads_its_twelve_lists_in_order_and_a_split_without_them_is_absent() {
+    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"], "held_out_11": ["m.json"]});
     assert_eq!(
         set::servers_in(&split, Half::Development),
         Some(vec![
@@ -376,172 +319,18 @@ fn the_development_side_reads_its_eleven_lists_in_order_and_a_split_without_them
             "i.json".to_owned(),
             "j.json".to_owned(),
             "k.json".to_owned(),
-            "l.json".to_owned()
+            "l.json".to_owned(),
+            "m.json".to_owned()
         ])
     );
-    let unrelated = serde_json::json!({"held_out_11": ["m.json"]});
+    let unrelated = serde_json::json!({"held_out_12": ["n.json"]});
     assert_eq!(set::servers_in(&unrelated, Half::Development), None);
 }
 
-/// The eleventh held-out set, once `split.json` lists it: both blind labellings and the
-/// adjudication cover every one of its tools, and the labellers were two risk steps apart
-/// only where [`HELD_OUT_11_LABELLERS_TWO_STEPS_APART`] says.
 #[test]
-fn the_eleventh_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_11_listed() {
-        return;
-    }
-    let servers = set::servers(Half::HeldOut11).expect("split.json lists held_out_11");
-    assert!(!servers.is_empty(), "held_out_11 lists its servers");
-    let tools = set::definitions(Half::HeldOut11).len();
-    assert!(tools > 0, "held_out_11's server files hold tools");
-    let measured = HELD_OUT_11_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_11 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut11, tools);
-    let between = labeller_scorecard(
-        &set::labels(Half::HeldOut11, "labeller-a.json"),
-        &set::labels(Half::HeldOut11, "labeller-b.json"),
-    );
-    assert_eq!(
-        names(between.off_by_two()),
-        HELD_OUT_11_LABELLERS_TWO_STEPS_APART,
-        "the labellers' disagreements of two or more risk steps"
-    );
-}
-
-/// How one reading's confidence sorts a set's tools: per level, how many and how often
-/// right; how many are low (review this) and how many of the wrong risks they hold; on how
-/// many the model's doubt (`Blend::SHIPPED`) was one of the reasons.
-fn print_confidence(
-    title: &str,
-    tools: &[LabelledTool],
-    assess: impl Fn(&ToolDefinition) -> Assessment,
-) {
-    let mut counts: BTreeMap<ConfidenceLevel, LevelCount> = BTreeMap::new();
-    let (mut wrong_risks, mut wrong_risks_low) = (0usize, 0usize);
-    let (mut doubted, mut doubted_wrong, mut doubted_low) = (0usize, 0usize, 0usize);
-    for labelled in tools {
-        let assessment = assess(&labelled.tool);
-        let low = assessment.confidence.needs_review();
-        let wrong = assessment.classification.risk != labelled.expected.risk;
-        if wrong {
-            wrong_risks += 1;
-            wrong_risks_low += usize::from(low);
-        }
-        let by_model = assessment
-            .confidence
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("the model reads"));
-        if by_model {
-            doubted += 1;
-            doubted_wrong += usize::from(wrong);
-            doubted_low += usize::from(low);
-        }
-        let count = counts.entry(assessment.confidence.level).or_default();
-        count.tools += 1;
-        count.category_right +=
-            usize::from(assessment.classification.category == labelled.expected.category);
-        count.risk_right += usize::from(assessment.classification.risk == labelled.expected.risk);
-    }
-    println!("confidence, {title}:");
-    for (level, count) in &counts {
-        println!(
-            "  confidence {level:<6} {:>4} tools  category right {:>5.1}%  risk right {:>5.1}%",
-            count.tools,
-            LevelCount::percent(count.category_right, count.tools),
-            LevelCount::percent(count.risk_right, count.tools)
-        );
-    }
-    let low = counts.get(&ConfidenceLevel::Low).map_or(0, |c| c.tools);
-    println!(
-        "  low (review this): {low} of {} tools ({:.1}%); {wrong_risks_low} of {wrong_risks} wrong risks marked low ({:.1}%); the model's doubt on {doubted} tools ({doubted_wrong} wrong risks, {doubted_low} low)",
-        tools.len(),
-        LevelCount::percent(low, tools.len()),
-        LevelCount::percent(wrong_risks_low, wrong_risks)
-    );
-}
-
-/// The eleventh held-out set: its one measurement, printed (the shipped classifier, the rules
-/// alone where they differ, the model alone, and the confidence of the first two), and kept
-/// as a regression floor ([`HELD_OUT_11_FLOORS`]).
-#[test]
-fn the_eleventh_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_11_listed() {
-        return;
-    }
-    let tools = set::half(Half::HeldOut11);
-    let card = scorecard_of(&tools, |tool| classify(tool).classification);
-    assert!(card.total() > 0, "held_out_11 holds labelled tools");
-    println!(
-        "{}",
-        card.report("eleventh held-out set, shipped classify()")
-    );
-    let rules = scorecard_of(&tools, |tool| classify_rules(tool).classification);
-    let differing = card
-        .pairs
-        .iter()
-        .zip(&rules.pairs)
-        .filter(|(shipped, alone)| shipped.actual != alone.actual)
-        .count();
-    if differing == 0 {
-        println!(
-            "rules alone, classify_rules(): the same verdict as classify() on every tool: {}",
-            rules.headline()
-        );
-    } else {
-        println!(
-            "rules alone differ on {differing} tools:\n{}",
-            rules.report("eleventh held-out set, rules alone")
-        );
-    }
-    let model = Model::shipped();
-    let alone = scorecard_of(&tools, |tool| {
-        let prediction = model.predict(tool);
-        Classification {
-            category: prediction.category,
-            risk: prediction.risk,
-        }
-    });
-    println!("{}", alone.report("eleventh held-out set, model alone"));
-    print_confidence("shipped classify()", &tools, classify);
-    print_confidence("rules alone", &tools, classify_rules);
-    if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut11);
-        std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
-    }
-    match HELD_OUT_11_FLOORS {
-        Some(floors) => {
-            assert_eq!(card.total(), floors.tools);
-            assert_floors(
-                &card,
-                floors.category_percent,
-                floors.risk_percent,
-                floors.off_by_two,
-                floors.high_called_low,
-            );
-        }
-        None => println!(
-            "held_out_11 floors not recorded yet: record this measurement in HELD_OUT_11_FLOORS"
-        ),
-    }
-}
-
-#[test]
-fn the_eleventh_held_out_set_is_its_own_list_and_absent_from_a_split_without_it() {
-    let with = serde_json::json!({"development": ["a.json"], "held_out_11": ["m.json", "n.json"]});
-    assert_eq!(
-        set::servers_in(&with, Half::HeldOut11),
-        Some(vec!["m.json".to_owned(), "n.json".to_owned()])
-    );
-    let without = serde_json::json!({"development": ["a.json"], "held_out_10": ["l.json"]});
-    assert_eq!(set::servers_in(&without, Half::HeldOut11), None);
-}
-
-#[test]
-#[should_panic(expected = "split.json has no `held_out_10` list")]
+#[should_panic(expected = "split.json has no `held_out_11` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"]});
     set::servers_in(&partial, Half::Development);
 }
 

@@ -11,13 +11,10 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second to tenth held-out sets:
-    /// 3,448 tools).
+    /// measurement (the first split's two halves, then the second to eleventh held-out sets:
+    /// 3,701 tools). The next held-out set is for a later session to collect; it gets its
+    /// own variant (and `split.json` list) then, not before.
     Development,
-    /// The eleventh held-out set (`held_out_11`, collected 2026-12-03, labels in
-    /// `labels/held-out-11/`), for one measurement and never tuned on. Were `split.json` to
-    /// lose its list, [`servers`] would report it absent.
-    HeldOut11,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -75,14 +72,13 @@ impl Half {
                 key: "held_out_10",
                 labels_dir: "held-out-10",
             },
+            Part {
+                key: "held_out_11",
+                labels_dir: "held-out-11",
+            },
         ];
-        const HELD_OUT_11: &[Part] = &[Part {
-            key: "held_out_11",
-            labels_dir: "held-out-11",
-        }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut11 => HELD_OUT_11,
         }
     }
 
