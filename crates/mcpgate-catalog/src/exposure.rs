@@ -12,7 +12,7 @@ use crate::signals::{Role, Signals};
 const HIDDEN_PHRASES: &[&str] = &[
     "values hidden", "values are hidden", "values are not", "without values", "names only",
     "keys only", "only key names", "only the names", "only names", "metadata only", "only metadata",
-    "redacted", "masked", "not the values", "no values",
+    "redacted", "masked", "not the values", "no values", "tokenized", "tokenizes", "tokenize",
 ];
 
 /// Phrases saying secret values are in the result.
@@ -88,6 +88,18 @@ pub(crate) fn refine(
                         &noun,
                         Category::Read,
                         format!("generates a random `{noun}` from options alone: nothing stored or granted → read"),
+                    ),
+                );
+                return (Category::Read, Exposure::Nothing);
+            }
+            Category::Read if reads_status_only(signals) => {
+                evidence.insert(
+                    0,
+                    Evidence::category(
+                        EvidenceKind::Rule,
+                        &noun,
+                        Category::Read,
+                        format!("reads the `{noun}`'s status: the session or connection, not the secrets in it → read"),
                     ),
                 );
                 return (Category::Read, Exposure::Nothing);
@@ -321,6 +333,18 @@ fn lists_secret_containers(signals: &Signals, noun: &str) -> bool {
     lists && noun == "vault" && only_container
 }
 
+/// A status check of a secret store (`vault_status`, `secrets_health`): the name ends in
+/// `status` or `health` and the tool takes no argument, so what comes back is the session's or
+/// the connection's state (a token's validity, the identity, the time left), not a stored
+/// secret (round 13).
+fn reads_status_only(signals: &Signals) -> bool {
+    let status = signals
+        .name_tokens
+        .last()
+        .is_some_and(|t| t == "status" || t == "health");
+    status && signals.arguments.is_empty()
+}
+
 /// A generator of random values worked out on the spot (`password_generate` with a length
 /// and character switches): a `generate` verb, a description saying "random" (or, since
 /// round 11, "secure"), and only number, boolean or few-character string options, so no
@@ -376,10 +400,12 @@ fn reveal_evidence(signals: &Signals) -> Option<Evidence> {
         ));
     }
     // "Text files are returned as plain text" names a format, not a secret shown (round 5).
-    let phrase = signals
-        .description
-        .first_phrase(REVEAL_PHRASES)
-        .filter(|p| !(*p == "plain text" && signals.description.has_phrase("as plain text")))?;
+    // "Secret values never sent to the AI", "the AI never sees plaintext": a phrase every
+    // occurrence of which is denied says the values are kept out (round 13).
+    let phrase = REVEAL_PHRASES.iter().copied().find(|p| {
+        signals.description.has_affirmed_phrase(p)
+            && !(*p == "plain text" && signals.description.has_phrase("as plain text"))
+    })?;
     let message = format!("description says \"{phrase}\" → credential");
     Some(Evidence::category(
         EvidenceKind::DescriptionPhrase,

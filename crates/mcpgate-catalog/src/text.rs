@@ -87,6 +87,30 @@ impl Words {
         self.padded.contains(&format!(" {phrase} "))
     }
 
+    /// Whether the phrase occurs at least once not denied: neither `never`, `not` nor `no`
+    /// among the three words after it, nor `never`, `no`, `not` or `without` among the two
+    /// before it ("secret values never sent", "the AI never sees plaintext").
+    pub(crate) fn has_affirmed_phrase(&self, phrase: &str) -> bool {
+        let wanted: Vec<&str> = phrase.split(' ').collect();
+        let n = wanted.len();
+        if n == 0 || self.words.len() < n {
+            return false;
+        }
+        let denial = |w: &String| ["never", "not", "no", "without"].contains(&w.as_str());
+        (0..=self.words.len() - n).any(|start| {
+            let matches = self.words[start..start + n]
+                .iter()
+                .zip(&wanted)
+                .all(|(word, want)| word == want);
+            if !matches {
+                return false;
+            }
+            let after = &self.words[start + n..self.words.len().min(start + n + 3)];
+            let before = &self.words[start.saturating_sub(2)..start];
+            !after.iter().any(|w| w != "without" && denial(w)) && !before.iter().any(denial)
+        })
+    }
+
     /// The first of `phrases` that occurs, in the order given.
     pub(crate) fn first_phrase<'p>(&self, phrases: &[&'p str]) -> Option<&'p str> {
         phrases
@@ -139,6 +163,19 @@ mod tests {
         assert!(words.has_phrase("evict existing"));
         assert!(words.has_phrase("read only"));
         assert!(!words.has_phrase("execute"));
+    }
+
+    #[test]
+    fn a_phrase_denied_wherever_it_occurs_is_not_affirmed() {
+        let denied = Words::new("Secret values never sent to the AI; the AI never sees plaintext.");
+        assert!(denied.has_phrase("secret values"));
+        assert!(!denied.has_affirmed_phrase("secret values"));
+        assert!(!denied.has_affirmed_phrase("plaintext"));
+        let affirmed = Words::new("Returns the secret values. Secret values are not cached.");
+        assert!(affirmed.has_affirmed_phrase("secret values"));
+        assert!(Words::new("Sends plain text messages without formatting")
+            .has_affirmed_phrase("plain text"));
+        assert!(!Words::new("no values").has_affirmed_phrase("values here"));
     }
 
     #[test]

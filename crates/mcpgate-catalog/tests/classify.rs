@@ -19,6 +19,8 @@ mod round_seven;
 mod round_six;
 #[path = "classify/round_ten.rs"]
 mod round_ten;
+#[path = "classify/round_thirteen.rs"]
+mod round_thirteen;
 #[path = "classify/round_twelve.rs"]
 mod round_twelve;
 
