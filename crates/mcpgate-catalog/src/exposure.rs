@@ -404,7 +404,9 @@ fn reveal_evidence(signals: &Signals) -> Option<Evidence> {
     // occurrence of which is denied says the values are kept out (round 13).
     let phrase = REVEAL_PHRASES.iter().copied().find(|p| {
         signals.description.has_affirmed_phrase(p)
-            && !(*p == "plain text" && signals.description.has_phrase("as plain text"))
+            && !(*p == "plain text"
+                && (signals.description.has_phrase("as plain text")
+                    || signals.description.has_phrase("for plain text")))
     })?;
     let message = format!("description says \"{phrase}\" → credential");
     Some(Evidence::category(

@@ -111,8 +111,13 @@ impl Signals {
                     })
                     // A `kind` from an enum (`ips | prefixes | vlans`, a knowledge domain) is a
                     // choice among those, not any kind the service holds; an enum offering a
-                    // secret kind is round 11's secret object kinds (round 12).
-                    .filter(|role| *role != Role::Kind || schema.get("enum").is_none())
+                    // secret kind is round 11's secret object kinds (round 12). So is a deletion's
+                    // `kind` or `resource_type` from an enum (`block | allow`): it deletes one of
+                    // those, not any kind of resource (round 13).
+                    .filter(|role| {
+                        !matches!(role, Role::Kind | Role::GenericTarget)
+                            || schema.get("enum").is_none()
+                    })
                     .chain(open_resource_type(name, schema).then_some(Role::Kind))
                     .chain(open_record_type(name, schema).then_some(Role::RecordType))
                     .collect(),

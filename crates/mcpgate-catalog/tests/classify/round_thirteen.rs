@@ -33,3 +33,38 @@ fn a_secret_stores_status_and_its_tokenized_reads_are_no_secret_reads() {
     });
     assert_eq!(class_of(values), (Category::Credential, Risk::High));
 }
+
+#[test]
+fn a_deletions_kind_from_an_enum_deletes_one_of_those_not_any_resource() {
+    let from_enum = json!({
+        "name": "remove_blocklist",
+        "description": "Remove a configured blocklist by URL.",
+        "inputSchema": {"type": "object", "properties": {
+            "url": {"type": "string"},
+            "kind": {"type": "string", "enum": ["block", "allow"]}
+        }, "required": ["url"]}
+    });
+    assert_ne!(class_of(from_enum).1, Risk::Critical);
+    // Guard: a free `kind` can name any resource of the service.
+    let any_kind = json!({
+        "name": "remove_resource",
+        "description": "Remove a resource of the cluster.",
+        "inputSchema": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "kind": {"type": "string"}
+        }, "required": ["name", "kind"]}
+    });
+    assert_eq!(class_of(any_kind), (Category::Destructive, Risk::Critical));
+}
+
+#[test]
+fn a_pointer_to_another_tool_for_plain_text_reveals_no_secret() {
+    let search = json!({
+        "name": "notes_field_search",
+        "description": "Search notes by structured fields. For plain text use notes_search.",
+        "inputSchema": {"type": "object", "properties": {
+            "conditions": {"type": "array", "items": {"type": "object"}}
+        }}
+    });
+    assert_eq!(class_of(search), (Category::Read, Risk::Low));
+}
