@@ -245,6 +245,25 @@ fn firewall_address_list(signals: &Signals) -> Option<String> {
         .then(|| "firewall address list".to_owned())
 }
 
+/// A container created already holding something: items listed to fill it (`item_ids`,
+/// `item_titles`, `items`), or contents loaded from a caller's `url` (a filter list
+/// subscribed by URL; a link or bookmark *is* its URL). It is not the empty addition a bare
+/// `create_list` is (round 13).
+fn filled_on_creation(signals: &Signals, head: &str) -> bool {
+    let items = signals.arguments.iter().any(|a| {
+        a.typed("array")
+            && crate::text::identifier_tokens(&a.name)
+                .iter()
+                .any(|t| t == "item" || t == "items")
+    });
+    let loaded = !["link", "bookmark"].contains(&head)
+        && signals
+            .arguments
+            .iter()
+            .any(|a| a.name == "url" && a.typed("string") && signals.required(&a.name));
+    items || loaded
+}
+
 fn in_objects<'s>(signals: &'s Signals, list: &[&str]) -> Option<&'s str> {
     signals
         .name_objects()
@@ -632,7 +651,8 @@ fn write(signals: &Signals) -> Step {
     let creates = signals.name_has(&["create", "add", "make", "mkdir", "new", "upload", "attach"]);
     let additive = signals
         .object_head()
-        .filter(|head| ADDITIVE_TARGETS.contains(head));
+        .filter(|head| ADDITIVE_TARGETS.contains(head))
+        .filter(|head| !filled_on_creation(signals, head));
     if let Some(target) = additive.filter(|_| creates) {
         return step(
             Risk::Low,

@@ -68,3 +68,43 @@ fn a_pointer_to_another_tool_for_plain_text_reveals_no_secret() {
     });
     assert_eq!(class_of(search), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn a_container_created_already_holding_items_or_a_urls_contents_is_no_empty_addition() {
+    let filled = json!({
+        "name": "create_collection",
+        "description": "Create a new collection in a library with the given items.",
+        "inputSchema": {"type": "object", "properties": {
+            "title": {"type": "string"},
+            "item_ids": {"type": "array", "items": {"type": "integer"}}
+        }, "required": ["title"]}
+    });
+    assert_eq!(class_of(filled), (Category::Write, Risk::Medium));
+    let subscribed = json!({
+        "name": "add_block_list",
+        "description": "Add a DNS list by URL.",
+        "inputSchema": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "url": {"type": "string"}
+        }, "required": ["name", "url"]}
+    });
+    assert_ne!(class_of(subscribed).1, Risk::Low);
+    // Guards: an empty collection, and a bookmark, which is its URL.
+    let empty = json!({
+        "name": "create_collection",
+        "description": "Create a new, empty collection in a library.",
+        "inputSchema": {"type": "object", "properties": {
+            "title": {"type": "string"}
+        }, "required": ["title"]}
+    });
+    assert_eq!(class_of(empty), (Category::Write, Risk::Low));
+    let bookmark = json!({
+        "name": "add_bookmark",
+        "description": "Add a bookmark to a channel.",
+        "inputSchema": {"type": "object", "properties": {
+            "channel": {"type": "string"},
+            "url": {"type": "string"}
+        }, "required": ["channel", "url"]}
+    });
+    assert_eq!(class_of(bookmark), (Category::Write, Risk::Low));
+}
