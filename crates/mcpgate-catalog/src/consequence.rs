@@ -306,7 +306,14 @@ impl Signals {
         }
         let is_removal = |v: &str| REMOVALS.contains(&v);
         let changes = |v: &str| verb_category(v) == Some(Category::Write);
-        for (argument, values) in self.offered_actions() {
+        // `set_tags` with a mode of add, remove or replace: a tag taken off an item is a label
+        // detached, as "add or remove labels from an issue" is (round 13).
+        let tags_only = !self.name_objects().is_empty()
+            && self
+                .name_objects()
+                .iter()
+                .all(|t| ["tag", "tags", "label", "labels"].contains(&t.as_str()));
+        for (argument, values) in self.offered_actions().into_iter().filter(|_| !tags_only) {
             let first = |v: &String| identifier_tokens(v).first().cloned().unwrap_or_default();
             let removal = values.iter().map(first).find(|v| is_removal(v));
             let change = values.iter().map(first).any(|v| changes(&v));
@@ -328,7 +335,7 @@ impl Signals {
             // "Add or remove labels from an issue" takes labels off the issue: a detach.
             // "Stop and remove a container, then run a new one" is one sequence of steps, not
             // a choice among actions: what it ends with decides.
-            let detaches = lead.iter().any(|w| w == "from");
+            let detaches = lead.iter().any(|w| w == "from") || tags_only;
             let sequence = lead.iter().any(|w| w == "then");
             let removal = run
                 .iter()

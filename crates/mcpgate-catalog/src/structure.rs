@@ -178,7 +178,10 @@ impl Signals {
                         .iter()
                         .map(String::as_str)
                         .find(|w| !["its", "of", "the", "their"].contains(w));
-                    !noun.is_some_and(|n| OWN_STATES.contains(&n))
+                    // "Everything else on the item is untouched" contrasts; it takes nothing.
+                    let contrast = *phrase == "everything"
+                        && words.get(start + 1).is_some_and(|w| w == "else");
+                    !noun.is_some_and(|n| OWN_STATES.contains(&n)) && !contrast
                 })
         })
     }

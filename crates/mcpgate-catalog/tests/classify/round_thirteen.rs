@@ -108,3 +108,31 @@ fn a_container_created_already_holding_items_or_a_urls_contents_is_no_empty_addi
     });
     assert_eq!(class_of(bookmark), (Category::Write, Risk::Low));
 }
+
+#[test]
+fn adding_removing_or_replacing_an_items_tags_is_a_write_and_everything_else_is_no_cascade() {
+    let tags = json!({
+        "name": "set_labels",
+        "description": "Add, remove, or replace labels on an existing ticket. Everything else on \
+                        the ticket is untouched.",
+        "inputSchema": {"type": "object", "properties": {
+            "ticket": {"type": "string"},
+            "labels": {"type": "array", "items": {"type": "string"}},
+            "mode": {"type": "string", "enum": ["add", "remove", "replace"]}
+        }, "required": ["ticket", "labels"]}
+    });
+    let (category, risk) = class_of(tags);
+    assert_eq!(category, Category::Write);
+    assert!(risk <= Risk::Medium, "{risk:?}");
+    // Guard: the same modes over a ticket's attachments still delete.
+    let attachments = json!({
+        "name": "set_attachments",
+        "description": "Add, remove, or replace attachments on an existing ticket.",
+        "inputSchema": {"type": "object", "properties": {
+            "ticket": {"type": "string"},
+            "files": {"type": "array", "items": {"type": "string"}},
+            "mode": {"type": "string", "enum": ["add", "remove", "replace"]}
+        }, "required": ["ticket", "files"]}
+    });
+    assert_eq!(class_of(attachments).0, Category::Destructive);
+}
