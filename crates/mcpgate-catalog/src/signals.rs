@@ -220,9 +220,11 @@ impl Signals {
     pub(crate) fn record_type_argument(&self) -> Option<&Argument> {
         let argument = self.argument(Role::RecordType)?;
         let (index, verb) = self.name_verb()?;
-        let records = self.name_tokens[index + 1..]
-            .iter()
-            .any(|t| RECORD_NOUNS.contains(&t.as_str()));
+        // `qbo_create` with a free `entity`: a name that stops at its verb leaves the record
+        // type to the argument, as `create_record` does (round 13).
+        let objects = &self.name_tokens[index + 1..];
+        let records =
+            objects.is_empty() || objects.iter().any(|t| RECORD_NOUNS.contains(&t.as_str()));
         let reads = verb_category(verb) == Some(Category::Read);
         (records && (!reads || RECORD_READING_VERBS.contains(&verb))).then_some(argument)
     }
@@ -546,7 +548,14 @@ fn open_resource_type(name: &str, schema: &serde_json::Value) -> bool {
 }
 
 /// Argument names for the type of record a generic record API works on.
-const RECORD_TYPE_ARGUMENTS: &[&str] = &["object_type", "object_types", "doctype", "table_name"];
+const RECORD_TYPE_ARGUMENTS: &[&str] = &[
+    "object_type",
+    "object_types",
+    "doctype",
+    "table_name",
+    // Round 13: QuickBooks' `entity` (Invoice, Customer, Bill...).
+    "entity",
+];
 
 /// Phrases of an argument's description that list the types it takes: a closed set
 /// ("Valid values include: companies, contacts, deals"), not the service's whole schema.

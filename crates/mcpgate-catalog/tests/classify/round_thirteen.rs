@@ -136,3 +136,26 @@ fn adding_removing_or_replacing_an_items_tags_is_a_write_and_everything_else_is_
     });
     assert_eq!(class_of(attachments).0, Category::Destructive);
 }
+
+#[test]
+fn a_verb_only_name_over_a_free_entity_is_a_record_api_over_every_entity() {
+    let args = json!({"type": "object", "properties": {
+        "entity": {"type": "string"},
+        "id": {"type": "string"}
+    }, "required": ["entity", "id"]});
+    let get =
+        json!({"name": "books_get", "description": "Get one entity by id.", "inputSchema": args});
+    assert_eq!(class_of(get), (Category::Read, Risk::Medium));
+    let delete = json!({"name": "books_delete", "description": "Delete an entity by id.", "inputSchema": args});
+    assert_eq!(class_of(delete), (Category::Destructive, Risk::Critical));
+    // Guard: an entity chosen from a closed list is one of those.
+    let listed = json!({
+        "name": "books_get",
+        "description": "Get one entity by id.",
+        "inputSchema": {"type": "object", "properties": {
+            "entity": {"type": "string", "enum": ["Invoice", "Bill"]},
+            "id": {"type": "string"}
+        }, "required": ["entity", "id"]}
+    });
+    assert_eq!(class_of(listed), (Category::Read, Risk::Low));
+}
