@@ -468,6 +468,18 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             "`open` with nothing but an id: shows a page or view of what exists → read".to_owned(),
         );
     }
+    // "Run up to 30 creates, updates, deletes and queries in one request": what runs is a
+    // batch of the service's own operations, not code or a defined job, so it is labelled by
+    // its worst operation (round 13).
+    if winner == Category::Execute {
+        if let Some(removal) = batch_with_removals(signals) {
+            return rule(
+                &removal,
+                Category::Destructive,
+                format!("runs a batch of operations, `{removal}` among them: labelled by its worst → destructive"),
+            );
+        }
+    }
     if winner == Category::Write {
         if let Some(actions) = signals.removal_among_actions() {
             return rule(
@@ -943,4 +955,23 @@ fn annotation_votes(signals: &Signals, votes: &mut Vec<Vote>) {
             message,
         );
     }
+}
+
+/// A lead that runs a batch of the service's operations named as plural nouns (`creates`,
+/// `updates`, `deletes`): the removal among them, when a change is there too.
+fn batch_with_removals(signals: &Signals) -> Option<String> {
+    let lead = signals.lead.as_slice();
+    let runs = lead.first().is_some_and(|w| {
+        ["run", "runs", "execute", "executes", "perform", "performs"].contains(&w.as_str())
+    });
+    if !runs {
+        return None;
+    }
+    let removal = lead
+        .iter()
+        .find(|w| ["deletes", "removes", "deletions", "removals"].contains(&w.as_str()))?;
+    let changes = lead
+        .iter()
+        .any(|w| ["creates", "updates", "inserts", "upserts", "writes"].contains(&w.as_str()));
+    changes.then(|| removal.clone())
 }

@@ -159,3 +159,26 @@ fn a_verb_only_name_over_a_free_entity_is_a_record_api_over_every_entity() {
     });
     assert_eq!(class_of(listed), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn running_a_batch_of_creates_updates_and_deletes_is_labelled_by_its_deletions() {
+    let batch = json!({
+        "name": "crm_batch",
+        "description": "Run up to 50 creates, updates and deletes in one request.",
+        "inputSchema": {"type": "object", "properties": {
+            "operations": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["operations"]}
+    });
+    let (category, risk) = class_of(batch);
+    assert_eq!(category, Category::Destructive);
+    assert!(risk >= Risk::High, "{risk:?}");
+    // Guard: a batch of creates and updates alone deletes nothing.
+    let no_deletes = json!({
+        "name": "crm_batch",
+        "description": "Run up to 50 creates and updates in one request.",
+        "inputSchema": {"type": "object", "properties": {
+            "operations": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["operations"]}
+    });
+    assert_ne!(class_of(no_deletes).0, Category::Destructive);
+}
