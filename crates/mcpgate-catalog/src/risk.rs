@@ -680,6 +680,18 @@ fn destructive(signals: &Signals) -> Step {
             "the removal returns a `backup_id`: what goes is kept to restore → medium".to_owned(),
         );
     }
+    // "Move a Zotero item to the Trash", "Does not delete media": what goes can be put back,
+    // or is a reference while the things it names stay (round 13). "To trash or permanently"
+    // can still destroy.
+    if let Some(phrase) = recoverable_removal(signals) {
+        return step(
+            Risk::Medium,
+            phrase,
+            format!(
+                "the description says \"{phrase}\": what goes can be restored or stays → medium"
+            ),
+        );
+    }
     if let Some(phrase) = signals.cascade_phrase() {
         return step(
             Risk::Critical,
@@ -772,6 +784,38 @@ fn destructive(signals: &Signals) -> Step {
         );
     }
     step(Risk::High, "", "destructive tools start at high".to_owned())
+}
+
+/// Phrases of a removal that keeps what it names: moved to a trash, or only a reference gone.
+const RECOVERABLE_PHRASES: &[&str] = &[
+    "to the trash",
+    "to trash",
+    "to the recycle bin",
+    "does not delete",
+    "do not delete",
+    "doesn't delete",
+    "are not deleted",
+    "is not deleted",
+    "items survive",
+];
+
+fn recoverable_removal(signals: &Signals) -> Option<&'static str> {
+    // "Empty the Trash for permanent deletion" tells what else removes it; "to trash or
+    // permanently deletes it" is this tool's own choice.
+    let permanent = [
+        "or permanently",
+        "permanently delete",
+        "permanently deletes",
+        "permanently deleted",
+        "cannot be undone",
+        "irreversible",
+    ]
+    .iter()
+    .any(|p| signals.description.has_phrase(p));
+    if permanent {
+        return None;
+    }
+    signals.description.first_phrase(RECOVERABLE_PHRASES)
 }
 
 /// Words that name silencing monitoring (a mute, a silence, a downtime, a snooze).

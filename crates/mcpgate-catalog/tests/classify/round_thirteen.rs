@@ -182,3 +182,29 @@ fn running_a_batch_of_creates_updates_and_deletes_is_labelled_by_its_deletions()
     });
     assert_ne!(class_of(no_deletes).0, Category::Destructive);
 }
+
+#[test]
+fn a_removal_to_the_trash_or_of_a_reference_alone_is_medium() {
+    let trash = json!({
+        "name": "library_delete_item",
+        "description": "Move a library item to the Trash. Works for any item type. Empty the Trash \
+                        in the app for permanent deletion.",
+        "inputSchema": {"type": "object", "properties": {"item_key": {"type": "string"}}, "required": ["item_key"]}
+    });
+    assert_eq!(class_of(trash), (Category::Destructive, Risk::Medium));
+    let reference = json!({
+        "name": "watchqueue_remove",
+        "description": "Remove a GUID from the account's watch queue. Does not delete media.",
+        "inputSchema": {"type": "object", "properties": {"guid": {"type": "string"}}, "required": ["guid"]}
+    });
+    assert_eq!(class_of(reference), (Category::Destructive, Risk::Medium));
+    // Guard: the trash or permanent deletion, the caller's choice, can destroy.
+    let either = json!({
+        "name": "delete_report",
+        "description": "Moves a report to trash or permanently deletes it.",
+        "inputSchema": {"type": "object", "properties": {
+            "report_id": {"type": "string"}, "permanent": {"type": "boolean"}
+        }, "required": ["report_id"]}
+    });
+    assert_eq!(class_of(either), (Category::Destructive, Risk::High));
+}
