@@ -55,6 +55,30 @@ impl Signals {
                 .description
                 .first_phrase(OPTIONAL_SAVE_PHRASES)
                 .is_some()
+            || self.saves_aside(argument)
+    }
+
+    /// A query or report whose save path may be null and defaults to it (`output_path: null`):
+    /// the result comes back unless the caller names a file; a tool whose verb is the saving
+    /// (`export_csv`, `download_attachment`) still saves by default (round 13).
+    fn saves_aside(&self, argument: &Argument) -> bool {
+        let schema = argument.schema();
+        let nullable = schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|options| {
+                options
+                    .iter()
+                    .any(|o| o.get("type").and_then(Value::as_str) == Some("null"))
+            });
+        let null_default = schema.get("default").is_some_and(Value::is_null);
+        let saving_verb = self.name_tokens.iter().any(|t| {
+            [
+                "export", "download", "save", "backup", "dump", "write", "generate",
+            ]
+            .contains(&t.as_str())
+        });
+        nullable && null_default && !saving_verb && !self.required(&argument.name)
     }
 
     /// Starting or stopping a recording of the caller's own page or session (`screencast_start`,

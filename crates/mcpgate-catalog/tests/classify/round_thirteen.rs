@@ -208,3 +208,23 @@ fn a_removal_to_the_trash_or_of_a_reference_alone_is_medium() {
     });
     assert_eq!(class_of(either), (Category::Destructive, Risk::High));
 }
+
+#[test]
+fn a_reads_save_path_that_defaults_to_null_saves_only_if_asked() {
+    let path = json!({"anyOf": [{"type": "string"}, {"type": "null"}], "default": null});
+    let report = json!({
+        "name": "books_get_invoices",
+        "description": "Get the invoices of a date range.",
+        "inputSchema": {"type": "object", "properties": {
+            "start": {"type": "string"}, "end": {"type": "string"}, "output_path": path
+        }, "required": ["start", "end"]}
+    });
+    assert_eq!(class_of(report).0, Category::Read);
+    // Guard: an export saves by default, whatever its path's default says.
+    let export = json!({
+        "name": "books_export",
+        "description": "Export the ledger as CSV.",
+        "inputSchema": {"type": "object", "properties": {"output_path": path}}
+    });
+    assert_eq!(class_of(export).0, Category::Write);
+}
