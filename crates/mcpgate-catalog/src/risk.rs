@@ -579,6 +579,15 @@ fn write(signals: &Signals) -> Step {
         );
     }
     let verb = signals.name_verb().map(|(_, v)| v);
+    // "Refresh metadata for a library", "reindex": what is rebuilt is derived from its source,
+    // which stays as it was, so a rerun restores it (round 13).
+    if let Some(verb) = verb.filter(|v| ["refresh", "reindex", "rescan"].contains(v)) {
+        return step(
+            Risk::Low,
+            verb,
+            format!("`{verb}` rebuilds what is derived from its source: nothing is lost → low"),
+        );
+    }
     if let Some(verb) = verb.filter(|v| TOGGLE_VERBS.contains(v)) {
         if let Some(listed) = listed_items(signals) {
             return step(

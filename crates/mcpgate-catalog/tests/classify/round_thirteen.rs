@@ -228,3 +228,13 @@ fn a_reads_save_path_that_defaults_to_null_saves_only_if_asked() {
     });
     assert_eq!(class_of(export).0, Category::Write);
 }
+
+#[test]
+fn refreshing_what_is_derived_from_its_source_is_low() {
+    let refresh = json!({
+        "name": "catalog_refresh",
+        "description": "Refresh metadata for one or all catalogs.",
+        "inputSchema": {"type": "object", "properties": {"catalog": {"type": "string"}}}
+    });
+    assert_eq!(class_of(refresh), (Category::Write, Risk::Low));
+}
