@@ -468,6 +468,15 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             "`open` with nothing but an id: shows a page or view of what exists → read".to_owned(),
         );
     }
+    // "Start playback of media on a client": a player is told what to play; no job or code
+    // of the service runs (round 13).
+    if winner == Category::Execute && crate::risk::controls_playback(signals) {
+        return rule(
+            "playback",
+            Category::Write,
+            "starts or steers a player's playback: what plays changes → write".to_owned(),
+        );
+    }
     // "Run up to 30 creates, updates, deletes and queries in one request": what runs is a
     // batch of the service's own operations, not code or a defined job, so it is labelled by
     // its worst operation (round 13).

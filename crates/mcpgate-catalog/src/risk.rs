@@ -579,6 +579,15 @@ fn write(signals: &Signals) -> Step {
         );
     }
     let verb = signals.name_verb().map(|(_, v)| v);
+    // "Pause playback on the active device", "Seek to a position in the currently playing
+    // track": a media player's controls change what plays, and nothing is stored (round 13).
+    if controls_playback(signals) {
+        return step(
+            Risk::Low,
+            "playback",
+            "controls a media player's playback: nothing is stored or sent → low".to_owned(),
+        );
+    }
     // "Refresh metadata for a library", "reindex": what is rebuilt is derived from its source,
     // which stays as it was, so a rerun restores it (round 13).
     if let Some(verb) = verb.filter(|v| ["refresh", "reindex", "rescan"].contains(v)) {
@@ -1277,4 +1286,10 @@ fn network(signals: &Signals) -> Step {
             "brings data in from other hosts → medium".to_owned(),
         ),
     }
+}
+
+/// A first sentence about a player's playback (`playback`, `currently playing`): play, pause,
+/// seek, volume, shuffle, repeat, queue and the device it plays on (round 13).
+pub(crate) fn controls_playback(signals: &Signals) -> bool {
+    signals.lead.has_phrase("playback") || signals.lead.has_phrase("currently playing")
 }

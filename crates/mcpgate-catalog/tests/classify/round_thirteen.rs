@@ -238,3 +238,28 @@ fn refreshing_what_is_derived_from_its_source_is_low() {
     });
     assert_eq!(class_of(refresh), (Category::Write, Risk::Low));
 }
+
+#[test]
+fn a_media_players_playback_controls_are_low_writes() {
+    let start = json!({
+        "name": "speaker_start_playback",
+        "description": "Start playback of an album on a speaker.",
+        "inputSchema": {"type": "object", "properties": {
+            "speaker": {"type": "string"}, "album": {"type": "string"}
+        }, "required": ["speaker", "album"]}
+    });
+    assert_eq!(class_of(start), (Category::Write, Risk::Low));
+    let volume = json!({
+        "name": "set_volume",
+        "description": "Set the playback volume of the active speaker.",
+        "inputSchema": {"type": "object", "properties": {"percent": {"type": "integer"}}, "required": ["percent"]}
+    });
+    assert_eq!(class_of(volume), (Category::Write, Risk::Low));
+    // Guard: reading the playback state stays a read.
+    let state = json!({
+        "name": "get_playback_state",
+        "description": "Get the current playback state.",
+        "inputSchema": {"type": "object", "properties": {}}
+    });
+    assert_eq!(class_of(state), (Category::Read, Risk::Low));
+}
