@@ -1,7 +1,8 @@
 //! Round 8 (issue 14): the small model beside the rules (`src/model.rs`). A blend may let the
 //! model take the category where the rules fell to their default, raise a risk it is sure
 //! of, or doubt a verdict it finds unlikely; every verdict it changed says so in evidence of
-//! kind `model`, every doubt names it. The shipped blend only doubts. Pinned on made-up tools
+//! kind `model`, every doubt names it. The shipped blend doubts, and since round 13 moves a risk
+//! no rule refined one step to the model's likeliest when that is at p 0.6 or more. Pinned on made-up tools
 //! outside the evaluation set, with predictions written out so each case is exact.
 
 use mcpgate_catalog::model::{Blend, Prediction};
@@ -31,6 +32,7 @@ const RAISING: Blend = Blend {
     raise_at: 0.8,
     lower_at: 0.9,
     doubt_below: 0.0,
+    base_risk_at: f64::INFINITY,
 };
 
 fn list_notes() -> Assessment {
@@ -123,4 +125,29 @@ fn the_shipped_blend_adds_no_doubt_where_the_model_agrees() {
     let agreeing = sure_of(Category::Destructive, Risk::High, 0.6);
     let blended = Blend::SHIPPED.apply(rules.clone(), &agreeing);
     assert_eq!(blended, rules);
+}
+
+/// Round 13: the shipped blend moves a risk the rules left at their category's starting point
+/// one step, to the model's likeliest, from p 0.6; never two steps, never a rule's risk.
+#[test]
+fn the_shipped_blend_moves_an_unrefined_starting_risk_one_step_when_the_model_is_sure() {
+    let moved = Blend::SHIPPED.apply(list_notes(), &sure_of(Category::Read, Risk::Medium, 0.7));
+    assert_eq!(moved.classification.risk, Risk::Medium);
+    assert!(moved.evidence.iter().any(|e| e.kind == EvidenceKind::Model));
+    let unsure = Blend::SHIPPED.apply(list_notes(), &sure_of(Category::Read, Risk::Medium, 0.55));
+    assert_eq!(unsure.classification.risk, Risk::Low);
+    let two_steps = Blend::SHIPPED.apply(list_notes(), &sure_of(Category::Read, Risk::High, 0.95));
+    assert_eq!(two_steps.classification.risk, Risk::Low);
+    let refined = rules_of(json!({
+        "name": "catalog_refresh",
+        "description": "Refresh metadata for one or all catalogs.",
+        "inputSchema": {"type": "object", "properties": {"catalog": {"type": "string"}}}
+    }));
+    assert_eq!(
+        refined.classification.risk,
+        Risk::Low,
+        "precondition: a rule set the risk"
+    );
+    let kept = Blend::SHIPPED.apply(refined, &sure_of(Category::Write, Risk::Medium, 0.95));
+    assert_eq!(kept.classification.risk, Risk::Low);
 }
