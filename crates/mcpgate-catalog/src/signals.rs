@@ -352,7 +352,23 @@ impl Signals {
             "sends",
             "multipart",
         ]);
-        sends.and(self.argument(Role::LocalFile))
+        // "Path to the local image file" of a tool that sets the service's artwork: the file
+        // is read off the server's disk into the service, which is what an upload is; and a
+        // `source` the description calls "a local file path" is a file path (round 13).
+        let local = self.description.first_phrase(&[
+            "local file",
+            "local image file",
+            "local file path",
+            "absolute file path",
+        ]);
+        let file = self.argument(Role::LocalFile).or_else(|| {
+            local.and_then(|_| {
+                self.arguments
+                    .iter()
+                    .find(|a| a.name == "source" && a.typed("string"))
+            })
+        });
+        sends.or(local).and(file)
     }
 
     /// Whether the input schema lists `name` as required.

@@ -263,3 +263,32 @@ fn a_media_players_playback_controls_are_low_writes() {
     });
     assert_eq!(class_of(state), (Category::Read, Risk::Low));
 }
+
+#[test]
+fn a_local_file_read_into_the_service_is_an_upload() {
+    let artwork = json!({
+        "name": "set_cover",
+        "description": "Set the cover of an album. filepath: path to the local image file.",
+        "inputSchema": {"type": "object", "properties": {
+            "album": {"type": "string"}, "filepath": {"type": "string"}
+        }, "required": ["album"]}
+    });
+    assert_eq!(class_of(artwork), (Category::Network, Risk::High));
+    let source = json!({
+        "name": "attach_manual",
+        "description": "Attach a manual to an item. `source` is a local file path or an http(s) URL.",
+        "inputSchema": {"type": "object", "properties": {
+            "item": {"type": "string"}, "source": {"type": "string"}
+        }, "required": ["item", "source"]}
+    });
+    assert_eq!(class_of(source).0, Category::Network);
+    // Guard: a source that names no file stays a write.
+    let link = json!({
+        "name": "attach_link",
+        "description": "Attach a link to an item. `source` is an http(s) URL.",
+        "inputSchema": {"type": "object", "properties": {
+            "item": {"type": "string"}, "source": {"type": "string"}
+        }, "required": ["item", "source"]}
+    });
+    assert_eq!(class_of(link).0, Category::Write);
+}
