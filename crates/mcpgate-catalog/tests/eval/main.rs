@@ -100,11 +100,15 @@ use set::{Half, LabelledTool, Labels};
 /// every staged change applied at once high; 94.8% (3,267), 89.5% (3,085), 15, 6 with a change that
 /// will cut the connection a warning.
 /// With the eleventh held-out set folded in (3,701 tools): 94.3% (3,489), 88.1% (3,260), 21, 7
-/// before round 13.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.1;
-const DEVELOPMENT_RISK_FLOOR: f64 = 87.9;
-const DEVELOPMENT_OFF_BY_TWO: usize = 21;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
+/// before round 13. Round 13's rules (docs/classification.md lists them) took it to 94.5%
+/// (3,499), 88.8% (3,286), 14, 6; the blend's one-step move of an unrefined starting risk to
+/// 90.9% (3,365), 15, 6, and the local-file upload rule to 94.6% (3,502), 90.9% (3,366), 15,
+/// 6. Since that blend these are in-sample figures (the model's weights are counts of these
+/// very tools): leave one server out, `train.rs`, is the honest development figure.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.4;
+const DEVELOPMENT_RISK_FLOOR: f64 = 90.7;
+const DEVELOPMENT_OFF_BY_TWO: usize = 15;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the

@@ -218,8 +218,9 @@ const MODEL_ALONE_FLOORS: Floors = (88.2, 75.7, 124, 64);
 /// 89.4%, 15, 6 with an authorization code exchanged a critical credential; 94.8%, 89.4%, 15, 6
 /// with a stored object converted to another kind a write; 94.8%, 89.4%, 15, 6 with every staged
 /// change applied at once high; 94.8%, 89.5%, 15, 6 with a change that will cut the connection a
-/// warning. With the eleventh folded in: 94.3%, 88.1%, 21, 7 before round 13.
-const SHIPPED_FLOORS: Floors = (94.1, 87.9, 21, 7);
+/// warning. With the eleventh folded in: 94.3%, 88.1%, 21, 7 before round 13; after round 13's
+/// rules and its one-step move of an unrefined starting risk: 94.6%, 88.9%, 14, 6.
+const SHIPPED_FLOORS: Floors = (94.4, 88.7, 14, 6);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
