@@ -12,9 +12,12 @@ use serde_json::Value;
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
     /// measurement (the first split's two halves, then the second to eleventh held-out sets:
-    /// 3,701 tools). The next held-out set is for a later session to collect; it gets its
-    /// own variant (and `split.json` list) then, not before.
+    /// 3,701 tools).
     Development,
+    /// The twelfth held-out set (`held_out_12`, collected 2026-12-03, labels in
+    /// `labels/held-out-12/`), for one measurement and never tuned on. Were `split.json` to
+    /// lose its list, [`servers`] would report it absent.
+    HeldOut12,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -77,8 +80,13 @@ impl Half {
                 labels_dir: "held-out-11",
             },
         ];
+        const HELD_OUT_12: &[Part] = &[Part {
+            key: "held_out_12",
+            labels_dir: "held-out-12",
+        }];
         match self {
             Half::Development => DEVELOPMENT,
+            Half::HeldOut12 => HELD_OUT_12,
         }
     }
 
