@@ -130,15 +130,30 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The twelfth held-out set's floors: `None` until its one measurement, then exactly what it
-/// scored (as `percent` computes them), recorded in `docs/classification.md`. Until then its
-/// measuring test prints and asserts nothing beyond the set being whole. (The eleventh held-out
-/// set's, measured once at 2d8ae0a — 222/253 category, 175/253 risk, 6 two steps off, 1 high
-/// called low — are history there, in "Fresh held-out (round 12)".)
-const HELD_OUT_12_FLOORS: Option<Floors> = None;
+/// The twelfth held-out set's floors: the figures of its one measurement (2026-12-03, HEAD
+/// c05baf4 with the set moved into `split.json`, the classifier of round 13 (`src/` as at
+/// 1f48a51); the blend changed 5 verdicts of the rules', one risk more right in all), exactly
+/// as `percent` computes them, recorded in `docs/classification.md` ("Fresh held-out (round
+/// 13)"). None of the four targets is met, and raising them needs a new held-out set, not
+/// tuning on this one. (The eleventh held-out set's, measured once at 2d8ae0a — 222/253
+/// category, 175/253 risk, 6 two steps off, 1 high called low — are history there, in "Fresh
+/// held-out (round 12)".)
+const HELD_OUT_12_FLOORS: Option<Floors> = Some(Floors {
+    tools: 245,
+    // 216 of 245 categories right (88.2%).
+    category_percent: 216.0 * 100.0 / 245.0,
+    // 198 of 245 risks right (80.8%).
+    risk_percent: 198.0 * 100.0 / 245.0,
+    // Redash's redash_query (execute high: its run mode executes ad-hoc SQL on any data
+    // source; called read low).
+    off_by_two: 1,
+    // redash_query.
+    high_called_low: 1,
+});
 
 /// The twelfth held-out set's pairs of blind labels two or more risk steps apart, as the
-/// adjudication (`labels/held-out-12/adjudicated.json`) found them.
+/// adjudication (`labels/held-out-12/adjudicated.json`) found them: none. Every one of its 11
+/// disagreements was one step apart or on category alone.
 const HELD_OUT_12_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
 
 /// Whether the twelfth held-out set is in `split.json`. Before its measurement it may be
