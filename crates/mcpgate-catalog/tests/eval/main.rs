@@ -3,10 +3,10 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second to eleventh held-out sets) category and risk
+//! first split's two halves and the second to twelfth held-out sets) category and risk
 //! accuracy, Cohen's κ, both confusion matrices, the per-server figures and every miss.
-//! Development floors are the figures after tuning. Once `split.json` lists it, the twelfth
-//! held-out set (`held_out_12`) is printed the same way, with the rules alone and the model
+//! Development floors are the figures after tuning. Once `split.json` lists it, the thirteenth
+//! held-out set (`held_out_13`) is printed the same way, with the rules alone and the model
 //! alone beside the shipped classifier and the confidence on the set; its floors are exactly
 //! what it scored on its one measurement.
 //!
@@ -15,7 +15,7 @@
 //! show, server by server, what a change fixed and broke. With
 //! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` it writes each tool's label, verdict, confidence and
 //! evidence, so a run also shows which signals fired; `MCPGATE_EVAL_EVIDENCE=FILE` does the
-//! same for the twelfth held-out set.
+//! same for the thirteenth held-out set.
 
 mod score;
 mod set;
@@ -109,15 +109,18 @@ use set::{Half, LabelledTool, Labels};
 /// 90.9% (3,365), 15, 6, and the local-file upload rule to 94.6% (3,502), 90.9% (3,366), 15,
 /// 6. Since that blend these are in-sample figures (the model's weights are counts of these
 /// very tools): leave one server out, `train.rs`, is the honest development figure.
-const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.4;
-const DEVELOPMENT_RISK_FLOOR: f64 = 90.7;
+/// With the twelfth held-out set folded in (3,946 tools, weights retrained): in-sample 94.2%
+/// (3,718), 90.6% (3,577), 15, 7 before round 14.
+const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.0;
+const DEVELOPMENT_RISK_FLOOR: f64 = 90.4;
 const DEVELOPMENT_OFF_BY_TWO: usize = 15;
-const DEVELOPMENT_HIGH_CALLED_LOW: usize = 6;
+const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
-/// seventh, 283 of the eighth, 294 of the ninth, 296 of the tenth and 253 of the eleventh.
-const DEVELOPMENT_TOOLS: usize = 3701;
+/// seventh, 283 of the eighth, 294 of the ninth, 296 of the tenth, 253 of the eleventh and 245
+/// of the twelfth.
+const DEVELOPMENT_TOOLS: usize = 3946;
 
 /// What a held-out set must keep once measured: its size and the figures of its one
 /// measurement, as regression floors.
@@ -130,43 +133,28 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The twelfth held-out set's floors: the figures of its one measurement (2026-12-03, HEAD
-/// c05baf4 with the set moved into `split.json`, the classifier of round 13 (`src/` as at
-/// 1f48a51); the blend changed 5 verdicts of the rules', one risk more right in all), exactly
-/// as `percent` computes them, recorded in `docs/classification.md` ("Fresh held-out (round
-/// 13)"). None of the four targets is met, and raising them needs a new held-out set, not
-/// tuning on this one. (The eleventh held-out set's, measured once at 2d8ae0a — 222/253
-/// category, 175/253 risk, 6 two steps off, 1 high called low — are history there, in "Fresh
-/// held-out (round 12)".)
-const HELD_OUT_12_FLOORS: Option<Floors> = Some(Floors {
-    tools: 245,
-    // 216 of 245 categories right (88.2%).
-    category_percent: 216.0 * 100.0 / 245.0,
-    // 198 of 245 risks right (80.8%).
-    risk_percent: 198.0 * 100.0 / 245.0,
-    // Redash's redash_query (execute high: its run mode executes ad-hoc SQL on any data
-    // source; called read low).
-    off_by_two: 1,
-    // redash_query.
-    high_called_low: 1,
-});
+/// The thirteenth held-out set's floors: `None` until its one measurement, then exactly what it
+/// scored (as `percent` computes them), recorded in `docs/classification.md`. Until then its
+/// measuring test prints and asserts nothing beyond the set being whole. (The twelfth held-out
+/// set's, measured once at c05baf4 — 216/245 category, 198/245 risk, 1 two steps off, 1 high
+/// called low — are history there, in "Fresh held-out (round 13)".)
+const HELD_OUT_13_FLOORS: Option<Floors> = None;
 
-/// The twelfth held-out set's pairs of blind labels two or more risk steps apart, as the
-/// adjudication (`labels/held-out-12/adjudicated.json`) found them: none. Every one of its 11
-/// disagreements was one step apart or on category alone.
-const HELD_OUT_12_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
+/// The thirteenth held-out set's pairs of blind labels two or more risk steps apart, as the
+/// adjudication (`labels/held-out-13/adjudicated.json`) found them.
+const HELD_OUT_13_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
 
-/// Whether the twelfth held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_12_FLOORS`] records one, it must be there,
+/// Whether the thirteenth held-out set is in `split.json`. Before its measurement it may be
+/// absent (nothing of it is read); once [`HELD_OUT_13_FLOORS`] records one, it must be there,
 /// so its tests cannot pass by reading nothing.
-fn held_out_12_listed() -> bool {
-    let listed = set::servers(Half::HeldOut12).is_some();
+fn held_out_13_listed() -> bool {
+    let listed = set::servers(Half::HeldOut13).is_some();
     assert!(
-        listed || HELD_OUT_12_FLOORS.is_none(),
-        "held_out_12 was measured (HELD_OUT_12_FLOORS), so split.json must list it"
+        listed || HELD_OUT_13_FLOORS.is_none(),
+        "held_out_13 was measured (HELD_OUT_13_FLOORS), so split.json must list it"
     );
     if !listed {
-        println!("held_out_12: not in split.json yet, nothing of it read");
+        println!("held_out_13: not in split.json yet, nothing of it read");
     }
     listed
 }
@@ -321,11 +309,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 to held_out_11 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_12 lists"
     );
     println!(
         "{}",
-        card.report("development (with the eleven former held-out sets)")
+        card.report("development (with the twelve former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -363,8 +351,8 @@ const LABELLERS_TWO_STEPS_APART: &[&str] =
     &["bitwarden-mcp/edit_send", "mastodon-mcp/status_reblog"];
 
 #[test]
-fn the_development_side_reads_its_twelve_lists_in_order_and_a_split_without_them_is_absent() {
-    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"], "held_out_11": ["m.json"]});
+fn the_development_side_reads_its_thirteen_lists_in_order_and_a_split_without_them_is_absent() {
+    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"], "held_out_11": ["m.json"], "held_out_12": ["n.json"]});
     assert_eq!(
         set::servers_in(&split, Half::Development),
         Some(vec![
@@ -380,28 +368,29 @@ fn the_development_side_reads_its_twelve_lists_in_order_and_a_split_without_them
             "j.json".to_owned(),
             "k.json".to_owned(),
             "l.json".to_owned(),
-            "m.json".to_owned()
+            "m.json".to_owned(),
+            "n.json".to_owned()
         ])
     );
-    let unrelated = serde_json::json!({"held_out_12": ["n.json"]});
+    let unrelated = serde_json::json!({"held_out_13": ["o.json"]});
     assert_eq!(set::servers_in(&unrelated, Half::Development), None);
 }
 
 #[test]
-fn the_twelfth_held_out_set_is_its_own_list_and_absent_from_a_split_without_it() {
-    let with = serde_json::json!({"development": ["a.json"], "held_out_12": ["n.json", "o.json"]});
+fn the_thirteenth_held_out_set_is_its_own_list_and_absent_from_a_split_without_it() {
+    let with = serde_json::json!({"development": ["a.json"], "held_out_13": ["o.json", "p.json"]});
     assert_eq!(
-        set::servers_in(&with, Half::HeldOut12),
-        Some(vec!["n.json".to_owned(), "o.json".to_owned()])
+        set::servers_in(&with, Half::HeldOut13),
+        Some(vec!["o.json".to_owned(), "p.json".to_owned()])
     );
-    let without = serde_json::json!({"development": ["a.json"], "held_out_11": ["m.json"]});
-    assert_eq!(set::servers_in(&without, Half::HeldOut12), None);
+    let without = serde_json::json!({"development": ["a.json"], "held_out_12": ["n.json"]});
+    assert_eq!(set::servers_in(&without, Half::HeldOut13), None);
 }
 
 #[test]
-#[should_panic(expected = "split.json has no `held_out_11` list")]
+#[should_panic(expected = "split.json has no `held_out_12` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"], "held_out_11": ["m.json"]});
     set::servers_in(&partial, Half::Development);
 }
 
@@ -546,28 +535,28 @@ fn kappa_of_perfect_and_chance_agreement() {
     assert!(score::kappa(&[[25, 25], [25, 25]]).abs() < 1e-9);
 }
 
-/// The twelfth held-out set, once `split.json` lists it: both blind labellings and the
+/// The thirteenth held-out set, once `split.json` lists it: both blind labellings and the
 /// adjudication cover every one of its tools, and the labellers were two risk steps apart
-/// only where [`HELD_OUT_12_LABELLERS_TWO_STEPS_APART`] says.
+/// only where [`HELD_OUT_13_LABELLERS_TWO_STEPS_APART`] says.
 #[test]
-fn the_twelfth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_12_listed() {
+fn the_thirteenth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
+    if !held_out_13_listed() {
         return;
     }
-    let servers = set::servers(Half::HeldOut12).expect("split.json lists held_out_12");
-    assert!(!servers.is_empty(), "held_out_12 lists its servers");
-    let tools = set::definitions(Half::HeldOut12).len();
-    assert!(tools > 0, "held_out_12's server files hold tools");
-    let measured = HELD_OUT_12_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_12 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut12, tools);
+    let servers = set::servers(Half::HeldOut13).expect("split.json lists held_out_13");
+    assert!(!servers.is_empty(), "held_out_13 lists its servers");
+    let tools = set::definitions(Half::HeldOut13).len();
+    assert!(tools > 0, "held_out_13's server files hold tools");
+    let measured = HELD_OUT_13_FLOORS.map_or(tools, |floors| floors.tools);
+    assert_eq!(tools, measured, "held_out_13 is the set that was measured");
+    assert_labelled_blind_twice(Half::HeldOut13, tools);
     let between = labeller_scorecard(
-        &set::labels(Half::HeldOut12, "labeller-a.json"),
-        &set::labels(Half::HeldOut12, "labeller-b.json"),
+        &set::labels(Half::HeldOut13, "labeller-a.json"),
+        &set::labels(Half::HeldOut13, "labeller-b.json"),
     );
     assert_eq!(
         names(between.off_by_two()),
-        HELD_OUT_12_LABELLERS_TWO_STEPS_APART,
+        HELD_OUT_13_LABELLERS_TWO_STEPS_APART,
         "the labellers' disagreements of two or more risk steps"
     );
 }
@@ -625,20 +614,20 @@ fn print_confidence(
     );
 }
 
-/// The twelfth held-out set: its one measurement, printed (the shipped classifier, the rules
+/// The thirteenth held-out set: its one measurement, printed (the shipped classifier, the rules
 /// alone where they differ, the model alone, and the confidence of the first two), and kept
-/// as a regression floor ([`HELD_OUT_12_FLOORS`]).
+/// as a regression floor ([`HELD_OUT_13_FLOORS`]).
 #[test]
-fn the_twelfth_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_12_listed() {
+fn the_thirteenth_held_out_set_is_measured_once_it_is_in_the_split() {
+    if !held_out_13_listed() {
         return;
     }
-    let tools = set::half(Half::HeldOut12);
+    let tools = set::half(Half::HeldOut13);
     let card = scorecard_of(&tools, |tool| classify(tool).classification);
-    assert!(card.total() > 0, "held_out_12 holds labelled tools");
+    assert!(card.total() > 0, "held_out_13 holds labelled tools");
     println!(
         "{}",
-        card.report("twelfth held-out set, shipped classify()")
+        card.report("thirteenth held-out set, shipped classify()")
     );
     let rules = scorecard_of(&tools, |tool| classify_rules(tool).classification);
     let differing = card
@@ -655,7 +644,7 @@ fn the_twelfth_held_out_set_is_measured_once_it_is_in_the_split() {
     } else {
         println!(
             "rules alone differ on {differing} tools:\n{}",
-            rules.report("twelfth held-out set, rules alone")
+            rules.report("thirteenth held-out set, rules alone")
         );
     }
     let model = Model::shipped();
@@ -666,14 +655,14 @@ fn the_twelfth_held_out_set_is_measured_once_it_is_in_the_split() {
             risk: prediction.risk,
         }
     });
-    println!("{}", alone.report("twelfth held-out set, model alone"));
+    println!("{}", alone.report("thirteenth held-out set, model alone"));
     print_confidence("shipped classify()", &tools, classify);
     print_confidence("rules alone", &tools, classify_rules);
     if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut12);
+        let evidence = evidence_tsv(Half::HeldOut13);
         std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
     }
-    match HELD_OUT_12_FLOORS {
+    match HELD_OUT_13_FLOORS {
         Some(floors) => {
             assert_eq!(card.total(), floors.tools);
             assert_floors(
@@ -685,7 +674,7 @@ fn the_twelfth_held_out_set_is_measured_once_it_is_in_the_split() {
             );
         }
         None => println!(
-            "held_out_12 floors not recorded yet: record this measurement in HELD_OUT_12_FLOORS"
+            "held_out_13 floors not recorded yet: record this measurement in HELD_OUT_13_FLOORS"
         ),
     }
 }

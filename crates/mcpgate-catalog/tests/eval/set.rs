@@ -11,13 +11,13 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second to eleventh held-out sets:
-    /// 3,701 tools).
+    /// measurement (the first split's two halves, then the second to twelfth held-out sets:
+    /// 3,946 tools).
     Development,
-    /// The twelfth held-out set (`held_out_12`, collected 2026-12-03, labels in
-    /// `labels/held-out-12/`), for one measurement and never tuned on. Were `split.json` to
+    /// The thirteenth held-out set (`held_out_13`, collected 2026-12-03, labels in
+    /// `labels/held-out-13/`), for one measurement and never tuned on. Were `split.json` to
     /// lose its list, [`servers`] would report it absent.
-    HeldOut12,
+    HeldOut13,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -79,14 +79,18 @@ impl Half {
                 key: "held_out_11",
                 labels_dir: "held-out-11",
             },
+            Part {
+                key: "held_out_12",
+                labels_dir: "held-out-12",
+            },
         ];
-        const HELD_OUT_12: &[Part] = &[Part {
-            key: "held_out_12",
-            labels_dir: "held-out-12",
+        const HELD_OUT_13: &[Part] = &[Part {
+            key: "held_out_13",
+            labels_dir: "held-out-13",
         }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut12 => HELD_OUT_12,
+            Half::HeldOut13 => HELD_OUT_13,
         }
     }
 

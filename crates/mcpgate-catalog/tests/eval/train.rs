@@ -163,8 +163,9 @@ type Floors = (f64, f64, usize, usize);
 /// (2,020), 74.9% (1,752), 102, 56; with the seventh held-out set folded in, 97 servers:
 /// 87.4%, 75.9%, 100, 56; with the eighth, 105 servers: 87.9%, 76.3%, 110, 59; with the
 /// ninth, 114 servers: 87.6%, 76.2%, 113, 66; with the tenth, 124 servers: 88.6%, 76.6%,
-/// 123, 65; with the eleventh, 134 servers: 88.6%, 76.1%, 124, 64).
-const MODEL_ALONE_FLOORS: Floors = (88.2, 75.7, 124, 64);
+/// 123, 65; with the eleventh, 134 servers: 88.6%, 76.1%, 124, 64; with the twelfth, 144
+/// servers: 88.1%, 76.1%, 126, 71).
+const MODEL_ALONE_FLOORS: Floors = (87.7, 75.7, 126, 71);
 
 /// The shipped combination on the same folds (round 8: it only doubts, so the rules'
 /// verdicts, 93.3%, 88.2%, 21, 7; with the seventh held-out set folded in 93.5%, 87.7%, 22,
@@ -219,8 +220,9 @@ const MODEL_ALONE_FLOORS: Floors = (88.2, 75.7, 124, 64);
 /// with a stored object converted to another kind a write; 94.8%, 89.4%, 15, 6 with every staged
 /// change applied at once high; 94.8%, 89.5%, 15, 6 with a change that will cut the connection a
 /// warning. With the eleventh folded in: 94.3%, 88.1%, 21, 7 before round 13; after round 13's
-/// rules and its one-step move of an unrefined starting risk: 94.6%, 88.9%, 14, 6.
-const SHIPPED_FLOORS: Floors = (94.4, 88.7, 14, 6);
+/// rules and its one-step move of an unrefined starting risk: 94.6%, 88.9%, 14, 6. With the
+/// twelfth folded in: 94.2%, 88.5%, 15, 7 before round 14.
+const SHIPPED_FLOORS: Floors = (94.0, 88.3, 15, 7);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
