@@ -468,6 +468,35 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
             "`open` with nothing but an id: shows a page or view of what exists → read".to_owned(),
         );
     }
+    // "Manage Redash queries. Actions: list, ..., run, adhoc": an action router one of whose
+    // actions runs the caller's SQL or code is labelled by that action (round 14).
+    if let Some(code) = runs_code_among_actions(signals) {
+        if winner != Category::Execute {
+            return rule(
+                &code,
+                Category::Execute,
+                format!("an action runs the caller's `{code}`: labelled by that action → execute"),
+            );
+        }
+    }
+    // `create_predictions`, `create_trainings`: a prediction or a training is a run of a
+    // hosted model on the caller's inputs (billed, nothing of the caller's own runs): the
+    // service runs what it already has (round 14).
+    let creates = signals
+        .name_verb()
+        .is_some_and(|(_, verb)| verb == "create");
+    let model_run = signals
+        .name_objects()
+        .iter()
+        .any(|t| ["prediction", "predictions", "training", "trainings"].contains(&t.as_str()));
+    if winner == Category::Write && creates && model_run {
+        return rule(
+            "prediction",
+            Category::Execute,
+            "creates a prediction or a training: a hosted model runs on the inputs → execute"
+                .to_owned(),
+        );
+    }
     // "Start playback of media on a client": a player is told what to play; no job or code
     // of the service runs (round 13).
     if winner == Category::Execute && crate::risk::controls_playback(signals) {
@@ -983,4 +1012,20 @@ fn batch_with_removals(signals: &Signals) -> Option<String> {
         .iter()
         .any(|w| ["creates", "updates", "inserts", "upserts", "writes"].contains(&w.as_str()));
     changes.then(|| removal.clone())
+}
+
+/// An `action` choice offering a run (`run`, `adhoc`, `execute`) beside an argument of the
+/// caller's SQL or code: the argument's name.
+fn runs_code_among_actions(signals: &Signals) -> Option<String> {
+    let runs = signals.offered_actions().into_iter().any(|(_, values)| {
+        values
+            .iter()
+            .any(|v| ["run", "adhoc", "execute", "exec"].contains(&v.as_str()))
+    });
+    if !runs {
+        return None;
+    }
+    signals
+        .argument(crate::signals::Role::Code)
+        .map(|a| a.name.clone())
 }

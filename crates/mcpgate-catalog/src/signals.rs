@@ -99,7 +99,9 @@ impl Signals {
             .into_iter()
             .map(|(name, schema)| Argument {
                 name: name.to_owned(),
-                roles: roles(name, sql_context)
+                // A `query` whose own description says "SQL or MongoDB JSON query" is SQL
+                // whatever the tool's description says (round 14).
+                roles: roles(name, sql_context || own_description_says_sql(schema))
                     .into_iter()
                     // A choice among fixed names (`template: "forward-all" | ...`) is no spec,
                     // nor is a `patch` of declared fields that takes no others (round 12).
@@ -645,6 +647,13 @@ const CODE_LANGUAGES: &[&str] = &[
     "apex", "js", "javascript", "typescript", "ts", "python", "py", "ruby", "lua", "bash", "sh",
     "shell", "node", "php", "perl", "groovy", "powershell", "java", "go", "rust", "c", "r",
 ];
+
+fn own_description_says_sql(schema: &serde_json::Value) -> bool {
+    schema
+        .get("description")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|d| Words::new(d).as_slice().iter().any(|w| w == "sql"))
+}
 
 fn roles(name: &str, sql_context: bool) -> Vec<Role> {
     let tokens = identifier_tokens(name);

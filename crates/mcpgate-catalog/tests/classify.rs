@@ -11,6 +11,8 @@ mod round_eight;
 mod round_eleven;
 #[path = "classify/round_five.rs"]
 mod round_five;
+#[path = "classify/round_fourteen.rs"]
+mod round_fourteen;
 #[path = "classify/round_nine.rs"]
 mod round_nine;
 #[path = "classify/round_seven.rs"]
