@@ -133,15 +133,31 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The thirteenth held-out set's floors: `None` until its one measurement, then exactly what it
-/// scored (as `percent` computes them), recorded in `docs/classification.md`. Until then its
-/// measuring test prints and asserts nothing beyond the set being whole. (The twelfth held-out
-/// set's, measured once at c05baf4 — 216/245 category, 198/245 risk, 1 two steps off, 1 high
-/// called low — are history there, in "Fresh held-out (round 13)".)
-const HELD_OUT_13_FLOORS: Option<Floors> = None;
+/// The thirteenth held-out set's floors: the figures of its one measurement (2026-12-03, HEAD
+/// 2783116 with the set moved into `split.json`, the classifier of round 14 (`src/` as at
+/// ce767ef); the blend changed 4 verdicts of the rules', one risk fewer right and one more tool
+/// two steps off), exactly as `percent` computes them, recorded in `docs/classification.md`
+/// ("Fresh held-out (round 14)"). None of the four targets is met, and raising them needs a new
+/// held-out set, not tuning on this one. (The twelfth held-out set's, measured once at c05baf4
+/// — 216/245 category, 198/245 risk, 1 two steps off, 1 high called low — are history there,
+/// in "Fresh held-out (round 13)".)
+const HELD_OUT_13_FLOORS: Option<Floors> = Some(Floors {
+    tools: 242,
+    // 221 of 242 categories right (91.3%).
+    category_percent: 221.0 * 100.0 / 242.0,
+    // 180 of 242 risks right (74.4%).
+    risk_percent: 180.0 * 100.0 / 242.0,
+    // Meilisearch's create-key, Uptime Kuma's kuma_pause_maintenance, Redmine's
+    // create_upload_ticket, Listmonk's safe_test_campaign, Domoticz's get_oauth_login_status,
+    // add_user_variable and call_domoticz_api, Moonraker's moonraker_request.
+    off_by_two: 8,
+    // safe_test_campaign (network high: a campaign mailed to test recipients; called read low).
+    high_called_low: 1,
+});
 
 /// The thirteenth held-out set's pairs of blind labels two or more risk steps apart, as the
-/// adjudication (`labels/held-out-13/adjudicated.json`) found them.
+/// adjudication (`labels/held-out-13/adjudicated.json`) found them: none. All 15 of its
+/// disagreements were one risk step apart (the labellers agreed on every category).
 const HELD_OUT_13_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
 
 /// Whether the thirteenth held-out set is in `split.json`. Before its measurement it may be
