@@ -11,13 +11,13 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second to twelfth held-out sets:
-    /// 3,946 tools).
+    /// measurement (the first split's two halves, then the second to thirteenth held-out sets:
+    /// 4,188 tools).
     Development,
-    /// The thirteenth held-out set (`held_out_13`, collected 2026-12-03, labels in
-    /// `labels/held-out-13/`), for one measurement and never tuned on. Were `split.json` to
+    /// The fourteenth held-out set (`held_out_14`, collected 2026-12-03, labels in
+    /// `labels/held-out-14/`), for one measurement and never tuned on. Were `split.json` to
     /// lose its list, [`servers`] would report it absent.
-    HeldOut13,
+    HeldOut14,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -83,14 +83,18 @@ impl Half {
                 key: "held_out_12",
                 labels_dir: "held-out-12",
             },
+            Part {
+                key: "held_out_13",
+                labels_dir: "held-out-13",
+            },
         ];
-        const HELD_OUT_13: &[Part] = &[Part {
-            key: "held_out_13",
-            labels_dir: "held-out-13",
+        const HELD_OUT_14: &[Part] = &[Part {
+            key: "held_out_14",
+            labels_dir: "held-out-14",
         }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut13 => HELD_OUT_13,
+            Half::HeldOut14 => HELD_OUT_14,
         }
     }
 
