@@ -499,7 +499,7 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
     }
     // "Start playback of media on a client": a player is told what to play; no job or code
     // of the service runs (round 13).
-    if winner == Category::Execute && crate::risk::controls_playback(signals) {
+    if winner == Category::Execute && signals.controls_playback() {
         return rule(
             "playback",
             Category::Write,

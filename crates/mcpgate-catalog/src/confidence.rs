@@ -172,11 +172,7 @@ pub(crate) fn judge(
             );
         }
     }
-    let risk_from_base = evidence
-        .iter()
-        .rev()
-        .find(|e| matches!(e.effect, Effect::Risk(_)))
-        .is_some_and(|e| e.kind == EvidenceKind::Default);
+    let risk_from_base = crate::evidence::risk_from_base(evidence);
     if risk_from_base {
         let unread = matches!(category, Category::Write | Category::Destructive)
             .then(|| says_more_than_read(signals))

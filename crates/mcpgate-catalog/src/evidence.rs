@@ -72,6 +72,16 @@ pub enum Effect {
     Risk(Risk),
 }
 
+/// Whether the risk was left where the category starts: the last risk evidence is the
+/// default step, no rule refined it. Confidence doubts such a risk and the blend may move it.
+pub(crate) fn risk_from_base(evidence: &[Evidence]) -> bool {
+    evidence
+        .iter()
+        .rev()
+        .find(|e| matches!(e.effect, Effect::Risk(_)))
+        .is_some_and(|e| e.kind == EvidenceKind::Default)
+}
+
 impl Assessment {
     /// The assessment with a person's correction in place of the classifier's
     /// verdict: the classification is theirs and the evidence their reason, so a

@@ -581,7 +581,7 @@ fn write(signals: &Signals) -> Step {
     let verb = signals.name_verb().map(|(_, v)| v);
     // "Pause playback on the active device", "Seek to a position in the currently playing
     // track": a media player's controls change what plays, and nothing is stored (round 13).
-    if controls_playback(signals) {
+    if signals.controls_playback() {
         return step(
             Risk::Low,
             "playback",
@@ -1286,10 +1286,4 @@ fn network(signals: &Signals) -> Step {
             "brings data in from other hosts → medium".to_owned(),
         ),
     }
-}
-
-/// A first sentence about a player's playback (`playback`, `currently playing`): play, pause,
-/// seek, volume, shuffle, repeat, queue and the device it plays on (round 13).
-pub(crate) fn controls_playback(signals: &Signals) -> bool {
-    signals.lead.has_phrase("playback") || signals.lead.has_phrase("currently playing")
 }

@@ -373,6 +373,12 @@ impl Signals {
         sends.or(local).and(file)
     }
 
+    /// A first sentence about a player's playback (`playback`, `currently playing`): play,
+    /// pause, seek, volume, shuffle, repeat, queue and the device it plays on (round 13).
+    pub(crate) fn controls_playback(&self) -> bool {
+        self.lead.has_phrase("playback") || self.lead.has_phrase("currently playing")
+    }
+
     /// Whether the input schema lists `name` as required.
     pub(crate) fn required(&self, name: &str) -> bool {
         self.required.iter().any(|r| r == name)

@@ -81,12 +81,7 @@ impl Blend {
         let risk = rules.classification.risk;
         let (p_above, above) = prediction.above(risk);
         let (p_below, below) = prediction.below(risk);
-        let from_base = rules
-            .evidence
-            .iter()
-            .rev()
-            .find(|e| matches!(e.effect, Effect::Risk(_)))
-            .is_some_and(|e| e.kind == EvidenceKind::Default);
+        let from_base = crate::evidence::risk_from_base(&rules.evidence);
         let p_likeliest = prediction.risk_probability(prediction.risk);
         // One step only: the model's reading of words no rule took moves the starting point
         // to a neighbour, never across the scale (two steps moved more tools two steps off
