@@ -320,6 +320,26 @@ fn train_leave_one_server_out_figures_stay_above_their_floors() {
     if std::env::var_os("MCPGATE_TRAIN_BASE").is_some() {
         base_grid(&folds, &fresh);
     }
+    if let Some(path) = std::env::var_os("MCPGATE_TRAIN_DUMP") {
+        dump(&fresh, &path);
+    }
+    if let Some(path) = std::env::var_os("MCPGATE_TRAIN_DUMP_FEATURES") {
+        let mut out = String::new();
+        for f in &folds {
+            let e = f.labelled.expected;
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                f.labelled.server,
+                f.labelled.tool.name(),
+                e.category,
+                e.risk,
+                f.rules.classification.category,
+                f.rules.classification.risk,
+                mcpgate_catalog::model::features(&f.labelled.tool).join("|")
+            ));
+        }
+        std::fs::write(path, out).expect("the features are written");
+    }
     if std::env::var_os("MCPGATE_TRAIN_REPORT").is_some() {
         println!(
             "{}",
@@ -416,6 +436,45 @@ fn fresh_fold(folds: &[Fold], line: &str) -> Fold {
         rules,
         prediction: fold.prediction.clone(),
     }
+}
+
+/// The fresh view, one tool a line (`MCPGATE_TRAIN_DUMP=path`): server, tool, the labels,
+/// the rules' verdict and confidence as first measured, whether their risk was left at its
+/// category's start, and the LOSO model's six category and four risk probabilities.
+fn dump(fresh: &[Fold], path: &std::ffi::OsStr) {
+    let mut out = String::new();
+    for f in fresh {
+        let e = f.labelled.expected;
+        let r = &f.rules;
+        let mut cells = vec![
+            f.labelled.server.clone(),
+            f.labelled.tool.name().to_owned(),
+            e.category.to_string(),
+            e.risk.to_string(),
+            r.classification.category.to_string(),
+            r.classification.risk.to_string(),
+            r.confidence.level.to_string(),
+            u8::from(
+                r.evidence
+                    .iter()
+                    .rev()
+                    .find(|e| matches!(e.effect, mcpgate_catalog::Effect::Risk(_)))
+                    .is_some_and(|e| e.kind == mcpgate_catalog::EvidenceKind::Default),
+            )
+            .to_string(),
+        ];
+        for p in f
+            .prediction
+            .category_probabilities
+            .iter()
+            .chain(&f.prediction.risk_probabilities)
+        {
+            cells.push(format!("{p:.4}"));
+        }
+        out.push_str(&cells.join("\t"));
+        out.push('\n');
+    }
+    std::fs::write(path, out).expect("the dump is written");
 }
 
 /// Blends on the fresh view (`MCPGATE_TRAIN_GRID=1`).
