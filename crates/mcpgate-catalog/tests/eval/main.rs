@@ -135,15 +135,29 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The fourteenth held-out set's floors: `None` until its one measurement, then exactly what
-/// it scored (as `percent` computes them), recorded in `docs/classification.md`. Until then its
-/// measuring test prints and asserts nothing beyond the set being whole. (The thirteenth
-/// held-out set's, measured once at 2783116 — 221/242 category, 180/242 risk, 8 two steps off,
-/// 1 high called low — are history there, in "Fresh held-out (round 14)".)
-const HELD_OUT_14_FLOORS: Option<Floors> = None;
+/// The fourteenth held-out set's floors: the figures of its one measurement (2026-12-03, HEAD
+/// 1f5f82f with the set moved into `split.json`, the classifier of round 14 (`src/` as at
+/// ce767ef, with the blend's step of 16b1292); the blend changed 3 verdicts of the rules', one
+/// risk more right), exactly as `percent` computes them, recorded in `docs/classification.md`
+/// ("Fresh held-out (round 15)"). None of the four targets is met, and raising them needs a new
+/// held-out set, not tuning on this one. (The thirteenth held-out set's, measured once at
+/// 2783116 — 221/242 category, 180/242 risk, 8 two steps off, 1 high called low — are history
+/// there, in "Fresh held-out (round 14)".)
+const HELD_OUT_14_FLOORS: Option<Floors> = Some(Floors {
+    tools: 247,
+    // 226 of 247 categories right (91.5%).
+    category_percent: 226.0 * 100.0 / 247.0,
+    // 198 of 247 risks right (80.2%).
+    risk_percent: 198.0 * 100.0 / 247.0,
+    // Wiki.js's wikijs_link_file_to_page, Word's search_and_replace.
+    off_by_two: 2,
+    // search_and_replace (write high: every occurrence replaced in place; called read low).
+    high_called_low: 1,
+});
 
 /// The fourteenth held-out set's pairs of blind labels two or more risk steps apart, as the
-/// adjudication (`labels/held-out-14/adjudicated.json`) found them.
+/// adjudication (`labels/held-out-14/adjudicated.json`) found them: none. All 51 of its
+/// disagreements were one risk step apart (3 of them also on category).
 const HELD_OUT_14_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
 
 /// Whether the fourteenth held-out set is in `split.json`. Before its measurement it may be
