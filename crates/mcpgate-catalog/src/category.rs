@@ -59,6 +59,20 @@ pub(crate) fn code_artifact(signals: &Signals) -> Option<String> {
     (installs || body).then(|| artifact.clone())
 }
 
+/// A name that joins a read verb to a write verb with `and` (`search_and_replace`,
+/// `find_and_replace`): the tool finds and then changes what it found, so the write is its
+/// effect however the leading read verb votes (round 16).
+fn joined_change(signals: &Signals) -> Option<&str> {
+    let tokens = &signals.name_tokens;
+    let and = tokens.iter().position(|t| t == "and")?;
+    let before = tokens.get(..and)?;
+    let after = tokens.get(and + 1)?;
+    let reads = before
+        .iter()
+        .any(|t| verb_category(t) == Some(Category::Read));
+    (reads && verb_category(after) == Some(Category::Write)).then_some(after.as_str())
+}
+
 /// Values of an operation argument that make the tool a deletion too.
 const REMOVAL_OPERATIONS: &[&str] = &["delete", "remove", "drop", "destroy", "purge", "truncate"];
 
@@ -182,6 +196,13 @@ fn context_rule(signals: &Signals, winner: Category) -> Option<(Category, Eviden
         ))
     };
     if winner == Category::Read {
+        if let Some(verb) = joined_change(signals) {
+            return rule(
+                verb,
+                Category::Write,
+                format!("the name joins a read to `{verb}` with `and`: the call does both, so it writes → write"),
+            );
+        }
         if let Some(phrase) = signals.description.first_phrase(OPEN_WEB_PHRASES) {
             return rule(
                 phrase,

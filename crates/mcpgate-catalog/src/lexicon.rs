@@ -194,6 +194,9 @@ pub(crate) const RECREATABLE_TARGETS: &[&str] = &[
     // objective's key result, a document's correspondent label).
     "mapping", "mappings", "entry", "entries", "result", "results", "correspondent",
     "correspondents",
+    // Round 16: a document's decorations, re-added in a call (a sparkline, a slicer, a
+    // footnote or endnote).
+    "sparkline", "sparklines", "slicer", "slicers", "footnote", "footnotes", "endnote", "endnotes",
 ];
 /// Empty containers: creating one adds nothing anyone depends on yet.
 #[rustfmt::skip]

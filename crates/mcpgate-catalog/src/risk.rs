@@ -256,12 +256,19 @@ fn filled_on_creation(signals: &Signals, head: &str) -> bool {
                 .iter()
                 .any(|t| t == "item" || t == "items")
     });
+    // A table or chart added with its rows or series (`data`, `series_values`) carries the
+    // caller's content, no empty container (round 16).
+    let content = signals.arguments.iter().any(|a| {
+        let tokens = crate::text::identifier_tokens(&a.name);
+        let last = tokens.last().map(String::as_str).unwrap_or("");
+        ["data", "values"].contains(&last) && (a.typed("array") || a.schema().get("type").is_none())
+    });
     let loaded = !["link", "bookmark"].contains(&head)
         && signals
             .arguments
             .iter()
             .any(|a| a.name == "url" && a.typed("string") && signals.required(&a.name));
-    items || loaded
+    items || content || loaded
 }
 
 fn in_objects<'s>(signals: &'s Signals, list: &[&str]) -> Option<&'s str> {
@@ -388,11 +395,14 @@ fn write(signals: &Signals) -> Step {
             format!("schema property `{property}`: the caller sets a secret → high"),
         );
     }
+    // Merging a table's cells joins cells of a document, no branch or request (round 16).
+    let lays_out_cells = signals.name_has(&["cell", "cells"]);
     if let Some(verb) = signals
         .name_tokens
         .iter()
         .map(String::as_str)
         .find(|t| GATE_VERBS.contains(t))
+        .filter(|_| !lays_out_cells)
     {
         return step(
             Risk::High,

@@ -26,7 +26,18 @@ const PLAIN_SECRET_FIELDS: &[&[&str]] = &[
     &["private", "key"],
 ];
 /// Name verbs that change an existing object rather than make a new one or log in.
-const EDITING_VERBS: &[&str] = &["edit", "update", "modify", "configure", "change", "set"];
+/// Protecting an object with a password, or taking that protection off, edits its way in
+/// (`protect_document` with `password`, round 16).
+const EDITING_VERBS: &[&str] = &[
+    "edit",
+    "update",
+    "modify",
+    "configure",
+    "change",
+    "set",
+    "protect",
+    "unprotect",
+];
 /// An object's own earlier states, which a deletion taking `all its` of them takes with the
 /// object and nothing else.
 const OWN_STATES: &[&str] = &["versions", "revisions", "drafts"];

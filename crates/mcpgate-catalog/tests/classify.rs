@@ -19,6 +19,8 @@ mod round_nine;
 mod round_seven;
 #[path = "classify/round_six.rs"]
 mod round_six;
+#[path = "classify/round_sixteen.rs"]
+mod round_sixteen;
 #[path = "classify/round_ten.rs"]
 mod round_ten;
 #[path = "classify/round_thirteen.rs"]

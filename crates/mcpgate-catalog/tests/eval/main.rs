@@ -3,10 +3,10 @@
 //!
 //! `cargo test -p mcpgate-catalog --test eval -- --nocapture --test-threads 1` prints, for the
 //! development side (every set whose misses have been read after its one measurement: the
-//! first split's two halves and the second to thirteenth held-out sets) category and risk
+//! first split's two halves and the second to fourteenth held-out sets) category and risk
 //! accuracy, Cohen's κ, both confusion matrices, the per-server figures and every miss.
-//! Development floors are the figures after tuning. Once `split.json` lists it, the fourteenth
-//! held-out set (`held_out_14`) is printed the same way, with the rules alone and the model
+//! Development floors are the figures after tuning. Once `split.json` lists it, the fifteenth
+//! held-out set (`held_out_15`) is printed the same way, with the rules alone and the model
 //! alone beside the shipped classifier and the confidence on the set; its floors are exactly
 //! what it scored on its one measurement.
 //!
@@ -15,7 +15,7 @@
 //! show, server by server, what a change fixed and broke. With
 //! `MCPGATE_EVAL_DEV_EVIDENCE=FILE` it writes each tool's label, verdict, confidence and
 //! evidence, so a run also shows which signals fired; `MCPGATE_EVAL_EVIDENCE=FILE` does the
-//! same for the fourteenth held-out set.
+//! same for the fifteenth held-out set.
 
 mod score;
 mod set;
@@ -112,17 +112,20 @@ use set::{Half, LabelledTool, Labels};
 /// With the twelfth held-out set folded in (3,946 tools, weights retrained): in-sample 94.2%
 /// (3,718), 90.6% (3,577), 15, 7 before round 14.
 /// Round 14 took it to 94.3% (3,723), 90.7% (3,578), 14, 6. With the thirteenth folded in
-/// (4,188 tools, weights retrained): in-sample 94.2% (3,944), 89.9% (3,766), 22, 7.
+/// (4,188 tools, weights retrained): in-sample 94.2% (3,944), 89.9% (3,766), 22, 7. With the
+/// fourteenth folded in (4,435 tools, weights retrained): in-sample 94.0% (4,170), 89.7%
+/// (3,977), 25, 8 before round 16. Round 16's five rules took it to 94.1% (4,173), 89.9%
+/// (3,987), 24, 7.
 const DEVELOPMENT_CATEGORY_FLOOR: f64 = 94.0;
-const DEVELOPMENT_RISK_FLOOR: f64 = 89.7;
-const DEVELOPMENT_OFF_BY_TWO: usize = 22;
+const DEVELOPMENT_RISK_FLOOR: f64 = 89.8;
+const DEVELOPMENT_OFF_BY_TWO: usize = 24;
 const DEVELOPMENT_HIGH_CALLED_LOW: usize = 7;
 
 /// The development side: 742 tools of the first split, 216 of the second held-out set, 358
 /// of the third, 392 of the fourth, 342 of the fifth, 289 of the sixth and 236 of the
 /// seventh, 283 of the eighth, 294 of the ninth, 296 of the tenth, 253 of the eleventh, 245 of
-/// the twelfth and 242 of the thirteenth.
-const DEVELOPMENT_TOOLS: usize = 4188;
+/// the twelfth, 242 of the thirteenth and 247 of the fourteenth.
+const DEVELOPMENT_TOOLS: usize = 4435;
 
 /// What a held-out set must keep once measured: its size and the figures of its one
 /// measurement, as regression floors.
@@ -135,42 +138,28 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The fourteenth held-out set's floors: the figures of its one measurement (2026-12-03, HEAD
-/// 1f5f82f with the set moved into `split.json`, the classifier of round 14 (`src/` as at
-/// ce767ef, with the blend's step of 16b1292); the blend changed 3 verdicts of the rules', one
-/// risk more right), exactly as `percent` computes them, recorded in `docs/classification.md`
-/// ("Fresh held-out (round 15)"). None of the four targets is met, and raising them needs a new
-/// held-out set, not tuning on this one. (The thirteenth held-out set's, measured once at
-/// 2783116 — 221/242 category, 180/242 risk, 8 two steps off, 1 high called low — are history
-/// there, in "Fresh held-out (round 14)".)
-const HELD_OUT_14_FLOORS: Option<Floors> = Some(Floors {
-    tools: 247,
-    // 226 of 247 categories right (91.5%).
-    category_percent: 226.0 * 100.0 / 247.0,
-    // 198 of 247 risks right (80.2%).
-    risk_percent: 198.0 * 100.0 / 247.0,
-    // Wiki.js's wikijs_link_file_to_page, Word's search_and_replace.
-    off_by_two: 2,
-    // search_and_replace (write high: every occurrence replaced in place; called read low).
-    high_called_low: 1,
-});
+/// The fifteenth held-out set's floors: `None` until its one measurement, then exactly what
+/// it scored (as `percent` computes them), recorded in `docs/classification.md`. Until then its
+/// measuring test prints and asserts nothing beyond the set being whole. (The fourteenth
+/// held-out set's, measured once at 1f5f82f — 226/247 category, 198/247 risk, 2 two steps off,
+/// 1 high called low — are history there, in "Fresh held-out (round 15)".)
+const HELD_OUT_15_FLOORS: Option<Floors> = None;
 
-/// The fourteenth held-out set's pairs of blind labels two or more risk steps apart, as the
-/// adjudication (`labels/held-out-14/adjudicated.json`) found them: none. All 51 of its
-/// disagreements were one risk step apart (3 of them also on category).
-const HELD_OUT_14_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
+/// The fifteenth held-out set's pairs of blind labels two or more risk steps apart, as the
+/// adjudication (`labels/held-out-15/adjudicated.json`) found them.
+const HELD_OUT_15_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
 
-/// Whether the fourteenth held-out set is in `split.json`. Before its measurement it may be
-/// absent (nothing of it is read); once [`HELD_OUT_14_FLOORS`] records one, it must be there,
+/// Whether the fifteenth held-out set is in `split.json`. Before its measurement it may be
+/// absent (nothing of it is read); once [`HELD_OUT_15_FLOORS`] records one, it must be there,
 /// so its tests cannot pass by reading nothing.
-fn held_out_14_listed() -> bool {
-    let listed = set::servers(Half::HeldOut14).is_some();
+fn held_out_15_listed() -> bool {
+    let listed = set::servers(Half::HeldOut15).is_some();
     assert!(
-        listed || HELD_OUT_14_FLOORS.is_none(),
-        "held_out_14 was measured (HELD_OUT_14_FLOORS), so split.json must list it"
+        listed || HELD_OUT_15_FLOORS.is_none(),
+        "held_out_15 was measured (HELD_OUT_15_FLOORS), so split.json must list it"
     );
     if !listed {
-        println!("held_out_14: not in split.json yet, nothing of it read");
+        println!("held_out_15: not in split.json yet, nothing of it read");
     }
     listed
 }
@@ -325,11 +314,11 @@ fn development_half_stays_above_its_floors() {
     assert_eq!(
         card.total(),
         DEVELOPMENT_TOOLS,
-        "the development side is split.json's development, held_out and held_out_2 to held_out_13 lists"
+        "the development side is split.json's development, held_out and held_out_2 to held_out_15 lists"
     );
     println!(
         "{}",
-        card.report("development (with the thirteen former held-out sets)")
+        card.report("development (with the fourteen former held-out sets)")
     );
     for part in Half::Development.parts() {
         let servers = set::part_servers(part);
@@ -367,8 +356,8 @@ const LABELLERS_TWO_STEPS_APART: &[&str] =
     &["bitwarden-mcp/edit_send", "mastodon-mcp/status_reblog"];
 
 #[test]
-fn the_development_side_reads_its_fourteen_lists_in_order_and_a_split_without_them_is_absent() {
-    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"], "held_out_11": ["m.json"], "held_out_12": ["n.json"], "held_out_13": ["o.json"]});
+fn the_development_side_reads_its_fifteen_lists_in_order_and_a_split_without_them_is_absent() {
+    let split = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json", "h.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"], "held_out_11": ["m.json"], "held_out_12": ["n.json"], "held_out_13": ["o.json"], "held_out_14": ["p.json"]});
     assert_eq!(
         set::servers_in(&split, Half::Development),
         Some(vec![
@@ -386,28 +375,29 @@ fn the_development_side_reads_its_fourteen_lists_in_order_and_a_split_without_th
             "l.json".to_owned(),
             "m.json".to_owned(),
             "n.json".to_owned(),
-            "o.json".to_owned()
+            "o.json".to_owned(),
+            "p.json".to_owned()
         ])
     );
-    let unrelated = serde_json::json!({"held_out_14": ["p.json"]});
+    let unrelated = serde_json::json!({"held_out_15": ["q.json"]});
     assert_eq!(set::servers_in(&unrelated, Half::Development), None);
 }
 
 #[test]
-fn the_fourteenth_held_out_set_is_its_own_list_and_absent_from_a_split_without_it() {
-    let with = serde_json::json!({"development": ["a.json"], "held_out_14": ["p.json", "q.json"]});
+fn the_fifteenth_held_out_set_is_its_own_list_and_absent_from_a_split_without_it() {
+    let with = serde_json::json!({"development": ["a.json"], "held_out_15": ["q.json", "r.json"]});
     assert_eq!(
-        set::servers_in(&with, Half::HeldOut14),
-        Some(vec!["p.json".to_owned(), "q.json".to_owned()])
+        set::servers_in(&with, Half::HeldOut15),
+        Some(vec!["q.json".to_owned(), "r.json".to_owned()])
     );
-    let without = serde_json::json!({"development": ["a.json"], "held_out_13": ["o.json"]});
-    assert_eq!(set::servers_in(&without, Half::HeldOut14), None);
+    let without = serde_json::json!({"development": ["a.json"], "held_out_14": ["p.json"]});
+    assert_eq!(set::servers_in(&without, Half::HeldOut15), None);
 }
 
 #[test]
-#[should_panic(expected = "split.json has no `held_out_13` list")]
+#[should_panic(expected = "split.json has no `held_out_14` list")]
 fn a_development_side_missing_one_of_its_lists_is_a_broken_split() {
-    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"], "held_out_11": ["m.json"], "held_out_12": ["n.json"]});
+    let partial = serde_json::json!({"development": ["a.json"], "held_out": ["b.json"], "held_out_2": ["c.json"], "held_out_3": ["d.json"], "held_out_4": ["e.json"], "held_out_5": ["f.json"], "held_out_6": ["g.json"], "held_out_7": ["i.json"], "held_out_8": ["j.json"], "held_out_9": ["k.json"], "held_out_10": ["l.json"], "held_out_11": ["m.json"], "held_out_12": ["n.json"], "held_out_13": ["o.json"]});
     set::servers_in(&partial, Half::Development);
 }
 
@@ -552,28 +542,28 @@ fn kappa_of_perfect_and_chance_agreement() {
     assert!(score::kappa(&[[25, 25], [25, 25]]).abs() < 1e-9);
 }
 
-/// The fourteenth held-out set, once `split.json` lists it: both blind labellings and the
+/// The fifteenth held-out set, once `split.json` lists it: both blind labellings and the
 /// adjudication cover every one of its tools, and the labellers were two risk steps apart
-/// only where [`HELD_OUT_14_LABELLERS_TWO_STEPS_APART`] says.
+/// only where [`HELD_OUT_15_LABELLERS_TWO_STEPS_APART`] says.
 #[test]
-fn the_fourteenth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
-    if !held_out_14_listed() {
+fn the_fifteenth_held_out_set_is_labelled_blind_twice_once_it_is_in_the_split() {
+    if !held_out_15_listed() {
         return;
     }
-    let servers = set::servers(Half::HeldOut14).expect("split.json lists held_out_14");
-    assert!(!servers.is_empty(), "held_out_14 lists its servers");
-    let tools = set::definitions(Half::HeldOut14).len();
-    assert!(tools > 0, "held_out_14's server files hold tools");
-    let measured = HELD_OUT_14_FLOORS.map_or(tools, |floors| floors.tools);
-    assert_eq!(tools, measured, "held_out_14 is the set that was measured");
-    assert_labelled_blind_twice(Half::HeldOut14, tools);
+    let servers = set::servers(Half::HeldOut15).expect("split.json lists held_out_15");
+    assert!(!servers.is_empty(), "held_out_15 lists its servers");
+    let tools = set::definitions(Half::HeldOut15).len();
+    assert!(tools > 0, "held_out_15's server files hold tools");
+    let measured = HELD_OUT_15_FLOORS.map_or(tools, |floors| floors.tools);
+    assert_eq!(tools, measured, "held_out_15 is the set that was measured");
+    assert_labelled_blind_twice(Half::HeldOut15, tools);
     let between = labeller_scorecard(
-        &set::labels(Half::HeldOut14, "labeller-a.json"),
-        &set::labels(Half::HeldOut14, "labeller-b.json"),
+        &set::labels(Half::HeldOut15, "labeller-a.json"),
+        &set::labels(Half::HeldOut15, "labeller-b.json"),
     );
     assert_eq!(
         names(between.off_by_two()),
-        HELD_OUT_14_LABELLERS_TWO_STEPS_APART,
+        HELD_OUT_15_LABELLERS_TWO_STEPS_APART,
         "the labellers' disagreements of two or more risk steps"
     );
 }
@@ -631,20 +621,20 @@ fn print_confidence(
     );
 }
 
-/// The fourteenth held-out set: its one measurement, printed (the shipped classifier, the rules
+/// The fifteenth held-out set: its one measurement, printed (the shipped classifier, the rules
 /// alone where they differ, the model alone, and the confidence of the first two), and kept
-/// as a regression floor ([`HELD_OUT_14_FLOORS`]).
+/// as a regression floor ([`HELD_OUT_15_FLOORS`]).
 #[test]
-fn the_fourteenth_held_out_set_is_measured_once_it_is_in_the_split() {
-    if !held_out_14_listed() {
+fn the_fifteenth_held_out_set_is_measured_once_it_is_in_the_split() {
+    if !held_out_15_listed() {
         return;
     }
-    let tools = set::half(Half::HeldOut14);
+    let tools = set::half(Half::HeldOut15);
     let card = scorecard_of(&tools, |tool| classify(tool).classification);
-    assert!(card.total() > 0, "held_out_14 holds labelled tools");
+    assert!(card.total() > 0, "held_out_15 holds labelled tools");
     println!(
         "{}",
-        card.report("fourteenth held-out set, shipped classify()")
+        card.report("fifteenth held-out set, shipped classify()")
     );
     let rules = scorecard_of(&tools, |tool| classify_rules(tool).classification);
     let differing = card
@@ -661,7 +651,7 @@ fn the_fourteenth_held_out_set_is_measured_once_it_is_in_the_split() {
     } else {
         println!(
             "rules alone differ on {differing} tools:\n{}",
-            rules.report("fourteenth held-out set, rules alone")
+            rules.report("fifteenth held-out set, rules alone")
         );
     }
     let model = Model::shipped();
@@ -672,14 +662,14 @@ fn the_fourteenth_held_out_set_is_measured_once_it_is_in_the_split() {
             risk: prediction.risk,
         }
     });
-    println!("{}", alone.report("fourteenth held-out set, model alone"));
+    println!("{}", alone.report("fifteenth held-out set, model alone"));
     print_confidence("shipped classify()", &tools, classify);
     print_confidence("rules alone", &tools, classify_rules);
     if let Some(path) = std::env::var_os("MCPGATE_EVAL_EVIDENCE") {
-        let evidence = evidence_tsv(Half::HeldOut14);
+        let evidence = evidence_tsv(Half::HeldOut15);
         std::fs::write(&path, evidence).expect("writing MCPGATE_EVAL_EVIDENCE");
     }
-    match HELD_OUT_14_FLOORS {
+    match HELD_OUT_15_FLOORS {
         Some(floors) => {
             assert_eq!(card.total(), floors.tools);
             assert_floors(
@@ -691,7 +681,7 @@ fn the_fourteenth_held_out_set_is_measured_once_it_is_in_the_split() {
             );
         }
         None => println!(
-            "held_out_14 floors not recorded yet: record this measurement in HELD_OUT_14_FLOORS"
+            "held_out_15 floors not recorded yet: record this measurement in HELD_OUT_15_FLOORS"
         ),
     }
 }

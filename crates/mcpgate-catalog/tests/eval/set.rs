@@ -11,13 +11,13 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Half {
     /// What the classifier is tuned on: every set whose misses have been read after its one
-    /// measurement (the first split's two halves, then the second to thirteenth held-out sets:
-    /// 4,188 tools).
+    /// measurement (the first split's two halves, then the second to fourteenth held-out sets:
+    /// 4,435 tools).
     Development,
-    /// The fourteenth held-out set (`held_out_14`, collected 2026-12-03, labels in
-    /// `labels/held-out-14/`), for one measurement and never tuned on. Were `split.json` to
+    /// The fifteenth held-out set (`held_out_15`, labels in `labels/held-out-15/`), for one
+    /// measurement and never tuned on. Were `split.json` to
     /// lose its list, [`servers`] would report it absent.
-    HeldOut14,
+    HeldOut15,
 }
 
 /// One list of `split.json` and the folder under `labels/` holding its label files.
@@ -87,14 +87,18 @@ impl Half {
                 key: "held_out_13",
                 labels_dir: "held-out-13",
             },
+            Part {
+                key: "held_out_14",
+                labels_dir: "held-out-14",
+            },
         ];
-        const HELD_OUT_14: &[Part] = &[Part {
-            key: "held_out_14",
-            labels_dir: "held-out-14",
+        const HELD_OUT_15: &[Part] = &[Part {
+            key: "held_out_15",
+            labels_dir: "held-out-15",
         }];
         match self {
             Half::Development => DEVELOPMENT,
-            Half::HeldOut14 => HELD_OUT_14,
+            Half::HeldOut15 => HELD_OUT_15,
         }
     }
 

@@ -164,8 +164,9 @@ type Floors = (f64, f64, usize, usize);
 /// 87.4%, 75.9%, 100, 56; with the eighth, 105 servers: 87.9%, 76.3%, 110, 59; with the
 /// ninth, 114 servers: 87.6%, 76.2%, 113, 66; with the tenth, 124 servers: 88.6%, 76.6%,
 /// 123, 65; with the eleventh, 134 servers: 88.6%, 76.1%, 124, 64; with the twelfth, 144
-/// servers: 88.1%, 76.1%, 126, 71; with the thirteenth, 154 servers: 88.2%, 76.2%, 130, 72).
-const MODEL_ALONE_FLOORS: Floors = (87.8, 75.8, 130, 72);
+/// servers: 88.1%, 76.1%, 126, 71; with the thirteenth, 154 servers: 88.2%, 76.2%, 130, 72;
+/// with the fourteenth, 164 servers: 88.5%, 76.2%, 135, 73).
+const MODEL_ALONE_FLOORS: Floors = (88.3, 76.0, 135, 73);
 
 /// The shipped combination on the same folds (round 8: it only doubts, so the rules'
 /// verdicts, 93.3%, 88.2%, 21, 7; with the seventh held-out set folded in 93.5%, 87.7%, 22,
@@ -222,8 +223,10 @@ const MODEL_ALONE_FLOORS: Floors = (87.8, 75.8, 130, 72);
 /// warning. With the eleventh folded in: 94.3%, 88.1%, 21, 7 before round 13; after round 13's
 /// rules and its one-step move of an unrefined starting risk: 94.6%, 88.9%, 14, 6. With the
 /// twelfth folded in: 94.2%, 88.5%, 15, 7 before round 14; 94.3%, 88.5%, 14, 6 after it. With
-/// the thirteenth: 94.2%, 87.7%, 23, 7.
-const SHIPPED_FLOORS: Floors = (94.0, 87.5, 23, 7);
+/// the thirteenth: 94.2%, 87.7%, 23, 7. With the fourteenth: 94.0%, 87.0%, 25, 8 (the rules
+/// alone 87.1%, 23, 8: the first fold after which the step costs a tool here); after round 16:
+/// 94.1%, 87.3%, 24, 7 (the rules alone 87.4%, 22, 7).
+const SHIPPED_FLOORS: Floors = (93.9, 87.1, 24, 7);
 
 fn assert_loso_floors(measured: &Measured, (category, risk, off_by_two, called_low): Floors) {
     let card = &measured.card;
@@ -288,8 +291,8 @@ fn train_leave_one_server_out_figures_stay_above_their_floors() {
     let fresh = fresh_folds(&folds);
     assert_eq!(
         fresh.len(),
-        392 + 342 + 289 + 236 + 283 + 294 + 296 + 253 + 245 + 242,
-        "precondition: ten sets as first measured"
+        392 + 342 + 289 + 236 + 283 + 294 + 296 + 253 + 245 + 242 + 247,
+        "precondition: eleven sets as first measured"
     );
     let as_measured = measure(&fresh, |f| {
         Blend::RULES_ONLY.apply(f.rules.clone(), &f.prediction)
@@ -400,6 +403,7 @@ fn fresh_folds(folds: &[Fold]) -> Vec<Fold> {
         "held_out_11.tsv",
         "held_out_12.tsv",
         "held_out_13.tsv",
+        "held_out_14.tsv",
     ] {
         let tsv = std::fs::read_to_string(dir.join(file)).expect("rules-at-measurement file");
         for line in tsv.lines() {
