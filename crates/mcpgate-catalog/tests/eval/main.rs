@@ -138,15 +138,30 @@ struct Floors {
     high_called_low: usize,
 }
 
-/// The fifteenth held-out set's floors: `None` until its one measurement, then exactly what
-/// it scored (as `percent` computes them), recorded in `docs/classification.md`. Until then its
-/// measuring test prints and asserts nothing beyond the set being whole. (The fourteenth
-/// held-out set's, measured once at 1f5f82f — 226/247 category, 198/247 risk, 2 two steps off,
-/// 1 high called low — are history there, in "Fresh held-out (round 15)".)
-const HELD_OUT_15_FLOORS: Option<Floors> = None;
+/// The fifteenth held-out set's floors: the figures of its one measurement (2026-12-03, HEAD
+/// 43bd9e9 with the set moved into `split.json`, the classifier of round 16 (`src/` as at
+/// 25c9218); the blend changed 12 verdicts of the rules', 10 made right and 2 wrong), exactly as
+/// `percent` computes them, recorded in `docs/classification.md` ("Fresh held-out (round 16)").
+/// None of the four targets is met, and raising them needs a new held-out set, not tuning on
+/// this one. (The fourteenth held-out set's, measured once at 1f5f82f — 226/247 category,
+/// 198/247 risk, 2 two steps off, 1 high called low — are history there, in "Fresh held-out
+/// (round 15)".)
+const HELD_OUT_15_FLOORS: Option<Floors> = Some(Floors {
+    tools: 254,
+    // 227 of 254 categories right (89.4%).
+    category_percent: 227.0 * 100.0 / 254.0,
+    // 203 of 254 risks right (79.9%).
+    risk_percent: 203.0 * 100.0 / 254.0,
+    // Shodan's on_demand_scan, the IMAP server's set_email_flags, Stata's help, Cura's
+    // clear_plate.
+    off_by_two: 4,
+    // on_demand_scan (network high: an active scan of a caller-chosen address; called read low).
+    high_called_low: 1,
+});
 
 /// The fifteenth held-out set's pairs of blind labels two or more risk steps apart, as the
-/// adjudication (`labels/held-out-15/adjudicated.json`) found them.
+/// adjudication (`labels/held-out-15/adjudicated.json`) found them: none. All 38 of its
+/// disagreements were one risk step apart (the labellers agreed on every category).
 const HELD_OUT_15_LABELLERS_TWO_STEPS_APART: &[&str] = &[];
 
 /// Whether the fifteenth held-out set is in `split.json`. Before its measurement it may be
