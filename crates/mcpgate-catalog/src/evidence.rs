@@ -74,7 +74,7 @@ pub enum Effect {
 
 /// Whether the risk was left where the category starts: the last risk evidence is the
 /// default step, no rule refined it. Confidence doubts such a risk and the blend may move it.
-pub(crate) fn risk_from_base(evidence: &[Evidence]) -> bool {
+pub fn risk_from_base(evidence: &[Evidence]) -> bool {
     evidence
         .iter()
         .rev()

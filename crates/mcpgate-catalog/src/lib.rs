@@ -34,7 +34,7 @@ pub use catalogue::{Catalogue, CatalogueEntry, Label};
 pub use classify::{classify, classify_all, classify_rules, ClassifiedTool};
 pub use confidence::{Confidence, ConfidenceLevel};
 pub use error::CatalogError;
-pub use evidence::{Assessment, Effect, Evidence, EvidenceKind};
+pub use evidence::{risk_from_base, Assessment, Effect, Evidence, EvidenceKind};
 pub use fingerprint::{canonical_json, fingerprint, Fingerprint};
 pub use recommend::recommended_policy;
 pub use tool::{ToolAnnotations, ToolDefinition};

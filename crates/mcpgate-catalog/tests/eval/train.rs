@@ -458,14 +458,7 @@ fn dump(fresh: &[Fold], path: &std::ffi::OsStr) {
             r.classification.category.to_string(),
             r.classification.risk.to_string(),
             r.confidence.level.to_string(),
-            u8::from(
-                r.evidence
-                    .iter()
-                    .rev()
-                    .find(|e| matches!(e.effect, mcpgate_catalog::Effect::Risk(_)))
-                    .is_some_and(|e| e.kind == mcpgate_catalog::EvidenceKind::Default),
-            )
-            .to_string(),
+            u8::from(mcpgate_catalog::risk_from_base(&r.evidence)).to_string(),
         ];
         for p in f
             .prediction
